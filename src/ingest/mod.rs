@@ -1,0 +1,457 @@
+//! Ingest: source files + a profile → canonical rows, rejects and a reconciliation.
+//!
+//! Each input is scanned lazily by Polars (CSV with every column read as text, or Parquet with
+//! its own types) and streamed batch by batch through a row validator written in Rust, so a
+//! big month never sits in memory as raw strings: only the typed canonical rows are kept.
+//! Every source row ends accepted, rejected (with file, line, column, value and reason) or
+//! excluded by a named profile rule, and `read = accepted + rejected + excluded` is checked.
+//! The one entry point is [`ingest`].
+
+pub mod parse;
+pub mod profile;
+mod validate;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use polars::prelude::*;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+pub use profile::{Format, Profile, ProfileError};
+pub use validate::{Reject, RejectKind};
+
+use crate::schema::Field;
+
+/// Name of the row-index column added to every scan.
+const ROW: &str = "__row";
+
+/// Errors of the ingest stage.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error("no input files: {pattern} matches nothing; check the path or quote the glob")]
+    NoInput { pattern: String },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {message}")]
+    Read { path: String, message: String },
+    #[error("{path}: column \"{column}\" is missing; {profile} maps {field} to it. Columns found: {found}. Fix the profile's [fields.{field}] or export the column")]
+    MissingColumn { path: String, column: String, field: Field, profile: String, found: String },
+    #[error("{rejected} of {read} rows rejected ({rate}), above the limit of {max}; see the rejects file, fix the data or the profile, or raise --max-reject-rate")]
+    TooManyRejects { rejected: u64, read: u64, rate: String, max: String },
+    #[error("{rejected} rows rejected and --strict is set; see the rejects file")]
+    StrictRejects { rejected: u64 },
+    #[error("internal error: {0}; this is a bug in callsla, please report it with the command you ran")]
+    Internal(String),
+}
+
+impl IngestError {
+    fn read(path: &Path, e: impl std::fmt::Display) -> IngestError {
+        IngestError::Read { path: path.display().to_string(), message: e.to_string() }
+    }
+}
+
+/// Options for one ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Largest acceptable share of rejected rows, as a fraction (0.005 = 0.5 %).
+    pub max_reject_rate: Decimal,
+    /// Fail on any rejected row.
+    pub strict: bool,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions { max_reject_rate: Decimal::new(5, 3), strict: false }
+    }
+}
+
+/// Row accounting for one input file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FileReconciliation {
+    pub path: String,
+    pub format: String,
+    pub read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub excluded: u64,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    pub excluded_by_rule: BTreeMap<String, u64>,
+}
+
+/// Row accounting for a whole ingest: per file and in total.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Reconciliation {
+    pub files: Vec<FileReconciliation>,
+    pub read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub excluded: u64,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    pub excluded_by_rule: BTreeMap<String, u64>,
+}
+
+impl Reconciliation {
+    /// Checks `read = accepted + rejected + excluded` per file and in total, and that the
+    /// per-reason and per-rule counts add up. A failure is a bug, never a data problem.
+    pub fn check(&self) -> Result<(), IngestError> {
+        let mut totals = Reconciliation::default();
+        for f in &self.files {
+            let by_reason: u64 = f.rejected_by_reason.values().sum();
+            let by_rule: u64 = f.excluded_by_rule.values().sum();
+            if f.read != f.accepted + f.rejected + f.excluded || by_reason != f.rejected || by_rule != f.excluded {
+                return Err(IngestError::Internal(format!(
+                    "reconciliation does not hold for {}: read {} != accepted {} + rejected {} ({} by reason) + excluded {} ({} by rule)",
+                    f.path, f.read, f.accepted, f.rejected, by_reason, f.excluded, by_rule
+                )));
+            }
+            totals.add(f);
+        }
+        if (totals.read, totals.accepted, totals.rejected, totals.excluded)
+            != (self.read, self.accepted, self.rejected, self.excluded)
+        {
+            return Err(IngestError::Internal("reconciliation totals differ from the sum of the files".to_string()));
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, f: &FileReconciliation) {
+        self.read += f.read;
+        self.accepted += f.accepted;
+        self.rejected += f.rejected;
+        self.excluded += f.excluded;
+        for (k, v) in &f.rejected_by_reason {
+            *self.rejected_by_reason.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &f.excluded_by_rule {
+            *self.excluded_by_rule.entry(k.clone()).or_default() += v;
+        }
+    }
+
+    /// A short plain-text account, one line per file and a total.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let line = |name: &str, r: u64, a: u64, j: u64, e: u64| {
+            format!("{name}: read {r}, accepted {a}, rejected {j}, excluded {e}\n")
+        };
+        for f in &self.files {
+            out += &line(&f.path, f.read, f.accepted, f.rejected, f.excluded);
+        }
+        out += &line("total", self.read, self.accepted, self.rejected, self.excluded);
+        for (k, v) in &self.rejected_by_reason {
+            out += &format!("  rejected {k}: {v}\n");
+        }
+        for (k, v) in &self.excluded_by_rule {
+            out += &format!("  excluded by rule {k}: {v}\n");
+        }
+        out
+    }
+}
+
+/// The result of an ingest.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    /// Canonical rows (see `docs/schema.md`), in input order.
+    pub accepted: DataFrame,
+    /// Every rejected row, in input order.
+    pub rejects: Vec<Reject>,
+    pub reconciliation: Reconciliation,
+}
+
+/// Expands the inputs: paths are taken as they are, arguments with `*`, `?` or `[` as globs
+/// (sorted). A glob that matches nothing is an error.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
+    let mut out = Vec::new();
+    for input in inputs {
+        let s = input.to_string_lossy();
+        if !s.contains(['*', '?', '[']) {
+            out.push(input.clone());
+            continue;
+        }
+        let dir = input.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let pattern = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let entries =
+            std::fs::read_dir(dir).map_err(|source| IngestError::Io { path: dir.display().to_string(), source })?;
+        let mut matched: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.file_name().is_some_and(|n| glob_match(&pattern, &n.to_string_lossy())))
+            .collect();
+        if matched.is_empty() {
+            return Err(IngestError::NoInput { pattern: s.into_owned() });
+        }
+        matched.sort();
+        out.extend(matched);
+    }
+    if out.is_empty() {
+        return Err(IngestError::NoInput { pattern: "(no --input given)".to_string() });
+    }
+    Ok(out)
+}
+
+/// `*` and `?` wildcards within one file name.
+fn glob_match(pattern: &str, name: &str) -> bool {
+    fn go(p: &[u8], n: &[u8]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), name.as_bytes())
+}
+
+/// Reads every input through the profile. This is the ingest stage's one entry point.
+pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) -> Result<Ingested, IngestError> {
+    let files = expand_inputs(inputs)?;
+    let mut reconciliation = Reconciliation::default();
+    let mut rejects = Vec::new();
+    let mut parts: Vec<DataFrame> = Vec::new();
+    let mut seen = validate::SeenIds::default();
+    for (idx, path) in files.iter().enumerate() {
+        let file_idx = u32::try_from(idx).map_err(|_| IngestError::Internal("more than 2^32 input files".into()))?;
+        let out = ingest_file(profile, path, file_idx, &mut seen)?;
+        reconciliation.add(&out.reconciliation);
+        reconciliation.files.push(out.reconciliation);
+        rejects.extend(out.rejects);
+        parts.extend(out.accepted);
+    }
+    reconciliation.check()?;
+    let mut accepted = match parts.split_first() {
+        Some((first, rest)) => {
+            let mut df = first.clone();
+            for p in rest {
+                df.vstack_mut(p).map_err(|e| IngestError::Internal(e.to_string()))?;
+            }
+            df
+        }
+        None => validate::empty_canonical().map_err(|e| IngestError::Internal(e.to_string()))?,
+    };
+    accepted.rechunk_mut();
+    check_thresholds(&reconciliation, options)?;
+    Ok(Ingested { accepted, rejects, reconciliation })
+}
+
+/// Fails when the rejects exceed `--max-reject-rate`, or any reject under `--strict`.
+pub fn check_thresholds(reconciliation: &Reconciliation, options: &IngestOptions) -> Result<(), IngestError> {
+    let rejected = reconciliation.rejected;
+    if options.strict && rejected > 0 {
+        return Err(IngestError::StrictRejects { rejected });
+    }
+    if reconciliation.read > 0 {
+        let rate = Decimal::from(rejected) / Decimal::from(reconciliation.read);
+        if rate > options.max_reject_rate {
+            return Err(IngestError::TooManyRejects {
+                rejected,
+                read: reconciliation.read,
+                rate: format!("{}%", (rate * Decimal::ONE_HUNDRED).round_dp(3).normalize()),
+                max: format!("{}%", (options.max_reject_rate * Decimal::ONE_HUNDRED).normalize()),
+            });
+        }
+    }
+    Ok(())
+}
+
+struct FileOut {
+    accepted: Vec<DataFrame>,
+    rejects: Vec<Reject>,
+    reconciliation: FileReconciliation,
+}
+
+/// A gzip input decompressed to a temporary file that is removed when dropped.
+struct TempCopy(PathBuf);
+
+impl Drop for TempCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn is_gzip(path: &Path) -> Result<bool, IngestError> {
+    let mut magic = [0u8; 2];
+    let mut f =
+        std::fs::File::open(path).map_err(|source| IngestError::Io { path: path.display().to_string(), source })?;
+    let n = f.read(&mut magic).map_err(|source| IngestError::Io { path: path.display().to_string(), source })?;
+    Ok(n == 2 && magic == [0x1f, 0x8b])
+}
+
+fn gunzip_to_temp(path: &Path, file_idx: u32) -> Result<TempCopy, IngestError> {
+    let io = |source| IngestError::Io { path: path.display().to_string(), source };
+    let tmp = TempCopy(std::env::temp_dir().join(format!("callsla-{}-{file_idx}.csv", std::process::id())));
+    let input = std::fs::File::open(path).map_err(io)?;
+    let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(input));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp.0).map_err(io)?);
+    std::io::copy(&mut decoder, &mut out).map_err(io)?;
+    std::io::Write::flush(&mut out).map_err(io)?;
+    Ok(tmp)
+}
+
+fn ingest_file(
+    profile: &Profile,
+    path: &Path,
+    file_idx: u32,
+    seen: &mut validate::SeenIds,
+) -> Result<FileOut, IngestError> {
+    let shown = path.display().to_string();
+    if !path.is_file() {
+        return Err(IngestError::Io {
+            path: shown,
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        });
+    }
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let parquet = match profile.source.format {
+        Format::Parquet => true,
+        Format::Csv => false,
+        Format::Auto => ext == "parquet" || ext == "pq",
+    };
+    let mut _temp = None;
+    let mut lf = if parquet {
+        let args = ScanArgsParquet { row_index: Some(RowIndex { name: ROW.into(), offset: 0 }), ..Default::default() };
+        LazyFrame::scan_parquet(PlRefPath::from(path.to_string_lossy().as_ref()), args)
+            .map_err(|e| IngestError::read(path, e))?
+    } else {
+        let scan_path = if is_gzip(path)? {
+            let t = gunzip_to_temp(path, file_idx)?;
+            let p = t.0.clone();
+            _temp = Some(t);
+            p
+        } else {
+            path.to_path_buf()
+        };
+        let src = &profile.source;
+        LazyCsvReader::new(PlRefPath::from(scan_path.to_string_lossy().as_ref()))
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_separator(src.delimiter)
+            .with_quote_char(src.quote)
+            .with_missing_is_null(true)
+            .with_raise_if_empty(false)
+            .with_encoding(match src.encoding {
+                profile::Encoding::Utf8 => CsvEncoding::Utf8,
+                profile::Encoding::Utf8Lossy => CsvEncoding::LossyUtf8,
+            })
+            .with_row_index(Some(RowIndex { name: ROW.into(), offset: 0 }))
+            .finish()
+            .map_err(|e| IngestError::read(path, e))?
+    };
+    let schema = lf.collect_schema().map_err(|e| IngestError::read(path, e))?;
+
+    // Resolve which mapped columns exist; a missing column of an explicit mapping is an error.
+    let mut plan = validate::Plan::new(profile, file_idx, parquet);
+    for spec in &profile.fields {
+        let cols = spec.source.columns();
+        if !cols.is_empty() {
+            let present: Vec<&String> = cols.iter().filter(|c| schema.contains(c)).collect();
+            if present.len() < cols.len() && !(spec.optional_column && present.is_empty()) {
+                let missing = cols.iter().find(|c| !schema.contains(c)).cloned().unwrap_or_default();
+                return Err(missing_column(&shown, &missing, spec.field, profile, &schema));
+            }
+            if present.is_empty() {
+                plan.unmapped(spec.field);
+            }
+        }
+        if let profile::Reader::Timestamp(profile::TimestampSpec { date: Some((dc, _)), .. }) = &spec.reader {
+            if !schema.contains(dc) {
+                return Err(missing_column(&shown, dc, spec.field, profile, &schema));
+            }
+        }
+    }
+    for ex in &profile.exclusions {
+        for (c, _) in &ex.when {
+            if !schema.contains(c) {
+                return Err(IngestError::Read {
+                    path: shown.clone(),
+                    message: format!(
+                        "exclusion rule \"{}\" of {} tests column \"{c}\", which the file does not have",
+                        ex.rule, profile
+                    ),
+                });
+            }
+        }
+    }
+
+    // Project the needed columns, converting typed (Parquet) columns into the few shapes the
+    // validator reads: text, boolean, instants and wall-clock times as i64 µs, durations as ms.
+    let mut exprs = vec![col(ROW)];
+    for name in profile.source_columns().into_iter().filter(|c| schema.contains(c)) {
+        let dtype = schema.get(&name).cloned().unwrap_or(DataType::String);
+        let (expr, shape) = validate::project(&name, &dtype);
+        plan.shape(&name, shape);
+        exprs.push(expr);
+    }
+    let lf = lf.select(exprs);
+
+    let state = Arc::new(Mutex::new(validate::FileState::new(shown.clone(), std::mem::take(seen))));
+    let sink_state = Arc::clone(&state);
+    let plan = Arc::new(plan);
+    let sink = lf
+        .sink_batches(
+            PlanCallback::new(move |df: DataFrame| {
+                let mut st = sink_state.lock().map_err(|_| polars_err!(ComputeError: "ingest state poisoned"))?;
+                plan.run(&df, &mut st)?;
+                Ok(false)
+            }),
+            true,
+            None,
+        )
+        .map_err(|e| IngestError::read(path, e))?;
+    sink.collect_with_engine(Engine::Streaming).map_err(|e| IngestError::read(path, e))?;
+    drop(_temp);
+
+    let state = Arc::try_unwrap(state)
+        .map_err(|_| IngestError::Internal("ingest state still shared after the scan".into()))?
+        .into_inner()
+        .map_err(|_| IngestError::Internal("ingest state poisoned".into()))?;
+    let (out, seen_back) = state.finish(if parquet { "parquet" } else { "csv" });
+    *seen = seen_back;
+    Ok(out)
+}
+
+fn missing_column(path: &str, column: &str, field: Field, profile: &Profile, schema: &Schema) -> IngestError {
+    let found: Vec<String> = schema.iter_names().filter(|n| n.as_str() != ROW).map(|n| format!("\"{n}\"")).collect();
+    IngestError::MissingColumn {
+        path: path.to_string(),
+        column: column.to_string(),
+        field,
+        profile: profile.to_string(),
+        found: found.join(", "),
+    }
+}
+
+/// Writes rejects as CSV: `file,line,column,field,value,reason,message`.
+pub fn write_rejects_csv(rejects: &[Reject], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["file", "line", "column", "field", "value", "reason", "message"])?;
+    for r in rejects {
+        w.write_record([
+            &r.file,
+            &r.line.to_string(),
+            &r.column,
+            r.field.as_str(),
+            &r.value,
+            r.kind.code(),
+            &r.message,
+        ])?;
+    }
+    w.flush()
+}
+
+/// Counts rejects per reason code, for summaries.
+pub fn count_by_reason(rejects: &[Reject]) -> HashMap<&'static str, u64> {
+    let mut m = HashMap::new();
+    for r in rejects {
+        *m.entry(r.kind.code()).or_default() += 1;
+    }
+    m
+}

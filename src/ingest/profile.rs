@@ -1,0 +1,682 @@
+//! Ingest profiles: a TOML file that maps one source export onto the canonical schema.
+//!
+//! Read in two steps: serde into `Raw*` structs that mirror the file, then [`Profile::parse`]
+//! checks everything once and produces the validated [`Profile`] the reader uses. The built-in
+//! canonical profile ([`Profile::canonical`]) reads files already in the canonical schema.
+//! Every key is documented in `docs/profiles.md`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::parse::{self, DstAmbiguous, DurationUnit};
+use crate::schema::{Field, Kind};
+use crate::util::{did_you_mean, line_of};
+
+/// A profile that could not be read or makes no sense. Always names the file, the line and
+/// the key, and says how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("cannot read profile {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Syntax { path: String, line: usize, message: String },
+    #[error("{path}:{line}: {key}: {problem}")]
+    Invalid { path: String, line: usize, key: String, problem: ProfileProblem },
+}
+
+/// What is wrong with one key of a profile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileProblem {
+    #[error("\"{name}\" is not a canonical field{hint}; the fields are listed in docs/schema.md")]
+    UnknownField { name: String, hint: String },
+    #[error("required field is not mapped; add [fields.{0}] with a `column` or a `value`")]
+    MissingRequired(Field),
+    #[error("neither `answered_at` nor `answered` is mapped, so callsla cannot tell answered contacts from abandoned ones; map one of them")]
+    NoAnswerSignal,
+    #[error("give exactly one of `column`, `columns` (first non-empty), `join` (two or more columns) or `value`")]
+    SourceNotOne,
+    #[error("unknown time zone \"{0}\"; use an IANA name such as \"America/New_York\" or \"UTC\"")]
+    UnknownZone(String),
+    #[error("\"{0}\" is not a valid strftime pattern (see chrono's strftime reference)")]
+    BadPattern(String),
+    #[error("timestamps in pattern \"{0}\" carry no UTC offset; set `time_zone` (in [source] or on the field) to read them as wall-clock times")]
+    NeedsZone(String),
+    #[error("`{option}` does not apply to a {kind} field")]
+    NotApplicable { option: &'static str, kind: &'static str },
+    #[error("the constant \"{value}\" is not a valid {field}: expected one of {expected}")]
+    BadConstant { field: Field, value: String, expected: String },
+    #[error("must be a single character, got \"{0}\"")]
+    NotOneChar(String),
+    #[error("must be one of {expected}, got \"{got}\"")]
+    NotOneOf { expected: &'static str, got: String },
+    #[error("the scale must be [low, high] with low < high, got [{0}, {1}]")]
+    BadScale(i64, i64),
+    #[error("an exclusion rule needs at least one condition in `when`")]
+    EmptyRule,
+    #[error("the rule name \"{0}\" is used twice; each exclusion rule needs its own name")]
+    DuplicateRule(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    source: RawSource,
+    fields: BTreeMap<Spanned<String>, Spanned<RawField>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<RawExclude>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    format: Option<Spanned<String>>,
+    delimiter: Option<Spanned<String>>,
+    quote: Option<Spanned<String>>,
+    encoding: Option<Spanned<String>>,
+    #[serde(default)]
+    null_values: Vec<String>,
+    time_zone: Option<Spanned<String>>,
+    #[serde(default)]
+    dst_ambiguous: DstAmbiguous,
+    order_tolerance_s: Option<u32>,
+    max_duration_s: Option<u32>,
+    max_wait_s: Option<u32>,
+    csat_scale: Option<Spanned<[i64; 2]>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    column: Option<String>,
+    columns: Option<Vec<String>>,
+    join: Option<Vec<String>>,
+    separator: Option<String>,
+    value: Option<String>,
+    format: Option<String>,
+    date_column: Option<String>,
+    date_format: Option<String>,
+    time_zone: Option<String>,
+    unit: Option<DurationUnit>,
+    #[serde(default)]
+    null_values: Vec<String>,
+    #[serde(default)]
+    map: BTreeMap<String, String>,
+    true_values: Option<Vec<String>>,
+    false_values: Option<Vec<String>>,
+    #[serde(default)]
+    next_day_if_before_arrival: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExclude {
+    rule: String,
+    #[serde(default)]
+    reason: Option<String>,
+    when: BTreeMap<String, OneOrMany>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// File format of an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// By extension: `.parquet`/`.pq` is Parquet, anything else CSV (gzip detected by content).
+    Auto,
+    Csv,
+    Parquet,
+}
+
+/// How bytes that are not UTF-8 are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Invalid UTF-8 is an error naming the file. The default.
+    Utf8,
+    /// Invalid bytes become U+FFFD and the row is read (values may then be rejected).
+    Utf8Lossy,
+}
+
+/// Options that apply to the whole source file.
+#[derive(Debug, Clone)]
+pub struct SourceOptions {
+    pub format: Format,
+    pub delimiter: u8,
+    pub quote: Option<u8>,
+    pub encoding: Encoding,
+    /// Values read as "no value" in every column, besides the empty string.
+    pub null_values: Vec<String>,
+    pub zone: Option<Tz>,
+    pub dst_ambiguous: DstAmbiguous,
+    /// How far answer/end may precede arrival before the row is rejected (clock granularity).
+    pub order_tolerance_ms: i64,
+    /// Longest acceptable talk, hold or wrap time.
+    pub max_duration_ms: i64,
+    /// Longest acceptable wait (emails may wait days).
+    pub max_wait_ms: i64,
+    /// Inclusive CSAT scale.
+    pub csat_scale: (i64, i64),
+}
+
+/// Where a field's value comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// The same value on every row.
+    Constant(String),
+    /// The first non-null of these columns.
+    Columns(Vec<String>),
+    /// These columns' values joined with the separator (null if any is null), for sources whose
+    /// identifier is unique only in combination (e.g. line + call id).
+    Joined(Vec<String>, String),
+}
+
+impl Source {
+    /// The source columns this field reads.
+    pub fn columns(&self) -> &[String] {
+        match self {
+            Source::Columns(cs) | Source::Joined(cs, _) => cs,
+            Source::Constant(_) => &[],
+        }
+    }
+}
+
+/// How a timestamp field is read.
+#[derive(Debug, Clone)]
+pub struct TimestampSpec {
+    /// `None`: RFC 3339. `Some`: a strftime pattern (the time part when `date` is set).
+    pub pattern: Option<String>,
+    /// A separate date column and its pattern.
+    pub date: Option<(String, String)>,
+    /// Zone and DST rule for wall-clock values.
+    pub zone: Option<(Tz, DstAmbiguous)>,
+    /// A time of day earlier than arrival is on the next day (logs that store only a time).
+    pub next_day_if_before_arrival: bool,
+}
+
+/// How a value is read, by kind.
+#[derive(Debug, Clone)]
+pub enum Reader {
+    Text,
+    Choice(&'static [&'static str]),
+    Timestamp(TimestampSpec),
+    Duration(DurationUnit),
+    Boolean { true_values: Vec<String>, false_values: Vec<String> },
+    Score,
+}
+
+/// One canonical field mapped from the source.
+#[derive(Debug, Clone)]
+pub struct FieldSpec {
+    pub field: Field,
+    pub source: Source,
+    /// Field-level values read as null, besides the source-level ones.
+    pub null_values: Vec<String>,
+    /// Source value → canonical value, applied before reading.
+    pub map: BTreeMap<String, String>,
+    pub reader: Reader,
+    /// The column may be absent from a file (only in the built-in canonical profile).
+    pub optional_column: bool,
+}
+
+/// A rule that excludes rows before validation: all conditions must hold.
+#[derive(Debug, Clone)]
+pub struct Exclusion {
+    pub rule: String,
+    pub reason: String,
+    /// column → accepted values (after trimming)
+    pub when: Vec<(String, Vec<String>)>,
+}
+
+/// A validated ingest profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    /// The file it came from, or `(built-in canonical profile)`.
+    pub origin: String,
+    pub source: SourceOptions,
+    /// Mapped fields, in canonical order.
+    pub fields: Vec<FieldSpec>,
+    pub exclusions: Vec<Exclusion>,
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "profile \"{}\" ({})", self.name, self.origin)
+    }
+}
+
+const CANONICAL_ORIGIN: &str = "(built-in canonical profile)";
+
+impl Default for SourceOptions {
+    fn default() -> Self {
+        SourceOptions {
+            format: Format::Auto,
+            delimiter: b',',
+            quote: Some(b'"'),
+            encoding: Encoding::Utf8,
+            null_values: Vec::new(),
+            zone: None,
+            dst_ambiguous: DstAmbiguous::Earliest,
+            order_tolerance_ms: 0,
+            max_duration_ms: 86_400_000,
+            max_wait_ms: 31 * 86_400_000,
+            csat_scale: (1, 5),
+        }
+    }
+}
+
+fn default_reader(field: Field) -> Reader {
+    match field.kind() {
+        Kind::Text => Reader::Text,
+        Kind::Choice(c) => Reader::Choice(c),
+        Kind::Timestamp => Reader::Timestamp(TimestampSpec {
+            pattern: None,
+            date: None,
+            zone: None,
+            next_day_if_before_arrival: false,
+        }),
+        Kind::Duration => Reader::Duration(DurationUnit::Auto),
+        Kind::Boolean => Reader::Boolean { true_values: Vec::new(), false_values: Vec::new() },
+        Kind::Score => Reader::Score,
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Text => "text",
+        Kind::Choice(_) => "choice",
+        Kind::Timestamp => "timestamp",
+        Kind::Duration => "duration",
+        Kind::Boolean => "boolean",
+        Kind::Score => "score",
+    }
+}
+
+impl Profile {
+    /// The canonical schema as a profile: each field read from the column of its own name,
+    /// timestamps as RFC 3339 with offset. Optional columns may be absent.
+    pub fn canonical() -> Profile {
+        let fields = Field::ALL
+            .into_iter()
+            .map(|field| FieldSpec {
+                field,
+                source: Source::Columns(vec![field.name().to_string()]),
+                null_values: Vec::new(),
+                map: BTreeMap::new(),
+                reader: default_reader(field),
+                optional_column: !field.required(),
+            })
+            .collect();
+        Profile {
+            name: "canonical".to_string(),
+            description: "callsla's canonical interaction schema (docs/schema.md)".to_string(),
+            origin: CANONICAL_ORIGIN.to_string(),
+            source: SourceOptions::default(),
+            fields,
+            exclusions: Vec::new(),
+        }
+    }
+
+    /// Reads and validates a profile file.
+    pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io { path: shown.clone(), source })?;
+        Profile::parse(&text, &shown)
+    }
+
+    /// Validates profile text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &str) -> Result<Profile, ProfileError> {
+        let raw: RawProfile = toml::from_str(text).map_err(|e| ProfileError::Syntax {
+            path: path.to_string(),
+            line: e.span().map_or(1, |s| line_of(text, s.start)),
+            message: e.message().trim_end().to_string(),
+        })?;
+        let invalid = |span: std::ops::Range<usize>, key: &str, problem: ProfileProblem| ProfileError::Invalid {
+            path: path.to_string(),
+            line: line_of(text, span.start),
+            key: key.to_string(),
+            problem,
+        };
+        let zone = |name: &Spanned<String>, key: &str| -> Result<Tz, ProfileError> {
+            name.get_ref()
+                .parse::<Tz>()
+                .map_err(|_| invalid(name.span(), key, ProfileProblem::UnknownZone(name.get_ref().clone())))
+        };
+
+        let mut source = SourceOptions::default();
+        let rs = &raw.source;
+        if let Some(f) = &rs.format {
+            source.format = match f.get_ref().as_str() {
+                "auto" => Format::Auto,
+                "csv" => Format::Csv,
+                "parquet" => Format::Parquet,
+                other => {
+                    return Err(invalid(
+                        f.span(),
+                        "source.format",
+                        ProfileProblem::NotOneOf { expected: "auto, csv, parquet", got: other.to_string() },
+                    ))
+                }
+            };
+        }
+        let one_byte = |s: &Spanned<String>, key: &str| -> Result<u8, ProfileError> {
+            match s.get_ref().as_bytes() {
+                [b] => Ok(*b),
+                _ => Err(invalid(s.span(), key, ProfileProblem::NotOneChar(s.get_ref().clone()))),
+            }
+        };
+        if let Some(d) = &rs.delimiter {
+            source.delimiter = one_byte(d, "source.delimiter")?;
+        }
+        if let Some(q) = &rs.quote {
+            source.quote = if q.get_ref().is_empty() { None } else { Some(one_byte(q, "source.quote")?) };
+        }
+        if let Some(e) = &rs.encoding {
+            source.encoding = match e.get_ref().as_str() {
+                "utf8" => Encoding::Utf8,
+                "utf8-lossy" => Encoding::Utf8Lossy,
+                other => {
+                    return Err(invalid(
+                        e.span(),
+                        "source.encoding",
+                        ProfileProblem::NotOneOf { expected: "utf8, utf8-lossy", got: other.to_string() },
+                    ))
+                }
+            };
+        }
+        source.null_values = rs.null_values.clone();
+        if let Some(z) = &rs.time_zone {
+            source.zone = Some(zone(z, "source.time_zone")?);
+        }
+        source.dst_ambiguous = rs.dst_ambiguous;
+        if let Some(t) = rs.order_tolerance_s {
+            source.order_tolerance_ms = i64::from(t) * 1000;
+        }
+        if let Some(m) = rs.max_duration_s {
+            source.max_duration_ms = i64::from(m) * 1000;
+        }
+        if let Some(m) = rs.max_wait_s {
+            source.max_wait_ms = i64::from(m) * 1000;
+        }
+        if let Some(s) = &rs.csat_scale {
+            let [lo, hi] = *s.get_ref();
+            if lo >= hi {
+                return Err(invalid(s.span(), "source.csat_scale", ProfileProblem::BadScale(lo, hi)));
+            }
+            source.csat_scale = (lo, hi);
+        }
+
+        let mut fields = Vec::new();
+        for (name, spec) in &raw.fields {
+            let key = format!("fields.{}", name.get_ref());
+            let field = Field::from_name(name.get_ref()).ok_or_else(|| {
+                invalid(
+                    name.span(),
+                    &key,
+                    ProfileProblem::UnknownField {
+                        name: name.get_ref().clone(),
+                        hint: did_you_mean(name.get_ref(), Field::ALL.iter().map(|f| f.name())),
+                    },
+                )
+            })?;
+            let at = spec.span();
+            let r = spec.get_ref();
+            let src = match (&r.column, &r.columns, &r.join, &r.value) {
+                (Some(c), None, None, None) => Source::Columns(vec![c.clone()]),
+                (None, Some(cs), None, None) if !cs.is_empty() => Source::Columns(cs.clone()),
+                (None, None, Some(cs), None) if cs.len() >= 2 => {
+                    Source::Joined(cs.clone(), r.separator.clone().unwrap_or_else(|| "-".to_string()))
+                }
+                (None, None, None, Some(v)) => Source::Constant(v.clone()),
+                _ => return Err(invalid(at, &key, ProfileProblem::SourceNotOne)),
+            };
+            if r.separator.is_some() && !matches!(src, Source::Joined(..)) {
+                return Err(invalid(
+                    at,
+                    &key,
+                    ProfileProblem::NotApplicable { option: "separator", kind: "column that is not a `join`" },
+                ));
+            }
+            let kind = field.kind();
+            let not_for = |option: &'static str| {
+                invalid(at.clone(), &key, ProfileProblem::NotApplicable { option, kind: kind_name(kind) })
+            };
+            let mut reader = default_reader(field);
+            match &mut reader {
+                Reader::Timestamp(ts) => {
+                    let field_zone = match &r.time_zone {
+                        Some(z) => Some(
+                            z.parse::<Tz>()
+                                .map_err(|_| invalid(at.clone(), &key, ProfileProblem::UnknownZone(z.clone())))?,
+                        ),
+                        None => source.zone,
+                    };
+                    let date_pattern = r.date_format.clone().unwrap_or_else(|| "%Y-%m-%d".to_string());
+                    if let Some(dc) = &r.date_column {
+                        ts.date = Some((dc.clone(), date_pattern.clone()));
+                        ts.pattern = Some(r.format.clone().unwrap_or_else(|| "%H:%M:%S".to_string()));
+                    } else if r.date_format.is_some() {
+                        return Err(not_for("date_format without date_column"));
+                    } else {
+                        ts.pattern = r.format.clone().filter(|f| f != "rfc3339");
+                    }
+                    for p in ts.pattern.iter().chain(ts.date.as_ref().map(|(_, p)| p)) {
+                        if !parse::pattern_is_valid(p) {
+                            return Err(invalid(at.clone(), &key, ProfileProblem::BadPattern(p.clone())));
+                        }
+                    }
+                    if let Some(p) = &ts.pattern {
+                        let offset = ts.date.is_none() && parse::pattern_has_offset(p);
+                        if !offset && field_zone.is_none() {
+                            return Err(invalid(at.clone(), &key, ProfileProblem::NeedsZone(p.clone())));
+                        }
+                    }
+                    ts.zone = field_zone.map(|z| (z, source.dst_ambiguous));
+                    ts.next_day_if_before_arrival = r.next_day_if_before_arrival;
+                    if r.next_day_if_before_arrival && field == Field::ArrivedAt {
+                        return Err(not_for("next_day_if_before_arrival on arrived_at"));
+                    }
+                }
+                _ => {
+                    if r.format.is_some() {
+                        return Err(not_for("format"));
+                    }
+                    if r.date_column.is_some() || r.date_format.is_some() {
+                        return Err(not_for("date_column"));
+                    }
+                    if r.time_zone.is_some() {
+                        return Err(not_for("time_zone"));
+                    }
+                    if r.next_day_if_before_arrival {
+                        return Err(not_for("next_day_if_before_arrival"));
+                    }
+                }
+            }
+            match &mut reader {
+                Reader::Duration(unit) => *unit = r.unit.unwrap_or_default(),
+                _ if r.unit.is_some() => return Err(not_for("unit")),
+                _ => {}
+            }
+            match &mut reader {
+                Reader::Boolean { true_values, false_values } => {
+                    *true_values = r.true_values.clone().unwrap_or_default();
+                    *false_values = r.false_values.clone().unwrap_or_default();
+                }
+                _ if r.true_values.is_some() || r.false_values.is_some() => return Err(not_for("true_values")),
+                _ => {}
+            }
+            if let (Source::Constant(v), Reader::Choice(choices)) = (&src, &reader) {
+                let mapped = r.map.get(v).unwrap_or(v);
+                if !choices.contains(&mapped.as_str()) {
+                    return Err(invalid(
+                        at,
+                        &key,
+                        ProfileProblem::BadConstant { field, value: v.clone(), expected: choices.join(", ") },
+                    ));
+                }
+            }
+            fields.push(FieldSpec {
+                field,
+                source: src,
+                null_values: r.null_values.clone(),
+                map: r.map.clone(),
+                reader,
+                optional_column: false,
+            });
+        }
+        fields.sort_by_key(|f| f.field);
+        let whole = 0..0;
+        for required in Field::ALL.into_iter().filter(|f| f.required()) {
+            if !fields.iter().any(|f| f.field == required) {
+                return Err(invalid(whole.clone(), "fields", ProfileProblem::MissingRequired(required)));
+            }
+        }
+        if !fields.iter().any(|f| matches!(f.field, Field::AnsweredAt | Field::Answered)) {
+            return Err(invalid(whole, "fields", ProfileProblem::NoAnswerSignal));
+        }
+
+        let mut exclusions: Vec<Exclusion> = Vec::new();
+        for ex in &raw.exclude {
+            let e = ex.get_ref();
+            if e.when.is_empty() {
+                return Err(invalid(ex.span(), "exclude.when", ProfileProblem::EmptyRule));
+            }
+            if exclusions.iter().any(|x| x.rule == e.rule) {
+                return Err(invalid(ex.span(), "exclude.rule", ProfileProblem::DuplicateRule(e.rule.clone())));
+            }
+            exclusions.push(Exclusion {
+                rule: e.rule.clone(),
+                reason: e.reason.clone().unwrap_or_default(),
+                when: e
+                    .when
+                    .iter()
+                    .map(|(c, v)| {
+                        let values = match v {
+                            OneOrMany::One(s) => vec![s.clone()],
+                            OneOrMany::Many(vs) => vs.clone(),
+                        };
+                        (c.clone(), values)
+                    })
+                    .collect(),
+            });
+        }
+
+        Ok(Profile {
+            name: raw.name,
+            description: raw.description.unwrap_or_default(),
+            origin: path.to_string(),
+            source,
+            fields,
+            exclusions,
+        })
+    }
+
+    /// Every source column the profile reads, in first-use order, without repeats.
+    pub fn source_columns(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut add = |c: &String| {
+            if !out.contains(c) {
+                out.push(c.clone());
+            }
+        };
+        for f in &self.fields {
+            f.source.columns().iter().for_each(&mut add);
+            if let Reader::Timestamp(TimestampSpec { date: Some((dc, _)), .. }) = &f.reader {
+                add(dc);
+            }
+        }
+        for e in &self.exclusions {
+            e.when.iter().for_each(|(c, _)| add(c));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+name = "t"
+[fields]
+interaction_id = { column = "id" }
+channel = { value = "voice" }
+queue = { column = "q" }
+arrived_at = { column = "ts" }
+answered_at = { column = "ans" }
+"#;
+
+    #[test]
+    fn minimal_profile_reads() {
+        let p = Profile::parse(MINIMAL, "t.toml");
+        assert!(p.is_ok(), "{p:?}");
+        let p = p.unwrap_or_else(|_| Profile::canonical());
+        assert_eq!(p.source_columns(), vec!["id", "q", "ts", "ans"]);
+    }
+
+    fn err(text: &str) -> String {
+        match Profile::parse(text, "p.toml") {
+            Ok(_) => "no error".to_string(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn errors_word_for_word() {
+        let cases = [
+            (
+                MINIMAL.replace("queue = ", "quee = "),
+                "p.toml:6: fields.quee: \"quee\" is not a canonical field (did you mean \"queue\"?); the fields are listed in docs/schema.md",
+            ),
+            (
+                MINIMAL.replace("queue = { column = \"q\" }\n", ""),
+                "p.toml:1: fields: required field is not mapped; add [fields.queue] with a `column` or a `value`",
+            ),
+            (
+                MINIMAL.replace("{ value = \"voice\" }", "{ value = \"fax\" }"),
+                "p.toml:5: fields.channel: the constant \"fax\" is not a valid channel: expected one of voice, email, chat, social",
+            ),
+            (
+                MINIMAL.replace("{ column = \"ts\" }", "{ column = \"ts\", format = \"%d/%m/%Y %H:%M\" }"),
+                "p.toml:7: fields.arrived_at: timestamps in pattern \"%d/%m/%Y %H:%M\" carry no UTC offset; set `time_zone` (in [source] or on the field) to read them as wall-clock times",
+            ),
+            (
+                format!("[source]\ntime_zone = \"Mars/Olympus\"\n{}", MINIMAL.replace("name = \"t\"\n", "")).replace("[source]", "name = \"t\"\n[source]"),
+                "p.toml:3: source.time_zone: unknown time zone \"Mars/Olympus\"; use an IANA name such as \"America/New_York\" or \"UTC\"",
+            ),
+            (
+                MINIMAL.replace("{ column = \"q\" }", "{ column = \"q\", value = \"x\" }"),
+                "p.toml:6: fields.queue: give exactly one of `column`, `columns` (first non-empty), `join` (two or more columns) or `value`",
+            ),
+            (
+                MINIMAL.replace("{ column = \"q\" }", "{ column = \"q\", unit = \"seconds\" }"),
+                "p.toml:6: fields.queue: `unit` does not apply to a text field",
+            ),
+            (
+                MINIMAL.replace("{ column = \"q\" }", "{ colum = \"q\" }"),
+                "p.toml:6: unknown field `colum`, expected one of `column`, `columns`, `join`, `separator`, `value`, `format`, `date_column`, `date_format`, `time_zone`, `unit`, `null_values`, `map`, `true_values`, `false_values`, `next_day_if_before_arrival`",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(err(&text), expected, "profile:\n{text}");
+        }
+    }
+}

@@ -1,0 +1,852 @@
+//! The row validator: one batch of source rows (as Polars columns) → canonical rows and rejects.
+//!
+//! Runs inside the streaming sink, so it sees each batch once and keeps only typed values.
+//! Checks run in canonical field order and the first failure is the row's reason; cross-field
+//! checks (answer/end before arrival, consistency) come after every field has been read, and the
+//! duplicate-id check last (first occurrence kept).
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::parse::{self, DurError, ScoreError, TsError};
+use super::profile::{FieldSpec, Profile, Reader, Source, TimestampSpec};
+use super::{FileOut, FileReconciliation, ROW};
+use crate::schema::{self, Field};
+
+/// Why a row was rejected. The code (snake_case) is what rejects files and summaries show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectKind {
+    MissingValue,
+    UnreadableTimestamp,
+    NoUtcOffset,
+    DstGap,
+    DstAmbiguous,
+    UnreadableNumber,
+    NegativeDuration,
+    DurationTooLong,
+    UnreadableBoolean,
+    CsatOutOfScale,
+    UnknownChannel,
+    UnknownDirection,
+    AnswerBeforeArrival,
+    EndBeforeArrival,
+    EndBeforeAnswer,
+    Inconsistent,
+    DuplicateId,
+}
+
+impl RejectKind {
+    pub const ALL: [RejectKind; 17] = [
+        RejectKind::MissingValue,
+        RejectKind::UnreadableTimestamp,
+        RejectKind::NoUtcOffset,
+        RejectKind::DstGap,
+        RejectKind::DstAmbiguous,
+        RejectKind::UnreadableNumber,
+        RejectKind::NegativeDuration,
+        RejectKind::DurationTooLong,
+        RejectKind::UnreadableBoolean,
+        RejectKind::CsatOutOfScale,
+        RejectKind::UnknownChannel,
+        RejectKind::UnknownDirection,
+        RejectKind::AnswerBeforeArrival,
+        RejectKind::EndBeforeArrival,
+        RejectKind::EndBeforeAnswer,
+        RejectKind::Inconsistent,
+        RejectKind::DuplicateId,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            RejectKind::MissingValue => "missing_value",
+            RejectKind::UnreadableTimestamp => "unreadable_timestamp",
+            RejectKind::NoUtcOffset => "no_utc_offset",
+            RejectKind::DstGap => "dst_gap",
+            RejectKind::DstAmbiguous => "dst_ambiguous",
+            RejectKind::UnreadableNumber => "unreadable_number",
+            RejectKind::NegativeDuration => "negative_duration",
+            RejectKind::DurationTooLong => "duration_too_long",
+            RejectKind::UnreadableBoolean => "unreadable_boolean",
+            RejectKind::CsatOutOfScale => "csat_out_of_scale",
+            RejectKind::UnknownChannel => "unknown_channel",
+            RejectKind::UnknownDirection => "unknown_direction",
+            RejectKind::AnswerBeforeArrival => "answer_before_arrival",
+            RejectKind::EndBeforeArrival => "end_before_arrival",
+            RejectKind::EndBeforeAnswer => "end_before_answer",
+            RejectKind::Inconsistent => "inconsistent",
+            RejectKind::DuplicateId => "duplicate_id",
+        }
+    }
+}
+
+/// One rejected source row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reject {
+    pub file: String,
+    /// 1-based line in a CSV file (the header is line 1); 1-based row number in a Parquet file.
+    pub line: u64,
+    /// The source column(s) the value came from.
+    pub column: String,
+    /// The canonical field being read.
+    pub field: String,
+    pub value: String,
+    pub kind: RejectKind,
+    pub message: String,
+}
+
+/// How a projected source column arrives in a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Text,
+    Bool,
+    /// Int64 microseconds since the epoch, UTC (a zoned Parquet timestamp).
+    Instant,
+    /// Int64 microseconds of a wall-clock time (a naive Parquet timestamp or date).
+    Wall,
+    /// Int64 milliseconds (a Parquet duration).
+    DurMs,
+}
+
+/// The projection expression for a source column of the given type.
+pub fn project(name: &str, dtype: &DataType) -> (Expr, Shape) {
+    let c = col(name);
+    match dtype {
+        DataType::String => (c, Shape::Text),
+        DataType::Boolean => (c, Shape::Bool),
+        DataType::Datetime(_, Some(_)) => (c.dt().timestamp(TimeUnit::Microseconds), Shape::Instant),
+        DataType::Datetime(_, None) => (c.dt().timestamp(TimeUnit::Microseconds), Shape::Wall),
+        DataType::Date => (
+            c.cast(DataType::Datetime(TimeUnit::Microseconds, None)).dt().timestamp(TimeUnit::Microseconds),
+            Shape::Wall,
+        ),
+        DataType::Duration(_) => (c.dt().total_milliseconds(false), Shape::DurMs),
+        _ => (c.cast(DataType::String), Shape::Text),
+    }
+}
+
+/// Interaction ids seen so far (128-bit hash → where first seen), across all inputs.
+#[derive(Debug, Default)]
+pub struct SeenIds(HashMap<u128, (u32, u64)>);
+
+fn id_hash(id: &str) -> u128 {
+    // Two independent SipHash passes: a false duplicate needs a 128-bit collision.
+    let mut a = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut a);
+    let mut b = std::collections::hash_map::DefaultHasher::new();
+    0x9e37_79b9_7f4a_7c15_u64.hash(&mut b);
+    id.hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
+/// What the sink accumulates for one file.
+pub struct FileState {
+    path: String,
+    seen: SeenIds,
+    accepted: Vec<DataFrame>,
+    rejects: Vec<Reject>,
+    recon: FileReconciliation,
+}
+
+impl FileState {
+    pub fn new(path: String, seen: SeenIds) -> FileState {
+        FileState {
+            recon: FileReconciliation { path: path.clone(), ..Default::default() },
+            path,
+            seen,
+            accepted: Vec::new(),
+            rejects: Vec::new(),
+        }
+    }
+
+    pub fn finish(mut self, format: &str) -> (FileOut, SeenIds) {
+        self.recon.format = format.to_string();
+        (FileOut { accepted: self.accepted, rejects: self.rejects, reconciliation: self.recon }, self.seen)
+    }
+}
+
+/// Everything needed to validate the batches of one file.
+pub struct Plan {
+    profile: Profile,
+    file_idx: u32,
+    parquet: bool,
+    shapes: HashMap<String, Shape>,
+    unmapped: HashSet<Field>,
+}
+
+/// A source value as the validator sees it.
+#[derive(Debug, Clone, Copy)]
+enum Raw<'a> {
+    Text(&'a str),
+    Bool(bool),
+    Instant(i64),
+    Wall(i64),
+    DurMs(i64),
+}
+
+impl Raw<'_> {
+    fn show(&self) -> String {
+        match self {
+            Raw::Text(s) => (*s).to_string(),
+            Raw::Bool(b) => b.to_string(),
+            Raw::Instant(us) | Raw::Wall(us) => us.to_string(),
+            Raw::DurMs(ms) => ms.to_string(),
+        }
+    }
+}
+
+/// A column of the current batch, by shape.
+enum View<'a> {
+    Text(&'a StringChunked),
+    Bool(&'a BooleanChunked),
+    Int(&'a Int64Chunked, Shape),
+}
+
+impl<'a> View<'a> {
+    fn get(&self, i: usize) -> Option<Raw<'a>> {
+        match self {
+            View::Text(ca) => ca.get(i).map(|s| Raw::Text(s.trim())),
+            View::Bool(ca) => ca.get(i).map(Raw::Bool),
+            View::Int(ca, shape) => ca.get(i).map(|v| match shape {
+                Shape::Instant => Raw::Instant(v),
+                Shape::Wall => Raw::Wall(v),
+                _ => Raw::DurMs(v),
+            }),
+        }
+    }
+}
+
+/// A parsed canonical value.
+#[derive(Debug, Clone)]
+enum Value<'a> {
+    Text(Cow<'a, str>),
+    Choice(&'static str),
+    Ts(i64),
+    Dur(i64),
+    Bool(bool),
+    Score(i64),
+}
+
+impl Value<'_> {
+    fn into_owned(self) -> Value<'static> {
+        match self {
+            Value::Text(t) => Value::Text(Cow::Owned(t.into_owned())),
+            Value::Choice(c) => Value::Choice(c),
+            Value::Ts(t) => Value::Ts(t),
+            Value::Dur(d) => Value::Dur(d),
+            Value::Bool(b) => Value::Bool(b),
+            Value::Score(s) => Value::Score(s),
+        }
+    }
+}
+
+/// A rejection in the making: which column and value, and why.
+struct Fail {
+    column: String,
+    field: Field,
+    value: String,
+    kind: RejectKind,
+    message: String,
+}
+
+/// One accepted canonical row.
+#[derive(Default)]
+struct Row<'a> {
+    id: Cow<'a, str>,
+    channel: &'static str,
+    direction: &'static str,
+    queue: Cow<'a, str>,
+    customer: Option<Cow<'a, str>>,
+    agent: Option<Cow<'a, str>>,
+    arrived: i64,
+    answered_at: Option<i64>,
+    ended_at: Option<i64>,
+    answered: bool,
+    wait: Option<i64>,
+    talk: Option<i64>,
+    hold: Option<i64>,
+    wrap: Option<i64>,
+    resolved: Option<bool>,
+    csat: Option<i64>,
+    line: u64,
+}
+
+fn datetime_type() -> DataType {
+    DataType::Datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC))
+}
+
+/// The canonical frame's columns and types, in order.
+pub fn canonical_schema() -> Vec<(&'static str, DataType)> {
+    let dur = DataType::Duration(TimeUnit::Milliseconds);
+    vec![
+        (Field::InteractionId.name(), DataType::String),
+        (Field::Channel.name(), DataType::String),
+        (Field::Direction.name(), DataType::String),
+        (Field::Queue.name(), DataType::String),
+        (Field::CustomerId.name(), DataType::String),
+        (Field::AgentId.name(), DataType::String),
+        (Field::ArrivedAt.name(), datetime_type()),
+        (Field::AnsweredAt.name(), datetime_type()),
+        (Field::EndedAt.name(), datetime_type()),
+        (Field::Answered.name(), DataType::Boolean),
+        (Field::WaitS.name(), dur.clone()),
+        (Field::TalkS.name(), dur.clone()),
+        (Field::HoldS.name(), dur.clone()),
+        (Field::WrapS.name(), dur),
+        (Field::Resolved.name(), DataType::Boolean),
+        (Field::Csat.name(), DataType::Int32),
+        (schema::SOURCE_FILE, DataType::UInt32),
+        (schema::SOURCE_LINE, DataType::UInt64),
+    ]
+}
+
+/// A canonical frame with no rows.
+pub fn empty_canonical() -> PolarsResult<DataFrame> {
+    let cols = canonical_schema().into_iter().map(|(n, t)| Column::new_empty(n.into(), &t)).collect();
+    DataFrame::new(0, cols)
+}
+
+fn rows_to_frame(rows: &[Row<'_>], file_idx: u32) -> PolarsResult<DataFrame> {
+    let n = rows.len();
+    let text = |name: &str, f: &dyn for<'r> Fn(&'r Row<'r>) -> Option<&'r str>| -> Column {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+    };
+    let ts = |name: &str, f: &dyn Fn(&Row<'_>) -> Option<i64>| -> PolarsResult<Column> {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>()).cast(&datetime_type())
+    };
+    let dur = |name: &str, f: &dyn Fn(&Row<'_>) -> Option<i64>| -> PolarsResult<Column> {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+            .cast(&DataType::Duration(TimeUnit::Milliseconds))
+    };
+    let cols = vec![
+        text(Field::InteractionId.name(), &|r| Some(&r.id)),
+        text(Field::Channel.name(), &|r| Some(r.channel)),
+        text(Field::Direction.name(), &|r| Some(r.direction)),
+        text(Field::Queue.name(), &|r| Some(&r.queue)),
+        text(Field::CustomerId.name(), &|r| r.customer.as_deref()),
+        text(Field::AgentId.name(), &|r| r.agent.as_deref()),
+        ts(Field::ArrivedAt.name(), &|r| Some(r.arrived))?,
+        ts(Field::AnsweredAt.name(), &|r| r.answered_at)?,
+        ts(Field::EndedAt.name(), &|r| r.ended_at)?,
+        Column::new(Field::Answered.name().into(), rows.iter().map(|r| r.answered).collect::<Vec<_>>()),
+        dur(Field::WaitS.name(), &|r| r.wait)?,
+        dur(Field::TalkS.name(), &|r| r.talk)?,
+        dur(Field::HoldS.name(), &|r| r.hold)?,
+        dur(Field::WrapS.name(), &|r| r.wrap)?,
+        Column::new(Field::Resolved.name().into(), rows.iter().map(|r| r.resolved).collect::<Vec<_>>()),
+        Column::new(
+            Field::Csat.name().into(),
+            rows.iter().map(|r| r.csat.and_then(|c| i32::try_from(c).ok())).collect::<Vec<_>>(),
+        ),
+        Column::new(schema::SOURCE_FILE.into(), vec![file_idx; n]),
+        Column::new(schema::SOURCE_LINE.into(), rows.iter().map(|r| r.line).collect::<Vec<_>>()),
+    ];
+    DataFrame::new(n, cols)
+}
+
+fn fmt_ms(ms: i64) -> String {
+    if ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{}.{:03} s", ms / 1000, ms % 1000)
+    }
+}
+
+impl Plan {
+    pub fn new(profile: &Profile, file_idx: u32, parquet: bool) -> Plan {
+        Plan { profile: profile.clone(), file_idx, parquet, shapes: HashMap::new(), unmapped: HashSet::new() }
+    }
+
+    /// The field's column is absent from this file (optional columns of the canonical profile).
+    pub fn unmapped(&mut self, field: Field) {
+        self.unmapped.insert(field);
+    }
+
+    pub fn shape(&mut self, column: &str, shape: Shape) {
+        self.shapes.insert(column.to_string(), shape);
+    }
+
+    fn mapped(&self, field: Field) -> Option<&FieldSpec> {
+        if self.unmapped.contains(&field) {
+            return None;
+        }
+        self.profile.fields.iter().find(|f| f.field == field)
+    }
+
+    /// Validates one batch and adds its rows to the file's state.
+    pub fn run(&self, df: &DataFrame, st: &mut FileState) -> PolarsResult<()> {
+        let mut views: HashMap<&str, View<'_>> = HashMap::new();
+        for (name, shape) in &self.shapes {
+            let c = df.column(name)?;
+            let view = match shape {
+                Shape::Text => View::Text(c.str()?),
+                Shape::Bool => View::Bool(c.bool()?),
+                s => View::Int(c.i64()?, *s),
+            };
+            views.insert(name.as_str(), view);
+        }
+        let rows_idx = df.column(ROW)?.cast(&DataType::UInt64)?;
+        let rows_idx = rows_idx.u64()?;
+        let mut accepted: Vec<Row<'_>> = Vec::new();
+        for i in 0..df.height() {
+            let row_no = rows_idx.get(i).unwrap_or(0);
+            let line = if self.parquet { row_no + 1 } else { row_no + 2 };
+            st.recon.read += 1;
+            if let Some(rule) = self.excluded_by(&views, i) {
+                st.recon.excluded += 1;
+                *st.recon.excluded_by_rule.entry(rule.to_string()).or_default() += 1;
+                continue;
+            }
+            match self.row(&views, i, line) {
+                Ok(row) => {
+                    let h = id_hash(&row.id);
+                    if let Some((f, l)) = st.seen.0.get(&h) {
+                        let where_ = if *f == self.file_idx {
+                            format!("line {l}")
+                        } else {
+                            format!("line {l} of input file #{}", f + 1)
+                        };
+                        let fail = Fail {
+                            column: self.column_label(Field::InteractionId),
+                            field: Field::InteractionId,
+                            value: row.id.to_string(),
+                            kind: RejectKind::DuplicateId,
+                            message: format!(
+                                "interaction_id \"{}\" already seen at {where_}; the first occurrence is kept",
+                                row.id
+                            ),
+                        };
+                        self.reject(st, line, fail);
+                    } else {
+                        st.seen.0.insert(h, (self.file_idx, line));
+                        st.recon.accepted += 1;
+                        accepted.push(row);
+                    }
+                }
+                Err(fail) => self.reject(st, line, fail),
+            }
+        }
+        if !accepted.is_empty() {
+            st.accepted.push(rows_to_frame(&accepted, self.file_idx)?);
+        }
+        Ok(())
+    }
+
+    fn reject(&self, st: &mut FileState, line: u64, f: Fail) {
+        st.recon.rejected += 1;
+        *st.recon.rejected_by_reason.entry(f.kind.code().to_string()).or_default() += 1;
+        st.rejects.push(Reject {
+            file: st.path.clone(),
+            line,
+            column: f.column,
+            field: f.field.name().to_string(),
+            value: f.value,
+            kind: f.kind,
+            message: f.message,
+        });
+    }
+
+    fn excluded_by(&self, views: &HashMap<&str, View<'_>>, i: usize) -> Option<&str> {
+        self.profile
+            .exclusions
+            .iter()
+            .find(|ex| {
+                ex.when.iter().all(|(c, values)| {
+                    let v = views.get(c.as_str()).and_then(|v| v.get(i)).map(|r| r.show()).unwrap_or_default();
+                    values.iter().any(|x| x.trim() == v)
+                })
+            })
+            .map(|ex| ex.rule.as_str())
+    }
+
+    fn column_label(&self, field: Field) -> String {
+        match self.mapped(field).map(|s| &s.source) {
+            Some(Source::Columns(cs)) => cs.join("|"),
+            Some(Source::Joined(cs, _)) => cs.join("+"),
+            Some(Source::Constant(_)) => format!("(constant {field})"),
+            None => String::new(),
+        }
+    }
+
+    fn is_null(&self, spec: &FieldSpec, s: &str) -> bool {
+        s.is_empty()
+            || self.profile.source.null_values.iter().any(|n| n == s)
+            || spec.null_values.iter().any(|n| n == s)
+    }
+
+    /// The field's raw value on row `i`: the constant or the first non-null listed column.
+    /// (Joined sources are handled by [`Plan::joined`].)
+    fn raw<'a>(&self, spec: &'a FieldSpec, views: &HashMap<&str, View<'a>>, i: usize) -> Option<(Raw<'a>, &'a str)> {
+        match &spec.source {
+            Source::Constant(v) => Some((Raw::Text(v.as_str()), "")),
+            Source::Joined(..) => None,
+            Source::Columns(cols) => cols.iter().find_map(|c| {
+                let r = views.get(c.as_str())?.get(i)?;
+                match r {
+                    Raw::Text(s) if self.is_null(spec, s) => None,
+                    other => Some((other, c.as_str())),
+                }
+            }),
+        }
+    }
+
+    /// The joined value of a `join` source, or `None` when any part is null.
+    fn joined(&self, spec: &FieldSpec, views: &HashMap<&str, View<'_>>, i: usize) -> Option<String> {
+        let Source::Joined(cols, sep) = &spec.source else {
+            return None;
+        };
+        let mut out = String::new();
+        for (k, c) in cols.iter().enumerate() {
+            let v = views.get(c.as_str())?.get(i)?.show();
+            if self.is_null(spec, &v) {
+                return None;
+            }
+            if k > 0 {
+                out.push_str(sep);
+            }
+            out.push_str(&v);
+        }
+        Some(out)
+    }
+
+    fn read_field<'a>(
+        &self,
+        spec: &'a FieldSpec,
+        views: &HashMap<&str, View<'a>>,
+        i: usize,
+        arrived: Option<i64>,
+    ) -> Result<Option<Value<'a>>, Fail> {
+        if let Source::Joined(cols, _) = &spec.source {
+            let Some(s) = self.joined(spec, views, i) else {
+                return Ok(None);
+            };
+            let s = spec.map.get(&s).cloned().unwrap_or(s);
+            let label = cols.join("+");
+            return match &spec.reader {
+                Reader::Text => Ok(Some(Value::Text(Cow::Owned(s)))),
+                _ => self.read_value(spec, Raw::Text(&s), &label, views, i, arrived).map(|v| Some(v.into_owned())),
+            };
+        }
+        let Some((raw, column)) = self.raw(spec, views, i) else {
+            return Ok(None);
+        };
+        let column = if column.is_empty() { format!("(constant {})", spec.field) } else { column.to_string() };
+        self.read_value(spec, raw, &column, views, i, arrived).map(Some)
+    }
+
+    fn read_value<'b>(
+        &self,
+        spec: &'b FieldSpec,
+        raw: Raw<'b>,
+        column_label: &str,
+        views: &HashMap<&str, View<'_>>,
+        i: usize,
+        arrived: Option<i64>,
+    ) -> Result<Value<'b>, Fail> {
+        let field = spec.field;
+        let raw = match raw {
+            Raw::Text(s) => Raw::Text(spec.map.get(s).map_or(s, String::as_str)),
+            other => other,
+        };
+        let fail = |kind: RejectKind, value: String, message: String| Fail {
+            column: column_label.to_string(),
+            field,
+            value,
+            kind,
+            message,
+        };
+        let src = &self.profile.source;
+        let value = match (&spec.reader, raw) {
+            (Reader::Text, Raw::Text(s)) => Value::Text(Cow::Borrowed(s)),
+            (Reader::Text, other) => Value::Text(Cow::Owned(other.show())),
+            (Reader::Choice(choices), r) => {
+                let s = r.show();
+                match choices.iter().find(|c| c.eq_ignore_ascii_case(&s)) {
+                    Some(c) => Value::Choice(c),
+                    None => {
+                        let kind = if field == Field::Channel { RejectKind::UnknownChannel } else { RejectKind::UnknownDirection };
+                        return Err(fail(kind, s.clone(), format!("{field} \"{s}\" is not one of {}; map it in the profile's [fields.{field}] map", choices.join(", "))));
+                    }
+                }
+            }
+            (Reader::Timestamp(ts), r) => Value::Ts(self.read_timestamp(ts, r, views, i, arrived).map_err(|(kind, value, message)| fail(kind, value, message))?),
+            (Reader::Duration(unit), r) => {
+                let ms = match r {
+                    Raw::Text(s) => parse::duration_ms(s, *unit),
+                    Raw::DurMs(ms) if ms < 0 => Err(DurError::Negative),
+                    Raw::DurMs(ms) => Ok(ms),
+                    _ => Err(DurError::Unreadable),
+                };
+                let (max, key) = if field == Field::WaitS { (src.max_wait_ms, "max_wait_s") } else { (src.max_duration_ms, "max_duration_s") };
+                match ms {
+                    Ok(ms) if ms > max => {
+                        return Err(fail(
+                            RejectKind::DurationTooLong,
+                            r.show(),
+                            format!("{field} of {} is longer than the profile's {key} ({})", fmt_ms(ms), fmt_ms(max)),
+                        ))
+                    }
+                    Ok(ms) => Value::Dur(ms),
+                    Err(DurError::Negative) => return Err(fail(RejectKind::NegativeDuration, r.show(), format!("{field} \"{}\" is negative", r.show()))),
+                    Err(DurError::Unreadable) => {
+                        return Err(fail(
+                            RejectKind::UnreadableNumber,
+                            r.show(),
+                            format!("cannot read \"{}\" as a duration (expected seconds such as 109 or 109.5, or H:MM:SS; unit {unit:?})", r.show()),
+                        ))
+                    }
+                }
+            }
+            (Reader::Boolean { true_values, false_values }, r) => match r {
+                Raw::Bool(b) => Value::Bool(b),
+                Raw::Text(s) if true_values.iter().any(|t| t == s) => Value::Bool(true),
+                Raw::Text(s) if false_values.iter().any(|t| t == s) => Value::Bool(false),
+                Raw::Text(s) => match parse::boolean(s) {
+                    Some(b) => Value::Bool(b),
+                    None => {
+                        return Err(fail(
+                            RejectKind::UnreadableBoolean,
+                            s.to_string(),
+                            format!("cannot read \"{s}\" as {field} (expected Y/N, true/false or 1/0, or the profile's true_values/false_values)"),
+                        ))
+                    }
+                },
+                other => return Err(fail(RejectKind::UnreadableBoolean, other.show(), format!("cannot read {} as a boolean", other.show()))),
+            },
+            (Reader::Score, r) => {
+                let s = r.show();
+                let (lo, hi) = src.csat_scale;
+                match parse::score(&s) {
+                    Ok(v) if v < lo || v > hi => {
+                        return Err(fail(RejectKind::CsatOutOfScale, s.clone(), format!("{field} {v} is outside the profile's scale {lo}..{hi}")))
+                    }
+                    Ok(v) => Value::Score(v),
+                    Err(ScoreError::NotWhole) => {
+                        return Err(fail(RejectKind::UnreadableNumber, s.clone(), format!("{field} \"{s}\" is not a whole number on the scale {lo}..{hi}")))
+                    }
+                    Err(ScoreError::Unreadable) => return Err(fail(RejectKind::UnreadableNumber, s.clone(), format!("cannot read \"{s}\" as a {field} score"))),
+                }
+            }
+        };
+        Ok(value)
+    }
+
+    fn read_timestamp(
+        &self,
+        ts: &TimestampSpec,
+        raw: Raw<'_>,
+        views: &HashMap<&str, View<'_>>,
+        i: usize,
+        arrived: Option<i64>,
+    ) -> Result<i64, (RejectKind, String, String)> {
+        let (result, shown) = match raw {
+            Raw::Instant(us) => (Ok(us), raw.show()),
+            Raw::Wall(us) => {
+                let days = us.div_euclid(86_400_000_000);
+                let rem = us.rem_euclid(86_400_000_000);
+                let secs = u32::try_from(rem / 1_000_000).unwrap_or(0);
+                let micros = u32::try_from(rem % 1_000_000).unwrap_or(0);
+                let wall = parse::wall_from_parts(days, (secs, micros));
+                let r = match ts.zone {
+                    Some((tz, rule)) => parse::localize(wall, tz, rule),
+                    None => Err(TsError::NoOffset),
+                };
+                (r, raw.show())
+            }
+            Raw::Text(s) => match (&ts.date, &ts.pattern) {
+                (Some((date_col, date_fmt)), pattern) => {
+                    let time_fmt = pattern.as_deref().unwrap_or("%H:%M:%S");
+                    let date_raw =
+                        views.get(date_col.as_str()).and_then(|v| v.get(i)).map(|r| r.show()).unwrap_or_default();
+                    let shown = format!("{date_raw} {s}");
+                    let r = match (parse::date_with_pattern(&date_raw, date_fmt), parse::time_with_pattern(s, time_fmt))
+                    {
+                        (Some(days), Some(t)) => match ts.zone {
+                            Some((tz, rule)) => parse::localize(parse::wall_from_parts(days, t), tz, rule),
+                            None => Err(TsError::NoOffset),
+                        },
+                        _ => Err(TsError::Unreadable),
+                    };
+                    (r, shown)
+                }
+                (None, None) => (parse::rfc3339(s, ts.zone), s.to_string()),
+                (None, Some(p)) => (parse::with_pattern(s, p, ts.zone), s.to_string()),
+            },
+            other => (Err(TsError::Unreadable), other.show()),
+        };
+        let expected = match (&ts.date, &ts.pattern) {
+            (Some((_, df)), p) => {
+                format!("the profile's date format \"{df}\" and time format \"{}\"", p.as_deref().unwrap_or("%H:%M:%S"))
+            }
+            (None, Some(p)) => format!("the profile's format \"{p}\""),
+            (None, None) => "RFC 3339 such as 2026-10-01T09:00:00-04:00".to_string(),
+        };
+        let zone = ts.zone.map(|(z, _)| z.name().to_string()).unwrap_or_default();
+        match result {
+            Ok(mut us) => {
+                // A time of day more than 12 h before arrival is on the next day (docs/profiles.md).
+                if let (true, Some(arr)) = (ts.next_day_if_before_arrival, arrived) {
+                    if us < arr - 43_200_000_000 {
+                        us += 86_400_000_000;
+                    }
+                }
+                Ok(us)
+            }
+            Err(TsError::Unreadable) => Err((RejectKind::UnreadableTimestamp, shown.clone(), format!("cannot read \"{shown}\" as a timestamp (expected {expected})"))),
+            Err(TsError::NoOffset) => Err((
+                RejectKind::NoUtcOffset,
+                shown.clone(),
+                format!("timestamp \"{shown}\" has no UTC offset and the profile names no time zone; add an offset or set source.time_zone"),
+            )),
+            Err(TsError::DstGap) => Err((
+                RejectKind::DstGap,
+                shown.clone(),
+                format!("local time \"{shown}\" does not exist in {zone} (clocks went forward); the source clock is wrong or not in {zone}"),
+            )),
+            Err(TsError::DstAmbiguous) => Err((
+                RejectKind::DstAmbiguous,
+                shown.clone(),
+                format!("local time \"{shown}\" occurs twice in {zone} (clocks went back) and source.dst_ambiguous is \"reject\""),
+            )),
+        }
+    }
+
+    /// Reads, derives and checks one row.
+    fn row<'a>(&'a self, views: &HashMap<&str, View<'a>>, i: usize, line: u64) -> Result<Row<'a>, Fail> {
+        let mut row = Row { direction: "inbound", line, ..Default::default() };
+        let mut answered_flag = None;
+        let mut arrived = None;
+        for spec in &self.profile.fields {
+            if self.unmapped.contains(&spec.field) {
+                continue;
+            }
+            let value = self.read_field(spec, views, i, arrived)?;
+            let field = spec.field;
+            let Some(value) = value else {
+                if field.required() {
+                    return Err(Fail {
+                        column: self.column_label(field),
+                        field,
+                        value: String::new(),
+                        kind: RejectKind::MissingValue,
+                        message: format!("{field} is required but empty"),
+                    });
+                }
+                continue;
+            };
+            match (field, value) {
+                (Field::InteractionId, Value::Text(t)) => row.id = t,
+                (Field::Channel, Value::Choice(c)) => row.channel = c,
+                (Field::Direction, Value::Choice(c)) => row.direction = c,
+                (Field::Queue, Value::Text(t)) => row.queue = t,
+                (Field::CustomerId, Value::Text(t)) => row.customer = Some(t),
+                (Field::AgentId, Value::Text(t)) => row.agent = Some(t),
+                (Field::ArrivedAt, Value::Ts(t)) => {
+                    row.arrived = t;
+                    arrived = Some(t);
+                }
+                (Field::AnsweredAt, Value::Ts(t)) => row.answered_at = Some(t),
+                (Field::EndedAt, Value::Ts(t)) => row.ended_at = Some(t),
+                (Field::Answered, Value::Bool(b)) => answered_flag = Some(b),
+                (Field::WaitS, Value::Dur(d)) => row.wait = Some(d),
+                (Field::TalkS, Value::Dur(d)) => row.talk = Some(d),
+                (Field::HoldS, Value::Dur(d)) => row.hold = Some(d),
+                (Field::WrapS, Value::Dur(d)) => row.wrap = Some(d),
+                (Field::Resolved, Value::Bool(b)) => row.resolved = Some(b),
+                (Field::Csat, Value::Score(s)) => row.csat = Some(s),
+                (field, _) => {
+                    return Err(Fail {
+                        column: self.column_label(field),
+                        field,
+                        value: String::new(),
+                        kind: RejectKind::Inconsistent,
+                        message: format!("internal error: {field} read as the wrong kind; please report this bug"),
+                    })
+                }
+            }
+        }
+        self.derive_and_check(&mut row, answered_flag)?;
+        Ok(row)
+    }
+
+    fn derive_and_check(&self, row: &mut Row<'_>, answered_flag: Option<bool>) -> Result<(), Fail> {
+        let tol_us = self.profile.source.order_tolerance_ms * 1000;
+        let fail = |field: Field, kind: RejectKind, value: String, message: String| Fail {
+            column: self.column_label(field),
+            field,
+            value,
+            kind,
+            message,
+        };
+        let show_ts = |us: i64| {
+            chrono::DateTime::from_timestamp_micros(us)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+                .unwrap_or_default()
+        };
+        row.answered = answered_flag.unwrap_or(row.answered_at.is_some());
+        if !row.answered && row.answered_at.is_some() {
+            return Err(fail(
+                Field::Answered,
+                RejectKind::Inconsistent,
+                "false".to_string(),
+                "the row says not answered but has an answered_at time".to_string(),
+            ));
+        }
+        if let Some(ans) = row.answered_at {
+            if ans < row.arrived - tol_us {
+                return Err(fail(
+                    Field::AnsweredAt,
+                    RejectKind::AnswerBeforeArrival,
+                    show_ts(ans),
+                    format!("answered_at {} is before arrived_at {}", show_ts(ans), show_ts(row.arrived)),
+                ));
+            }
+        }
+        if let Some(end) = row.ended_at {
+            if end < row.arrived - tol_us {
+                return Err(fail(
+                    Field::EndedAt,
+                    RejectKind::EndBeforeArrival,
+                    show_ts(end),
+                    format!("ended_at {} is before arrived_at {}", show_ts(end), show_ts(row.arrived)),
+                ));
+            }
+            if let Some(ans) = row.answered_at {
+                if end < ans - tol_us {
+                    return Err(fail(
+                        Field::EndedAt,
+                        RejectKind::EndBeforeAnswer,
+                        show_ts(end),
+                        format!("ended_at {} is before answered_at {}", show_ts(end), show_ts(ans)),
+                    ));
+                }
+            }
+        }
+        // Derivations (docs/schema.md): the wait from timestamps, the answer time from the wait.
+        if row.wait.is_none() {
+            row.wait = match (row.answered, row.answered_at, row.ended_at) {
+                (true, Some(ans), _) => Some(((ans - row.arrived) / 1000).max(0)),
+                (false, _, Some(end)) => Some(((end - row.arrived) / 1000).max(0)),
+                _ => None,
+            };
+        }
+        if row.answered && row.answered_at.is_none() {
+            match row.wait {
+                Some(w) => row.answered_at = Some(row.arrived + w * 1000),
+                None => {
+                    return Err(fail(
+                        Field::AnsweredAt,
+                        RejectKind::MissingValue,
+                        String::new(),
+                        "an answered contact needs answered_at or wait_s".to_string(),
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+}

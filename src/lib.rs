@@ -1,0 +1,11 @@
+//! callsla: an SLA compliance engine for contact-centre outsourcing contracts.
+//!
+//! The pipeline is the architecture: [`ingest`] (profile + files → canonical rows and a
+//! reconciliation), then metrics, contract, rules and report stages, each a module with one
+//! public entry point and a typed output.
+
+pub mod cli;
+pub mod generate;
+pub mod ingest;
+pub mod schema;
+pub mod util;

@@ -1,0 +1,98 @@
+//! The `callsla` command: parses arguments, calls one library function per subcommand and maps
+//! the result to a documented exit code (README.md, "Exit codes").
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use rust_decimal::Decimal;
+
+use callsla::cli;
+
+#[derive(Parser)]
+#[command(name = "callsla", version, about = "SLA compliance engine for contact-centre outsourcing contracts")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read interaction logs through a profile and print the row reconciliation.
+    Ingest {
+        /// Ingest profile (TOML); without it the canonical schema is expected.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// Input files (CSV, gzip CSV or Parquet); globs like 'logs/*.csv' are expanded.
+        #[arg(long, required = true, num_args = 1..)]
+        input: Vec<PathBuf>,
+        /// Write rejected rows here (CSV).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Write the accepted canonical rows here (Parquet).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Fail (exit 3) when more than this share of rows is rejected: a fraction (0.005) or a percentage (0.5%).
+        #[arg(long, default_value = "0.5%", value_parser = parse_rate)]
+        max_reject_rate: Decimal,
+        /// Fail (exit 3) on any rejected row.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Write a realistic synthetic interaction log (canonical CSV).
+    Generate {
+        #[arg(long)]
+        rows: u64,
+        #[arg(long, default_value_t = 1)]
+        months: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// First month (YYYY-MM).
+        #[arg(long, default_value = "2026-10")]
+        start: String,
+        /// IANA time zone the contact centre runs in.
+        #[arg(long, default_value = "America/New_York")]
+        tz: String,
+        /// Append this many bad rows of each reject kind.
+        #[arg(long, default_value_t = 0)]
+        bad_rows: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn parse_rate(s: &str) -> Result<Decimal, String> {
+    let (num, pct) = match s.strip_suffix('%') {
+        Some(n) => (n, true),
+        None => (s, false),
+    };
+    let v: Decimal = num.trim().parse().map_err(|_| format!("\"{s}\" is not a rate such as 0.005 or 0.5%"))?;
+    let v = if pct { v / Decimal::ONE_HUNDRED } else { v };
+    if v < Decimal::ZERO || v > Decimal::ONE {
+        return Err(format!("\"{s}\" must be between 0 and 1 (or 0% and 100%)"));
+    }
+    Ok(v)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ingest { profile, input, rejects, out, max_reject_rate, strict } => {
+            cli::ingest(&cli::IngestArgs { profile, inputs: input, rejects, out, max_reject_rate, strict })
+        }
+        Command::Generate { rows, months, seed, start, tz, bad_rows, out } => {
+            cli::generate(&cli::GenerateArgs { rows, months, seed, start, tz, bad_rows, out })
+        }
+    };
+    match result {
+        Ok(report) => {
+            print!("{}", report.stdout);
+            eprint!("{}", report.stderr);
+            ExitCode::from(report.code as u8)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
