@@ -7,6 +7,8 @@ use rust_decimal::Decimal;
 
 use crate::generate::{self, GenerateError, GenerateOptions};
 use crate::ingest::{self, IngestError, IngestOptions, Profile};
+use crate::metrics::{self, definition::MetricsFile, Dim, MetricsError, MetricsRequest, PeriodKind};
+use crate::report;
 use crate::util::write_atomic;
 
 /// Process exit codes (README.md, "Exit codes").
@@ -31,6 +33,8 @@ pub enum CliError {
     Ingest(#[from] IngestError),
     #[error(transparent)]
     Generate(#[from] GenerateError),
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: String,
@@ -151,4 +155,122 @@ pub fn generate(args: &GenerateArgs) -> Result<Outcome, CliError> {
         ),
         code: Exit::Success,
     })
+}
+
+/// Output formats of `callsla metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MetricsFormat {
+    Table,
+    Csv,
+    Json,
+    Parquet,
+}
+
+pub struct MetricsArgs {
+    pub profile: Option<PathBuf>,
+    pub inputs: Vec<PathBuf>,
+    pub period: String,
+    pub by: String,
+    pub tz: Option<String>,
+    pub format: MetricsFormat,
+    pub out: Option<PathBuf>,
+    pub metrics: Option<PathBuf>,
+    pub as_of: Option<String>,
+    pub outages: Option<PathBuf>,
+    pub max_reject_rate: Decimal,
+    pub strict: bool,
+}
+
+/// Reads a metrics definition file (`[[metric]]` tables).
+pub fn load_metric_defs(path: &std::path::Path) -> Result<Vec<metrics::MetricDef>, MetricsError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| MetricsError::File { path: shown.clone(), message: e.to_string() })?;
+    let file: MetricsFile = toml::from_str(&text).map_err(|e| MetricsError::File {
+        path: format!("{shown}:{}", e.span().map_or(1, |s| crate::util::line_of(&text, s.start))),
+        message: e.message().trim_end().to_string(),
+    })?;
+    Ok(file.metric)
+}
+
+/// Parses `channel,queue` into dimensions.
+pub fn parse_by(s: &str) -> Result<Vec<Dim>, CliError> {
+    s.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            Dim::parse(p)
+                .ok_or_else(|| CliError::Usage(format!("--by: \"{}\" is not channel, queue or agent", p.trim())))
+        })
+        .collect()
+}
+
+/// `callsla metrics`: ingest, then the metric table in the chosen format.
+pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
+    let profile = match &args.profile {
+        Some(p) => Profile::load(p).map_err(IngestError::from)?,
+        None => Profile::canonical(),
+    };
+    let period = PeriodKind::parse(&args.period).ok_or_else(|| {
+        CliError::Usage(format!("--period \"{}\" is not one of quarter, month, week, day, hour, 30m, 15m", args.period))
+    })?;
+    let zone = match (&args.tz, profile.source.zone) {
+        (Some(z), _) => z
+            .parse()
+            .map_err(|_| CliError::Usage(format!("--tz \"{z}\" is not an IANA time zone such as America/New_York")))?,
+        (None, Some(z)) => z,
+        (None, None) => {
+            return Err(CliError::Usage(
+                "name the time zone periods are measured in with --tz (e.g. --tz America/New_York)".to_string(),
+            ))
+        }
+    };
+    let as_of = match &args.as_of {
+        Some(s) => Some(
+            ingest::parse::rfc3339(s, Some((zone, ingest::parse::DstAmbiguous::Earliest)))
+                .map_err(|_| CliError::Usage(format!("--as-of \"{s}\" is not an RFC 3339 timestamp")))?,
+        ),
+        None => None,
+    };
+    let definitions = match &args.metrics {
+        Some(p) => load_metric_defs(p)?,
+        None => metrics::definition::default_catalogue(),
+    };
+    let outages = match &args.outages {
+        Some(p) => metrics::availability::load_outages(p, zone).map_err(MetricsError::from)?,
+        None => Vec::new(),
+    };
+    let ingested = ingest::ingest(
+        &profile,
+        &args.inputs,
+        &IngestOptions { max_reject_rate: args.max_reject_rate, strict: args.strict },
+    )?;
+    let req = MetricsRequest { period, zone, by: parse_by(&args.by)?, definitions, as_of, outages };
+    let table = metrics::compute(&ingested.accepted, &req)?;
+    let render = |w: &mut dyn std::io::Write| match args.format {
+        MetricsFormat::Table => report::metrics::write_table(&table, w),
+        MetricsFormat::Csv => report::metrics::write_csv(&table, w),
+        MetricsFormat::Json => report::metrics::write_json(&table, w),
+        MetricsFormat::Parquet => report::metrics::write_parquet(&table, w),
+    };
+    let stderr = format!(
+        "read {} rows: {} accepted, {} rejected, {} excluded\n",
+        ingested.reconciliation.read,
+        ingested.reconciliation.accepted,
+        ingested.reconciliation.rejected,
+        ingested.reconciliation.excluded
+    );
+    match &args.out {
+        Some(path) => {
+            write_atomic(path, render).map_err(write_err(path))?;
+            Ok(Outcome { stdout: String::new(), stderr, code: Exit::Success })
+        }
+        None if args.format == MetricsFormat::Parquet => {
+            Err(CliError::Usage("--format parquet needs --out FILE".to_string()))
+        }
+        None => {
+            let mut buf = Vec::new();
+            render(&mut buf).map_err(|source| CliError::Write { path: "stdout".to_string(), source })?;
+            Ok(Outcome { stdout: String::from_utf8_lossy(&buf).into_owned(), stderr, code: Exit::Success })
+        }
+    }
 }

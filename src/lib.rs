@@ -7,5 +7,8 @@
 pub mod cli;
 pub mod generate;
 pub mod ingest;
+pub mod metrics;
+pub mod money;
+pub mod report;
 pub mod schema;
 pub mod util;

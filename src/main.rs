@@ -39,6 +39,40 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Compute the metric table: one row per period, group and metric, with numerator and denominator.
+    Metrics {
+        /// Ingest profile (TOML); without it the canonical schema is expected.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        #[arg(long, required = true, num_args = 1..)]
+        input: Vec<PathBuf>,
+        /// quarter, month, week, day, hour, 30m or 15m.
+        #[arg(long, default_value = "month")]
+        period: String,
+        /// Grouping dimensions (channel, queue, agent), comma-separated; roll-ups are added.
+        #[arg(long, default_value = "channel,queue")]
+        by: String,
+        /// IANA time zone the periods are measured in (default: the profile's time zone).
+        #[arg(long)]
+        tz: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: cli::MetricsFormat,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Metric definitions (TOML, [[metric]] tables); default: the standard catalogue.
+        #[arg(long)]
+        metrics: Option<PathBuf>,
+        /// The data is complete up to this instant (RFC 3339); default: the latest arrival.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Outage log (CSV: start,end,scope,reason) for availability.
+        #[arg(long)]
+        outages: Option<PathBuf>,
+        #[arg(long, default_value = "0.5%", value_parser = parse_rate)]
+        max_reject_rate: Decimal,
+        #[arg(long)]
+        strict: bool,
+    },
     /// Write a realistic synthetic interaction log (canonical CSV).
     Generate {
         #[arg(long)]
@@ -80,6 +114,33 @@ fn main() -> ExitCode {
         Command::Ingest { profile, input, rejects, out, max_reject_rate, strict } => {
             cli::ingest(&cli::IngestArgs { profile, inputs: input, rejects, out, max_reject_rate, strict })
         }
+        Command::Metrics {
+            profile,
+            input,
+            period,
+            by,
+            tz,
+            format,
+            out,
+            metrics,
+            as_of,
+            outages,
+            max_reject_rate,
+            strict,
+        } => cli::metrics(&cli::MetricsArgs {
+            profile,
+            inputs: input,
+            period,
+            by,
+            tz,
+            format,
+            out,
+            metrics,
+            as_of,
+            outages,
+            max_reject_rate,
+            strict,
+        }),
         Command::Generate { rows, months, seed, start, tz, bad_rows, out } => {
             cli::generate(&cli::GenerateArgs { rows, months, seed, start, tz, bad_rows, out })
         }

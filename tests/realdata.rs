@@ -109,3 +109,100 @@ fn pwc_reconciles_exactly() {
     assert_eq!(get("csat_n"), 4_054);
     assert_eq!(get("csat_sum"), 13_798);
 }
+
+fn metric<'a>(t: &'a callsla::metrics::MetricTable, name: &str) -> &'a callsla::metrics::MetricRow {
+    t.rows.iter().find(|r| r.metric == name && r.channel == "*" && r.queue == "*").unwrap()
+}
+
+fn nd(r: &callsla::metrics::MetricRow) -> (String, String) {
+    (r.numerator.unwrap().to_string(), r.denominator.map(|d| d.to_string()).unwrap_or_default())
+}
+
+#[test]
+fn anonbank_february_metrics_match_an_independent_count() {
+    use callsla::metrics::{self, definition::default_catalogue, MetricsRequest, PeriodKind};
+    let Some(root) = realdata() else { return };
+    let profile = Profile::load(&repo("sample-data/profiles/anonbank_feb1999.toml")).unwrap();
+    let input = root.join("anonbank_feb1999_mtpa/data_anonymous_bank_february.txt");
+    let rows = ingest::ingest(&profile, &[input], &lenient()).unwrap();
+    let req = MetricsRequest {
+        period: PeriodKind::Month,
+        zone: chrono_tz::Asia::Jerusalem,
+        by: vec![],
+        definitions: default_catalogue(),
+        as_of: None,
+        outages: vec![],
+    };
+    let t = metrics::compute(&rows.accepted, &req).unwrap();
+    assert!(t.rows.iter().all(|r| r.period == "1999-02"));
+    // Expected values: tests/realdata/derive_expected.py.
+    assert_eq!(metric(&t, "offered").value.unwrap().to_string(), "30942");
+    assert_eq!(metric(&t, "answered").value.unwrap().to_string(), "27076");
+    assert_eq!(metric(&t, "abandoned").value.unwrap().to_string(), "3866");
+    assert_eq!(metric(&t, "short_abandoned").value.unwrap().to_string(), "215");
+    assert_eq!(nd(metric(&t, "abandonment_rate")), ("3651".into(), "30727".into()));
+    assert_eq!(nd(metric(&t, "service_level")), ("16125".into(), "30727".into()));
+    assert_eq!(metric(&t, "service_level").value.unwrap().to_string(), "52.4783");
+    assert_eq!(nd(metric(&t, "asa")), ("1107416.000".into(), "27076".into()));
+    assert_eq!(nd(metric(&t, "aht")), ("4770228.000".into(), "27076".into()));
+}
+
+#[test]
+fn pwc_quarter_metrics_match_an_independent_count() {
+    let Some(root) = realdata() else { return };
+    let t = TempDir::new("pwc-metrics");
+    let defs = t.write(
+        "metrics.toml",
+        r#"
+[[metric]]
+metric = "offered"
+[[metric]]
+metric = "service_level"
+threshold_s = 20
+[[metric]]
+metric = "abandonment_rate"
+[[metric]]
+metric = "asa"
+[[metric]]
+metric = "aht"
+components = ["talk"]
+[[metric]]
+metric = "csat"
+[[metric]]
+metric = "fcr"
+method = "disposition"
+"#,
+    );
+    let out = t.path("m.csv");
+    let input = root.join("pwc_phonenow_callcenter/call_center_dataset.csv");
+    let run = callsla(&[
+        "metrics",
+        "--profile",
+        s(&repo("sample-data/profiles/pwc_phonenow.toml")),
+        "--input",
+        s(&input),
+        "--period",
+        "quarter",
+        "--by",
+        "",
+        "--metrics",
+        s(&defs),
+        "--format",
+        "csv",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "read 5000 rows: 5000 accepted, 0 rejected, 0 excluded\n");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let expected = "period_start,period_end,period,channel,queue,agent,metric,definition,value,unit,numerator,denominator,sample_size,provisional,unsettled
+2021-01-01T00:00:00+00:00,2021-04-01T00:00:00+00:00,2021-Q1,*,*,*,offered,channels=voice|chat,5000,count,5000,,5000,false,0
+2021-01-01T00:00:00+00:00,2021-04-01T00:00:00+00:00,2021-Q1,*,*,*,service_level,abandons=exclude_short;channels=voice|chat;inclusive=true;short_abandon_s=5;short_inclusive=false;threshold_s=20,7.4800,percent,374,5000,5000,false,0
+2021-01-01T00:00:00+00:00,2021-04-01T00:00:00+00:00,2021-Q1,*,*,*,abandonment_rate,channels=voice|chat;short_abandon_s=5;short_abandons=exclude;short_inclusive=false,18.9200,percent,946,5000,5000,false,0
+2021-01-01T00:00:00+00:00,2021-04-01T00:00:00+00:00,2021-Q1,*,*,*,asa,channels=voice|chat,67.521,seconds,273729.000,4054,4054,false,0
+2021-01-01T00:00:00+00:00,2021-04-01T00:00:00+00:00,2021-Q1,*,*,*,aht,channels=voice|email|chat|social;components=talk,224.923,seconds,911837.000,4054,4054,false,0
+2021-01-01T00:00:00+00:00,2021-04-01T00:00:00+00:00,2021-Q1,*,*,*,csat,channels=voice|email|chat|social;measure=top2_box;scale=1|5,49.9013,percent,2023,4054,4054,false,0
+2021-01-01T00:00:00+00:00,2021-04-01T00:00:00+00:00,2021-Q1,*,*,*,fcr,channels=voice|email|chat|social;denominator=handled;method=disposition;scope=any_channel;window_days=7,89.9359,percent,3646,4054,4054,false,0
+";
+    assert_eq!(text, expected);
+}

@@ -57,8 +57,14 @@ def anonbank():
         else:
             out["accepted"] += 1
             answered[is_answered] += 1
+            q = int(r["q_time"])
             if is_answered:
-                waits += int(r["q_time"])
+                waits += q
+                out["talk_s"] += int(r["ser_time"])
+                if q <= 20:
+                    out["answered_within_20s"] += 1
+            elif q < 5:
+                out["short_abandoned_below_5s"] += 1
     out["accepted_answered"] = answered[True]
     out["accepted_abandoned"] = answered[False]
     out["sum_wait_answered_s"] = waits
@@ -74,7 +80,10 @@ def pwc():
         out["answered_" + r["Answered (Y/N)"]] += 1
         out["resolved_" + r["Resolved"]] += 1
         if r["Speed of answer in seconds"]:
-            out["sum_speed_s"] += int(float(r["Speed of answer in seconds"]))
+            speed = int(float(r["Speed of answer in seconds"]))
+            out["sum_speed_s"] += speed
+            if speed <= 20:
+                out["answered_within_20s"] += 1
         if r["Satisfaction rating"]:
             out["csat_responses"] += 1
             out["csat_sum"] += int(float(r["Satisfaction rating"]))

@@ -1,0 +1,574 @@
+//! Metric definitions as data: each metric with its named parameters, as a serde type that
+//! metric files and contracts share. `docs/metrics.md` states the formula of every variant.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::schema::CHANNELS;
+
+/// Channels answered in real time (a queue with waits and abandons).
+pub const REALTIME: &[&str] = &["voice", "chat"];
+/// Channels answered later (a first response within hours).
+pub const DEFERRED: &[&str] = &["email", "social"];
+
+fn d5() -> u32 {
+    5
+}
+fn d_true() -> bool {
+    true
+}
+fn d_day() -> u32 {
+    86_400
+}
+fn d7() -> u32 {
+    7
+}
+fn d30() -> u32 {
+    30
+}
+fn d1() -> u32 {
+    1
+}
+fn d_scale() -> [i64; 2] {
+    [1, 5]
+}
+fn d_components() -> Vec<Component> {
+    vec![Component::Talk, Component::Hold, Component::Wrap]
+}
+
+/// Contacts the metric looks at: channels (default depends on the metric).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+}
+
+/// How abandoned contacts enter the service level. Names follow the industry variants.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AbandonTreatment {
+    /// A≤T / (A + AB)
+    CountAgainst,
+    /// A≤T / (A + AB − AB≤T)
+    IgnoreBeforeT,
+    /// (A≤T + AB≤T) / (A + AB)
+    MetBeforeT,
+    /// A≤T / A
+    AnsweredOnly,
+    /// A≤T / (A + AB − SA) — the default.
+    #[default]
+    ExcludeShort,
+    /// (A≤T + SA) / (A + AB)
+    ShortMet,
+}
+
+/// Whether short abandons stay in the abandonment rate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShortAbandons {
+    /// (AB − SA) / (offered − SA) — the default.
+    #[default]
+    Exclude,
+    /// AB / offered.
+    Include,
+}
+
+/// Parts of handle time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Component {
+    Talk,
+    Hold,
+    Wrap,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FcrMethod {
+    #[default]
+    RepeatContact,
+    Disposition,
+}
+
+/// Which later contacts count as a repeat.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepeatScope {
+    #[default]
+    AnyChannel,
+    SameChannel,
+    SameQueue,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FcrDenominator {
+    #[default]
+    Handled,
+    Offered,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CsatMeasure {
+    /// Share of responses in the top two scores — the default.
+    #[default]
+    Top2Box,
+    TopBox,
+    Mean,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShortAbandonedDef {
+    #[serde(default = "d5")]
+    pub short_abandon_s: u32,
+    #[serde(default)]
+    pub short_inclusive: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbandonmentDef {
+    #[serde(default)]
+    pub short_abandons: ShortAbandons,
+    #[serde(default = "d5")]
+    pub short_abandon_s: u32,
+    #[serde(default)]
+    pub short_inclusive: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceLevelDef {
+    pub threshold_s: u32,
+    #[serde(default)]
+    pub abandons: AbandonTreatment,
+    /// Answered at exactly T counts as within T.
+    #[serde(default = "d_true")]
+    pub inclusive: bool,
+    #[serde(default = "d5")]
+    pub short_abandon_s: u32,
+    #[serde(default)]
+    pub short_inclusive: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AhtDef {
+    #[serde(default = "d_components")]
+    pub components: Vec<Component>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FcrDef {
+    #[serde(default)]
+    pub method: FcrMethod,
+    #[serde(default = "d7")]
+    pub window_days: u32,
+    #[serde(default)]
+    pub scope: RepeatScope,
+    #[serde(default)]
+    pub denominator: FcrDenominator,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsatDef {
+    #[serde(default)]
+    pub measure: CsatMeasure,
+    #[serde(default = "d_scale")]
+    pub scale: [i64; 2],
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeferredDef {
+    #[serde(default = "d_day")]
+    pub threshold_s: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PercentileDef {
+    pub percentile: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityDef {
+    /// e.g. "Mon-Fri 08:00-20:00"; absent = all hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_hours: Option<String>,
+    /// Outage scopes that count: "*" (all) by default, or a queue or channel name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntervalComplianceDef {
+    #[serde(default = "d30")]
+    pub interval_minutes: u32,
+    /// Service-level target of each interval, in percent (a decimal string, e.g. "80").
+    #[serde(with = "crate::money::decimal_string")]
+    pub target_percent: Decimal,
+    /// Intervals with fewer offered contacts are ignored.
+    #[serde(default = "d1")]
+    pub min_offered: u32,
+    pub threshold_s: u32,
+    #[serde(default)]
+    pub abandons: AbandonTreatment,
+    #[serde(default = "d_true")]
+    pub inclusive: bool,
+    #[serde(default = "d5")]
+    pub short_abandon_s: u32,
+    #[serde(default)]
+    pub short_inclusive: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+}
+
+/// A metric with its parameters, e.g. `{ metric = "service_level", threshold_s = 20 }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "metric", rename_all = "snake_case")]
+pub enum MetricDef {
+    Offered(Scope),
+    Answered(Scope),
+    Abandoned(Scope),
+    ShortAbandoned(ShortAbandonedDef),
+    AbandonmentRate(AbandonmentDef),
+    ServiceLevel(ServiceLevelDef),
+    Asa(Scope),
+    Aht(AhtDef),
+    Fcr(FcrDef),
+    Csat(CsatDef),
+    ResponseTime(DeferredDef),
+    ResponseTimeMean(Scope),
+    ResponseTimePercentile(PercentileDef),
+    ResolutionTime(DeferredDef),
+    ResolutionTimeMean(Scope),
+    ResolutionTimePercentile(PercentileDef),
+    Availability(AvailabilityDef),
+    IntervalCompliance(IntervalComplianceDef),
+}
+
+/// Every metric name callsla implements, in catalogue order (docs/metrics.md documents each).
+pub const METRIC_NAMES: [&str; 18] = [
+    "offered",
+    "answered",
+    "abandoned",
+    "short_abandoned",
+    "abandonment_rate",
+    "service_level",
+    "asa",
+    "aht",
+    "fcr",
+    "csat",
+    "response_time",
+    "response_time_mean",
+    "response_time_percentile",
+    "resolution_time",
+    "resolution_time_mean",
+    "resolution_time_percentile",
+    "availability",
+    "interval_compliance",
+];
+
+/// What a metric's value measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Count,
+    Percent,
+    Seconds,
+    Score,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Count => "count",
+            Unit::Percent => "percent",
+            Unit::Seconds => "seconds",
+            Unit::Score => "score",
+        }
+    }
+}
+
+/// A metric definition that makes no sense.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DefinitionError {
+    #[error("{metric}: unknown channel \"{channel}\" in channels; use voice, email, chat or social")]
+    UnknownChannel { metric: String, channel: String },
+    #[error("{metric}: {param} must be {rule}, got {got}")]
+    OutOfRange { metric: String, param: &'static str, rule: &'static str, got: String },
+    #[error("{metric}: components must name at least one of talk, hold, wrap")]
+    NoComponents { metric: String },
+}
+
+impl MetricDef {
+    /// The metric's name, as in output rows and definition files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            MetricDef::Offered(_) => "offered",
+            MetricDef::Answered(_) => "answered",
+            MetricDef::Abandoned(_) => "abandoned",
+            MetricDef::ShortAbandoned(_) => "short_abandoned",
+            MetricDef::AbandonmentRate(_) => "abandonment_rate",
+            MetricDef::ServiceLevel(_) => "service_level",
+            MetricDef::Asa(_) => "asa",
+            MetricDef::Aht(_) => "aht",
+            MetricDef::Fcr(_) => "fcr",
+            MetricDef::Csat(_) => "csat",
+            MetricDef::ResponseTime(_) => "response_time",
+            MetricDef::ResponseTimeMean(_) => "response_time_mean",
+            MetricDef::ResponseTimePercentile(_) => "response_time_percentile",
+            MetricDef::ResolutionTime(_) => "resolution_time",
+            MetricDef::ResolutionTimeMean(_) => "resolution_time_mean",
+            MetricDef::ResolutionTimePercentile(_) => "resolution_time_percentile",
+            MetricDef::Availability(_) => "availability",
+            MetricDef::IntervalCompliance(_) => "interval_compliance",
+        }
+    }
+
+    pub fn unit(&self) -> Unit {
+        match self {
+            MetricDef::Offered(_) | MetricDef::Answered(_) | MetricDef::Abandoned(_) | MetricDef::ShortAbandoned(_) => {
+                Unit::Count
+            }
+            MetricDef::Asa(_)
+            | MetricDef::Aht(_)
+            | MetricDef::ResponseTimeMean(_)
+            | MetricDef::ResponseTimePercentile(_)
+            | MetricDef::ResolutionTimeMean(_)
+            | MetricDef::ResolutionTimePercentile(_) => Unit::Seconds,
+            MetricDef::Csat(c) if c.measure == CsatMeasure::Mean => Unit::Score,
+            _ => Unit::Percent,
+        }
+    }
+
+    /// The channels the metric looks at when the definition names none.
+    fn default_channels(&self) -> &'static [&'static str] {
+        match self {
+            MetricDef::Offered(_)
+            | MetricDef::Answered(_)
+            | MetricDef::Abandoned(_)
+            | MetricDef::ShortAbandoned(_)
+            | MetricDef::AbandonmentRate(_)
+            | MetricDef::ServiceLevel(_)
+            | MetricDef::Asa(_)
+            | MetricDef::IntervalCompliance(_) => REALTIME,
+            MetricDef::ResponseTime(_)
+            | MetricDef::ResponseTimeMean(_)
+            | MetricDef::ResponseTimePercentile(_)
+            | MetricDef::ResolutionTime(_)
+            | MetricDef::ResolutionTimeMean(_)
+            | MetricDef::ResolutionTimePercentile(_) => DEFERRED,
+            MetricDef::Aht(_) | MetricDef::Fcr(_) | MetricDef::Csat(_) | MetricDef::Availability(_) => CHANNELS,
+        }
+    }
+
+    fn channels_field(&self) -> Option<&Option<Vec<String>>> {
+        match self {
+            MetricDef::Offered(s)
+            | MetricDef::Answered(s)
+            | MetricDef::Abandoned(s)
+            | MetricDef::Asa(s)
+            | MetricDef::ResponseTimeMean(s)
+            | MetricDef::ResolutionTimeMean(s) => Some(&s.channels),
+            MetricDef::ShortAbandoned(d) => Some(&d.channels),
+            MetricDef::AbandonmentRate(d) => Some(&d.channels),
+            MetricDef::ServiceLevel(d) => Some(&d.channels),
+            MetricDef::Aht(d) => Some(&d.channels),
+            MetricDef::Fcr(d) => Some(&d.channels),
+            MetricDef::Csat(d) => Some(&d.channels),
+            MetricDef::ResponseTime(d) | MetricDef::ResolutionTime(d) => Some(&d.channels),
+            MetricDef::ResponseTimePercentile(d) | MetricDef::ResolutionTimePercentile(d) => Some(&d.channels),
+            MetricDef::IntervalCompliance(d) => Some(&d.channels),
+            MetricDef::Availability(_) => None,
+        }
+    }
+
+    /// The channels this definition measures.
+    pub fn channels(&self) -> Vec<String> {
+        match self.channels_field() {
+            Some(Some(c)) => c.clone(),
+            _ => self.default_channels().iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// Checks parameter ranges and channel names.
+    pub fn validate(&self) -> Result<(), DefinitionError> {
+        let metric = self.name().to_string();
+        for c in self.channels() {
+            if !CHANNELS.contains(&c.as_str()) {
+                return Err(DefinitionError::UnknownChannel { metric, channel: c });
+            }
+        }
+        let range = |param: &'static str, rule: &'static str, got: String| DefinitionError::OutOfRange {
+            metric: metric.clone(),
+            param,
+            rule,
+            got,
+        };
+        match self {
+            MetricDef::ResponseTimePercentile(p) | MetricDef::ResolutionTimePercentile(p)
+                if p.percentile == 0 || p.percentile > 100 =>
+            {
+                Err(range("percentile", "between 1 and 100", p.percentile.to_string()))
+            }
+            MetricDef::Aht(a) if a.components.is_empty() => Err(DefinitionError::NoComponents { metric }),
+            MetricDef::Fcr(f) if f.window_days == 0 => Err(range("window_days", "at least 1", "0".to_string())),
+            MetricDef::Csat(c) if c.scale[0] >= c.scale[1] => {
+                Err(range("scale", "[low, high] with low < high", format!("{:?}", c.scale)))
+            }
+            MetricDef::IntervalCompliance(i)
+                if i.interval_minutes == 0 || 1440 % i.interval_minutes != 0 || i.interval_minutes < 5 =>
+            {
+                Err(range("interval_minutes", "a divisor of 1440 of at least 5", i.interval_minutes.to_string()))
+            }
+            MetricDef::IntervalCompliance(i)
+                if i.target_percent < Decimal::ZERO || i.target_percent > Decimal::ONE_HUNDRED =>
+            {
+                Err(range("target_percent", "between 0 and 100", i.target_percent.to_string()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The parameters in a compact, stable form: `key=value` pairs sorted by key, joined with
+    /// `;`, every default spelled out, lists joined with `|`.
+    pub fn definition(&self) -> String {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        let mut pairs: BTreeMap<String, String> = BTreeMap::new();
+        if let Some(map) = v.as_object_mut() {
+            map.remove("metric");
+            for (k, val) in map.iter() {
+                pairs.insert(k.clone(), flat(val));
+            }
+        }
+        if self.channels_field().is_some() {
+            pairs.insert("channels".to_string(), self.channels().join("|"));
+        }
+        pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";")
+    }
+}
+
+fn flat(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) => a.iter().map(flat).collect::<Vec<_>>().join("|"),
+        other => other.to_string(),
+    }
+}
+
+/// The default catalogue: what `callsla metrics` computes without `--metrics`.
+pub fn default_catalogue() -> Vec<MetricDef> {
+    let sl = |t| {
+        MetricDef::ServiceLevel(ServiceLevelDef {
+            threshold_s: t,
+            abandons: AbandonTreatment::ExcludeShort,
+            inclusive: true,
+            short_abandon_s: 5,
+            short_inclusive: false,
+            channels: None,
+        })
+    };
+    vec![
+        MetricDef::Offered(Scope::default()),
+        MetricDef::Answered(Scope::default()),
+        MetricDef::Abandoned(Scope::default()),
+        MetricDef::ShortAbandoned(ShortAbandonedDef { short_abandon_s: 5, short_inclusive: false, channels: None }),
+        MetricDef::AbandonmentRate(AbandonmentDef {
+            short_abandons: ShortAbandons::Exclude,
+            short_abandon_s: 5,
+            short_inclusive: false,
+            channels: None,
+        }),
+        sl(20),
+        MetricDef::Asa(Scope::default()),
+        MetricDef::Aht(AhtDef { components: d_components(), channels: None }),
+        MetricDef::Fcr(FcrDef {
+            method: FcrMethod::RepeatContact,
+            window_days: 7,
+            scope: RepeatScope::AnyChannel,
+            denominator: FcrDenominator::Handled,
+            channels: None,
+        }),
+        MetricDef::Csat(CsatDef { measure: CsatMeasure::Top2Box, scale: [1, 5], channels: None }),
+        MetricDef::ResponseTime(DeferredDef { threshold_s: 86_400, channels: None }),
+        MetricDef::ResponseTimeMean(Scope::default()),
+        MetricDef::ResponseTimePercentile(PercentileDef { percentile: 90, channels: None }),
+    ]
+}
+
+/// A metrics file: `[[metric]]` tables, each a [`MetricDef`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsFile {
+    pub metric: Vec<MetricDef>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_read_from_toml_with_defaults_and_print_compactly() {
+        let text = r#"
+[[metric]]
+metric = "service_level"
+threshold_s = 20
+abandons = "count_against"
+
+[[metric]]
+metric = "fcr"
+method = "disposition"
+"#;
+        let f: MetricsFile = toml::from_str(text).unwrap_or(MetricsFile { metric: vec![] });
+        assert_eq!(f.metric.len(), 2);
+        assert_eq!(
+            f.metric[0].definition(),
+            "abandons=count_against;channels=voice|chat;inclusive=true;short_abandon_s=5;short_inclusive=false;threshold_s=20"
+        );
+        assert_eq!(
+            f.metric[1].definition(),
+            "channels=voice|email|chat|social;denominator=handled;method=disposition;scope=any_channel;window_days=7"
+        );
+    }
+
+    #[test]
+    fn unknown_parameters_are_refused() {
+        let text = "[[metric]]\nmetric = \"service_level\"\nthreshold_s = 20\nthreshhold = 3\n";
+        let err = toml::from_str::<MetricsFile>(text).err().map(|e| e.message().to_string()).unwrap_or_default();
+        assert!(err.contains("unknown field `threshhold`"), "{err}");
+    }
+
+    #[test]
+    fn every_name_is_listed() {
+        for d in default_catalogue() {
+            assert!(METRIC_NAMES.contains(&d.name()), "{}", d.name());
+        }
+    }
+}

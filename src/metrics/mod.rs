@@ -1,0 +1,712 @@
+//! Metrics: canonical rows → a metric table, one row per period × group × metric, each with
+//! the numerator, denominator and sample size it was computed from.
+//!
+//! The heavy lifting is one Polars plan: per-contact indicator columns for every requested
+//! definition (0/1 counts or millisecond sums), summed per period and finest group. Every such
+//! aggregate is additive, so roll-ups (all queues, all channels) are exact sums of the finest
+//! groups — pooled, never averages of percentages. Percentiles, interval compliance and
+//! availability, which are not additive, have their own paths. The one entry point is
+//! [`compute`]; formulas are in docs/metrics.md.
+
+pub mod availability;
+pub mod definition;
+pub mod period;
+
+use std::collections::BTreeMap;
+
+use chrono_tz::Tz;
+use polars::prelude::*;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+pub use availability::{Outage, ServiceHours};
+pub use definition::{MetricDef, Unit};
+pub use period::PeriodKind;
+
+use definition::*;
+
+/// Errors of the metrics stage.
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    #[error(transparent)]
+    Definition(#[from] DefinitionError),
+    #[error("cannot read metrics file {path}: {message}")]
+    File { path: String, message: String },
+    #[error(transparent)]
+    Availability(#[from] availability::AvailabilityError),
+    #[error("internal error while computing metrics: {0}; this is a bug in callsla, please report it")]
+    Engine(String),
+}
+
+impl From<PolarsError> for MetricsError {
+    fn from(e: PolarsError) -> Self {
+        MetricsError::Engine(e.to_string())
+    }
+}
+
+/// A grouping dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dim {
+    Channel,
+    Queue,
+    Agent,
+}
+
+impl Dim {
+    pub fn parse(s: &str) -> Option<Dim> {
+        match s.trim() {
+            "channel" => Some(Dim::Channel),
+            "queue" => Some(Dim::Queue),
+            "agent" => Some(Dim::Agent),
+            _ => None,
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Dim::Channel => "channel",
+            Dim::Queue => "queue",
+            Dim::Agent => "agent_id",
+        }
+    }
+}
+
+/// The value of a roll-up dimension ("all queues").
+pub const ALL: &str = "*";
+/// The agent value of contacts without an agent.
+pub const NO_AGENT: &str = "(none)";
+
+/// What to compute.
+#[derive(Debug, Clone)]
+pub struct MetricsRequest {
+    pub period: PeriodKind,
+    pub zone: Tz,
+    /// Grouping dimensions; every subset is also produced as a roll-up.
+    pub by: Vec<Dim>,
+    pub definitions: Vec<MetricDef>,
+    /// What the data is complete up to (µs). Default: the latest `arrived_at` in the data.
+    pub as_of: Option<i64>,
+    /// Outage log, for availability.
+    pub outages: Vec<Outage>,
+}
+
+/// One output row: a metric for one period and group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetricRow {
+    /// µs since the epoch.
+    pub period_start: i64,
+    pub period_end: i64,
+    pub period: String,
+    pub channel: String,
+    pub queue: String,
+    pub agent: String,
+    pub metric: String,
+    pub definition: String,
+    /// `None`: no data (empty denominator).
+    pub value: Option<Decimal>,
+    pub unit: Unit,
+    pub numerator: Option<Decimal>,
+    pub denominator: Option<Decimal>,
+    pub sample_size: u64,
+    /// The figure can still change (FCR windows or response deadlines not yet passed).
+    pub provisional: bool,
+    /// Contacts not yet settled (FCR window open, response deadline not reached).
+    pub unsettled: u64,
+}
+
+/// The metrics stage's output.
+#[derive(Debug, Clone)]
+pub struct MetricTable {
+    pub rows: Vec<MetricRow>,
+    pub period: PeriodKind,
+    pub zone: Tz,
+    /// The `as_of` instant used (µs).
+    pub as_of: i64,
+}
+
+/// Group key: (period start, channel, queue, agent).
+type Key = (i64, String, String, String);
+
+/// Per-definition additive sums: numerator, denominator, sample size, unsettled.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    num: i64,
+    den: i64,
+    sample: i64,
+    unsettled: i64,
+}
+
+const P: &str = "__period";
+const WAIT: &str = "__wait_ms";
+const ARR: &str = "__arr_us";
+const ANS: &str = "__ans_us";
+const END: &str = "__end_us";
+
+fn in_channels(channels: &[String]) -> Expr {
+    channels.iter().fold(lit(false), |acc, c| acc.or(col("channel").eq(lit(c.clone()))))
+}
+
+fn b2i(e: Expr) -> Expr {
+    e.fill_null(lit(false)).cast(DataType::Int64)
+}
+
+fn within(value_ms: Expr, threshold_s: u32, inclusive: bool) -> Expr {
+    let t = lit(i64::from(threshold_s) * 1000);
+    if inclusive {
+        value_ms.lt_eq(t)
+    } else {
+        value_ms.lt(t)
+    }
+}
+
+/// Per-contact sums for one definition: (numerator, denominator, sample, unsettled).
+/// `None` for metrics computed on their own path.
+fn indicators(def: &MetricDef, idx: usize, as_of: i64) -> Option<[Expr; 4]> {
+    let ch = in_channels(&def.channels());
+    let ans = col("answered");
+    let ab = col("answered").not();
+    let short = |s: u32, inc: bool| ab.clone().and(within(col(WAIT), s, inc));
+    let zero = || lit(0i64);
+    let one = || lit(1i64);
+    let gate = |e: Expr| when(ch.clone()).then(e).otherwise(zero());
+    let out = match def {
+        MetricDef::Offered(_) => [gate(one()), zero(), gate(one()), zero()],
+        MetricDef::Answered(_) => [gate(b2i(ans.clone())), zero(), gate(one()), zero()],
+        MetricDef::Abandoned(_) => [gate(b2i(ab.clone())), zero(), gate(one()), zero()],
+        MetricDef::ShortAbandoned(d) => {
+            [gate(b2i(short(d.short_abandon_s, d.short_inclusive))), zero(), gate(one()), zero()]
+        }
+        MetricDef::AbandonmentRate(d) => {
+            let sa = b2i(short(d.short_abandon_s, d.short_inclusive));
+            match d.short_abandons {
+                ShortAbandons::Exclude => [gate(b2i(ab.clone()) - sa.clone()), gate(one() - sa), gate(one()), zero()],
+                ShortAbandons::Include => [gate(b2i(ab.clone())), gate(one()), gate(one()), zero()],
+            }
+        }
+        MetricDef::ServiceLevel(d) => {
+            let a_le = b2i(ans.clone().and(within(col(WAIT), d.threshold_s, d.inclusive)));
+            let ab_le = b2i(ab.clone().and(within(col(WAIT), d.threshold_s, d.inclusive)));
+            let sa = b2i(short(d.short_abandon_s, d.short_inclusive));
+            let (n, den) = sl_terms(d.abandons, a_le, ab_le, sa, b2i(ans.clone()));
+            [gate(n), gate(den), gate(one()), zero()]
+        }
+        MetricDef::IntervalCompliance(_) => return None,
+        MetricDef::Asa(_) => [
+            gate(when(ans.clone()).then(col(WAIT).fill_null(zero())).otherwise(zero())),
+            gate(b2i(ans.clone())),
+            gate(b2i(ans.clone())),
+            zero(),
+        ],
+        MetricDef::Aht(d) => {
+            let parts: Vec<Expr> = d
+                .components
+                .iter()
+                .map(|c| {
+                    let name = match c {
+                        Component::Talk => "talk_s",
+                        Component::Hold => "hold_s",
+                        Component::Wrap => "wrap_s",
+                    };
+                    col(name).dt().total_milliseconds(false).fill_null(zero())
+                })
+                .collect();
+            let handle = parts.into_iter().fold(zero(), |a, b| a + b);
+            [
+                gate(when(ans.clone()).then(handle).otherwise(zero())),
+                gate(b2i(ans.clone())),
+                gate(b2i(ans.clone())),
+                zero(),
+            ]
+        }
+        MetricDef::Fcr(d) => match d.method {
+            FcrMethod::Disposition => {
+                let resolved = b2i(ans.clone().and(col("resolved").fill_null(lit(false))));
+                let den = match d.denominator {
+                    FcrDenominator::Handled => b2i(ans.clone()),
+                    FcrDenominator::Offered => one(),
+                };
+                [gate(resolved), gate(den.clone()), gate(den), zero()]
+            }
+            FcrMethod::RepeatContact => {
+                let rep = col(format!("__rep{idx}"));
+                let known = col("customer_id").is_not_null();
+                let window_end_passed = (col(ARR) + lit(i64::from(d.window_days) * 86_400_000_000)).lt_eq(lit(as_of));
+                let settled = rep.clone().fill_null(lit(false)).or(window_end_passed);
+                let base = ans.clone().and(known);
+                [
+                    gate(b2i(base.clone().and(settled.clone()).and(rep.clone().fill_null(lit(false)).not()))),
+                    gate(b2i(base.clone().and(settled.clone()))),
+                    gate(b2i(ans.clone())),
+                    gate(b2i(base.and(settled.not()))),
+                ]
+            }
+        },
+        MetricDef::Csat(d) => {
+            let [lo, hi] = d.scale;
+            let score = col("csat").cast(DataType::Int64);
+            let valid = score.clone().is_not_null().and(score.clone().gt_eq(lit(lo))).and(score.clone().lt_eq(lit(hi)));
+            let num = match d.measure {
+                CsatMeasure::Top2Box => b2i(valid.clone().and(score.clone().gt_eq(lit(hi - 1)))),
+                CsatMeasure::TopBox => b2i(valid.clone().and(score.clone().eq(lit(hi)))),
+                CsatMeasure::Mean => when(valid.clone()).then(score.clone()).otherwise(zero()),
+            };
+            [gate(num), gate(b2i(valid.clone())), gate(b2i(valid)), zero()]
+        }
+        MetricDef::ResponseTime(d) | MetricDef::ResolutionTime(d) => {
+            let at = if matches!(def, MetricDef::ResponseTime(_)) { ANS } else { END };
+            let t = lit(i64::from(d.threshold_s) * 1_000_000);
+            let done = col(at).is_not_null();
+            let met = done.clone().and((col(at) - col(ARR)).lt_eq(t.clone()));
+            let deadline_passed = (col(ARR) + t).lt_eq(lit(as_of));
+            let decided = done.or(deadline_passed);
+            [gate(b2i(met)), gate(b2i(decided.clone())), gate(one()), gate(b2i(decided.not()))]
+        }
+        MetricDef::ResponseTimeMean(_) | MetricDef::ResolutionTimeMean(_) => {
+            let at = if matches!(def, MetricDef::ResponseTimeMean(_)) { ANS } else { END };
+            let done = col(at).is_not_null();
+            [
+                gate(when(done.clone()).then((col(at) - col(ARR)) / lit(1000i64)).otherwise(zero())),
+                gate(b2i(done.clone())),
+                gate(one()),
+                gate(b2i(done.not())),
+            ]
+        }
+        MetricDef::ResponseTimePercentile(_) | MetricDef::ResolutionTimePercentile(_) | MetricDef::Availability(_) => {
+            return None
+        }
+    };
+    Some(out)
+}
+
+/// Service-level numerator and denominator terms for one contact.
+fn sl_terms(t: AbandonTreatment, a_le: Expr, ab_le: Expr, sa: Expr, a: Expr) -> (Expr, Expr) {
+    let one = || lit(1i64);
+    match t {
+        AbandonTreatment::CountAgainst => (a_le, one()),
+        AbandonTreatment::IgnoreBeforeT => (a_le, one() - ab_le),
+        AbandonTreatment::MetBeforeT => (a_le + ab_le, one()),
+        AbandonTreatment::AnsweredOnly => (a_le, a),
+        AbandonTreatment::ExcludeShort => (a_le, one() - sa),
+        AbandonTreatment::ShortMet => (a_le + sa, one()),
+    }
+}
+
+/// Service level from counts (the same formulas as the per-contact terms), for interval
+/// compliance and for tests: returns (numerator, denominator).
+pub fn service_level_counts(t: AbandonTreatment, a: i64, ab: i64, a_le: i64, ab_le: i64, sa: i64) -> (i64, i64) {
+    match t {
+        AbandonTreatment::CountAgainst => (a_le, a + ab),
+        AbandonTreatment::IgnoreBeforeT => (a_le, a + ab - ab_le),
+        AbandonTreatment::MetBeforeT => (a_le + ab_le, a + ab),
+        AbandonTreatment::AnsweredOnly => (a_le, a),
+        AbandonTreatment::ExcludeShort => (a_le, a + ab - sa),
+        AbandonTreatment::ShortMet => (a_le + sa, a + ab),
+    }
+}
+
+/// 1972-01-01T00:00:00Z in µs: from then on every zone offset is a whole number of minutes.
+const SINCE_1972: i64 = 63_072_000_000_000;
+
+fn period_expr(kind: PeriodKind, tz: Tz) -> Expr {
+    col("arrived_at").dt().timestamp(TimeUnit::Microseconds).map(
+        move |c: Column| {
+            let ca = c.i64()?;
+            let mut cache: Option<(i64, i64)> = None; // (utc minute, period start)
+            let out: Int64Chunked = ca
+                .iter()
+                .map(|v| {
+                    v.map(|us| {
+                        let minute = us.div_euclid(60_000_000);
+                        match cache {
+                            Some((m, start)) if m == minute && us >= SINCE_1972 => {
+                                // Transitions fall on whole minutes since 1972; within one UTC
+                                // minute the period start is the same unless a clock period
+                                // boundary is crossed, which also falls on a whole minute.
+                                start
+                            }
+                            _ => {
+                                let start = period::period_start(kind, tz, us);
+                                cache = Some((minute, start));
+                                start
+                            }
+                        }
+                    })
+                })
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Int64)),
+    )
+}
+
+fn interval_expr(minutes: u32, tz: Tz) -> Expr {
+    let clock = PeriodKind::clock(minutes);
+    col("arrived_at").dt().timestamp(TimeUnit::Microseconds).map(
+        move |c: Column| {
+            let ca = c.i64()?;
+            let out: Int64Chunked = ca.apply_values(|us| period::interval_start(clock, tz, us));
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Int64)),
+    )
+}
+
+/// The canonical rows with the helper columns every path needs.
+fn prepared(rows: &DataFrame, req: &MetricsRequest) -> LazyFrame {
+    let us = |c: &str| col(c).dt().timestamp(TimeUnit::Microseconds);
+    rows.clone().lazy().filter(col("direction").eq(lit("inbound"))).with_columns([
+        period_expr(req.period, req.zone).alias(P),
+        col("wait_s").dt().total_milliseconds(false).alias(WAIT),
+        us("arrived_at").alias(ARR),
+        us("answered_at").alias(ANS),
+        us("ended_at").alias(END),
+        col("agent_id").fill_null(lit(NO_AGENT)).alias("agent_id"),
+    ])
+}
+
+/// Adds `__rep{idx}`: whether the same customer (within the scope) contacts again within the
+/// window — `0 ≤ next.arrived − this.arrived ≤ window`, the next contact in (arrived, id) order.
+/// Null for contacts without a customer id.
+fn with_repeat(lf: LazyFrame, idx: usize, d: &FcrDef) -> LazyFrame {
+    let mut keys: Vec<Expr> = match d.scope {
+        RepeatScope::AnyChannel => vec![],
+        RepeatScope::SameChannel => vec![col("channel")],
+        RepeatScope::SameQueue => vec![col("queue")],
+    };
+    keys.push(col("customer_id"));
+    let mut order = keys.clone();
+    order.push(col(ARR));
+    order.push(col("interaction_id"));
+    let same_next =
+        keys.iter().fold(lit(true), |acc, k| acc.and(k.clone().eq(k.clone().shift(lit(-1i64))))).fill_null(lit(false));
+    let gap_ok = (col(ARR).shift(lit(-1i64)) - col(ARR)).lt_eq(lit(i64::from(d.window_days) * 86_400_000_000));
+    let rep = when(col("customer_id").is_null())
+        .then(lit(NULL).cast(DataType::Boolean))
+        .otherwise(same_next.and(gap_ok.fill_null(lit(false))));
+    lf.sort_by_exprs(order, SortMultipleOptions::default().with_nulls_last(true))
+        .with_column(rep.alias(format!("__rep{idx}")))
+}
+
+fn all_subsets(by: &[Dim]) -> Vec<Vec<Dim>> {
+    let n = by.len();
+    (0..(1u32 << n)).map(|mask| (0..n).filter(|i| mask & (1 << i) != 0).map(|i| by[i]).collect()).collect()
+}
+
+fn rollup_key(base: &Key, keep: &[Dim]) -> Key {
+    let pick = |d: Dim, v: &String| if keep.contains(&d) { v.clone() } else { ALL.to_string() };
+    (base.0, pick(Dim::Channel, &base.1), pick(Dim::Queue, &base.2), pick(Dim::Agent, &base.3))
+}
+
+fn str_at(df: &DataFrame, name: &str, i: usize) -> PolarsResult<String> {
+    Ok(df.column(name)?.str()?.get(i).unwrap_or_default().to_string())
+}
+
+fn i64_at(df: &DataFrame, name: &str, i: usize) -> PolarsResult<i64> {
+    Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.get(i).unwrap_or(0))
+}
+
+fn base_key(df: &DataFrame, by: &[Dim], i: usize, time_col: &str) -> PolarsResult<Key> {
+    let get = |d: Dim| -> PolarsResult<String> {
+        if by.contains(&d) {
+            str_at(df, d.column(), i)
+        } else {
+            Ok(ALL.to_string())
+        }
+    };
+    Ok((i64_at(df, time_col, i)?, get(Dim::Channel)?, get(Dim::Queue)?, get(Dim::Agent)?))
+}
+
+fn group_cols(time_col: &str, by: &[Dim]) -> Vec<Expr> {
+    let mut g = vec![col(time_col)];
+    g.extend(by.iter().map(|d| col(d.column())));
+    g
+}
+
+/// Computes the metric table. This is the metrics stage's one entry point.
+pub fn compute(rows: &DataFrame, req: &MetricsRequest) -> Result<MetricTable, MetricsError> {
+    for d in &req.definitions {
+        d.validate()?;
+    }
+    let mut by = req.by.clone();
+    by.sort();
+    by.dedup();
+    let as_of = match req.as_of {
+        Some(t) => t,
+        None => rows.column("arrived_at")?.datetime()?.phys.max().unwrap_or(0),
+    };
+
+    let mut lf = prepared(rows, req);
+    for (i, d) in req.definitions.iter().enumerate() {
+        if let MetricDef::Fcr(f) = d {
+            if f.method == FcrMethod::RepeatContact {
+                lf = with_repeat(lf, i, f);
+            }
+        }
+    }
+    let mut aggs = Vec::new();
+    let mut additive = Vec::new();
+    for (i, d) in req.definitions.iter().enumerate() {
+        if let Some(exprs) = indicators(d, i, as_of) {
+            for (e, tag) in exprs.into_iter().zip(["n", "d", "s", "u"]) {
+                aggs.push(e.sum().alias(format!("{tag}{i}")));
+            }
+            additive.push(i);
+        }
+    }
+    let base = lf.clone().group_by(group_cols(P, &by)).agg(aggs).collect()?;
+
+    // Roll the finest groups up into every subset of the dimensions.
+    let subsets = all_subsets(&by);
+    let mut sums: BTreeMap<Key, Vec<Sums>> = BTreeMap::new();
+    for r in 0..base.height() {
+        let key = base_key(&base, &by, r, P)?;
+        let mut vals = Vec::with_capacity(additive.len());
+        for &i in &additive {
+            vals.push(Sums {
+                num: i64_at(&base, &format!("n{i}"), r)?,
+                den: i64_at(&base, &format!("d{i}"), r)?,
+                sample: i64_at(&base, &format!("s{i}"), r)?,
+                unsettled: i64_at(&base, &format!("u{i}"), r)?,
+            });
+        }
+        for keep in &subsets {
+            let entry = sums.entry(rollup_key(&key, keep)).or_insert_with(|| vec![Sums::default(); additive.len()]);
+            for (acc, v) in entry.iter_mut().zip(&vals) {
+                acc.num += v.num;
+                acc.den += v.den;
+                acc.sample += v.sample;
+                acc.unsettled += v.unsettled;
+            }
+        }
+    }
+
+    let mut out = Vec::new();
+    let row_for = |key: &Key, def: &MetricDef| MetricRow {
+        period_start: key.0,
+        period_end: period::period_end(req.period, req.zone, key.0),
+        period: period::label(req.period, req.zone, key.0),
+        channel: key.1.clone(),
+        queue: key.2.clone(),
+        agent: key.3.clone(),
+        metric: def.name().to_string(),
+        definition: def.definition(),
+        value: None,
+        unit: def.unit(),
+        numerator: None,
+        denominator: None,
+        sample_size: 0,
+        provisional: false,
+        unsettled: 0,
+    };
+    for (key, vals) in &sums {
+        for (slot, &i) in additive.iter().enumerate() {
+            let def = &req.definitions[i];
+            let s = vals[slot];
+            let mut row = row_for(key, def);
+            fill_additive(&mut row, def, s);
+            out.push(row);
+        }
+    }
+
+    for d in &req.definitions {
+        match d {
+            MetricDef::ResponseTimePercentile(p) | MetricDef::ResolutionTimePercentile(p) => {
+                let at = if matches!(d, MetricDef::ResponseTimePercentile(_)) { ANS } else { END };
+                let keys: Vec<&Key> = sums.keys().collect();
+                out.extend(percentiles(&lf, &by, &subsets, &keys, d, p, at, &row_for)?);
+            }
+            MetricDef::IntervalCompliance(ic) => {
+                out.extend(interval_compliance(rows, req, &by, &subsets, d, ic, &row_for)?);
+            }
+            MetricDef::Availability(a) => {
+                let periods: Vec<i64> =
+                    sums.keys().map(|k| k.0).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+                out.extend(availability::rows(req, a, &periods, d, &row_for)?);
+            }
+            _ => {}
+        }
+    }
+
+    out.sort_by(|a, b| {
+        (a.period_start, &a.channel, &a.queue, &a.agent, metric_order(&req.definitions, a)).cmp(&(
+            b.period_start,
+            &b.channel,
+            &b.queue,
+            &b.agent,
+            metric_order(&req.definitions, b),
+        ))
+    });
+    Ok(MetricTable { rows: out, period: req.period, zone: req.zone, as_of })
+}
+
+fn metric_order(defs: &[MetricDef], row: &MetricRow) -> usize {
+    defs.iter().position(|d| d.name() == row.metric && d.definition() == row.definition).unwrap_or(usize::MAX)
+}
+
+fn dec_ms(ms: i64) -> Decimal {
+    Decimal::new(ms, 3)
+}
+
+/// Value, numerator and denominator of an additive metric from its sums.
+fn fill_additive(row: &mut MetricRow, def: &MetricDef, s: Sums) {
+    row.sample_size = u64::try_from(s.sample).unwrap_or(0);
+    row.unsettled = u64::try_from(s.unsettled).unwrap_or(0);
+    row.provisional = s.unsettled > 0;
+    let (num, den) = (Decimal::from(s.num), Decimal::from(s.den));
+    match def.unit() {
+        Unit::Count => {
+            row.numerator = Some(num);
+            row.value = Some(num);
+        }
+        Unit::Percent => {
+            row.numerator = Some(num);
+            row.denominator = Some(den);
+            row.value = crate::money::ratio(num * Decimal::ONE_HUNDRED, den, 4);
+        }
+        Unit::Seconds => {
+            let secs = dec_ms(s.num);
+            row.numerator = Some(secs);
+            row.denominator = Some(den);
+            row.value = crate::money::ratio(secs, den, 3);
+        }
+        Unit::Score => {
+            row.numerator = Some(num);
+            row.denominator = Some(den);
+            row.value = crate::money::ratio(num, den, 4);
+        }
+    }
+}
+
+/// Nearest-rank percentile: the value at rank ⌈p/100 × n⌉ of the sorted values.
+pub fn nearest_rank(sorted: &[i64], p: u32) -> Option<(usize, i64)> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let n = sorted.len() as u64;
+    let rank = (u64::from(p) * n).div_ceil(100).max(1);
+    let k = usize::try_from(rank).ok()?;
+    sorted.get(k - 1).map(|v| (k, *v))
+}
+
+#[allow(clippy::too_many_arguments)] // reason: one private helper, arguments are the request's parts
+fn percentiles(
+    lf: &LazyFrame,
+    by: &[Dim],
+    subsets: &[Vec<Dim>],
+    all_keys: &[&Key],
+    def: &MetricDef,
+    p: &PercentileDef,
+    at: &str,
+    row_for: &dyn Fn(&Key, &MetricDef) -> MetricRow,
+) -> Result<Vec<MetricRow>, MetricsError> {
+    let mut cols = group_cols(P, by);
+    cols.push(((col(at) - col(ARR)) / lit(1000i64)).alias("__v"));
+    cols.push(col(at).is_null().alias("__pending"));
+    let df = lf.clone().filter(in_channels(&def.channels())).select(cols).collect()?;
+    // Every group the other metrics have gets a row, "no data" when it has no values.
+    let mut groups: BTreeMap<Key, (Vec<i64>, u64)> = all_keys.iter().map(|k| ((*k).clone(), (Vec::new(), 0))).collect();
+    let pending = df.column("__pending")?.bool()?.clone();
+    let vals = df.column("__v")?.i64()?.clone();
+    for r in 0..df.height() {
+        let key = base_key(&df, by, r, P)?;
+        for keep in subsets {
+            let g = groups.entry(rollup_key(&key, keep)).or_default();
+            match (pending.get(r), vals.get(r)) {
+                (Some(false), Some(v)) => g.0.push(v),
+                _ => g.1 += 1,
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (key, (mut v, pending)) in groups {
+        v.sort_unstable();
+        let mut row = row_for(&key, def);
+        row.sample_size = v.len() as u64;
+        row.unsettled = pending;
+        row.provisional = pending > 0;
+        if let Some((k, val)) = nearest_rank(&v, p.percentile) {
+            row.value = Some(dec_ms(val));
+            row.numerator = Some(Decimal::from(k as u64));
+            row.denominator = Some(Decimal::from(v.len() as u64));
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)] // reason: one private helper, arguments are the request's parts
+fn interval_compliance(
+    rows: &DataFrame,
+    req: &MetricsRequest,
+    by: &[Dim],
+    subsets: &[Vec<Dim>],
+    def: &MetricDef,
+    ic: &IntervalComplianceDef,
+    row_for: &dyn Fn(&Key, &MetricDef) -> MetricRow,
+) -> Result<Vec<MetricRow>, MetricsError> {
+    const I: &str = "__interval";
+    let ans = col("answered");
+    let ab = col("answered").not();
+    let a_le = b2i(ans.clone().and(within(col(WAIT), ic.threshold_s, ic.inclusive)));
+    let ab_le = b2i(ab.clone().and(within(col(WAIT), ic.threshold_s, ic.inclusive)));
+    let sa = b2i(ab.clone().and(within(col(WAIT), ic.short_abandon_s, ic.short_inclusive)));
+    let df = prepared(rows, req)
+        .filter(in_channels(&def.channels()))
+        .with_column(interval_expr(ic.interval_minutes, req.zone).alias(I))
+        .group_by(group_cols(I, by))
+        .agg([
+            b2i(ans.clone()).sum().alias("a"),
+            b2i(ab).sum().alias("ab"),
+            a_le.sum().alias("a_le"),
+            ab_le.sum().alias("ab_le"),
+            sa.sum().alias("sa"),
+        ])
+        .collect()?;
+    // Roll up at the interval level first: an "all queues" interval pools its queues' contacts.
+    let mut intervals: BTreeMap<Key, [i64; 5]> = BTreeMap::new();
+    for r in 0..df.height() {
+        let key = base_key(&df, by, r, I)?;
+        let v = [
+            i64_at(&df, "a", r)?,
+            i64_at(&df, "ab", r)?,
+            i64_at(&df, "a_le", r)?,
+            i64_at(&df, "ab_le", r)?,
+            i64_at(&df, "sa", r)?,
+        ];
+        for keep in subsets {
+            let e = intervals.entry(rollup_key(&key, keep)).or_default();
+            for (a, b) in e.iter_mut().zip(v) {
+                *a += b;
+            }
+        }
+    }
+    // (met, eligible, intervals with contacts) per period group.
+    let mut periods: BTreeMap<Key, (i64, i64, i64)> = BTreeMap::new();
+    for (key, [a, ab, a_le, ab_le, sa]) in intervals {
+        let pkey = (period::period_start(req.period, req.zone, key.0), key.1, key.2, key.3);
+        let e = periods.entry(pkey).or_default();
+        e.2 += 1;
+        if a + ab < i64::from(ic.min_offered) {
+            continue;
+        }
+        let (num, den) = service_level_counts(ic.abandons, a, ab, a_le, ab_le, sa);
+        e.1 += 1;
+        // Met when num/den ≥ target%, compared exactly: num × 100 ≥ target × den.
+        let met = den > 0 && Decimal::from(num) * Decimal::ONE_HUNDRED >= ic.target_percent * Decimal::from(den);
+        if met {
+            e.0 += 1;
+        }
+    }
+    Ok(periods
+        .into_iter()
+        .map(|(key, (met, eligible, with_contacts))| {
+            let mut row = row_for(&key, def);
+            row.numerator = Some(Decimal::from(met));
+            row.denominator = Some(Decimal::from(eligible));
+            row.sample_size = u64::try_from(with_contacts).unwrap_or(0);
+            row.value = crate::money::ratio(Decimal::from(met) * Decimal::ONE_HUNDRED, Decimal::from(eligible), 4);
+            row
+        })
+        .collect())
+}

@@ -1,0 +1,4 @@
+//! Reports: render what the other stages computed, for people and for other programs.
+//! Nothing here computes a figure; it only formats.
+
+pub mod metrics;
