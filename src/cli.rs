@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use rust_decimal::Decimal;
 
+use crate::contract::{Contract, ContractError, SlaKind};
 use crate::generate::{self, GenerateError, GenerateOptions};
 use crate::ingest::{self, IngestError, IngestOptions, Profile};
 use crate::metrics::{self, definition::MetricsFile, Dim, MetricsError, MetricsRequest, PeriodKind};
@@ -35,6 +36,8 @@ pub enum CliError {
     Generate(#[from] GenerateError),
     #[error(transparent)]
     Metrics(#[from] MetricsError),
+    #[error(transparent)]
+    Contract(#[from] ContractError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: String,
@@ -273,4 +276,40 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
             Ok(Outcome { stdout: String::from_utf8_lossy(&buf).into_owned(), stderr, code: Exit::Success })
         }
     }
+}
+
+/// `callsla check`: validates a contract (and a profile) without data.
+pub fn check(contract: &std::path::Path, profile: Option<&std::path::Path>) -> Result<Outcome, CliError> {
+    let c = Contract::load(contract)?;
+    let mut out = String::new();
+    let latest = c.terms.last().unwrap_or(&c.terms[0]);
+    let critical = latest.slas.iter().filter(|s| s.kind == SlaKind::Critical).count();
+    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    out += &format!(
+        "contract {} is valid: {} ({} critical, {} key), {}, {}\n",
+        c.id,
+        plural(latest.slas.len(), "SLA"),
+        critical,
+        latest.slas.len() - critical,
+        plural(c.terms.len() - 1, "amendment"),
+        plural(c.exclusions.len(), "exclusion")
+    );
+    for t in &c.terms {
+        out += &format!(
+            "  terms {} from {}: {}\n",
+            t.version,
+            t.from,
+            t.slas.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    if let Some(p) = profile {
+        let prof = Profile::load(p).map_err(IngestError::from)?;
+        out += &format!(
+            "profile {} is valid: {} fields mapped, {} exclusion rules\n",
+            prof.name,
+            prof.fields.len(),
+            prof.exclusions.len()
+        );
+    }
+    Ok(Outcome::ok(out))
 }

@@ -5,10 +5,12 @@
 //! public entry point and a typed output.
 
 pub mod cli;
+pub mod contract;
 pub mod generate;
 pub mod ingest;
 pub mod metrics;
 pub mod money;
 pub mod report;
+pub mod rules;
 pub mod schema;
 pub mod util;

@@ -73,6 +73,13 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Validate a contract (and optionally a profile) without data.
+    Check {
+        #[arg(long)]
+        contract: PathBuf,
+        #[arg(long)]
+        profile: Option<PathBuf>,
+    },
     /// Write a realistic synthetic interaction log (canonical CSV).
     Generate {
         #[arg(long)]
@@ -141,6 +148,7 @@ fn main() -> ExitCode {
             max_reject_rate,
             strict,
         }),
+        Command::Check { contract, profile } => cli::check(&contract, profile.as_deref()),
         Command::Generate { rows, months, seed, start, tz, bad_rows, out } => {
             cli::generate(&cli::GenerateArgs { rows, months, seed, start, tz, bad_rows, out })
         }

@@ -52,6 +52,75 @@ pub mod decimal_string {
     }
 }
 
+/// A decimal read from configuration through [`decimal_string`]: a string or an integer.
+/// Use it where serde needs a type (`Option<Dec>`, `Vec<Dec>`, `Spanned<Dec>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Dec(pub Decimal);
+
+impl<'de> serde::Deserialize<'de> for Dec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Dec, D::Error> {
+        decimal_string::deserialize(d).map(Dec)
+    }
+}
+
+impl serde::Serialize for Dec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        decimal_string::serialize(&self.0, s)
+    }
+}
+
+/// How amounts are rounded to the currency's minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundingStrategy {
+    /// 0.125 → 0.13 (midpoint away from zero).
+    HalfUp,
+    /// 0.125 → 0.12 (midpoint to the even digit; "banker's rounding").
+    HalfEven,
+}
+
+/// The contract's rounding rule: minor units and strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Rounding {
+    pub minor_units: u32,
+    pub strategy: RoundingStrategy,
+}
+
+impl Rounding {
+    /// Rounds an amount to the minor units, keeping exactly that many decimal places.
+    pub fn apply(&self, v: Decimal) -> Decimal {
+        let strategy = match self.strategy {
+            RoundingStrategy::HalfUp => rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+            RoundingStrategy::HalfEven => rust_decimal::RoundingStrategy::MidpointNearestEven,
+        };
+        let mut r = v.round_dp_with_strategy(self.minor_units, strategy);
+        r.rescale(self.minor_units);
+        r
+    }
+}
+
+/// An arithmetic overflow on the money path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("arithmetic overflow computing {what}; the amounts are beyond what callsla can represent exactly")]
+pub struct Overflow {
+    pub what: &'static str,
+}
+
+/// Checked multiply with a named error.
+pub fn mul(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, Overflow> {
+    a.checked_mul(b).ok_or(Overflow { what })
+}
+
+/// Checked add with a named error.
+pub fn add(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, Overflow> {
+    a.checked_add(b).ok_or(Overflow { what })
+}
+
+/// Checked divide with a named error (division by zero is an overflow too).
+pub fn div(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, Overflow> {
+    a.checked_div(b).ok_or(Overflow { what })
+}
+
 /// `num / den` as a decimal rounded half-even to exactly `dp` places (trailing zeros kept, so
 /// the text form has a fixed scale), or `None` when `den` is zero.
 pub fn ratio(num: Decimal, den: Decimal, dp: u32) -> Option<Decimal> {
@@ -63,4 +132,43 @@ pub fn ratio(num: Decimal, den: Decimal, dp: u32) -> Option<Decimal> {
         r.rescale(dp);
         r
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_up_and_half_even_differ_on_midpoints() {
+        let up = Rounding { minor_units: 2, strategy: RoundingStrategy::HalfUp };
+        let even = Rounding { minor_units: 2, strategy: RoundingStrategy::HalfEven };
+        for (input, half_up, half_even) in [
+            ("0.125", "0.13", "0.12"),
+            ("0.135", "0.14", "0.14"),
+            ("2.5", "2.50", "2.50"),
+            ("-0.125", "-0.13", "-0.12"),
+            ("1.0049", "1.00", "1.00"),
+        ] {
+            let v: Decimal = input.parse().unwrap_or_default();
+            assert_eq!(up.apply(v).to_string(), half_up, "{input} > {half_up} for HalfUp");
+            assert_eq!(even.apply(v).to_string(), half_even, "{input} > {half_even} for HalfEven");
+        }
+        let yen = Rounding { minor_units: 0, strategy: RoundingStrategy::HalfEven };
+        assert_eq!(yen.apply("2.5".parse().unwrap_or_default()).to_string(), "2");
+    }
+
+    #[test]
+    fn decimals_are_read_from_strings_and_integers_never_floats() {
+        #[derive(serde::Deserialize)]
+        struct T {
+            a: Dec,
+        }
+        let ok: Result<T, _> = toml::from_str("a = \"12.5\"");
+        assert_eq!(ok.map(|t| t.a.0.to_string()).unwrap_or_default(), "12.5");
+        let int: Result<T, _> = toml::from_str("a = 12");
+        assert_eq!(int.map(|t| t.a.0.to_string()).unwrap_or_default(), "12");
+        let float: Result<T, _> = toml::from_str("a = 12.5");
+        let msg = float.err().map(|e| e.message().to_string()).unwrap_or_default();
+        assert!(msg.contains("write decimals as strings (\"12.5\")"), "{msg}");
+    }
 }

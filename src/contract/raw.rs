@@ -1,0 +1,238 @@
+//! The contract file as written: serde structs that mirror the TOML, nothing checked yet.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::metrics::definition::{Component, MetricDef};
+use crate::money::Dec;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContract {
+    pub contract: Spanned<RawHeader>,
+    #[serde(default)]
+    pub rounding: Option<Spanned<RawRounding>>,
+    pub scope: Spanned<RawScope>,
+    #[serde(default)]
+    pub pricing: Vec<Spanned<RawPricing>>,
+    pub credits: Spanned<RawCredits>,
+    #[serde(default)]
+    pub sla: Vec<Spanned<RawSla>>,
+    #[serde(default)]
+    pub exclusion: Vec<Spanned<RawExclusion>>,
+    #[serde(default)]
+    pub volume_relief: Option<Spanned<RawVolumeRelief>>,
+    #[serde(default)]
+    pub termination: Option<Spanned<RawTermination>>,
+    #[serde(default)]
+    pub payment: Option<Spanned<RawPayment>>,
+    #[serde(default)]
+    pub amendment: Vec<Spanned<RawAmendment>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeader {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub client: String,
+    pub provider: String,
+    pub currency: Spanned<String>,
+    pub time_zone: Spanned<String>,
+    pub measurement_period: Spanned<String>,
+    pub effective_from: Spanned<String>,
+    #[serde(default)]
+    pub effective_to: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRounding {
+    pub minor_units: u32,
+    pub strategy: crate::money::RoundingStrategy,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScope {
+    pub channels: Vec<Spanned<String>>,
+    pub queues: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTier {
+    #[serde(default)]
+    pub up_to: Option<Dec>,
+    pub rate: Dec,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BillingIncrement {
+    /// Exact seconds: minutes = seconds / 60.
+    #[default]
+    Second,
+    /// Each contact's billable time rounded up to whole minutes.
+    StartedMinute,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPricing {
+    pub channel: Spanned<String>,
+    #[serde(default)]
+    pub per_minute: Option<Dec>,
+    #[serde(default)]
+    pub minute_tiers: Option<Spanned<Vec<RawTier>>>,
+    #[serde(default)]
+    pub billing_increment: BillingIncrement,
+    #[serde(default)]
+    pub billable: Option<Vec<Component>>,
+    #[serde(default)]
+    pub per_contact: Option<Dec>,
+    #[serde(default)]
+    pub monthly_fee: Option<Dec>,
+    #[serde(default)]
+    pub minimum_charge: Option<Dec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCredits {
+    pub at_risk_percent: Spanned<Dec>,
+    #[serde(default)]
+    pub pool_percent: Option<Spanned<Dec>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCreditTier {
+    pub from: Dec,
+    #[serde(default)]
+    pub to: Option<Dec>,
+    #[serde(default)]
+    pub amount: Option<Dec>,
+    #[serde(default)]
+    pub percent_of_at_risk: Option<Dec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "shape", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawCredit {
+    Allocation { allocation_percent: Dec },
+    Fixed { amount: Dec },
+    PercentOfFees { percent: Dec },
+    Tiers { tiers: Vec<RawCreditTier> },
+    Linear { per_point: Dec },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEscalation {
+    pub factor: Dec,
+    #[serde(default)]
+    pub after_consecutive_misses: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEarnBack {
+    #[serde(default)]
+    pub periods: Option<u32>,
+    #[serde(default)]
+    pub year_average: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSla {
+    pub id: String,
+    pub name: String,
+    pub metric: MetricDef,
+    #[serde(default)]
+    pub channels: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub queue: Option<Spanned<String>>,
+    pub target: Spanned<Dec>,
+    pub direction: Spanned<String>,
+    #[serde(default)]
+    pub minimum: Option<Spanned<Dec>>,
+    #[serde(default)]
+    pub min_sample: u64,
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub credit: Option<Spanned<RawCredit>>,
+    #[serde(default)]
+    pub cap: Option<Spanned<Dec>>,
+    #[serde(default)]
+    pub escalation: Option<Spanned<RawEscalation>>,
+    #[serde(default)]
+    pub earn_back: Option<Spanned<RawEarnBack>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExclusion {
+    pub id: String,
+    pub start: Spanned<String>,
+    pub end: Spanned<String>,
+    pub reason: String,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub channels: Option<Vec<String>>,
+    #[serde(default)]
+    pub queues: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVolumeRelief {
+    pub tolerance_percent: Spanned<Dec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    pub count: u32,
+    pub window: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTermination {
+    #[serde(default)]
+    pub consecutive_misses: Option<u32>,
+    #[serde(default)]
+    pub misses_in_window: Option<RawWindow>,
+    #[serde(default)]
+    pub cap_hits_in_window: Option<RawWindow>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPayment {
+    pub net_days: u32,
+    #[serde(default)]
+    pub invoice_lag_days: u32,
+    pub late_interest_annual_percent: Spanned<Dec>,
+    pub day_count: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAmendment {
+    pub id: String,
+    pub effective_from: Spanned<String>,
+    pub reason: String,
+    #[serde(default)]
+    pub sla: Vec<Spanned<RawSla>>,
+    #[serde(default)]
+    pub remove_sla: Vec<String>,
+    #[serde(default)]
+    pub pricing: Vec<Spanned<RawPricing>>,
+    #[serde(default)]
+    pub credits: Option<Spanned<RawCredits>>,
+}

@@ -1,0 +1,177 @@
+//! Contract validation: each kind of mistake gives its documented message, word for word,
+//! naming the file, the line and the key. And no floating point on the money path.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
+
+mod common;
+
+use callsla::contract::Contract;
+
+fn sample() -> String {
+    std::fs::read_to_string(common::repo("sample-data/contract.toml")).unwrap()
+}
+
+fn error_for(text: &str) -> String {
+    match Contract::parse(text, "c.toml") {
+        Ok(_) => "no error".to_string(),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The line number of the first line containing `needle` in the sample.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn the_sample_contract_is_valid() {
+    assert_eq!(error_for(&sample()), "no error");
+}
+
+#[test]
+fn mistakes_are_named_word_for_word() {
+    let s = sample();
+    let cases: Vec<(String, String)> = vec![
+        (
+            s.replace("time_zone = \"America/New_York\"", "time_zone = \"America/Gotham\""),
+            format!("c.toml:{}: contract.time_zone: unknown time zone \"America/Gotham\"; use an IANA name such as \"America/New_York\"", line_of(&s, "time_zone = ")),
+        ),
+        (
+            s.replace("currency = \"USD\"", "currency = \"dollars\""),
+            format!("c.toml:{}: contract.currency: \"dollars\" is not an ISO 4217 currency code (three capital letters, e.g. \"USD\")", line_of(&s, "currency = ")),
+        ),
+        (
+            s.replace("queue = \"technical\"", "queue = \"tech\""),
+            format!(
+                "c.toml:{}: sla[SL-4].queue: \"tech\" is not in [scope] queues (billing, technical, sales, retention)",
+                line_of(&s, "queue = \"technical\"")
+            ),
+        ),
+        (
+            s.replace("queue = \"technical\"", "queue = \"technicl\""),
+            format!(
+                "c.toml:{}: sla[SL-4].queue: \"technicl\" is not in [scope] queues (billing, technical, sales, retention) (did you mean \"technical\"?)",
+                line_of(&s, "queue = \"technical\"")
+            ),
+        ),
+        (
+            s.replace("{ from = \"60\", to = \"90\", amount = \"1500\" }", "{ from = \"55\", to = \"90\", amount = \"1500\" }"),
+            format!(
+                "c.toml:{}: sla[SL-4].credit.tiers: tiers must be in ascending order without overlaps: tier 2 starts at 55, before the previous tier ends at 60",
+                line_of(&s, "credit = { shape = \"tiers\"")
+            ),
+        ),
+        (
+            s.replace("allocation_percent = \"20\"", "allocation_percent = \"45\""),
+            format!(
+                "c.toml:{}: sla.credit.allocation_percent: allocations add up to 105% of the pool, more than 100%; lower the allocation_percent of the SLAs",
+                line_of(&s, "id = \"SL-8\"") - 1
+            ),
+        ),
+        (
+            s.replace("metric = { metric = \"asa\" }", "metric = { metric = \"average_speed\" }"),
+            format!(
+                "c.toml:{}: unknown variant `average_speed`, expected one of `offered`, `answered`, `abandoned`, `short_abandoned`, `abandonment_rate`, `service_level`, `asa`, `aht`, `fcr`, `csat`, `response_time`, `response_time_mean`, `response_time_percentile`, `resolution_time`, `resolution_time_mean`, `resolution_time_percentile`, `availability`, `interval_compliance`",
+                line_of(&s, "metric = { metric = \"asa\" }")
+            ),
+        ),
+        (
+            s.replace("minimum = \"70\"", "minimum = \"85\""),
+            format!(
+                "c.toml:{}: sla[SL-1].minimum: the minimum level 85 is stricter than the target 80; for direction \"at_least\" the minimum must be at or below the target",
+                line_of(&s, "minimum = \"70\"")
+            ),
+        ),
+        (
+            s.replace("at_risk_percent = \"12\"", "at_risk_percent = \"120\""),
+            format!("c.toml:{}: credits.at_risk_percent: a percentage must be between 0 and 100, got 120", line_of(&s, "at_risk_percent = ")),
+        ),
+        (
+            s.replace("at_risk_percent = \"12\"", "at_risk_percent = 12.5"),
+            format!(
+                "c.toml:{}: write decimals as strings (\"12.5\"), not as floating-point numbers, so they are read exactly",
+                line_of(&s, "at_risk_percent = ")
+            ),
+        ),
+        (
+            s.replace("effective_from = \"2026-10-01\"", "effective_from = \"2026-10-15\""),
+            format!(
+                "c.toml:{}: amendment.effective_from: must start a measurement period (the first day of a month), got 2026-10-15",
+                line_of(&s, "effective_from = \"2026-10-01\"")
+            ),
+        ),
+        (
+            format!("{s}\n[[amendment]]\nid = \"AMD-2\"\neffective_from = \"2026-10-01\"\nreason = \"twice\"\n"),
+            format!("c.toml:{}: amendment.effective_from: two amendments take effect on 2026-10-01; merge them into one", s.lines().count() + 4),
+        ),
+        (
+            s.replace("kind = \"key\"", "kind = \"critical\""),
+            format!("c.toml:{}: sla[SL-6].credit: a critical SLA needs a [sla.credit] telling how the credit is computed", line_of(&s, "id = \"SL-6\"") - 1),
+        ),
+        (
+            s.replace("channels = [\"chat\"]", "channels = [\"social\"]"),
+            format!("c.toml:{}: sla[SL-7].channels: \"social\" is not in [scope] channels (voice, email, chat)", line_of(&s, "channels = [\"chat\"]")),
+        ),
+        (
+            s.replace("id = \"SL-7\"", "id = \"SL-6\""),
+            format!("c.toml:{}: sla[SL-6].id: the id \"SL-6\" is used twice; every SLA needs its own id", line_of(&s, "id = \"SL-6\"") - 1),
+        ),
+        (
+            s.replace("net_days = 30", "net_days = 30\nnet_dayz = 3"),
+            format!("c.toml:{}: unknown field `net_dayz`, expected one of `net_days`, `invoice_lag_days`, `late_interest_annual_percent`, `day_count`", line_of(&s, "net_days = 30") + 1),
+        ),
+    ];
+    assert!(cases.len() >= 8);
+    for (text, expected) in cases {
+        assert_eq!(error_for(&text), expected);
+    }
+}
+
+#[test]
+fn cli_check_reports_contract_errors_with_exit_2() {
+    let t = common::TempDir::new("check");
+    let bad = t.write("c.toml", &sample().replace("currency = \"USD\"", "currency = \"usd\""));
+    let run = common::callsla(&["check", "--contract", common::s(&bad)]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: {}:{}: contract.currency: \"usd\" is not an ISO 4217 currency code (three capital letters, e.g. \"USD\")\n",
+            common::s(&bad),
+            line_of(&sample(), "currency = ")
+        )
+    );
+    let run = common::callsla(&["check", "--contract", common::s(&common::repo("sample-data/contract.toml"))]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("contract ACME-CONTOSO-2026 is valid: 8 SLAs (7 critical, 1 key), 1 amendment, 1 exclusion\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Money never passes through floating point: the contract, rules and money modules contain
+/// no `f32`/`f64` (outside comments).
+#[test]
+fn no_floating_point_on_the_money_path() {
+    let mut files = Vec::new();
+    for dir in ["src/contract", "src/rules"] {
+        for e in std::fs::read_dir(common::repo(dir)).unwrap() {
+            files.push(e.unwrap().path());
+        }
+    }
+    files.push(common::repo("src/money.rs"));
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            // `visit_f64` is where a float in a contract is refused, not used.
+            if line.contains("fn visit_f64") {
+                continue;
+            }
+            let code = line.split("//").next().unwrap_or("");
+            for t in ["f64", "f32", "as_f64", "to_f64", "from_f64"] {
+                assert!(!code.contains(t), "{}:{}: `{t}` on the money path: {line}", f.display(), i + 1);
+            }
+        }
+    }
+}

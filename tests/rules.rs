@@ -1,0 +1,448 @@
+//! Rules engine: hand-worked amounts for every credit shape, cap, escalation, earn-back,
+//! exclusion, volume relief, termination trigger, amendment and late fee.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
+
+use callsla::contract::Contract;
+use callsla::metrics::definition::MetricDef;
+use callsla::metrics::{period, MetricRow, MetricTable, PeriodKind};
+use callsla::rules::{self, Assessment, Forecast, PaymentRecord, RulesInput, Status};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+const NY: chrono_tz::Tz = chrono_tz::America::New_York;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+/// A contract with $100,000 of monthly fees (voice fixed fee), 10 % at risk, and the given
+/// SLA tables and extra sections.
+fn contract(slas: &str, extra: &str) -> Contract {
+    contract_with("at_risk_percent = \"10\"\npool_percent = \"50\"", "half_even", slas, extra)
+}
+
+fn contract_with(credits: &str, rounding: &str, slas: &str, extra: &str) -> Contract {
+    let text = format!(
+        r#"
+[contract]
+id = "T"
+client = "C"
+provider = "P"
+currency = "USD"
+time_zone = "America/New_York"
+measurement_period = "month"
+effective_from = "2026-08-01"
+
+[rounding]
+minor_units = 2
+strategy = "{rounding}"
+
+[scope]
+channels = ["voice", "email"]
+queues = ["billing", "sales"]
+
+[[pricing]]
+channel = "voice"
+monthly_fee = "100000"
+
+[credits]
+{credits}
+
+{slas}
+{extra}
+"#
+    );
+    Contract::parse(&text, "t.toml").unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+const SL: &str = r#"
+[[sla]]
+id = "SL"
+name = "Service level"
+metric = { metric = "service_level", threshold_s = 20 }
+channels = ["voice"]
+target = "80"
+minimum = "70"
+direction = "at_least"
+min_sample = 10
+kind = "critical"
+"#;
+
+fn sla_with(credit: &str, more: &str) -> String {
+    format!("{SL}credit = {credit}\n{more}")
+}
+
+fn month(label: &str) -> i64 {
+    period::parse_label(PeriodKind::Month, NY, label).unwrap()
+}
+
+/// A metric table holding the SLA metric's num/den for each month given, plus offered.
+fn table(c: &Contract, months: &[(&str, i64, i64)]) -> MetricTable {
+    let mut rows = Vec::new();
+    for (label, num, den) in months {
+        let start = month(label);
+        for terms in &c.terms {
+            for sla in &terms.slas {
+                rows.push(row(start, label, &sla.metric, *num, *den));
+            }
+        }
+        rows.push(row(start, label, &rules::volume_def(c), *den, 0));
+    }
+    MetricTable { rows, period: PeriodKind::Month, zone: NY, as_of: 0 }
+}
+
+fn row(start: i64, label: &str, def: &MetricDef, num: i64, den: i64) -> MetricRow {
+    let unit = def.unit();
+    MetricRow {
+        period_start: start,
+        period_end: period::period_end(PeriodKind::Month, NY, start),
+        period: label.to_string(),
+        channel: "*".into(),
+        queue: "*".into(),
+        agent: "*".into(),
+        metric: def.name().into(),
+        definition: def.definition(),
+        value: callsla::money::ratio(Decimal::from(num) * Decimal::ONE_HUNDRED, Decimal::from(den), 4),
+        unit,
+        numerator: Some(Decimal::from(num)),
+        denominator: if unit == callsla::metrics::Unit::Count { None } else { Some(Decimal::from(den)) },
+        sample_size: den as u64,
+        provisional: false,
+        unsettled: 0,
+    }
+}
+
+fn assess(c: &Contract, months: &[(&str, i64, i64)]) -> Assessment {
+    assess_with(c, months, vec![], vec![], None)
+}
+
+fn assess_with(
+    c: &Contract,
+    months: &[(&str, i64, i64)],
+    forecast: Vec<Forecast>,
+    payments: Vec<PaymentRecord>,
+    statement: Option<NaiveDate>,
+) -> Assessment {
+    let t = table(c, months);
+    let input = RulesInput {
+        contract: c,
+        metrics: &t,
+        periods: months.iter().map(|m| month(m.0)).collect(),
+        volumes: vec![],
+        forecast,
+        payments,
+        history: vec![],
+        statement_date: statement,
+    };
+    rules::assess(&input).unwrap()
+}
+
+fn sla<'a>(a: &'a Assessment, period: &str) -> &'a rules::SlaResult {
+    &a.periods.iter().find(|p| p.period == period).unwrap().slas[0]
+}
+
+#[test]
+fn allocation_credit_matches_the_worked_example_and_boundaries() {
+    // 40 % allocation × 50 % pool × (10 % × $100,000) = $2,000.
+    let c = contract(&sla_with("{ shape = \"allocation\", allocation_percent = \"40\" }", ""), "");
+    let cases = [
+        // (num, den, status, credit): exactly at target is met; one count below is missed.
+        (800, 1000, Status::Met, "0.00"),
+        (799, 1000, Status::Missed, "2000.00"),
+        (700, 1000, Status::Missed, "2000.00"),
+        (699, 1000, Status::BelowMinimum, "2000.00"),
+        (8, 9, Status::NotMeasured, "0.00"), // below min_sample 10
+    ];
+    for (num, den, status, credit) in cases {
+        let a = assess(&c, &[("2026-10", num, den)]);
+        let s = sla(&a, "2026-10");
+        assert_eq!((s.status, s.credit.to_string().as_str()), (status, credit), "{num}/{den}");
+        assert_eq!(a.periods[0].fees, d("100000.00"));
+        assert_eq!(a.periods[0].at_risk_amount, d("10000.00"));
+    }
+}
+
+#[test]
+fn every_credit_shape() {
+    // achieved 75 % (750/1000): shortfall 5 points.
+    let cases = [
+        ("{ shape = \"fixed\", amount = \"1234.56\" }", "1234.56", ".amount"),
+        ("{ shape = \"percent_of_fees\", percent = \"1.5\" }", "1500.00", ".percent"),
+        ("{ shape = \"linear\", per_point = \"300\" }", "1500.00", ".per_point"),
+        (
+            "{ shape = \"tiers\", tiers = [ { from = \"0\", to = \"70\", amount = \"5000\" }, { from = \"70\", to = \"75\", amount = \"3000\" }, { from = \"75\", to = \"80\", percent_of_at_risk = \"10\" } ] }",
+            "1000.00",
+            ".tiers[3]",
+        ),
+    ];
+    for (credit, amount, clause) in cases {
+        let c = contract(&sla_with(credit, ""), "");
+        let a = assess(&c, &[("2026-10", 750, 1000)]);
+        let s = sla(&a, "2026-10");
+        assert_eq!(s.credit.to_string(), amount, "{credit}");
+        assert_eq!(s.clause, format!("sla.SL.credit{clause}"), "{credit}");
+    }
+    // Linear with a fractional shortfall: 80 − 2/3 × 100 = 13.333… points × 300 = 3999.999… → 4000.00.
+    let c = contract(&sla_with("{ shape = \"linear\", per_point = \"300\" }", ""), "");
+    assert_eq!(sla(&assess(&c, &[("2026-10", 20, 30)]), "2026-10").credit, d("4000.00"));
+}
+
+#[test]
+fn sla_cap_and_monthly_cap() {
+    let c = contract(&sla_with("{ shape = \"percent_of_fees\", percent = \"5\" }", "cap = \"3000\""), "");
+    let a = assess(&c, &[("2026-10", 750, 1000)]);
+    assert_eq!(sla(&a, "2026-10").credit_base, d("5000.00"));
+    assert_eq!(sla(&a, "2026-10").credit, d("3000.00"));
+    // 20 % of fees is above the 10 % at-risk amount: the month is capped at $10,000.
+    let c = contract(&sla_with("{ shape = \"percent_of_fees\", percent = \"20\" }", ""), "");
+    let p = &assess(&c, &[("2026-10", 750, 1000)]).periods[0];
+    assert_eq!(
+        (p.credits_before_cap, p.cap_adjustment, p.credits_after_cap),
+        (d("20000.00"), d("-10000.00"), d("10000.00"))
+    );
+    assert_eq!(p.net_due, d("90000.00"));
+}
+
+#[test]
+fn escalation_when_missed_the_previous_period() {
+    let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", "escalation = { factor = \"1.5\" }"), "");
+    let a =
+        assess(&c, &[("2026-09", 750, 1000), ("2026-10", 750, 1000), ("2026-11", 800, 1000), ("2026-12", 750, 1000)]);
+    let credits: Vec<String> = a.periods.iter().map(|p| p.slas[0].credit.to_string()).collect();
+    assert_eq!(credits, ["1000.00", "1500.00", "0.00", "1000.00"]);
+}
+
+#[test]
+fn earn_back_after_the_next_two_periods_met_never_below_zero() {
+    let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", "earn_back = { periods = 2 }"), "");
+    let a =
+        assess(&c, &[("2026-08", 750, 1000), ("2026-09", 800, 1000), ("2026-10", 900, 1000), ("2026-11", 900, 1000)]);
+    let p = |i: usize| &a.periods[i];
+    assert_eq!(p(0).net_credit, d("1000.00"));
+    // Granted in October (September and October met), but October has no credit to reduce:
+    // the earn-back is carried, never making the net credit negative.
+    assert_eq!(p(2).earn_back.len(), 1);
+    assert_eq!(p(2).earn_back[0].credit_period, "2026-08");
+    assert_eq!((p(2).earn_back_applied, p(2).earn_back_carried, p(2).net_credit), (d("0"), d("1000.00"), d("0")));
+    // A later miss absorbs it.
+    let a =
+        assess(&c, &[("2026-08", 750, 1000), ("2026-09", 800, 1000), ("2026-10", 900, 1000), ("2026-11", 700, 1000)]);
+    let nov = &a.periods[3];
+    assert_eq!((nov.credits_after_cap, nov.earn_back_applied, nov.net_credit), (d("1000.00"), d("1000.00"), d("0.00")));
+    // A miss inside the window forfeits the earn-back.
+    let a =
+        assess(&c, &[("2026-08", 750, 1000), ("2026-09", 700, 1000), ("2026-10", 900, 1000), ("2026-11", 900, 1000)]);
+    assert!(a.periods.iter().all(|p| p.earn_back.iter().all(|e| e.credit_period != "2026-08")));
+}
+
+#[test]
+fn exclusion_window_covering_the_period_and_volume_relief() {
+    let excl = "[[exclusion]]\nid = \"FM\"\nstart = \"2026-10-01T00:00:00-04:00\"\nend = \"2026-11-01T00:00:00-04:00\"\nreason = \"force majeure\"\nreference = \"letter 12\"\n";
+    let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", ""), excl);
+    let a = assess(&c, &[("2026-10", 0, 0)]);
+    assert_eq!((sla(&a, "2026-10").status, sla(&a, "2026-10").credit), (Status::Excluded, d("0")));
+
+    let relief = "[volume_relief]\ntolerance_percent = \"10\"\n";
+    let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", ""), relief);
+    let fc = |n| vec![Forecast { period: "2026-10".into(), queue: "*".into(), offered: n }];
+    // 1000 offered against a forecast of 900: +11.1 % > 10 %: waived.
+    let a = assess_with(&c, &[("2026-10", 750, 1000)], fc(900), vec![], None);
+    assert_eq!(sla(&a, "2026-10").status, Status::Waived);
+    // Against 910: limit 1001, not exceeded: judged and missed.
+    let a = assess_with(&c, &[("2026-10", 750, 1000)], fc(910), vec![], None);
+    assert_eq!(sla(&a, "2026-10").status, Status::Missed);
+}
+
+#[test]
+fn termination_triggers() {
+    let term = "[termination]\nconsecutive_misses = 3\nmisses_in_window = { count = 3, window = 5 }\ncap_hits_in_window = { count = 2, window = 3 }\n";
+    let c = contract(&sla_with("{ shape = \"percent_of_fees\", percent = \"20\" }", ""), term);
+    let a = assess(
+        &c,
+        &[
+            ("2026-08", 700, 1000),
+            ("2026-09", 800, 1000),
+            ("2026-10", 700, 1000),
+            ("2026-11", 700, 1000),
+            ("2026-12", 700, 1000),
+        ],
+    );
+    let ev: Vec<(String, String, Vec<String>)> =
+        a.termination_events.iter().map(|e| (e.period.clone(), e.clause.clone(), e.periods.clone())).collect();
+    assert_eq!(
+        ev,
+        vec![
+            (
+                "2026-10".to_string(),
+                "termination.cap_hits_in_window".to_string(),
+                vec!["2026-08".to_string(), "2026-10".to_string()]
+            ),
+            (
+                "2026-11".to_string(),
+                "termination.misses_in_window".to_string(),
+                vec!["2026-08".to_string(), "2026-10".to_string(), "2026-11".to_string()]
+            ),
+            (
+                "2026-12".to_string(),
+                "termination.consecutive_misses".to_string(),
+                vec!["2026-10".to_string(), "2026-11".to_string(), "2026-12".to_string()]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn amendment_changes_the_terms_from_its_date() {
+    let amend = r#"
+[[amendment]]
+id = "A1"
+effective_from = "2026-10-01"
+reason = "target to 75"
+[[amendment.sla]]
+id = "SL"
+name = "Service level"
+metric = { metric = "service_level", threshold_s = 20 }
+channels = ["voice"]
+target = "75"
+direction = "at_least"
+kind = "critical"
+credit = { shape = "fixed", amount = "1000" }
+"#;
+    let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", ""), amend);
+    let a = assess(&c, &[("2026-09", 760, 1000), ("2026-10", 760, 1000)]);
+    assert_eq!((a.periods[0].terms_version.as_str(), sla(&a, "2026-09").status), ("original", Status::Missed));
+    assert_eq!((a.periods[1].terms_version.as_str(), sla(&a, "2026-10").status), ("A1", Status::Met));
+}
+
+#[test]
+fn rounding_half_up_and_half_even_differ_on_credit_lines() {
+    // 0.0125 % of $100,000 = $12.50 exactly; 0.01245 % = $12.45; use 1.00125 % fee credit = $1001.25 → no midpoint.
+    // A midpoint: 0.000005 % of 100000 = 0.005.
+    for (strategy, expected) in [("half_up", "0.01"), ("half_even", "0.00")] {
+        let c = contract_with(
+            "at_risk_percent = \"10\"",
+            strategy,
+            &sla_with("{ shape = \"percent_of_fees\", percent = \"0.000005\" }", ""),
+            "",
+        );
+        assert_eq!(sla(&assess(&c, &[("2026-10", 700, 1000)]), "2026-10").credit.to_string(), expected, "{strategy}");
+    }
+}
+
+#[test]
+fn late_payment_interest_daily_simple_actual_365() {
+    let pay = "[payment]\nnet_days = 30\nlate_interest_annual_percent = \"8\"\nday_count = \"actual_365\"\n";
+    let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", ""), pay);
+    // October invoice: dated 2026-11-01, due 2026-12-01, net due 99,000 (1,000 credit).
+    let payments = vec![
+        PaymentRecord {
+            invoice_id: "T-2026-10".into(),
+            paid_date: NaiveDate::from_ymd_opt(2026, 12, 11).unwrap(),
+            amount: d("49000"),
+        },
+        PaymentRecord {
+            invoice_id: "T-2026-10".into(),
+            paid_date: NaiveDate::from_ymd_opt(2026, 12, 21).unwrap(),
+            amount: d("50000"),
+        },
+    ];
+    let a = assess_with(&c, &[("2026-10", 700, 1000)], vec![], payments, None);
+    let f = &a.late_fees[0];
+    assert_eq!(
+        (f.invoice_date.to_string(), f.due_date.to_string()),
+        ("2026-11-01".to_string(), "2026-12-01".to_string())
+    );
+    assert_eq!(
+        (f.amount_due, f.credited, f.paid, f.outstanding, f.days_late),
+        (d("99000.00"), d("1000.00"), d("99000"), d("0.00"), 20)
+    );
+    // 99,000 × 8 % × 10/365 + 50,000 × 8 % × 10/365 = 216.986… + 109.589… = 326.58
+    assert_eq!(f.interest, d("326.58"));
+    // Unpaid: interest runs to the statement date.
+    let a = assess_with(&c, &[("2026-10", 700, 1000)], vec![], vec![], NaiveDate::from_ymd_opt(2026, 12, 31));
+    let f = &a.late_fees[0];
+    // 99,000 × 8 % × 30/365 = 650.958… → 650.96
+    assert_eq!((f.outstanding, f.days_late, f.interest), (d("99000.00"), 30, d("650.96")));
+}
+
+#[test]
+fn assessment_totals_equal_the_sum_of_lines() {
+    let c = contract(&sla_with("{ shape = \"percent_of_fees\", percent = \"3\" }", ""), "");
+    let a = assess(&c, &[("2026-10", 700, 1000)]);
+    let p = &a.periods[0];
+    assert_eq!(p.fees, p.invoice.iter().map(|l| l.amount).sum::<Decimal>());
+    assert_eq!(p.credits_before_cap, p.slas.iter().map(|s| s.credit).sum::<Decimal>());
+    assert_eq!(p.net_due, p.fees - p.net_credit);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn shape() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (1u32..=100).prop_map(|a| format!("{{ shape = \"allocation\", allocation_percent = \"{a}\" }}")),
+            (0u32..50_000).prop_map(|a| format!("{{ shape = \"fixed\", amount = \"{a}.25\" }}")),
+            (0u32..=40).prop_map(|p| format!("{{ shape = \"percent_of_fees\", percent = \"{p}.5\" }}")),
+            (0u32..5_000).prop_map(|p| format!("{{ shape = \"linear\", per_point = \"{p}\" }}")),
+            Just("{ shape = \"tiers\", tiers = [ { from = \"0\", to = \"50\", amount = \"9000\" }, { from = \"50\", to = \"70\", percent_of_at_risk = \"50\" }, { from = \"70\", to = \"80\", amount = \"500\" } ] }".to_string()),
+        ]
+    }
+
+    fn setup(credit: &str, cap: Option<u32>, earn_back: bool, escalate: bool) -> Contract {
+        let mut more = String::new();
+        if let Some(c) = cap {
+            more += &format!("cap = \"{c}\"\n");
+        }
+        if earn_back {
+            more += "earn_back = { periods = 1 }\n";
+        }
+        if escalate {
+            more += "escalation = { factor = \"1.5\" }\n";
+        }
+        contract_with("at_risk_percent = \"10\"\npool_percent = \"250\"", "half_up", &sla_with(credit, &more), "")
+    }
+
+    const MONTHS: [&str; 6] = ["2026-08", "2026-09", "2026-10", "2026-11", "2026-12", "2027-01"];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn caps_totals_and_earn_back_invariants(
+            credit in shape(),
+            cap in proptest::option::of(0u32..20_000),
+            earn_back in any::<bool>(),
+            escalate in any::<bool>(),
+            nums in proptest::collection::vec(0i64..=1000, 1..=6),
+        ) {
+            let c = setup(&credit, cap, earn_back, escalate);
+            let months: Vec<(&str, i64, i64)> = nums.iter().enumerate().map(|(i, n)| (MONTHS[i], *n, 1000)).collect();
+            let a = assess(&c, &months);
+            for p in &a.periods {
+                for s in &p.slas {
+                    if let Some(cap) = cap {
+                        prop_assert!(s.credit <= Decimal::from(cap), "credit {} above cap {cap}", s.credit);
+                    }
+                    prop_assert!(s.credit >= Decimal::ZERO);
+                }
+                prop_assert!(p.credits_after_cap <= p.at_risk_amount);
+                prop_assert!(p.net_credit >= Decimal::ZERO, "net credit {} negative", p.net_credit);
+                prop_assert_eq!(p.fees, p.invoice.iter().map(|l| l.amount).sum::<Decimal>());
+                prop_assert_eq!(p.credits_before_cap, p.slas.iter().map(|s| s.credit).sum::<Decimal>());
+                prop_assert_eq!(p.credits_after_cap, p.credits_before_cap + p.cap_adjustment);
+                prop_assert_eq!(p.net_credit, p.credits_after_cap - p.earn_back_applied);
+                prop_assert_eq!(p.net_due, p.fees - p.net_credit);
+            }
+        }
+
+        #[test]
+        fn worse_performance_never_yields_a_smaller_credit(credit in shape(), cap in proptest::option::of(0u32..20_000), a in 0i64..=1000, b in 0i64..=1000) {
+            let c = setup(&credit, cap, false, false);
+            let (worse, better) = (a.min(b), a.max(b));
+            let cw = sla(&assess(&c, &[("2026-10", worse, 1000)]), "2026-10").credit;
+            let cb = sla(&assess(&c, &[("2026-10", better, 1000)]), "2026-10").credit;
+            prop_assert!(cw >= cb, "{worse}/1000 gives {cw}, {better}/1000 gives {cb}");
+        }
+    }
+}
