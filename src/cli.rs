@@ -38,6 +38,8 @@ pub enum CliError {
     Metrics(#[from] MetricsError),
     #[error(transparent)]
     Contract(#[from] ContractError),
+    #[error(transparent)]
+    Run(#[from] crate::run::RunError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: String,
@@ -124,6 +126,7 @@ pub struct GenerateArgs {
     pub start: String,
     pub tz: String,
     pub bad_rows: u64,
+    pub slow_months: u32,
     pub out: PathBuf,
 }
 
@@ -141,6 +144,7 @@ pub fn generate(args: &GenerateArgs) -> Result<Outcome, CliError> {
         start,
         zone,
         bad_rows_per_kind: args.bad_rows,
+        slow_months: args.slow_months,
     };
     let mut counts = (0, 0);
     write_atomic(&args.out, |w| {
@@ -312,4 +316,62 @@ pub fn check(contract: &std::path::Path, profile: Option<&std::path::Path>) -> R
         );
     }
     Ok(Outcome::ok(out))
+}
+
+/// `callsla run`: the main job.
+pub fn run(
+    opts: &crate::run::RunOptions,
+    out: &std::path::Path,
+    force: bool,
+    fail_on_breach: bool,
+) -> Result<Outcome, CliError> {
+    use std::io::IsTerminal;
+    let tty = std::io::stderr().is_terminal();
+    let mut progress = |step: &str| {
+        if tty {
+            eprintln!("callsla: {step}…");
+        }
+    };
+    let (computed, _) = crate::run::run(opts, out, force, &mut progress)?;
+    let stdout = report::summary::run_summary(&computed.file, &out.display().to_string());
+    let breach = crate::run::breached(&computed.file.assessment);
+    Ok(Outcome {
+        stdout,
+        stderr: String::new(),
+        code: if breach && fail_on_breach { Exit::Breach } else { Exit::Success },
+    })
+}
+
+/// `callsla verify`: exit 4 naming each file that differs.
+pub fn verify(dir: &std::path::Path) -> Result<Outcome, CliError> {
+    let diffs = crate::run::verify::verify(dir)?;
+    if diffs.is_empty() {
+        return Ok(Outcome::ok(format!(
+            "verified {}: every input and output matches the manifest and re-derives identically\n",
+            dir.display()
+        )));
+    }
+    let stderr: String = diffs.iter().map(|d| format!("{}: {}\n", d.file, d.what)).collect();
+    Ok(Outcome { stdout: String::new(), stderr, code: Exit::VerifyDiffers })
+}
+
+fn load_assessment(dir: &std::path::Path) -> Result<crate::run::AssessmentFile, CliError> {
+    let p = if dir.is_dir() { dir.join("assessment.json") } else { dir.to_path_buf() };
+    let text = std::fs::read_to_string(&p).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", p.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::Usage(format!("{} is not a callsla assessment: {e}", p.display())))
+}
+
+/// `callsla diff A B`.
+pub fn diff(a: &std::path::Path, b: &std::path::Path) -> Result<Outcome, CliError> {
+    let (text, _) = report::summary::diff(&load_assessment(a)?, &load_assessment(b)?);
+    Ok(Outcome::ok(text))
+}
+
+/// `callsla explain`.
+pub fn explain(dir: &std::path::Path, sla: &str, period: &str) -> Result<Outcome, CliError> {
+    let f = load_assessment(dir)?;
+    report::summary::explain(&f, sla, period)
+        .map(Outcome::ok)
+        .ok_or_else(|| CliError::Usage(format!("no SLA \"{sla}\" in period \"{period}\" in {}", dir.display())))
 }

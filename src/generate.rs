@@ -23,6 +23,8 @@ pub struct GenerateOptions {
     pub zone: Tz,
     /// How many bad rows of each kind to append (0 = a clean file).
     pub bad_rows_per_kind: u64,
+    /// The first N months are understaffed: waits four times longer, so service levels fail.
+    pub slow_months: u32,
 }
 
 /// Errors of the generator.
@@ -237,6 +239,12 @@ pub fn generate(opts: &GenerateOptions, out: &mut dyn Write) -> Result<(u64, u64
     arrivals.sort_unstable();
 
     let customers = (opts.rows / 3).max(1);
+    // Contacts arriving before this instant fall in the understaffed months.
+    let slow_until = month_bounds(opts.zone, opts.start, opts.slow_months).map_or(i64::MIN, |(_, _, end)| {
+        end.and_hms_opt(0, 0, 0)
+            .and_then(|n| opts.zone.from_local_datetime(&n).earliest())
+            .map_or(i64::MIN, |t| t.timestamp())
+    });
     let agents = (opts.rows / 2_000).clamp(8, 400);
     let mut w = io::BufWriter::with_capacity(1 << 20, out);
     writeln!(w, "{HEADER}")?;
@@ -244,7 +252,8 @@ pub fn generate(opts: &GenerateOptions, out: &mut dyn Write) -> Result<(u64, u64
     let mut line = Vec::with_capacity(256);
     let mut good = Vec::new();
     for (i, &arrived) in arrivals.iter().enumerate() {
-        let c = contact(&mut rng, i as u64 + 1, arrived, customers, agents);
+        let slow = opts.slow_months > 0 && arrived < slow_until;
+        let c = contact(&mut rng, i as u64 + 1, arrived, customers, agents, slow);
         line.clear();
         write_contact(&c, &mut stamp, &mut line);
         w.write_all(&line)?;
@@ -272,7 +281,7 @@ pub fn generate(opts: &GenerateOptions, out: &mut dyn Write) -> Result<(u64, u64
     Ok((opts.rows, bad))
 }
 
-fn contact(rng: &mut Rng, id: u64, arrived: i64, customers: u64, agents: u64) -> Contact {
+fn contact(rng: &mut Rng, id: u64, arrived: i64, customers: u64, agents: u64, slow: bool) -> Contact {
     let channel = *rng.pick(&CHANNELS);
     let queue = *rng.pick(&QUEUES);
     let customer = if rng.f64() < 0.05 { None } else { Some(rng.below(customers) + 1) };
@@ -281,8 +290,8 @@ fn contact(rng: &mut Rng, id: u64, arrived: i64, customers: u64, agents: u64) ->
         let wait = rng.exp(6.0 * 3600.0).round() as i64 + 60;
         (wait, rng.f64() >= 0.02)
     } else {
-        let mean = if queue == "technical" { 40.0 } else { 22.0 };
-        let wait = rng.exp(mean).round() as i64;
+        let mean = if queue == "technical" { 12.0 } else { 7.0 };
+        let wait = rng.exp(if slow { mean * 4.0 } else { mean }).round() as i64;
         let patience = rng.exp(if channel == "chat" { 240.0 } else { 150.0 }).round() as i64;
         if patience < wait {
             (patience, false)
@@ -439,6 +448,7 @@ mod tests {
             start: (2026, 10),
             zone: chrono_tz::America::New_York,
             bad_rows_per_kind: 0,
+            slow_months: 0,
         };
         let run = |o: &GenerateOptions| {
             let mut v = Vec::new();

@@ -12,5 +12,6 @@ pub mod metrics;
 pub mod money;
 pub mod report;
 pub mod rules;
+pub mod run;
 pub mod schema;
 pub mod util;

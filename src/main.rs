@@ -18,6 +18,65 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job: logs + contract → assessment, finance files and an audit report in DIR.
+    Run {
+        #[arg(long)]
+        contract: PathBuf,
+        /// Ingest profile (TOML); without it the canonical schema is expected.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        #[arg(long, required = true, num_args = 1..)]
+        input: Vec<PathBuf>,
+        /// Forecast (CSV: period,queue,forecast_offered) for volume relief.
+        #[arg(long)]
+        forecast: Option<PathBuf>,
+        /// Outage log (CSV: start,end,scope,reason) for availability.
+        #[arg(long)]
+        outages: Option<PathBuf>,
+        /// Payments (CSV: invoice_id,paid_date,amount) for late-payment interest.
+        #[arg(long)]
+        payments: Option<PathBuf>,
+        /// Assess one period (e.g. 2026-10); default: every period with data.
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        period: Option<String>,
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        /// Output folder (written atomically).
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing output folder.
+        #[arg(long)]
+        force: bool,
+        /// Exit 1 when a critical SLA was missed.
+        #[arg(long)]
+        fail_on_breach: bool,
+        /// Late interest on unpaid invoices runs to this date (YYYY-MM-DD).
+        #[arg(long)]
+        statement_date: Option<chrono::NaiveDate>,
+        /// The data is complete up to this instant (RFC 3339); default: the latest arrival.
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, default_value = "0.5%", value_parser = parse_rate)]
+        max_reject_rate: Decimal,
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Re-derive a run from the inputs in its manifest and check every hash (exit 4 on a difference).
+    Verify { dir: PathBuf },
+    /// Compare two assessments: per SLA and period, what changed in status and money.
+    Diff { a: PathBuf, b: PathBuf },
+    /// Explain in plain words how one SLA's credit in one period came about.
+    Explain {
+        /// An output folder (or its assessment.json).
+        #[arg(long)]
+        assessment: PathBuf,
+        #[arg(long)]
+        sla: String,
+        #[arg(long)]
+        period: String,
+    },
     /// Read interaction logs through a profile and print the row reconciliation.
     Ingest {
         /// Ingest profile (TOML); without it the canonical schema is expected.
@@ -97,6 +156,9 @@ enum Command {
         /// Append this many bad rows of each reject kind.
         #[arg(long, default_value_t = 0)]
         bad_rows: u64,
+        /// Make the first N months understaffed (waits four times longer), so SLAs fail there.
+        #[arg(long, default_value_t = 0)]
+        slow_months: u32,
         #[arg(long)]
         out: PathBuf,
     },
@@ -118,6 +180,44 @@ fn parse_rate(s: &str) -> Result<Decimal, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run {
+            contract,
+            profile,
+            input,
+            forecast,
+            outages,
+            payments,
+            period,
+            from,
+            to,
+            out,
+            force,
+            fail_on_breach,
+            statement_date,
+            as_of,
+            max_reject_rate,
+            strict,
+        } => {
+            let opts = callsla::run::RunOptions {
+                contract,
+                profile,
+                inputs: input,
+                forecast,
+                outages,
+                payments,
+                period,
+                from,
+                to,
+                max_reject_rate,
+                strict,
+                statement_date,
+                as_of,
+            };
+            cli::run(&opts, &out, force, fail_on_breach)
+        }
+        Command::Verify { dir } => cli::verify(&dir),
+        Command::Diff { a, b } => cli::diff(&a, &b),
+        Command::Explain { assessment, sla, period } => cli::explain(&assessment, &sla, &period),
         Command::Ingest { profile, input, rejects, out, max_reject_rate, strict } => {
             cli::ingest(&cli::IngestArgs { profile, inputs: input, rejects, out, max_reject_rate, strict })
         }
@@ -149,8 +249,8 @@ fn main() -> ExitCode {
             strict,
         }),
         Command::Check { contract, profile } => cli::check(&contract, profile.as_deref()),
-        Command::Generate { rows, months, seed, start, tz, bad_rows, out } => {
-            cli::generate(&cli::GenerateArgs { rows, months, seed, start, tz, bad_rows, out })
+        Command::Generate { rows, months, seed, start, tz, bad_rows, slow_months, out } => {
+            cli::generate(&cli::GenerateArgs { rows, months, seed, start, tz, bad_rows, slow_months, out })
         }
     };
     match result {

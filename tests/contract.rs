@@ -144,7 +144,7 @@ fn cli_check_reports_contract_errors_with_exit_2() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
-            .starts_with("contract ACME-CONTOSO-2026 is valid: 8 SLAs (7 critical, 1 key), 1 amendment, 1 exclusion\n"),
+            .starts_with("contract ACME-CONTOSO is valid: 8 SLAs (7 critical, 1 key), 1 amendment, 1 exclusion\n"),
         "{}",
         run.stdout
     );

@@ -213,26 +213,33 @@ fn escalation_when_missed_the_previous_period() {
 }
 
 #[test]
-fn earn_back_after_the_next_two_periods_met_never_below_zero() {
+fn earn_back_after_the_next_two_periods_met() {
     let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", "earn_back = { periods = 2 }"), "");
     let a =
         assess(&c, &[("2026-08", 750, 1000), ("2026-09", 800, 1000), ("2026-10", 900, 1000), ("2026-11", 900, 1000)]);
     let p = |i: usize| &a.periods[i];
     assert_eq!(p(0).net_credit, d("1000.00"));
-    // Granted in October (September and October met), but October has no credit to reduce:
-    // the earn-back is carried, never making the net credit negative.
+    // Granted in October (September and October met): the August credit is returned.
     assert_eq!(p(2).earn_back.len(), 1);
-    assert_eq!(p(2).earn_back[0].credit_period, "2026-08");
-    assert_eq!((p(2).earn_back_applied, p(2).earn_back_carried, p(2).net_credit), (d("0"), d("1000.00"), d("0")));
-    // A later miss absorbs it.
-    let a =
-        assess(&c, &[("2026-08", 750, 1000), ("2026-09", 800, 1000), ("2026-10", 900, 1000), ("2026-11", 700, 1000)]);
-    let nov = &a.periods[3];
-    assert_eq!((nov.credits_after_cap, nov.earn_back_applied, nov.net_credit), (d("1000.00"), d("1000.00"), d("0.00")));
+    assert_eq!((p(2).earn_back[0].credit_period.as_str(), p(2).earn_back[0].amount), ("2026-08", d("1000.00")));
+    assert_eq!((p(2).earn_back_applied, p(2).net_credit, p(2).net_due), (d("1000.00"), d("-1000.00"), d("101000.00")));
+    assert_eq!(sla(&a, "2026-10").earn_back, d("1000.00"));
+    // Only once.
+    assert!(p(3).earn_back.is_empty());
     // A miss inside the window forfeits the earn-back.
     let a =
         assess(&c, &[("2026-08", 750, 1000), ("2026-09", 700, 1000), ("2026-10", 900, 1000), ("2026-11", 900, 1000)]);
     assert!(a.periods.iter().all(|p| p.earn_back.iter().all(|e| e.credit_period != "2026-08")));
+}
+
+#[test]
+fn earn_back_never_returns_more_than_the_capped_credit() {
+    // 20 % of fees credited, capped at the 10 % at-risk amount: only $10,000 was charged.
+    let c = contract(&sla_with("{ shape = \"percent_of_fees\", percent = \"20\" }", "earn_back = { periods = 1 }"), "");
+    let a = assess(&c, &[("2026-08", 700, 1000), ("2026-09", 900, 1000)]);
+    assert_eq!(a.periods[0].credits_after_cap, d("10000.00"));
+    assert_eq!(a.periods[1].earn_back_applied, d("10000.00"));
+    assert_eq!(a.periods.iter().map(|p| p.net_credit).sum::<Decimal>(), d("0"));
 }
 
 #[test]
@@ -427,12 +434,19 @@ mod properties {
                     prop_assert!(s.credit >= Decimal::ZERO);
                 }
                 prop_assert!(p.credits_after_cap <= p.at_risk_amount);
-                prop_assert!(p.net_credit >= Decimal::ZERO, "net credit {} negative", p.net_credit);
                 prop_assert_eq!(p.fees, p.invoice.iter().map(|l| l.amount).sum::<Decimal>());
                 prop_assert_eq!(p.credits_before_cap, p.slas.iter().map(|s| s.credit).sum::<Decimal>());
                 prop_assert_eq!(p.credits_after_cap, p.credits_before_cap + p.cap_adjustment);
                 prop_assert_eq!(p.net_credit, p.credits_after_cap - p.earn_back_applied);
                 prop_assert_eq!(p.net_due, p.fees - p.net_credit);
+                prop_assert_eq!(p.earn_back_applied, p.earn_back.iter().map(|e| e.amount).sum::<Decimal>());
+            }
+            // Earn-back never makes the net credit negative: cumulatively, no more is returned
+            // than was credited.
+            let mut cumulative = Decimal::ZERO;
+            for p in &a.periods {
+                cumulative += p.net_credit;
+                prop_assert!(cumulative >= Decimal::ZERO, "cumulative net credit {cumulative} negative at {}", p.period);
             }
         }
 

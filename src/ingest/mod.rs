@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use profile::{Format, Profile, ProfileError};
 pub use validate::{Reject, RejectKind};
@@ -75,7 +75,7 @@ impl Default for IngestOptions {
 }
 
 /// Row accounting for one input file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileReconciliation {
     pub path: String,
     pub format: String,
@@ -88,7 +88,7 @@ pub struct FileReconciliation {
 }
 
 /// Row accounting for a whole ingest: per file and in total.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reconciliation {
     pub files: Vec<FileReconciliation>,
     pub read: u64,

@@ -308,6 +308,11 @@ pub fn service_level_counts(t: AbandonTreatment, a: i64, ab: i64, a_le: i64, ab_
 /// 1972-01-01T00:00:00Z in µs: from then on every zone offset is a whole number of minutes.
 const SINCE_1972: i64 = 63_072_000_000_000;
 
+/// An expression giving each contact's period start (µs) from `arrived_at`.
+pub fn period_column(kind: PeriodKind, tz: Tz) -> Expr {
+    period_expr(kind, tz)
+}
+
 fn period_expr(kind: PeriodKind, tz: Tz) -> Expr {
     col("arrived_at").dt().timestamp(TimeUnit::Microseconds).map(
         move |c: Column| {

@@ -172,10 +172,8 @@ pub struct PeriodAssessment {
     pub cap_adjustment: Decimal,
     pub credits_after_cap: Decimal,
     pub earn_back: Vec<EarnBackLine>,
-    /// Earn-back granted (this period and carried) applied here, never above the credits.
+    /// Earn-back granted in this period: credits of earlier periods returned (Σ earn-back lines).
     pub earn_back_applied: Decimal,
-    /// Earn-back granted but not yet applied, carried to the next period.
-    pub earn_back_carried: Decimal,
     pub net_credit: Decimal,
     pub net_due: Decimal,
 }
@@ -365,11 +363,12 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
     let c = input.contract;
     let mut tracks: BTreeMap<String, Track> = BTreeMap::new();
     let mut cap_hits: Vec<(String, bool)> = Vec::new();
-    let mut carried = Decimal::ZERO;
+    // What each period's credits can still return: credits after the cap, less earn-back paid.
+    let mut returnable: BTreeMap<String, Decimal> = BTreeMap::new();
     // Replay history: statuses, credits and what was already earned back.
     for h in &input.history {
         cap_hits.push((h.period.clone(), h.cap_adjustment < Decimal::ZERO));
-        carried = h.earn_back_carried;
+        returnable.insert(h.period.clone(), h.credits_after_cap);
         for s in &h.slas {
             let t = tracks.entry(s.sla_id.clone()).or_default();
             t.entries.push(Entry { period: h.period.clone(), status: s.status, num: s.numerator, den: s.denominator });
@@ -381,12 +380,15 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
             if let Some(t) = tracks.get_mut(&e.sla_id) {
                 close_credit(t, &e.credit_period);
             }
+            if let Some(left) = returnable.get_mut(&e.credit_period) {
+                *left -= e.amount;
+            }
         }
     }
     let mut periods = Vec::new();
     let mut events = Vec::new();
     for &start in &input.periods {
-        let pa = assess_period(input, start, &mut tracks, &mut cap_hits, &mut carried, &mut events)?;
+        let pa = assess_period(input, start, &mut tracks, &mut cap_hits, &mut returnable, &mut events)?;
         periods.push(pa);
     }
     let late = match &c.payment {
@@ -421,7 +423,7 @@ fn assess_period(
     start: i64,
     tracks: &mut BTreeMap<String, Track>,
     cap_hits: &mut Vec<(String, bool)>,
-    carried: &mut Decimal,
+    returnable: &mut BTreeMap<String, Decimal>,
     events: &mut Vec<TerminationEvent>,
 ) -> Result<PeriodAssessment, RulesError> {
     let c = input.contract;
@@ -444,7 +446,8 @@ fn assess_period(
     let cap_adjustment = r.apply((at_risk - credits_before_cap).min(Decimal::ZERO));
     let credits_after_cap = r.apply(credits_before_cap + cap_adjustment);
 
-    // Earn-back: grant from the SLAs' tracks, then apply without making the net credit negative.
+    // Earn-back: return earlier credits whose condition is fulfilled now, never more than the
+    // credit period actually charged after its cap (so cumulative net credits stay ≥ 0).
     let mut earn_back = Vec::new();
     for sla in &terms.slas {
         let Some(eb) = &sla.earn_back else { continue };
@@ -468,18 +471,22 @@ fn assess_period(
         };
         for (p, amount) in granted {
             close_credit(t, &p);
-            earn_back.push(EarnBackLine {
-                sla_id: sla.id.clone(),
-                credit_period: p,
-                amount: r.apply(amount),
-                clause: format!("sla.{}.earn_back", sla.id),
-            });
+            let left = returnable.entry(p.clone()).or_insert(Decimal::ZERO);
+            let amount = r.apply(amount.min(*left));
+            *left -= amount;
+            if amount > Decimal::ZERO {
+                earn_back.push(EarnBackLine {
+                    sla_id: sla.id.clone(),
+                    credit_period: p,
+                    amount,
+                    clause: format!("sla.{}.earn_back", sla.id),
+                });
+            }
         }
     }
-    let granted_total = earn_back.iter().try_fold(Decimal::ZERO, |a, e| money::add(a, e.amount, "the earn-back"))?;
-    let available = money::add(granted_total, *carried, "the earn-back")?;
-    let earn_back_applied = r.apply(available.min(credits_after_cap));
-    *carried = r.apply(available - earn_back_applied);
+    let earn_back_applied =
+        r.apply(earn_back.iter().try_fold(Decimal::ZERO, |a, e| money::add(a, e.amount, "the earn-back"))?);
+    returnable.insert(label.clone(), credits_after_cap);
     for s in &mut slas {
         s.earn_back = r.apply(earn_back.iter().filter(|e| e.sla_id == s.sla_id).map(|e| e.amount).sum());
     }
@@ -543,7 +550,6 @@ fn assess_period(
         credits_after_cap,
         earn_back,
         earn_back_applied,
-        earn_back_carried: *carried,
         net_credit,
         net_due,
     })

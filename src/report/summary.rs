@@ -1,0 +1,157 @@
+//! Plain-text views of an assessment for the terminal: the run summary, `explain` and `diff`.
+
+use std::fmt::Write as _;
+
+use rust_decimal::Decimal;
+
+use crate::run::AssessmentFile;
+
+/// The short summary `callsla run` prints: per SLA achieved vs target, status and credit;
+/// per period the totals; termination events; reject counts.
+pub fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
+    let a = &f.assessment;
+    let cur = &f.contract.currency;
+    let mut s = String::new();
+    for p in &a.periods {
+        let _ = writeln!(s, "{} ({}, terms {})", p.period, p.invoice_id, p.terms_version);
+        for r in &p.slas {
+            let _ = writeln!(
+                s,
+                "  {:<6} {:<13} achieved {:>12} {} {:<8} {:<13} credit {:>10} {cur}",
+                r.sla_id,
+                r.metric,
+                r.achieved.map(|v| v.to_string()).unwrap_or_else(|| "no data".to_string()),
+                if r.direction == "at_least" { "≥" } else { "≤" },
+                r.target.to_string(),
+                r.status.as_str(),
+                r.credit
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  fees {} {cur}; credits {} − cap {} − earn-back {} = net credit {}; net due {} {cur}",
+            p.fees,
+            p.credits_before_cap,
+            p.cap_adjustment.abs(),
+            p.earn_back_applied,
+            p.net_credit,
+            p.net_due
+        );
+    }
+    for e in &a.termination_events {
+        let _ = writeln!(
+            s,
+            "termination right in {}: {} {} (periods {}; {})",
+            e.period,
+            e.sla_id,
+            e.trigger,
+            e.periods.join(", "),
+            e.clause
+        );
+    }
+    for l in a.late_fees.iter().filter(|l| !l.interest.is_zero()) {
+        let _ =
+            writeln!(s, "late payment: {} paid {} days late, interest {} {cur}", l.invoice_id, l.days_late, l.interest);
+    }
+    let r = &f.data.reconciliation;
+    let _ =
+        writeln!(s, "rows: read {}, accepted {}, rejected {}, excluded {}", r.read, r.accepted, r.rejected, r.excluded);
+    for (k, v) in &f.data.reject_reasons {
+        let _ = writeln!(s, "  rejected {k}: {v}");
+    }
+    let _ = writeln!(s, "outputs in {out_dir}");
+    s
+}
+
+/// `callsla explain`: how one SLA's credit in one period came about, in plain words.
+pub fn explain(f: &AssessmentFile, sla: &str, period: &str) -> Option<String> {
+    let p = f.assessment.periods.iter().find(|p| p.period == period)?;
+    let r = p.slas.iter().find(|s| s.sla_id == sla)?;
+    let cur = &f.contract.currency;
+    let mut s = String::new();
+    let _ = writeln!(s, "{} — {} in {} (terms {})", r.sla_id, r.name, p.period, p.terms_version);
+    let _ = writeln!(s, "Metric: {} ({})", r.metric, r.definition);
+    for (i, step) in r.explanation.iter().enumerate() {
+        let _ = writeln!(s, "{}. {step}", i + 1);
+    }
+    let _ = writeln!(
+        s,
+        "Status: {}. Credit {} {cur} (base {}, escalation × {}), from clause {}.",
+        r.status.as_str(),
+        r.credit,
+        r.credit_base,
+        r.escalation_factor,
+        r.clause
+    );
+    if !r.earn_back.is_zero() {
+        let _ = writeln!(s, "Earn-back granted in this period for earlier credits: {} {cur}.", r.earn_back);
+    }
+    let _ = writeln!(
+        s,
+        "Period: fees {} {cur}, at-risk amount {} {cur}, credits {} before the cap, cap adjustment {}, net due {} {cur}.",
+        p.fees, p.at_risk_amount, p.credits_before_cap, p.cap_adjustment, p.net_due
+    );
+    Some(s)
+}
+
+/// `callsla diff`: per SLA and period what changed in status and money, and the total.
+pub fn diff(a: &AssessmentFile, b: &AssessmentFile) -> (String, bool) {
+    let mut s = String::new();
+    let mut changed = false;
+    let mut total_due = Decimal::ZERO;
+    let cur = &b.contract.currency;
+    for pb in &b.assessment.periods {
+        let pa = a.assessment.periods.iter().find(|p| p.period == pb.period);
+        for rb in &pb.slas {
+            let ra = pa.and_then(|p| p.slas.iter().find(|s| s.sla_id == rb.sla_id));
+            match ra {
+                Some(ra) if ra.status == rb.status && ra.credit == rb.credit && ra.achieved == rb.achieved => {}
+                Some(ra) => {
+                    changed = true;
+                    let _ = writeln!(
+                        s,
+                        "{} {}: {} → {}, achieved {} → {}, credit {} → {} ({:+} {cur})",
+                        pb.period,
+                        rb.sla_id,
+                        ra.status.as_str(),
+                        rb.status.as_str(),
+                        ra.achieved.map(|v| v.to_string()).unwrap_or_else(|| "no data".into()),
+                        rb.achieved.map(|v| v.to_string()).unwrap_or_else(|| "no data".into()),
+                        ra.credit,
+                        rb.credit,
+                        rb.credit - ra.credit
+                    );
+                }
+                None => {
+                    changed = true;
+                    let _ = writeln!(
+                        s,
+                        "{} {}: only in B ({}, credit {})",
+                        pb.period,
+                        rb.sla_id,
+                        rb.status.as_str(),
+                        rb.credit
+                    );
+                }
+            }
+        }
+        let due_a = pa.map_or(Decimal::ZERO, |p| p.net_due);
+        if due_a != pb.net_due {
+            changed = true;
+            let _ = writeln!(s, "{} net due: {} → {} ({:+} {cur})", pb.period, due_a, pb.net_due, pb.net_due - due_a);
+        }
+        total_due += pb.net_due - due_a;
+    }
+    for pa in &a.assessment.periods {
+        if !b.assessment.periods.iter().any(|p| p.period == pa.period) {
+            changed = true;
+            let _ = writeln!(s, "{}: only in A (net due {})", pa.period, pa.net_due);
+            total_due -= pa.net_due;
+        }
+    }
+    if !changed {
+        s += "no differences\n";
+    }
+    let _ = writeln!(s, "total difference in net due: {total_due:+} {cur}");
+    (s, changed)
+}

@@ -1,0 +1,643 @@
+//! The monthly run: logs + contract → finance files and an audit report, written atomically.
+//!
+//! Orchestrates the stages (ingest → scope and exclusions → metrics → rules → reports) for
+//! `callsla run`, and re-derives a run for `callsla verify`. Outputs go to a temporary folder
+//! beside the target and are renamed into place only when every file is written, so a failed
+//! run leaves no partial output and never replaces a previous good one. A lock file keeps two
+//! runs from writing the same folder at once. The one entry point is [`run`].
+
+pub mod verify;
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+
+use crate::contract::{Contract, ContractError};
+use crate::ingest::{self, IngestError, IngestOptions, Profile, Reconciliation};
+use crate::metrics::{self, period, Dim, MetricTable, MetricsError, MetricsRequest};
+use crate::report;
+use crate::rules::{self, Assessment, Forecast, RulesError, RulesInput, Volume};
+
+/// Version of `assessment.json` and `manifest.json` (docs/outputs.md).
+pub const OUTPUT_VERSION: u32 = 1;
+
+/// The engine that produced an output: name and version.
+pub fn engine() -> String {
+    format!("callsla {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Errors of a run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Contract(#[from] ContractError),
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}; the previous output (if any) is untouched")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0} already holds output; pass --force to replace it")]
+    OutputExists(String),
+    #[error(
+        "another callsla run is writing {0} (lock file {0}.lock); wait for it, or remove the lock if no run is active"
+    )]
+    Busy(String),
+    #[error("{0}")]
+    Usage(String),
+    #[error("internal error: {0}; this is a bug in callsla, please report it")]
+    Internal(String),
+}
+
+impl From<PolarsError> for RunError {
+    fn from(e: PolarsError) -> Self {
+        RunError::Internal(e.to_string())
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RunOptions {
+    pub contract: PathBuf,
+    pub profile: Option<PathBuf>,
+    pub inputs: Vec<PathBuf>,
+    pub forecast: Option<PathBuf>,
+    pub outages: Option<PathBuf>,
+    pub payments: Option<PathBuf>,
+    /// One period (`2026-10`), or a range with `from`/`to`; default: every period with data.
+    pub period: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub max_reject_rate: Decimal,
+    pub strict: bool,
+    /// Date late interest runs to for unpaid invoices (ISO date).
+    pub statement_date: Option<NaiveDate>,
+    /// The data is complete up to this instant (RFC 3339); default: the latest arrival.
+    pub as_of: Option<String>,
+}
+
+/// A file the run read: as given, its size and SHA-256.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileHash {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Contacts left out of judgement, by reason.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ScopeCount {
+    pub channel: String,
+    pub queue: String,
+    pub contacts: u64,
+}
+
+/// Contacts removed by an agreed exclusion window.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExclusionCount {
+    pub id: String,
+    pub reason: String,
+    pub reference: String,
+    pub contacts: u64,
+}
+
+/// Where the judged contacts came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DataSummary {
+    pub reconciliation: Reconciliation,
+    pub reject_reasons: BTreeMap<String, u64>,
+    pub out_of_scope: Vec<ScopeCount>,
+    pub exclusions: Vec<ExclusionCount>,
+    pub judged_contacts: u64,
+    pub as_of: String,
+}
+
+/// Contract facts repeated in the output for readers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ContractSummary {
+    pub id: String,
+    pub name: String,
+    pub client: String,
+    pub provider: String,
+    pub currency: String,
+    pub time_zone: String,
+    pub measurement_period: String,
+    pub rounding: String,
+}
+
+/// `assessment.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AssessmentFile {
+    pub output_version: u32,
+    pub engine: String,
+    pub contract: ContractSummary,
+    pub data: DataSummary,
+    pub assessment: Assessment,
+}
+
+/// `manifest.json`: what went in, under which options, and the hash of every output.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub output_version: u32,
+    pub engine: String,
+    pub contract: FileHash,
+    pub profile: Option<FileHash>,
+    pub inputs: Vec<FileHash>,
+    pub forecast: Option<FileHash>,
+    pub outages: Option<FileHash>,
+    pub payments: Option<FileHash>,
+    pub options: RunOptions,
+    /// Output file name → SHA-256.
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// What a run produced.
+pub struct RunResult {
+    pub file: AssessmentFile,
+    pub manifest: Manifest,
+    /// True when a critical SLA was missed in an assessed period.
+    pub breach: bool,
+}
+
+/// The outputs of a run, in memory: file name → bytes.
+pub type Outputs = BTreeMap<String, Vec<u8>>;
+
+/// SHA-256 of bytes, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Size and SHA-256 of a file, read in chunks.
+pub fn hash_file(path: &Path) -> Result<FileHash, RunError> {
+    let read_err = |source| RunError::Read { path: path.display().to_string(), source };
+    let mut f = std::fs::File::open(path).map_err(read_err)?;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(read_err)?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        h.update(&buf[..n]);
+    }
+    let sha256 = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(FileHash { path: path.display().to_string(), size, sha256 })
+}
+
+fn load_forecast(path: &Path) -> Result<Vec<Forecast>, RunError> {
+    let shown = path.display().to_string();
+    let err = |line: u64, message: String| RulesError::Forecast { path: shown.clone(), line, message };
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| err(1, e.to_string()))?;
+    let headers = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
+    let idx = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| err(1, format!("no \"{name}\" column (expected period,queue,forecast_offered)")))
+    };
+    let (pi, qi, oi) = (idx("period")?, idx("queue")?, idx("forecast_offered")?);
+    let mut out = Vec::new();
+    for (n, rec) in rdr.records().enumerate() {
+        let line = n as u64 + 2;
+        let rec = rec.map_err(|e| err(line, e.to_string()))?;
+        let get = |i: usize| rec.get(i).unwrap_or("").trim().to_string();
+        let offered = get(oi)
+            .parse()
+            .map_err(|_| err(line, format!("column forecast_offered: \"{}\" is not a whole number", get(oi))))?;
+        out.push(Forecast { period: get(pi), queue: get(qi), offered });
+    }
+    Ok(out)
+}
+
+/// Keeps contacts in the contract's scope; returns the kept rows and the out-of-scope counts.
+fn in_scope(rows: &DataFrame, c: &Contract) -> Result<(DataFrame, Vec<ScopeCount>), RunError> {
+    let any_of = |column: &str, values: &[String]| {
+        values.iter().fold(lit(false), |acc, v| acc.or(col(column).eq(lit(v.clone()))))
+    };
+    let inside = any_of("channel", &c.channels).and(any_of("queue", &c.queues));
+    let kept = rows.clone().lazy().filter(inside.clone()).collect()?;
+    let outside = rows
+        .clone()
+        .lazy()
+        .filter(inside.not())
+        .group_by([col("channel"), col("queue")])
+        .agg([len().alias("n")])
+        .sort_by_exprs([col("channel"), col("queue")], SortMultipleOptions::default())
+        .collect()?;
+    let mut counts = Vec::new();
+    for i in 0..outside.height() {
+        counts.push(ScopeCount {
+            channel: outside.column("channel")?.str()?.get(i).unwrap_or_default().to_string(),
+            queue: outside.column("queue")?.str()?.get(i).unwrap_or_default().to_string(),
+            contacts: outside.column("n")?.cast(&DataType::UInt64)?.u64()?.get(i).unwrap_or(0),
+        });
+    }
+    Ok((kept, counts))
+}
+
+/// Removes contacts that arrived inside an exclusion window (in its scope), counting each
+/// contact under the first window that covers it.
+fn apply_exclusions(rows: DataFrame, c: &Contract) -> Result<(DataFrame, Vec<ExclusionCount>), RunError> {
+    let mut current = rows;
+    let mut counts = Vec::new();
+    for e in &c.exclusions {
+        let t = col("arrived_at").dt().timestamp(TimeUnit::Microseconds);
+        let mut mask = t.clone().gt_eq(lit(e.start)).and(t.lt(lit(e.end)));
+        if let Some(chs) = &e.channels {
+            mask = mask.and(chs.iter().fold(lit(false), |a, v| a.or(col("channel").eq(lit(v.clone())))));
+        }
+        if let Some(qs) = &e.queues {
+            mask = mask.and(qs.iter().fold(lit(false), |a, v| a.or(col("queue").eq(lit(v.clone())))));
+        }
+        let before = current.height();
+        current = current.lazy().filter(mask.not()).collect()?;
+        counts.push(ExclusionCount {
+            id: e.id.clone(),
+            reason: e.reason.clone(),
+            reference: e.reference.clone(),
+            contacts: (before - current.height()) as u64,
+        });
+    }
+    Ok((current, counts))
+}
+
+/// Removes the agreed exclusion windows from the outages: time inside an exclusion does not
+/// count against availability (docs/contract.md, "[[exclusion]]").
+fn clip_outages(outages: Vec<metrics::Outage>, c: &Contract) -> Vec<metrics::Outage> {
+    let mut out = Vec::new();
+    for o in outages {
+        let mut pieces = vec![(o.start, o.end)];
+        for e in &c.exclusions {
+            pieces = pieces
+                .into_iter()
+                .flat_map(|(s, t)| {
+                    let mut keep = Vec::new();
+                    if s < e.start {
+                        keep.push((s, t.min(e.start)));
+                    }
+                    if t > e.end {
+                        keep.push((s.max(e.end), t));
+                    }
+                    keep
+                })
+                .collect();
+        }
+        out.extend(pieces.into_iter().map(|(start, end)| metrics::Outage { start, end, ..o.clone() }));
+    }
+    out
+}
+
+/// Billing volumes per period and channel, with each period's pricing components.
+fn volumes(rows: &DataFrame, c: &Contract, periods: &[i64]) -> Result<Vec<Volume>, RunError> {
+    use crate::metrics::definition::Component;
+    let mut out = Vec::new();
+    let comp_ms = |comps: &[Component]| {
+        comps.iter().fold(lit(0i64), |acc, comp| {
+            let name = match comp {
+                Component::Talk => "talk_s",
+                Component::Hold => "hold_s",
+                Component::Wrap => "wrap_s",
+            };
+            acc + col(name).dt().total_milliseconds(false).fill_null(lit(0i64))
+        })
+    };
+    let mut sets: Vec<Vec<Component>> = Vec::new();
+    for t in &c.terms {
+        for p in &t.pricing {
+            if !sets.contains(&p.billable) {
+                sets.push(p.billable.clone());
+            }
+        }
+    }
+    let mut by_set = Vec::new();
+    for set in &sets {
+        let ms = comp_ms(set);
+        let df = rows
+            .clone()
+            .lazy()
+            .filter(col("answered"))
+            .with_column(metrics::period_column(c.period, c.zone).alias("__p"))
+            .group_by([col("__p"), col("channel")])
+            .agg([
+                len().alias("handled"),
+                ms.clone().sum().alias("ms"),
+                ((ms + lit(59_999i64)) / lit(60_000i64)).sum().alias("started"),
+            ])
+            .collect()?;
+        by_set.push(df);
+    }
+    for &start in periods {
+        let terms = c.terms_for(crate::contract::period_date(c, start));
+        for p in &terms.pricing {
+            let Some(k) = sets.iter().position(|s| *s == p.billable) else { continue };
+            let df = &by_set[k];
+            let mut v = Volume { period_start: start, channel: p.channel.clone(), ..Default::default() };
+            for i in 0..df.height() {
+                let ps = df.column("__p")?.i64()?.get(i);
+                let ch = df.column("channel")?.str()?.get(i);
+                if ps == Some(start) && ch == Some(p.channel.as_str()) {
+                    v.handled = df.column("handled")?.cast(&DataType::UInt64)?.u64()?.get(i).unwrap_or(0);
+                    v.billable_ms = df.column("ms")?.i64()?.get(i).unwrap_or(0);
+                    v.started_minutes = df.column("started")?.i64()?.get(i).unwrap_or(0);
+                }
+            }
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+fn period_starts(opts: &RunOptions, c: &Contract, table: &MetricTable) -> Result<Vec<i64>, RunError> {
+    let parse = |label: &str| {
+        period::parse_label(c.period, c.zone, label).ok_or_else(|| {
+            RunError::Usage(format!(
+                "\"{label}\" is not a {} like {}",
+                if c.period == period::PeriodKind::Month { "month" } else { "quarter" },
+                if c.period == period::PeriodKind::Month { "2026-10" } else { "2026-Q4" }
+            ))
+        })
+    };
+    let contract_start = period::local_midnight(c.zone, c.effective_from);
+    let contract_end = c.effective_to.map(|d| period::local_midnight(c.zone, d + chrono::Duration::days(1)));
+    let mut starts: Vec<i64> = match (&opts.period, &opts.from, &opts.to) {
+        (Some(p), None, None) => vec![parse(p)?],
+        (None, Some(f), Some(t)) => {
+            let (mut s, end) = (parse(f)?, parse(t)?);
+            let mut v = Vec::new();
+            while s <= end {
+                v.push(s);
+                s = period::period_end(c.period, c.zone, s);
+            }
+            v
+        }
+        (None, None, None) => {
+            let mut v: Vec<i64> = table.rows.iter().map(|r| r.period_start).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        }
+        _ => return Err(RunError::Usage("give --period P, or both --from P and --to P".to_string())),
+    };
+    starts.retain(|s| *s >= contract_start && contract_end.is_none_or(|e| *s < e));
+    if starts.is_empty() {
+        return Err(RunError::Usage(
+            "no period to assess: the data and the options name no period within the contract's effective dates"
+                .to_string(),
+        ));
+    }
+    Ok(starts)
+}
+
+/// Everything a run computes, before anything is written.
+pub struct Computed {
+    pub file: AssessmentFile,
+    pub metrics: MetricTable,
+    pub rejects: Vec<ingest::Reject>,
+    pub manifest: Manifest,
+    pub contract: Contract,
+}
+
+/// Runs every stage and renders the outputs in memory.
+pub fn compute(opts: &RunOptions, progress: &mut dyn FnMut(&str)) -> Result<(Computed, Outputs), RunError> {
+    progress("reading the contract and profile");
+    let contract = Contract::load(&opts.contract)?;
+    let profile = match &opts.profile {
+        Some(p) => Profile::load(p).map_err(IngestError::from)?,
+        None => Profile::canonical(),
+    };
+    let files = ingest::expand_inputs(&opts.inputs)?;
+    let hash_opt = |p: &Option<PathBuf>| p.as_deref().map(hash_file).transpose();
+    let mut manifest = Manifest {
+        output_version: OUTPUT_VERSION,
+        engine: engine(),
+        contract: hash_file(&opts.contract)?,
+        profile: hash_opt(&opts.profile)?,
+        inputs: files.iter().map(|f| hash_file(f)).collect::<Result<_, _>>()?,
+        forecast: hash_opt(&opts.forecast)?,
+        outages: hash_opt(&opts.outages)?,
+        payments: hash_opt(&opts.payments)?,
+        options: opts.clone(),
+        outputs: BTreeMap::new(),
+    };
+
+    progress("ingesting the interaction logs");
+    let ingested = ingest::ingest(
+        &profile,
+        &files,
+        &IngestOptions { max_reject_rate: opts.max_reject_rate, strict: opts.strict },
+    )?;
+    let (scoped, out_of_scope) = in_scope(&ingested.accepted, &contract)?;
+    let (judged, exclusions) = apply_exclusions(scoped, &contract)?;
+
+    progress("measuring");
+    let mut definitions: Vec<metrics::MetricDef> = vec![rules::volume_def(&contract)];
+    for t in &contract.terms {
+        for s in &t.slas {
+            if !definitions.iter().any(|d| d.definition() == s.metric.definition() && d.name() == s.metric.name()) {
+                definitions.push(s.metric.clone());
+            }
+        }
+    }
+    let outages = match &opts.outages {
+        Some(p) => {
+            clip_outages(metrics::availability::load_outages(p, contract.zone).map_err(MetricsError::from)?, &contract)
+        }
+        None => Vec::new(),
+    };
+    let as_of = match &opts.as_of {
+        Some(s) => Some(
+            ingest::parse::rfc3339(s, Some((contract.zone, ingest::parse::DstAmbiguous::Earliest)))
+                .map_err(|_| RunError::Usage(format!("--as-of \"{s}\" is not an RFC 3339 timestamp")))?,
+        ),
+        None => None,
+    };
+    let req = MetricsRequest {
+        period: contract.period,
+        zone: contract.zone,
+        by: vec![Dim::Queue],
+        definitions,
+        as_of,
+        outages,
+    };
+    let table = metrics::compute(&judged, &req)?;
+
+    progress("judging against the contract");
+    let periods = period_starts(opts, &contract, &table)?;
+    let forecast = match &opts.forecast {
+        Some(p) => load_forecast(p)?,
+        None => Vec::new(),
+    };
+    let payments = match &opts.payments {
+        Some(p) => rules::load_payments(p)?,
+        None => Vec::new(),
+    };
+    let input = RulesInput {
+        contract: &contract,
+        metrics: &table,
+        periods: periods.clone(),
+        volumes: volumes(&judged, &contract, &periods)?,
+        forecast,
+        payments,
+        history: Vec::new(),
+        statement_date: opts.statement_date,
+    };
+    let assessment = rules::assess(&input)?;
+
+    let mut reject_reasons = BTreeMap::new();
+    for r in &ingested.rejects {
+        *reject_reasons.entry(r.kind.code().to_string()).or_insert(0u64) += 1;
+    }
+    let file = AssessmentFile {
+        output_version: OUTPUT_VERSION,
+        engine: engine(),
+        contract: ContractSummary {
+            id: contract.id.clone(),
+            name: contract.name.clone(),
+            client: contract.client.clone(),
+            provider: contract.provider.clone(),
+            currency: contract.currency.clone(),
+            time_zone: contract.zone.name().to_string(),
+            measurement_period: if contract.period == period::PeriodKind::Month { "month" } else { "quarter" }
+                .to_string(),
+            rounding: format!("{} minor units, {:?}", contract.rounding.minor_units, contract.rounding.strategy),
+        },
+        data: DataSummary {
+            reconciliation: ingested.reconciliation.clone(),
+            reject_reasons,
+            out_of_scope,
+            exclusions,
+            judged_contacts: judged.height() as u64,
+            as_of: period::rfc3339(contract.zone, table.as_of),
+        },
+        assessment,
+    };
+
+    progress("writing the reports");
+    // Only the assessed periods' metrics go to metrics.csv.
+    let mut judged_table = table.clone();
+    judged_table.rows.retain(|r| periods.contains(&r.period_start));
+    let mut outputs: Outputs = BTreeMap::new();
+    let render = |f: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| -> Result<Vec<u8>, RunError> {
+        let mut buf = Vec::new();
+        f(&mut buf).map_err(|e| RunError::Internal(e.to_string()))?;
+        Ok(buf)
+    };
+    let mut json = serde_json::to_vec_pretty(&file).map_err(|e| RunError::Internal(e.to_string()))?;
+    json.push(b'\n');
+    outputs.insert("assessment.json".into(), json);
+    outputs.insert("sla_results.csv".into(), render(&|w| report::finance::write_sla_results(&file, w))?);
+    outputs.insert("invoice.csv".into(), render(&|w| report::finance::write_invoice(&file, w))?);
+    outputs.insert("metrics.csv".into(), render(&|w| report::metrics::write_csv(&judged_table, w))?);
+    outputs.insert("rejects.csv".into(), render(&|w| ingest::write_rejects_csv(&ingested.rejects, w))?);
+    outputs.insert("audit.html".into(), report::audit::render(&file, &manifest).into_bytes());
+    for (name, bytes) in &outputs {
+        manifest.outputs.insert(name.clone(), sha256_hex(bytes));
+    }
+    let mut m = serde_json::to_vec_pretty(&manifest).map_err(|e| RunError::Internal(e.to_string()))?;
+    m.push(b'\n');
+    outputs.insert("manifest.json".into(), m);
+    Ok((Computed { file, metrics: judged_table, rejects: ingested.rejects, manifest, contract }, outputs))
+}
+
+/// A lock beside the output folder, removed when dropped.
+struct Lock(PathBuf);
+
+impl Lock {
+    fn take(out: &Path) -> Result<Lock, RunError> {
+        let path = PathBuf::from(format!("{}.lock", out.display()));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(_) => Ok(Lock(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(RunError::Busy(out.display().to_string())),
+            Err(source) => Err(RunError::Write { path: path.display().to_string(), source }),
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Writes the outputs into `out` atomically: a sibling temporary folder, synced, then renamed.
+/// An existing `out` is replaced only with `force`, and only after the new one is complete.
+pub fn write_outputs(out: &Path, outputs: &Outputs, force: bool) -> Result<(), RunError> {
+    let write_err = |p: &Path| {
+        let p = p.display().to_string();
+        move |source| RunError::Write { path: p, source }
+    };
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_string());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let result = (|| {
+        std::fs::create_dir_all(&tmp).map_err(write_err(&tmp))?;
+        for (file, bytes) in outputs {
+            let p = tmp.join(file);
+            let mut f = std::fs::File::create(&p).map_err(write_err(&p))?;
+            std::io::Write::write_all(&mut f, bytes).map_err(write_err(&p))?;
+            f.sync_all().map_err(write_err(&p))?;
+        }
+        if out.exists() {
+            if !force {
+                return Err(RunError::OutputExists(out.display().to_string()));
+            }
+            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+            std::fs::rename(out, &old).map_err(write_err(out))?;
+            if let Err(source) = std::fs::rename(&tmp, out) {
+                let _ = std::fs::rename(&old, out);
+                return Err(RunError::Write { path: out.display().to_string(), source });
+            }
+            let _ = std::fs::remove_dir_all(&old);
+        } else {
+            std::fs::rename(&tmp, out).map_err(write_err(out))?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+/// `callsla run`: computes everything, then writes the output folder atomically.
+pub fn run(
+    opts: &RunOptions,
+    out: &Path,
+    force: bool,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Computed, Outputs), RunError> {
+    if out.exists() && !force {
+        return Err(RunError::OutputExists(out.display().to_string()));
+    }
+    let _lock = Lock::take(out)?;
+    let (computed, outputs) = compute(opts, progress)?;
+    write_outputs(out, &outputs, force)?;
+    Ok((computed, outputs))
+}
+
+/// True when a critical SLA was missed in an assessed period.
+pub fn breached(a: &Assessment) -> bool {
+    a.periods.iter().any(|p| p.slas.iter().any(|s| s.kind == "critical" && s.status.is_miss()))
+}
