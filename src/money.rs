@@ -79,6 +79,15 @@ pub enum RoundingStrategy {
     HalfEven,
 }
 
+impl RoundingStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoundingStrategy::HalfUp => "half_up",
+            RoundingStrategy::HalfEven => "half_even",
+        }
+    }
+}
+
 /// The contract's rounding rule: minor units and strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Rounding {

@@ -90,14 +90,15 @@ pub fn render(f: &AssessmentFile, m: &Manifest) -> String {
         for s in &p.slas {
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{} — {}</td><td>{}</td><td>{}</td><td class=\"n\">{} {}</td><td class=\"n\">{} / {}</td><td class=\"n\">{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}{}</td><td class=\"{st}\">{st}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                "<tr><td>{}</td><td><a href=\"#sla-{}\" title=\"{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"n\">{} {}</td><td class=\"n\">{} / {}</td><td class=\"n\">{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}{}</td><td class=\"{st}\">{st}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
                 esc(&p.period),
                 esc(&s.sla_id),
                 esc(&s.name),
+                esc(&s.sla_id),
                 esc(&s.kind),
                 esc(&s.queue),
                 opt(s.achieved),
-                esc(&s.unit),
+                unit_symbol(&s.unit),
                 opt(s.numerator),
                 opt(s.denominator),
                 if s.direction == "at_least" { "≥" } else { "≤" },
@@ -322,6 +323,15 @@ pub fn render(f: &AssessmentFile, m: &Manifest) -> String {
     param("as of", o.as_of.clone().unwrap_or_else(|| format!("(latest arrival) {}", d.as_of)));
     h += "</table>\n<p class=\"muted\">Re-derive every figure with <code>callsla verify</code> on this folder.</p>\n</body></html>\n";
     h
+}
+
+fn unit_symbol(unit: &str) -> &'static str {
+    match unit {
+        "percent" => "%",
+        "seconds" => "s",
+        "score" => "pts",
+        _ => "",
+    }
 }
 
 fn num(d: Decimal) -> f64 {

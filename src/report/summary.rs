@@ -105,7 +105,7 @@ pub fn diff(a: &AssessmentFile, b: &AssessmentFile) -> (String, bool) {
         for rb in &pb.slas {
             let ra = pa.and_then(|p| p.slas.iter().find(|s| s.sla_id == rb.sla_id));
             match ra {
-                Some(ra) if ra.status == rb.status && ra.credit == rb.credit && ra.achieved == rb.achieved => {}
+                Some(ra) if ra.status == rb.status && ra.credit == rb.credit => {}
                 Some(ra) => {
                     changed = true;
                     let _ = writeln!(

@@ -758,8 +758,11 @@ fn judge(
             }
             credit = r.apply(amount);
             explanation.push(format!(
-                "credit {} {} (rounded {:?} to {} places)",
-                credit, c.currency, r.strategy, r.minor_units
+                "credit {} {} (rounded {} to {} places)",
+                credit,
+                c.currency,
+                r.strategy.as_str(),
+                r.minor_units
             ));
         }
     }

@@ -448,7 +448,8 @@ pub fn compute(opts: &RunOptions, progress: &mut dyn FnMut(&str)) -> Result<(Com
         &IngestOptions { max_reject_rate: opts.max_reject_rate, strict: opts.strict },
     )?;
     let (scoped, out_of_scope) = in_scope(&ingested.accepted, &contract)?;
-    let (judged, exclusions) = apply_exclusions(scoped, &contract)?;
+    // Exclusions remove contacts from measurement, not from billing: volumes use `scoped`.
+    let (judged, exclusions) = apply_exclusions(scoped.clone(), &contract)?;
 
     progress("measuring");
     let mut definitions: Vec<metrics::MetricDef> = vec![rules::volume_def(&contract)];
@@ -496,7 +497,7 @@ pub fn compute(opts: &RunOptions, progress: &mut dyn FnMut(&str)) -> Result<(Com
         contract: &contract,
         metrics: &table,
         periods: periods.clone(),
-        volumes: volumes(&judged, &contract, &periods)?,
+        volumes: volumes(&scoped, &contract, &periods)?,
         forecast,
         payments,
         history: Vec::new(),
@@ -520,7 +521,7 @@ pub fn compute(opts: &RunOptions, progress: &mut dyn FnMut(&str)) -> Result<(Com
             time_zone: contract.zone.name().to_string(),
             measurement_period: if contract.period == period::PeriodKind::Month { "month" } else { "quarter" }
                 .to_string(),
-            rounding: format!("{} minor units, {:?}", contract.rounding.minor_units, contract.rounding.strategy),
+            rounding: format!("{} minor units, {}", contract.rounding.minor_units, contract.rounding.strategy.as_str()),
         },
         data: DataSummary {
             reconciliation: ingested.reconciliation.clone(),

@@ -1,0 +1,245 @@
+//! The monthly run end to end: the README's main command, golden outputs, verify, atomic
+//! output, diff, explain and exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+/// Runs the binary from the repository root (so input paths in outputs are stable).
+fn callsla_in_repo(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_callsla")).args(args).current_dir(repo(".")).output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The README's main command, into `out`.
+fn main_command(out: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "run",
+        "--contract",
+        "sample-data/contract.toml",
+        "--input",
+        "sample-data/interactions.csv",
+        "--forecast",
+        "sample-data/forecast.csv",
+        "--outages",
+        "sample-data/outages.csv",
+        "--payments",
+        "sample-data/payments.csv",
+        "--out",
+        s(out),
+    ];
+    args.extend_from_slice(extra);
+    callsla_in_repo(&args)
+}
+
+fn golden(name: &str) -> PathBuf {
+    repo("tests/golden").join(name)
+}
+
+#[test]
+fn main_command_output_matches_the_golden_files() {
+    let t = TempDir::new("golden");
+    let out = t.path("out");
+    let run = main_command(&out, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, std::fs::read_to_string(golden("summary.txt")).unwrap().replace("OUT", s(&out)));
+    for name in ["sla_results.csv", "invoice.csv", "assessment.json"] {
+        let got = std::fs::read_to_string(out.join(name)).unwrap();
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(golden(name), &got).unwrap();
+        }
+        assert_eq!(
+            got,
+            std::fs::read_to_string(golden(name)).unwrap(),
+            "{name} differs from tests/golden (UPDATE_GOLDEN=1 to accept)"
+        );
+    }
+    let mut files: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "assessment.json",
+            "audit.html",
+            "invoice.csv",
+            "manifest.json",
+            "metrics.csv",
+            "rejects.csv",
+            "sla_results.csv"
+        ]
+    );
+}
+
+#[test]
+fn outputs_are_byte_identical_for_identical_inputs() {
+    let t = TempDir::new("identical");
+    let (a, b) = (t.path("a"), t.path("b"));
+    assert_eq!(main_command(&a, &[]).code, 0);
+    assert_eq!(main_command(&b, &[]).code, 0);
+    for name in [
+        "assessment.json",
+        "audit.html",
+        "invoice.csv",
+        "manifest.json",
+        "metrics.csv",
+        "rejects.csv",
+        "sla_results.csv",
+    ] {
+        assert_eq!(std::fs::read(a.join(name)).unwrap(), std::fs::read(b.join(name)).unwrap(), "{name}");
+    }
+}
+
+#[test]
+fn verify_passes_untouched_and_fails_with_4_naming_the_changed_file() {
+    let t = TempDir::new("verify");
+    let out = t.path("out");
+    assert_eq!(main_command(&out, &[]).code, 0);
+    let ok = callsla_in_repo(&["verify", s(&out)]);
+    assert_eq!(
+        (ok.code, ok.stdout.clone()),
+        (0, format!("verified {}: every input and output matches the manifest and re-derives identically\n", s(&out))),
+        "{}",
+        ok.stderr
+    );
+
+    // One byte of an output changes.
+    let inv = out.join("invoice.csv");
+    let mut bytes = std::fs::read(&inv).unwrap();
+    let last = bytes.len() - 2;
+    bytes[last] = if bytes[last] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&inv, &bytes).unwrap();
+    let bad = callsla_in_repo(&["verify", s(&out)]);
+    assert_eq!(bad.code, 4);
+    assert_eq!(bad.stderr, format!("{}: output differs from the hash in the manifest\n", s(&inv)));
+}
+
+#[test]
+fn verify_detects_a_changed_input() {
+    let t = TempDir::new("verify-input");
+    for f in ["contract.toml", "interactions.csv"] {
+        std::fs::copy(repo("sample-data").join(f), t.path(f)).unwrap();
+    }
+    let out = t.path("out");
+    let run = callsla(&[
+        "run",
+        "--contract",
+        s(&t.path("contract.toml")),
+        "--input",
+        s(&t.path("interactions.csv")),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(callsla(&["verify", s(&out)]).code, 0);
+    let log = t.path("interactions.csv");
+    let text = std::fs::read_to_string(&log).unwrap().replacen(",voice,", ",chat,", 1);
+    std::fs::write(&log, text).unwrap();
+    let bad = callsla(&["verify", s(&out)]);
+    assert_eq!(bad.code, 4);
+    assert!(bad.stderr.starts_with(&format!("{}: input changed: SHA-256 ", s(&log))), "{}", bad.stderr);
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_output_intact() {
+    let t = TempDir::new("atomic");
+    let out = t.path("out");
+    assert_eq!(main_command(&out, &[]).code, 0);
+    let before = std::fs::read(out.join("assessment.json")).unwrap();
+    // The second input cannot be read: the run fails half-way, after the first was ingested.
+    let bad = t.write("second.csv", "interaction_id,channel,queue\nX1,voice,billing\n");
+    let run = callsla_in_repo(&[
+        "run",
+        "--contract",
+        "sample-data/contract.toml",
+        "--input",
+        "sample-data/interactions.csv",
+        s(&bad),
+        "--out",
+        s(&out),
+        "--force",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("column \"arrived_at\" is missing"), "{}", run.stderr);
+    assert_eq!(std::fs::read(out.join("assessment.json")).unwrap(), before);
+    let leftovers: Vec<_> = std::fs::read_dir(&t.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn existing_output_needs_force_and_a_running_run_holds_a_lock() {
+    let t = TempDir::new("force");
+    let out = t.path("out");
+    assert_eq!(main_command(&out, &[]).code, 0);
+    let again = main_command(&out, &[]);
+    assert_eq!(
+        (again.code, again.stderr.clone()),
+        (2, format!("error: {} already holds output; pass --force to replace it\n", s(&out)))
+    );
+    assert_eq!(main_command(&out, &["--force"]).code, 0);
+    std::fs::write(format!("{}.lock", s(&out)), "").unwrap();
+    let busy = main_command(&out, &["--force"]);
+    assert_eq!(busy.code, 2);
+    assert_eq!(
+        busy.stderr,
+        format!("error: another callsla run is writing {0} (lock file {0}.lock); wait for it, or remove the lock if no run is active\n", s(&out))
+    );
+}
+
+#[test]
+fn fail_on_breach_exits_1() {
+    let t = TempDir::new("breach");
+    assert_eq!(main_command(&t.path("out"), &["--fail-on-breach"]).code, 1);
+    assert_eq!(main_command(&t.path("sep"), &["--fail-on-breach", "--period", "2026-09"]).code, 0);
+}
+
+#[test]
+fn dispute_diff_and_explain() {
+    let t = TempDir::new("dispute");
+    let before = t.path("before");
+    assert_eq!(main_command(&before, &[]).code, 0);
+    // The provider disputes the August 19 outage; the parties agree it was client-caused.
+    let contract = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap()
+        + "\n[[exclusion]]\nid = \"EX-2\"\nstart = \"2026-08-19T10:00:00-04:00\"\nend = \"2026-08-19T12:30:00-04:00\"\nreason = \"Carrier outage agreed as client-side\"\nreference = \"Dispute D-4\"\n";
+    let c2 = t.write("contract-agreed.toml", &contract);
+    let after = t.path("after");
+    let run = callsla_in_repo(&[
+        "run",
+        "--contract",
+        s(&c2),
+        "--input",
+        "sample-data/interactions.csv",
+        "--forecast",
+        "sample-data/forecast.csv",
+        "--outages",
+        "sample-data/outages.csv",
+        "--payments",
+        "sample-data/payments.csv",
+        "--out",
+        s(&after),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let diff = callsla_in_repo(&["diff", s(&before), s(&after)]);
+    assert_eq!(diff.code, 0, "{}", diff.stderr);
+    assert_eq!(diff.stdout, std::fs::read_to_string(golden("dispute-diff.txt")).unwrap());
+    let explain = callsla_in_repo(&["explain", "--assessment", s(&before), "--sla", "SL-1", "--period", "2026-08"]);
+    assert_eq!(explain.code, 0, "{}", explain.stderr);
+    assert_eq!(explain.stdout, std::fs::read_to_string(golden("explain-SL-1-2026-08.txt")).unwrap());
+    let missing = callsla_in_repo(&["explain", "--assessment", s(&before), "--sla", "SL-99", "--period", "2026-08"]);
+    assert_eq!(
+        (missing.code, missing.stderr),
+        (2, format!("error: no SLA \"SL-99\" in period \"2026-08\" in {}\n", s(&before)))
+    );
+}
