@@ -318,9 +318,22 @@ pub fn check(contract: &std::path::Path, profile: Option<&std::path::Path>) -> R
     Ok(Outcome::ok(out))
 }
 
+/// Where `run`, `close` and `history` keep the ledger: `--ledger`, or `callsla.db` beside the
+/// contract; `--no-ledger` for none.
+pub fn ledger_path(contract: &std::path::Path, ledger: Option<&std::path::Path>, no_ledger: bool) -> Option<PathBuf> {
+    if no_ledger {
+        return None;
+    }
+    Some(match ledger {
+        Some(p) => p.to_path_buf(),
+        None => contract.parent().unwrap_or(std::path::Path::new(".")).join("callsla.db"),
+    })
+}
+
 /// `callsla run`: the main job.
 pub fn run(
     opts: &crate::run::RunOptions,
+    ledger: &crate::run::LedgerOptions,
     out: &std::path::Path,
     force: bool,
     fail_on_breach: bool,
@@ -332,14 +345,113 @@ pub fn run(
             eprintln!("callsla: {step}…");
         }
     };
-    let (computed, _) = crate::run::run(opts, out, force, &mut progress)?;
-    let stdout = report::summary::run_summary(&computed.file, &out.display().to_string());
-    let breach = crate::run::breached(&computed.file.assessment);
+    let outcome = crate::run::run(opts, ledger, out, force, &mut progress)?;
+    let mut stdout = report::summary::run_summary(&outcome.computed.file, &out.display().to_string());
+    if let Some(path) = &ledger.path {
+        let changes: Vec<String> = outcome
+            .ledger
+            .iter()
+            .map(|(p, c)| match c {
+                crate::ledger::Change::Added => format!("{p} added"),
+                crate::ledger::Change::Unchanged => format!("{p} unchanged"),
+                crate::ledger::Change::Replaced { old_net_due, new_net_due } => {
+                    format!("{p} replaced (open; net due {old_net_due} → {new_net_due})")
+                }
+                crate::ledger::Change::Restated { id, difference } => {
+                    format!("{p} restated (#{id}, {difference:+} on the next invoice)")
+                }
+            })
+            .collect();
+        stdout += &format!("ledger {}: {}\n", path.display(), changes.join("; "));
+    }
+    let breach = crate::run::breached(&outcome.computed.file.assessment);
     Ok(Outcome {
         stdout,
         stderr: String::new(),
         code: if breach && fail_on_breach { Exit::Breach } else { Exit::Success },
     })
+}
+
+/// `callsla close`: signs a period off.
+pub fn close(
+    ledger: &std::path::Path,
+    contract_id: &str,
+    period: &str,
+    by: &str,
+    at: &str,
+) -> Result<Outcome, CliError> {
+    let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
+    l.close(contract_id, period, by, at).map_err(crate::run::RunError::from)?;
+    Ok(Outcome::ok(format!("closed {period} of {contract_id} in {} (by {by}, {at})\n", ledger.display())))
+}
+
+/// `callsla history`: periods with state, money, restatements and termination events.
+pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: MetricsFormat) -> Result<Outcome, CliError> {
+    if !ledger.is_file() {
+        return Err(CliError::Usage(format!(
+            "no ledger at {}; run `callsla run` first or pass --ledger",
+            ledger.display()
+        )));
+    }
+    let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
+    let periods = l.periods(contract).map_err(crate::run::RunError::from)?;
+    let events = l.termination_events(contract).map_err(crate::run::RunError::from)?;
+    l.release().map_err(crate::run::RunError::from)?;
+    let mut out = String::new();
+    match format {
+        MetricsFormat::Json => {
+            let v = serde_json::json!({ "periods": periods, "termination_events": events.iter().map(|(c, e)| serde_json::json!({"contract_id": c, "event": e})).collect::<Vec<_>>() });
+            out = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
+        }
+        MetricsFormat::Csv | MetricsFormat::Parquet => {
+            out += "contract_id,period,state,fees,net_credit,net_due,restatements,termination_events,closed_by,closed_at\n";
+            for p in &periods {
+                out += &format!(
+                    "{},{},{},{},{},{},{},{},{},{}\n",
+                    p.contract_id,
+                    p.period,
+                    p.state,
+                    p.fees,
+                    p.credits,
+                    p.net_due,
+                    p.restatements,
+                    p.termination_events,
+                    p.closed_by.clone().unwrap_or_default(),
+                    p.closed_at.clone().unwrap_or_default()
+                );
+            }
+        }
+        MetricsFormat::Table => {
+            out += &format!(
+                "{:<20} {:<8} {:<6} {:>12} {:>12} {:>12} {:>12} {:>11}\n",
+                "contract", "period", "state", "fees", "net credit", "net due", "restatements", "termination"
+            );
+            for p in &periods {
+                out += &format!(
+                    "{:<20} {:<8} {:<6} {:>12} {:>12} {:>12} {:>12} {:>11}\n",
+                    p.contract_id,
+                    p.period,
+                    p.state,
+                    p.fees,
+                    p.credits,
+                    p.net_due,
+                    p.restatements,
+                    p.termination_events
+                );
+            }
+            for (c, e) in &events {
+                out += &format!(
+                    "termination right: {c} {} {} {} (periods {}; {})\n",
+                    e.period,
+                    e.sla_id,
+                    e.trigger,
+                    e.periods.join(", "),
+                    e.clause
+                );
+            }
+        }
+    }
+    Ok(Outcome::ok(out))
 }
 
 /// `callsla verify`: exit 4 naming each file that differs.
@@ -374,4 +486,31 @@ pub fn explain(dir: &std::path::Path, sla: &str, period: &str) -> Result<Outcome
     report::summary::explain(&f, sla, period)
         .map(Outcome::ok)
         .ok_or_else(|| CliError::Usage(format!("no SLA \"{sla}\" in period \"{period}\" in {}", dir.display())))
+}
+
+/// `callsla ledger export`.
+pub fn ledger_export(ledger: &std::path::Path, out: &std::path::Path) -> Result<Outcome, CliError> {
+    if !ledger.is_file() {
+        return Err(CliError::Usage(format!("no ledger at {}", ledger.display())));
+    }
+    let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
+    let v = l.export().map_err(crate::run::RunError::from)?;
+    l.release().map_err(crate::run::RunError::from)?;
+    write_atomic(out, |w| {
+        serde_json::to_writer_pretty(&mut *w, &v).map_err(std::io::Error::other)?;
+        writeln!(w)
+    })
+    .map_err(write_err(out))?;
+    Ok(Outcome::ok(format!("exported {} periods to {}\n", v["periods"].as_array().map_or(0, Vec::len), out.display())))
+}
+
+/// `callsla ledger rebuild`.
+pub fn ledger_rebuild(ledger: &std::path::Path, dirs: &[PathBuf]) -> Result<Outcome, CliError> {
+    let done = crate::ledger::rebuild(ledger, dirs).map_err(crate::run::RunError::from)?;
+    Ok(Outcome::ok(format!(
+        "rebuilt {} from {} output folders: {} periods recorded\n",
+        ledger.display(),
+        dirs.len(),
+        done.len()
+    )))
 }

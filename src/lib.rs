@@ -8,6 +8,7 @@ pub mod cli;
 pub mod contract;
 pub mod generate;
 pub mod ingest;
+pub mod ledger;
 pub mod metrics;
 pub mod money;
 pub mod report;

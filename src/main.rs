@@ -62,6 +62,53 @@ enum Command {
         max_reject_rate: Decimal,
         #[arg(long)]
         strict: bool,
+        /// The ledger (SQLite); default: callsla.db beside the contract.
+        #[arg(long)]
+        ledger: Option<PathBuf>,
+        /// Do not read or write a ledger.
+        #[arg(long, conflicts_with = "ledger")]
+        no_ledger: bool,
+        /// Restate closed periods whose results change (needs --reason).
+        #[arg(long, requires = "reason")]
+        restate: bool,
+        /// Why the closed period is restated.
+        #[arg(long, requires = "restate")]
+        reason: Option<String>,
+        /// Who restates (recorded in the ledger).
+        #[arg(long, default_value = "unspecified")]
+        by: String,
+        /// When (recorded as given; callsla does not read the clock).
+        #[arg(long, default_value = "unspecified")]
+        at: String,
+    },
+    /// Sign a period off in the ledger: later runs may change it only by restatement.
+    Close {
+        #[arg(long)]
+        contract: PathBuf,
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        ledger: Option<PathBuf>,
+        #[arg(long)]
+        by: String,
+        /// When it was closed (recorded as given; callsla does not read the clock).
+        #[arg(long)]
+        at: String,
+    },
+    /// Periods in the ledger with state, credits, net due, restatements and termination events.
+    History {
+        #[arg(long, default_value = "callsla.db")]
+        ledger: PathBuf,
+        /// Only this contract id.
+        #[arg(long)]
+        contract: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: cli::MetricsFormat,
+    },
+    /// Export the ledger to JSON, or rebuild a ledger from run output folders.
+    Ledger {
+        #[command(subcommand)]
+        action: LedgerAction,
     },
     /// Re-derive a run from the inputs in its manifest and check every hash (exit 4 on a difference).
     Verify { dir: PathBuf },
@@ -164,6 +211,24 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum LedgerAction {
+    /// Write every period, restatement and termination event as JSON.
+    Export {
+        #[arg(long, default_value = "callsla.db")]
+        ledger: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Build a new ledger from output folders (their assessment.json and manifest.json), in order.
+    Rebuild {
+        #[arg(long)]
+        ledger: PathBuf,
+        #[arg(long, required = true, num_args = 1..)]
+        from: Vec<PathBuf>,
+    },
+}
+
 fn parse_rate(s: &str) -> Result<Decimal, String> {
     let (num, pct) = match s.strip_suffix('%') {
         Some(n) => (n, true),
@@ -197,7 +262,21 @@ fn main() -> ExitCode {
             as_of,
             max_reject_rate,
             strict,
+            ledger,
+            no_ledger,
+            restate,
+            reason,
+            by,
+            at,
         } => {
+            let ledger = callsla::run::LedgerOptions {
+                path: cli::ledger_path(&contract, ledger.as_deref(), no_ledger),
+                restate: if restate {
+                    Some(callsla::ledger::Restatement { reason: reason.unwrap_or_default(), by, at })
+                } else {
+                    None
+                },
+            };
             let opts = callsla::run::RunOptions {
                 contract,
                 profile,
@@ -213,8 +292,21 @@ fn main() -> ExitCode {
                 statement_date,
                 as_of,
             };
-            cli::run(&opts, &out, force, fail_on_breach)
+            cli::run(&opts, &ledger, &out, force, fail_on_breach)
         }
+        Command::Close { contract, period, ledger, by, at } => match callsla::contract::Contract::load(&contract) {
+            Ok(c) => cli::close(
+                &cli::ledger_path(&contract, ledger.as_deref(), false).unwrap_or_default(),
+                &c.id,
+                &period,
+                &by,
+                &at,
+            ),
+            Err(e) => Err(e.into()),
+        },
+        Command::Ledger { action: LedgerAction::Export { ledger, out } } => cli::ledger_export(&ledger, &out),
+        Command::Ledger { action: LedgerAction::Rebuild { ledger, from } } => cli::ledger_rebuild(&ledger, &from),
+        Command::History { ledger, contract, format } => cli::history(&ledger, contract.as_deref(), format),
         Command::Verify { dir } => cli::verify(&dir),
         Command::Diff { a, b } => cli::diff(&a, &b),
         Command::Explain { assessment, sla, period } => cli::explain(&assessment, &sla, &period),

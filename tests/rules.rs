@@ -133,6 +133,7 @@ fn assess_with(
         payments,
         history: vec![],
         statement_date: statement,
+        adjustments: vec![],
     };
     rules::assess(&input).unwrap()
 }

@@ -33,6 +33,7 @@ fn main_command(out: &Path, extra: &[&str]) -> Run {
         "sample-data/outages.csv",
         "--payments",
         "sample-data/payments.csv",
+        "--no-ledger",
         "--out",
         s(out),
     ];
@@ -163,6 +164,7 @@ fn a_failed_run_leaves_the_previous_output_intact() {
         "--input",
         "sample-data/interactions.csv",
         s(&bad),
+        "--no-ledger",
         "--out",
         s(&out),
         "--force",
@@ -227,6 +229,7 @@ fn dispute_diff_and_explain() {
         "sample-data/outages.csv",
         "--payments",
         "sample-data/payments.csv",
+        "--no-ledger",
         "--out",
         s(&after),
     ]);

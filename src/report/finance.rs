@@ -171,6 +171,10 @@ pub fn write_invoice(f: &AssessmentFile, out: &mut dyn Write) -> io::Result<()> 
                 "credits.at_risk_percent",
             )?;
         }
+        for adj in &p.adjustments {
+            let desc = format!("restatement of {}: {}", adj.restated_period, adj.reason);
+            line("restatement", "", "", &desc, String::new(), String::new(), adj.amount, &adj.clause)?;
+        }
         if !p.earn_back_applied.is_zero() {
             let from: Vec<String> = p.earn_back.iter().map(|e| format!("{} {}", e.sla_id, e.credit_period)).collect();
             let desc = format!("earn-back of earlier credits ({})", from.join(", "));

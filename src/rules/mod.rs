@@ -155,6 +155,18 @@ pub struct TerminationEvent {
     pub clause: String,
 }
 
+/// A restatement of a closed period carried onto a later invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdjustmentLine {
+    /// The closed period that was restated.
+    pub restated_period: String,
+    /// New net due − old net due of the restated period.
+    pub amount: Decimal,
+    pub reason: String,
+    /// `restatement #N` in the ledger.
+    pub clause: String,
+}
+
 /// Everything decided for one period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PeriodAssessment {
@@ -175,6 +187,10 @@ pub struct PeriodAssessment {
     /// Earn-back granted in this period: credits of earlier periods returned (Σ earn-back lines).
     pub earn_back_applied: Decimal,
     pub net_credit: Decimal,
+    /// Restatements of earlier closed periods settled on this invoice.
+    #[serde(default)]
+    pub adjustments: Vec<AdjustmentLine>,
+    /// fees − net credit + Σ adjustments.
     pub net_due: Decimal,
 }
 
@@ -206,6 +222,8 @@ pub struct RulesInput<'a> {
     pub history: Vec<PeriodAssessment>,
     /// Date late interest runs to for invoices not yet paid in full.
     pub statement_date: Option<NaiveDate>,
+    /// Restatement adjustments to put on the first assessed period's invoice.
+    pub adjustments: Vec<AdjustmentLine>,
 }
 
 /// The offered-contacts definition the run adds for volume relief (all contract channels).
@@ -491,7 +509,10 @@ fn assess_period(
         s.earn_back = r.apply(earn_back.iter().filter(|e| e.sla_id == s.sla_id).map(|e| e.amount).sum());
     }
     let net_credit = r.apply(credits_after_cap - earn_back_applied);
-    let net_due = r.apply(fees - net_credit);
+    let adjustments: Vec<AdjustmentLine> =
+        if input.periods.first() == Some(&start) { input.adjustments.clone() } else { Vec::new() };
+    let adjusted = adjustments.iter().try_fold(Decimal::ZERO, |a, l| money::add(a, l.amount, "the adjustments"))?;
+    let net_due = r.apply(money::add(fees - net_credit, adjusted, "the net due")?);
     let fees = r.apply(fees);
 
     // Termination rights.
@@ -551,6 +572,7 @@ fn assess_period(
         earn_back,
         earn_back_applied,
         net_credit,
+        adjustments,
         net_due,
     })
 }

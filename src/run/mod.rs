@@ -63,8 +63,21 @@ pub enum RunError {
     Busy(String),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+    #[error("stopped on purpose after {0} (CALLSLA_FAIL_AT, for crash tests)")]
+    Injected(String),
     #[error("internal error: {0}; this is a bug in callsla, please report it")]
     Internal(String),
+}
+
+/// Fails on purpose at a named step when `CALLSLA_FAIL_AT` names it, so tests can show that a
+/// crash between the steps of a run leaves outputs and ledger consistent.
+fn fail_point(step: &str) -> Result<(), RunError> {
+    match std::env::var("CALLSLA_FAIL_AT") {
+        Ok(v) if v == step => Err(RunError::Injected(step.to_string())),
+        _ => Ok(()),
+    }
 }
 
 impl From<PolarsError> for RunError {
@@ -92,6 +105,23 @@ pub struct RunOptions {
     pub statement_date: Option<NaiveDate>,
     /// The data is complete up to this instant (RFC 3339); default: the latest arrival.
     pub as_of: Option<String>,
+}
+
+/// What the ledger contributes to a run: earlier periods' results and restatement adjustments.
+/// Written to `ledger_input.json` so `verify` can re-derive the run without the ledger.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct LedgerInput {
+    pub history: Vec<rules::PeriodAssessment>,
+    pub adjustments: Vec<rules::AdjustmentLine>,
+}
+
+/// Where the ledger is and what a run may do to it.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerOptions {
+    /// `None`: no ledger.
+    pub path: Option<PathBuf>,
+    /// Restate closed periods whose results change.
+    pub restate: Option<crate::ledger::Restatement>,
 }
 
 /// A file the run read: as given, its size and SHA-256.
@@ -418,8 +448,15 @@ pub struct Computed {
     pub contract: Contract,
 }
 
+/// Gives the ledger's contribution for (contract id, first period start, first period label).
+pub type LedgerSource<'a> = dyn FnMut(&str, i64, &str) -> Result<LedgerInput, RunError> + 'a;
+
 /// Runs every stage and renders the outputs in memory.
-pub fn compute(opts: &RunOptions, progress: &mut dyn FnMut(&str)) -> Result<(Computed, Outputs), RunError> {
+pub fn compute(
+    opts: &RunOptions,
+    ledger: &mut LedgerSource<'_>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Computed, Outputs), RunError> {
     progress("reading the contract and profile");
     let contract = Contract::load(&opts.contract)?;
     let profile = match &opts.profile {
@@ -493,6 +530,8 @@ pub fn compute(opts: &RunOptions, progress: &mut dyn FnMut(&str)) -> Result<(Com
         Some(p) => rules::load_payments(p)?,
         None => Vec::new(),
     };
+    let first = periods.first().copied().unwrap_or(0);
+    let ledger_input = ledger(&contract.id, first, &period::label(contract.period, contract.zone, first))?;
     let input = RulesInput {
         contract: &contract,
         metrics: &table,
@@ -500,8 +539,9 @@ pub fn compute(opts: &RunOptions, progress: &mut dyn FnMut(&str)) -> Result<(Com
         volumes: volumes(&scoped, &contract, &periods)?,
         forecast,
         payments,
-        history: Vec::new(),
+        history: ledger_input.history.clone(),
         statement_date: opts.statement_date,
+        adjustments: ledger_input.adjustments.clone(),
     };
     let assessment = rules::assess(&input)?;
 
@@ -552,6 +592,11 @@ pub fn compute(opts: &RunOptions, progress: &mut dyn FnMut(&str)) -> Result<(Com
     outputs.insert("metrics.csv".into(), render(&|w| report::metrics::write_csv(&judged_table, w))?);
     outputs.insert("rejects.csv".into(), render(&|w| ingest::write_rejects_csv(&ingested.rejects, w))?);
     outputs.insert("audit.html".into(), report::audit::render(&file, &manifest).into_bytes());
+    if ledger_input != LedgerInput::default() {
+        let mut li = serde_json::to_vec_pretty(&ledger_input).map_err(|e| RunError::Internal(e.to_string()))?;
+        li.push(b'\n');
+        outputs.insert("ledger_input.json".into(), li);
+    }
     for (name, bytes) in &outputs {
         manifest.outputs.insert(name.clone(), sha256_hex(bytes));
     }
@@ -622,20 +667,62 @@ pub fn write_outputs(out: &Path, outputs: &Outputs, force: bool) -> Result<(), R
     result
 }
 
-/// `callsla run`: computes everything, then writes the output folder atomically.
+/// `callsla run`: computes everything (reading earlier periods from the ledger), refuses to
+/// change a closed period without a restatement, writes the output folder atomically, and only
+/// then records the periods in the ledger in the one transaction held since the start.
 pub fn run(
     opts: &RunOptions,
+    ledger_opts: &LedgerOptions,
     out: &Path,
     force: bool,
     progress: &mut dyn FnMut(&str),
-) -> Result<(Computed, Outputs), RunError> {
+) -> Result<RunOutcome, RunError> {
     if out.exists() && !force {
         return Err(RunError::OutputExists(out.display().to_string()));
     }
     let _lock = Lock::take(out)?;
-    let (computed, outputs) = compute(opts, progress)?;
+    let ledger = match &ledger_opts.path {
+        Some(p) => Some(crate::ledger::Ledger::open(p)?),
+        None => None,
+    };
+    let mut source = |contract: &str, first: i64, label: &str| -> Result<LedgerInput, RunError> {
+        match &ledger {
+            Some(l) => Ok(LedgerInput {
+                history: l.history_before(contract, first)?,
+                adjustments: l.pending_adjustments(contract, label)?,
+            }),
+            None => Ok(LedgerInput::default()),
+        }
+    };
+    let (computed, outputs) = compute(opts, &mut source, progress)?;
+    if let Some(l) = &ledger {
+        l.plan(&computed.contract.id, &computed.file.assessment.periods, ledger_opts.restate.as_ref())?;
+    }
     write_outputs(out, &outputs, force)?;
-    Ok((computed, outputs))
+    fail_point("outputs")?;
+    let changes = match ledger {
+        Some(l) => {
+            let manifest =
+                String::from_utf8_lossy(outputs.get("manifest.json").map_or(&[][..], |v| v.as_slice())).into_owned();
+            l.commit(
+                &computed.contract.id,
+                &computed.file.assessment.periods,
+                &computed.file.assessment.termination_events,
+                &manifest,
+                ledger_opts.restate.as_ref(),
+            )?
+        }
+        None => Vec::new(),
+    };
+    Ok(RunOutcome { computed, outputs, ledger: changes })
+}
+
+/// What `run` returns.
+pub struct RunOutcome {
+    pub computed: Computed,
+    pub outputs: Outputs,
+    /// What the run did to each period in the ledger (empty without a ledger).
+    pub ledger: Vec<(String, crate::ledger::Change)>,
 }
 
 /// True when a critical SLA was missed in an assessed period.

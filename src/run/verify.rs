@@ -56,8 +56,15 @@ pub fn verify(dir: &Path) -> Result<Vec<Difference>, RunError> {
     if !diffs.is_empty() {
         return Ok(diffs);
     }
-    // Re-derive from the inputs and compare.
-    let (_, outputs) = compute(&manifest.options, &mut |_| {})?;
+    // Re-derive from the inputs (and the ledger's contribution the run recorded) and compare.
+    let ledger_input: super::LedgerInput = match std::fs::read_to_string(dir.join("ledger_input.json")) {
+        Ok(text) => {
+            serde_json::from_str(&text).map_err(|e| RunError::Usage(format!("ledger_input.json is unreadable: {e}")))?
+        }
+        Err(_) => super::LedgerInput::default(),
+    };
+    let mut source = |_: &str, _: i64, _: &str| Ok(ledger_input.clone());
+    let (_, outputs) = compute(&manifest.options, &mut source, &mut |_| {})?;
     for (name, bytes) in &outputs {
         if name == "manifest.json" {
             continue;

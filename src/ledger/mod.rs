@@ -1,0 +1,554 @@
+//! The ledger: month after month in an embedded SQLite database.
+//!
+//! Stores, per contract and period, the assessment results, the run's manifest and the
+//! period's state (open or closed), so that later runs read earlier periods' results for
+//! earn-back, escalation and chronic failure instead of re-reading old logs, closed periods stay
+//! as invoiced, and restatements are kept on the record. A run holds one write transaction
+//! from start to end (`BEGIN IMMEDIATE`), so a second run against the same ledger gets a clear
+//! "ledger busy" error and a crash leaves the ledger as it was. The schema is versioned
+//! (`meta.schema_version`) and migrated on open; docs/ledger.md documents it.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::rules::{AdjustmentLine, PeriodAssessment, TerminationEvent};
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const MIGRATIONS: [&str; 1] = ["
+CREATE TABLE periods (
+    contract_id    TEXT    NOT NULL,
+    period         TEXT    NOT NULL,
+    period_start   INTEGER NOT NULL,
+    state          TEXT    NOT NULL CHECK (state IN ('open', 'closed')),
+    content_sha256 TEXT    NOT NULL,
+    assessment     TEXT    NOT NULL,
+    manifest       TEXT    NOT NULL,
+    fees           TEXT    NOT NULL,
+    credits        TEXT    NOT NULL,
+    net_due        TEXT    NOT NULL,
+    closed_by      TEXT,
+    closed_at      TEXT,
+    PRIMARY KEY (contract_id, period)
+);
+CREATE TABLE sla_results (
+    contract_id TEXT NOT NULL,
+    period      TEXT NOT NULL,
+    sla_id      TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    numerator   TEXT,
+    denominator TEXT,
+    credit      TEXT NOT NULL,
+    earn_back   TEXT NOT NULL,
+    PRIMARY KEY (contract_id, period, sla_id)
+);
+CREATE TABLE termination_events (
+    contract_id TEXT NOT NULL,
+    period      TEXT NOT NULL,
+    sla_id      TEXT NOT NULL,
+    trigger     TEXT NOT NULL,
+    periods     TEXT NOT NULL,
+    clause      TEXT NOT NULL
+);
+CREATE TABLE restatements (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    contract_id       TEXT NOT NULL,
+    period            TEXT NOT NULL,
+    old_assessment    TEXT NOT NULL,
+    new_assessment    TEXT NOT NULL,
+    old_net_due       TEXT NOT NULL,
+    new_net_due       TEXT NOT NULL,
+    difference        TEXT NOT NULL,
+    reason            TEXT NOT NULL,
+    restated_by       TEXT NOT NULL,
+    restated_at       TEXT NOT NULL,
+    applied_in_period TEXT
+);
+"];
+
+/// Errors of the ledger.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("ledger busy: another callsla command is writing {0}; wait for it to finish and try again")]
+    Busy(String),
+    #[error("ledger {path}: {message}")]
+    Db { path: String, message: String },
+    #[error("ledger {path} has schema version {found}, newer than this callsla understands ({SCHEMA_VERSION}); upgrade callsla")]
+    TooNew { path: String, found: i64 },
+    #[error("period {period} of contract {contract} is closed and its results would change (net due {old} → {new}); to restate it pass --restate --reason \"...\" (and --by, --at)")]
+    ClosedChanged { contract: String, period: String, old: String, new: String },
+    #[error("period {period} of contract {contract} is not in the ledger; run it first")]
+    UnknownPeriod { contract: String, period: String },
+    #[error("cannot read {path}: {message}")]
+    Read { path: String, message: String },
+}
+
+/// What a run did to one period in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Change {
+    /// Recorded for the first time.
+    Added,
+    /// Same results as recorded: nothing changed.
+    Unchanged,
+    /// An open period's results were replaced.
+    Replaced { old_net_due: String, new_net_due: String },
+    /// A closed period was restated: both versions are kept.
+    Restated { id: i64, difference: String },
+}
+
+/// Who restates, why and when (from options, never the clock unless asked).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Restatement {
+    pub reason: String,
+    pub by: String,
+    pub at: String,
+}
+
+/// A period as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredPeriod {
+    pub contract_id: String,
+    pub period: String,
+    pub state: String,
+    pub fees: String,
+    pub credits: String,
+    pub net_due: String,
+    pub restatements: i64,
+    pub termination_events: i64,
+    pub closed_by: Option<String>,
+    pub closed_at: Option<String>,
+}
+
+/// An open ledger holding the write lock until [`Ledger::commit`] or drop.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn sha(text: &str) -> String {
+    crate::run::sha256_hex(text.as_bytes())
+}
+
+impl Ledger {
+    fn db_err(&self, e: impl std::fmt::Display) -> LedgerError {
+        LedgerError::Db { path: self.path.display().to_string(), message: e.to_string() }
+    }
+
+    /// Opens (creating and migrating if needed) and takes the write lock.
+    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        let shown = path.display().to_string();
+        let conn =
+            Connection::open(path).map_err(|e| LedgerError::Db { path: shown.clone(), message: e.to_string() })?;
+        conn.busy_timeout(std::time::Duration::from_millis(500))
+            .map_err(|e| LedgerError::Db { path: shown.clone(), message: e.to_string() })?;
+        let ledger = Ledger { conn, path: path.to_path_buf() };
+        ledger.begin()?;
+        ledger.migrate()?;
+        Ok(ledger)
+    }
+
+    fn begin(&self) -> Result<(), LedgerError> {
+        match self.conn.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+            {
+                Err(LedgerError::Busy(self.path.display().to_string()))
+            }
+            Err(e) => Err(self.db_err(e)),
+        }
+    }
+
+    fn migrate(&self) -> Result<(), LedgerError> {
+        self.conn
+            .execute_batch("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            .map_err(|e| self.db_err(e))?;
+        let version: i64 = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get::<_, String>(0))
+            .optional()
+            .map_err(|e| self.db_err(e))?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if version > SCHEMA_VERSION {
+            return Err(LedgerError::TooNew { path: self.path.display().to_string(), found: version });
+        }
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
+            self.conn.execute_batch(m).map_err(|e| self.db_err(e))?;
+            self.conn
+                .execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)",
+                    params![(i + 1).to_string()],
+                )
+                .map_err(|e| self.db_err(e))?;
+        }
+        Ok(())
+    }
+
+    /// Every stored period of the contract that starts before `before`, oldest first.
+    pub fn history_before(&self, contract: &str, before: i64) -> Result<Vec<PeriodAssessment>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT assessment FROM periods WHERE contract_id = ?1 AND period_start < ?2 ORDER BY period_start",
+            )
+            .map_err(|e| self.db_err(e))?;
+        let rows = stmt.query_map(params![contract, before], |r| r.get::<_, String>(0)).map_err(|e| self.db_err(e))?;
+        let mut out = Vec::new();
+        for text in rows {
+            let text = text.map_err(|e| self.db_err(e))?;
+            out.push(serde_json::from_str(&text).map_err(|e| self.db_err(e))?);
+        }
+        Ok(out)
+    }
+
+    /// Restatement adjustments not yet on an invoice (or already on `period`'s, for re-runs).
+    pub fn pending_adjustments(&self, contract: &str, period: &str) -> Result<Vec<AdjustmentLine>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, period, difference, reason FROM restatements
+                 WHERE contract_id = ?1 AND period < ?2 AND (applied_in_period IS NULL OR applied_in_period = ?2) ORDER BY id",
+            )
+            .map_err(|e| self.db_err(e))?;
+        let rows = stmt
+            .query_map(params![contract, period], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+            })
+            .map_err(|e| self.db_err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, restated, diff, reason) = row.map_err(|e| self.db_err(e))?;
+            out.push(AdjustmentLine {
+                restated_period: restated,
+                amount: diff.parse().unwrap_or(Decimal::ZERO),
+                reason,
+                clause: format!("restatement #{id}"),
+            });
+        }
+        Ok(out)
+    }
+
+    fn stored(&self, contract: &str, period: &str) -> Result<Option<(String, String, String, String)>, LedgerError> {
+        self.conn
+            .query_row(
+                "SELECT state, content_sha256, assessment, net_due FROM periods WHERE contract_id = ?1 AND period = ?2",
+                params![contract, period],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .map_err(|e| self.db_err(e))
+    }
+
+    /// What recording these periods would do; refuses to change a closed period without a
+    /// restatement. Call before writing any output.
+    pub fn plan(
+        &self,
+        contract: &str,
+        periods: &[PeriodAssessment],
+        restate: Option<&Restatement>,
+    ) -> Result<Vec<(String, Change)>, LedgerError> {
+        let mut out = Vec::new();
+        for p in periods {
+            let text = serde_json::to_string(p).map_err(|e| self.db_err(e))?;
+            let change = match self.stored(contract, &p.period)? {
+                None => Change::Added,
+                Some((_, hash, _, _)) if hash == sha(&text) => Change::Unchanged,
+                Some((state, _, _, old_due)) if state == "open" => {
+                    Change::Replaced { old_net_due: old_due, new_net_due: p.net_due.to_string() }
+                }
+                Some((_, _, _, old_due)) => match restate {
+                    Some(_) => {
+                        let old: Decimal = old_due.parse().unwrap_or(Decimal::ZERO);
+                        Change::Restated { id: 0, difference: (p.net_due - old).to_string() }
+                    }
+                    None => {
+                        return Err(LedgerError::ClosedChanged {
+                            contract: contract.to_string(),
+                            period: p.period.clone(),
+                            old: old_due,
+                            new: p.net_due.to_string(),
+                        })
+                    }
+                },
+            };
+            out.push((p.period.clone(), change));
+        }
+        Ok(out)
+    }
+
+    /// Records the periods (as planned), their termination events and the manifest, then
+    /// commits the transaction. Nothing is written before this.
+    pub fn commit(
+        self,
+        contract: &str,
+        periods: &[PeriodAssessment],
+        events: &[TerminationEvent],
+        manifest_json: &str,
+        restate: Option<&Restatement>,
+    ) -> Result<Vec<(String, Change)>, LedgerError> {
+        let plan = self.plan(contract, periods, restate)?;
+        let mut done = Vec::new();
+        for (p, (_, change)) in periods.iter().zip(plan) {
+            let text = serde_json::to_string(p).map_err(|e| self.db_err(e))?;
+            let change = match change {
+                Change::Unchanged => Change::Unchanged,
+                Change::Restated { difference, .. } => {
+                    let (_, _, old_text, old_due) = self.stored(contract, &p.period)?.unwrap_or_default();
+                    let r = restate.cloned().unwrap_or_default();
+                    self.conn
+                        .execute(
+                            "INSERT INTO restatements (contract_id, period, old_assessment, new_assessment, old_net_due, new_net_due, difference, reason, restated_by, restated_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                            params![contract, p.period, old_text, text, old_due, p.net_due.to_string(), difference, r.reason, r.by, r.at],
+                        )
+                        .map_err(|e| self.db_err(e))?;
+                    let id = self.conn.last_insert_rowid();
+                    self.write_period(contract, p, &text, manifest_json, "closed")?;
+                    Change::Restated { id, difference }
+                }
+                other => {
+                    self.write_period(contract, p, &text, manifest_json, "open")?;
+                    other
+                }
+            };
+            for adj in &p.adjustments {
+                if let Some(id) = adj.clause.strip_prefix("restatement #").and_then(|i| i.parse::<i64>().ok()) {
+                    self.conn
+                        .execute("UPDATE restatements SET applied_in_period = ?1 WHERE id = ?2", params![p.period, id])
+                        .map_err(|e| self.db_err(e))?;
+                }
+            }
+            done.push((p.period.clone(), change));
+        }
+        for e in events {
+            self.conn
+                .execute("DELETE FROM termination_events WHERE contract_id = ?1 AND period = ?2 AND sla_id = ?3 AND clause = ?4", params![contract, e.period, e.sla_id, e.clause])
+                .map_err(|e| self.db_err(e))?;
+            self.conn
+                .execute(
+                    "INSERT INTO termination_events (contract_id, period, sla_id, trigger, periods, clause) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![contract, e.period, e.sla_id, e.trigger, e.periods.join(","), e.clause],
+                )
+                .map_err(|e| self.db_err(e))?;
+        }
+        self.conn.execute_batch("COMMIT").map_err(|e| self.db_err(e))?;
+        Ok(done)
+    }
+
+    fn write_period(
+        &self,
+        contract: &str,
+        p: &PeriodAssessment,
+        text: &str,
+        manifest: &str,
+        state: &str,
+    ) -> Result<(), LedgerError> {
+        let closed: Option<(Option<String>, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT closed_by, closed_at FROM periods WHERE contract_id = ?1 AND period = ?2",
+                params![contract, p.period],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.db_err(e))?;
+        let (by, at) = closed.unwrap_or((None, None));
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO periods (contract_id, period, period_start, state, content_sha256, assessment, manifest, fees, credits, net_due, closed_by, closed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    contract,
+                    p.period,
+                    p.period_start,
+                    state,
+                    sha(text),
+                    text,
+                    manifest,
+                    p.fees.to_string(),
+                    p.net_credit.to_string(),
+                    p.net_due.to_string(),
+                    by,
+                    at
+                ],
+            )
+            .map_err(|e| self.db_err(e))?;
+        self.conn
+            .execute("DELETE FROM sla_results WHERE contract_id = ?1 AND period = ?2", params![contract, p.period])
+            .map_err(|e| self.db_err(e))?;
+        for s in &p.slas {
+            self.conn
+                .execute(
+                    "INSERT INTO sla_results (contract_id, period, sla_id, status, numerator, denominator, credit, earn_back) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        contract,
+                        p.period,
+                        s.sla_id,
+                        s.status.as_str(),
+                        s.numerator.map(|d| d.to_string()),
+                        s.denominator.map(|d| d.to_string()),
+                        s.credit.to_string(),
+                        s.earn_back.to_string()
+                    ],
+                )
+                .map_err(|e| self.db_err(e))?;
+        }
+        Ok(())
+    }
+
+    /// Signs a period off: later runs may not change it without a restatement.
+    pub fn close(self, contract: &str, period: &str, by: &str, at: &str) -> Result<(), LedgerError> {
+        let n = self
+            .conn
+            .execute("UPDATE periods SET state = 'closed', closed_by = ?3, closed_at = ?4 WHERE contract_id = ?1 AND period = ?2", params![contract, period, by, at])
+            .map_err(|e| self.db_err(e))?;
+        if n == 0 {
+            return Err(LedgerError::UnknownPeriod { contract: contract.to_string(), period: period.to_string() });
+        }
+        self.conn.execute_batch("COMMIT").map_err(|e| self.db_err(e))
+    }
+
+    /// Periods with state and money, for `callsla history`.
+    pub fn periods(&self, contract: Option<&str>) -> Result<Vec<StoredPeriod>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT p.contract_id, p.period, p.state, p.fees, p.credits, p.net_due, p.closed_by, p.closed_at,
+                        (SELECT COUNT(*) FROM restatements r WHERE r.contract_id = p.contract_id AND r.period = p.period),
+                        (SELECT COUNT(*) FROM termination_events t WHERE t.contract_id = p.contract_id AND t.period = p.period)
+                 FROM periods p WHERE ?1 IS NULL OR p.contract_id = ?1 ORDER BY p.contract_id, p.period_start",
+            )
+            .map_err(|e| self.db_err(e))?;
+        let rows = stmt
+            .query_map(params![contract], |r| {
+                Ok(StoredPeriod {
+                    contract_id: r.get(0)?,
+                    period: r.get(1)?,
+                    state: r.get(2)?,
+                    fees: r.get(3)?,
+                    credits: r.get(4)?,
+                    net_due: r.get(5)?,
+                    closed_by: r.get(6)?,
+                    closed_at: r.get(7)?,
+                    restatements: r.get(8)?,
+                    termination_events: r.get(9)?,
+                })
+            })
+            .map_err(|e| self.db_err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db_err(e))
+    }
+
+    /// Termination events recorded for a contract.
+    pub fn termination_events(&self, contract: Option<&str>) -> Result<Vec<(String, TerminationEvent)>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT contract_id, period, sla_id, trigger, periods, clause FROM termination_events WHERE ?1 IS NULL OR contract_id = ?1 ORDER BY contract_id, period, sla_id")
+            .map_err(|e| self.db_err(e))?;
+        let rows = stmt
+            .query_map(params![contract], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    TerminationEvent {
+                        period: r.get(1)?,
+                        sla_id: r.get(2)?,
+                        trigger: r.get(3)?,
+                        periods: r.get::<_, String>(4)?.split(',').map(str::to_string).collect(),
+                        clause: r.get(5)?,
+                    },
+                ))
+            })
+            .map_err(|e| self.db_err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db_err(e))
+    }
+
+    /// Everything in the ledger as JSON: periods (with state, assessment and manifest),
+    /// restatements and termination events.
+    pub fn export(&self) -> Result<serde_json::Value, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT contract_id, period, state, closed_by, closed_at, assessment, manifest FROM periods ORDER BY contract_id, period_start")
+            .map_err(|e| self.db_err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .map_err(|e| self.db_err(e))?;
+        let mut periods = Vec::new();
+        for row in rows {
+            let (c, p, state, by, at, a, m) = row.map_err(|e| self.db_err(e))?;
+            periods.push(serde_json::json!({
+                "contract_id": c, "period": p, "state": state, "closed_by": by, "closed_at": at,
+                "assessment": serde_json::from_str::<serde_json::Value>(&a).map_err(|e| self.db_err(e))?,
+                "manifest": serde_json::from_str::<serde_json::Value>(&m).unwrap_or(serde_json::Value::Null),
+            }));
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, contract_id, period, old_net_due, new_net_due, difference, reason, restated_by, restated_at, applied_in_period FROM restatements ORDER BY id")
+            .map_err(|e| self.db_err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(serde_json::json!({
+                    "id": r.get::<_, i64>(0)?, "contract_id": r.get::<_, String>(1)?, "period": r.get::<_, String>(2)?,
+                    "old_net_due": r.get::<_, String>(3)?, "new_net_due": r.get::<_, String>(4)?, "difference": r.get::<_, String>(5)?,
+                    "reason": r.get::<_, String>(6)?, "restated_by": r.get::<_, String>(7)?, "restated_at": r.get::<_, String>(8)?,
+                    "applied_in_period": r.get::<_, Option<String>>(9)?,
+                }))
+            })
+            .map_err(|e| self.db_err(e))?;
+        let restatements = rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db_err(e))?;
+        let events: Vec<serde_json::Value> = self
+            .termination_events(None)?
+            .into_iter()
+            .map(|(c, e)| serde_json::json!({"contract_id": c, "event": e}))
+            .collect();
+        Ok(
+            serde_json::json!({ "schema_version": SCHEMA_VERSION, "periods": periods, "restatements": restatements, "termination_events": events }),
+        )
+    }
+
+    /// Ends the transaction without changes (read-only use).
+    pub fn release(self) -> Result<(), LedgerError> {
+        self.conn.execute_batch("ROLLBACK").map_err(|e| self.db_err(e))
+    }
+}
+
+/// Rebuilds a new ledger from run output folders (each with `assessment.json` and
+/// `manifest.json`), in the order given: later folders replace earlier ones' periods. All
+/// periods are open afterwards; close them again with `callsla close`.
+pub fn rebuild(path: &Path, dirs: &[PathBuf]) -> Result<Vec<(String, Change)>, LedgerError> {
+    if path.exists() {
+        return Err(LedgerError::Db {
+            path: path.display().to_string(),
+            message: "already exists; rebuild writes a new ledger".to_string(),
+        });
+    }
+    let mut done = Vec::new();
+    for dir in dirs {
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name))
+                .map_err(|e| LedgerError::Read { path: dir.join(name).display().to_string(), message: e.to_string() })
+        };
+        let file: crate::run::AssessmentFile = serde_json::from_str(&read("assessment.json")?).map_err(|e| {
+            LedgerError::Read { path: dir.join("assessment.json").display().to_string(), message: e.to_string() }
+        })?;
+        let manifest = read("manifest.json")?;
+        let l = Ledger::open(path)?;
+        let a = &file.assessment;
+        done.extend(l.commit(&a.contract_id, &a.periods, &a.termination_events, &manifest, None)?);
+    }
+    Ok(done)
+}

@@ -1,0 +1,300 @@
+//! The ledger end to end: history across months without re-reading old logs, idempotent runs,
+//! closing, refusing and restating, crash consistency and concurrent runs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use serde_json::Value;
+
+/// A temp folder with the sample contract (termination: 2 misses in 4 months) and one log per
+/// month: August to October from the sample, November generated understaffed.
+fn setup(name: &str) -> TempDir {
+    let t = TempDir::new(name);
+    let contract = std::fs::read_to_string(repo("sample-data/contract.toml"))
+        .unwrap()
+        .replace("misses_in_window = { count = 3, window = 4 }", "misses_in_window = { count = 2, window = 4 }");
+    t.write("contract.toml", &contract);
+    let log = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
+    let header = log.lines().next().unwrap();
+    for month in ["08", "09", "10"] {
+        let rows: Vec<&str> = log
+            .lines()
+            .skip(1)
+            .filter(|l| l.split(',').nth(6).is_some_and(|t| t.starts_with(&format!("2026-{month}"))))
+            .collect();
+        t.write(&format!("2026-{month}.csv"), &format!("{header}\n{}\n", rows.join("\n")));
+    }
+    let nov = t.path("2026-11.csv");
+    let g = callsla(&[
+        "generate",
+        "--rows",
+        "8000",
+        "--start",
+        "2026-11",
+        "--months",
+        "1",
+        "--slow-months",
+        "1",
+        "--seed",
+        "11",
+        "--out",
+        s(&nov),
+    ]);
+    assert_eq!(g.code, 0, "{}", g.stderr);
+    t
+}
+
+fn run_month(t: &TempDir, month: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "run",
+        "--contract",
+        s(&t.path("contract.toml")).to_string().leak(),
+        "--input",
+        s(&t.path(&format!("{month}.csv"))).to_string().leak(),
+        "--period",
+        month,
+        "--out",
+        s(&t.path(&format!("out-{month}"))).to_string().leak(),
+    ];
+    args.extend_from_slice(extra);
+    callsla(&args)
+}
+
+fn assessment(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("assessment.json")).unwrap()).unwrap()
+}
+
+fn ledger(t: &TempDir) -> PathBuf {
+    t.path("callsla.db")
+}
+
+#[test]
+fn three_months_earn_back_from_the_ledger_then_a_termination_right() {
+    let t = setup("ledger-months");
+    let aug = run_month(&t, "2026-08", &[]);
+    assert_eq!(aug.code, 0, "{}", aug.stderr);
+    assert!(aug.stdout.ends_with(&format!("ledger {}: 2026-08 added\n", s(&ledger(&t)))), "{}", aug.stdout);
+    let aug_json = assessment(&t.path("out-2026-08"));
+    let sl1 = &aug_json["assessment"]["periods"][0]["slas"][0];
+    assert_eq!(sl1["status"], "below_minimum");
+    let aug_credit = sl1["credit"].as_str().unwrap().to_string();
+    assert_ne!(aug_credit, "0.00");
+
+    assert_eq!(run_month(&t, "2026-09", &[]).code, 0);
+    // October reads only October's log: August and September come from the ledger.
+    let oct = run_month(&t, "2026-10", &[]);
+    assert_eq!(oct.code, 0, "{}", oct.stderr);
+    let oct_json = assessment(&t.path("out-2026-10"));
+    let eb = &oct_json["assessment"]["periods"][0]["earn_back"][0];
+    assert_eq!(
+        (eb["sla_id"].as_str(), eb["credit_period"].as_str(), eb["amount"].as_str()),
+        (Some("SL-1"), Some("2026-08"), Some(aug_credit.as_str()))
+    );
+    assert_eq!(oct_json["data"]["reconciliation"]["files"].as_array().unwrap().len(), 1);
+    // The output folder carries what the ledger contributed, and verify re-derives from it.
+    assert!(t.path("out-2026-10").join("ledger_input.json").is_file());
+    assert_eq!(callsla(&["verify", s(&t.path("out-2026-10"))]).code, 0);
+
+    // November is understaffed: SL-1 missed again, 2 of the last 4 months.
+    let nov = run_month(&t, "2026-11", &[]);
+    assert_eq!(nov.code, 0, "{}", nov.stderr);
+    let ev = &assessment(&t.path("out-2026-11"))["assessment"]["termination_events"];
+    let sl1_event = ev
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["sla_id"] == "SL-1" && e["clause"] == "termination.misses_in_window")
+        .unwrap();
+    assert_eq!(sl1_event["periods"], serde_json::json!(["2026-08", "2026-11"]));
+
+    let h = callsla(&["history", "--ledger", s(&ledger(&t))]);
+    assert_eq!(h.code, 0, "{}", h.stderr);
+    let lines: Vec<&str> = h.stdout.lines().collect();
+    assert_eq!(lines.len(), 1 + 4 + ev.as_array().unwrap().len(), "{}", h.stdout);
+    assert!(lines[1].starts_with("ACME-CONTOSO         2026-08  open"), "{}", h.stdout);
+    assert!(h.stdout.contains("termination right: ACME-CONTOSO 2026-11 SL-1 missed 2 of the last 4 periods (periods 2026-08, 2026-11; termination.misses_in_window)"), "{}", h.stdout);
+}
+
+#[test]
+fn idempotent_rerun_replace_open_refuse_closed_and_restate() {
+    let t = setup("ledger-close");
+    assert_eq!(run_month(&t, "2026-08", &[]).code, 0);
+    assert_eq!(run_month(&t, "2026-09", &[]).code, 0);
+    // Same period, same inputs: nothing changes.
+    let again = run_month(&t, "2026-08", &["--force"]);
+    assert!(again.stdout.ends_with(&format!("ledger {}: 2026-08 unchanged\n", s(&ledger(&t)))), "{}", again.stdout);
+
+    // Different inputs for an open period: replaced, and said so.
+    let aug = std::fs::read_to_string(t.path("2026-08.csv")).unwrap();
+    let fewer: Vec<&str> = aug.lines().take(aug.lines().count() - 200).collect();
+    t.write("2026-08.csv", &(fewer.join("\n") + "\n"));
+    let replaced = run_month(&t, "2026-08", &["--force"]);
+    assert!(replaced.stdout.contains("2026-08 replaced (open; net due "), "{}", replaced.stdout);
+
+    // Closed: a run that would change it is refused, and nothing is written.
+    let c = callsla(&[
+        "close",
+        "--contract",
+        s(&t.path("contract.toml")),
+        "--period",
+        "2026-08",
+        "--by",
+        "finance@acme",
+        "--at",
+        "2026-09-05",
+    ]);
+    assert_eq!(
+        c.stdout,
+        format!("closed 2026-08 of ACME-CONTOSO in {} (by finance@acme, 2026-09-05)\n", s(&ledger(&t)))
+    );
+    let before = std::fs::read(t.path("out-2026-08").join("assessment.json")).unwrap();
+    t.write("2026-08.csv", &aug);
+    let refused = run_month(&t, "2026-08", &["--force"]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.starts_with(
+            "error: period 2026-08 of contract ACME-CONTOSO is closed and its results would change (net due "
+        ),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(std::fs::read(t.path("out-2026-08").join("assessment.json")).unwrap(), before);
+
+    // Restated on the record; the next invoice carries the adjustment.
+    let restated = run_month(
+        &t,
+        "2026-08",
+        &[
+            "--force",
+            "--restate",
+            "--reason",
+            "200 calls were missing from the export",
+            "--by",
+            "ops@contoso",
+            "--at",
+            "2026-09-20",
+        ],
+    );
+    assert_eq!(restated.code, 0, "{}", restated.stderr);
+    assert!(restated.stdout.contains("2026-08 restated (#1, "), "{}", restated.stdout);
+    let sep = run_month(&t, "2026-09", &["--force"]);
+    assert_eq!(sep.code, 0, "{}", sep.stderr);
+    let invoice = std::fs::read_to_string(t.path("out-2026-09").join("invoice.csv")).unwrap();
+    let adj: Vec<&str> = invoice.lines().filter(|l| l.contains(",restatement,")).collect();
+    assert_eq!(adj.len(), 1, "{invoice}");
+    assert!(adj[0].contains("restatement of 2026-08: 200 calls were missing from the export"), "{}", adj[0]);
+    let h = callsla(&["history", "--ledger", s(&ledger(&t)), "--format", "csv"]);
+    assert!(h.stdout.contains(",2026-08,closed,"), "{}", h.stdout);
+    assert!(
+        h.stdout.lines().any(|l| l.starts_with("ACME-CONTOSO,2026-08,closed,") && l.contains(",1,")),
+        "{}",
+        h.stdout
+    );
+}
+
+#[test]
+fn a_crash_after_the_outputs_leaves_the_ledger_unchanged_and_a_rerun_records_it() {
+    let t = setup("ledger-crash");
+    assert_eq!(run_month(&t, "2026-08", &[]).code, 0);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_callsla"))
+        .env("CALLSLA_FAIL_AT", "outputs")
+        .args([
+            "run",
+            "--contract",
+            s(&t.path("contract.toml")),
+            "--input",
+            s(&t.path("2026-09.csv")),
+            "--period",
+            "2026-09",
+            "--out",
+            s(&t.path("out-2026-09")),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // The outputs are complete (written atomically) but the ledger does not know September.
+    assert!(t.path("out-2026-09").join("manifest.json").is_file());
+    assert_eq!(callsla(&["verify", s(&t.path("out-2026-09"))]).code, 0);
+    let h = callsla(&["history", "--ledger", s(&ledger(&t)), "--format", "csv"]);
+    assert_eq!(h.stdout.lines().count(), 2, "{}", h.stdout);
+    // Re-running records it; the outputs are the same bytes.
+    let before = std::fs::read(t.path("out-2026-09").join("assessment.json")).unwrap();
+    let rerun = run_month(&t, "2026-09", &["--force"]);
+    assert!(rerun.stdout.ends_with(&format!("ledger {}: 2026-09 added\n", s(&ledger(&t)))), "{}", rerun.stdout);
+    assert_eq!(std::fs::read(t.path("out-2026-09").join("assessment.json")).unwrap(), before);
+    // A run that fails before its outputs (an unreadable input) changes nothing either.
+    t.write("bad.csv", "not,a,log\n1,2,3\n");
+    let bad = callsla(&[
+        "run",
+        "--contract",
+        s(&t.path("contract.toml")),
+        "--input",
+        s(&t.path("bad.csv")),
+        "--period",
+        "2026-10",
+        "--out",
+        s(&t.path("out-bad")),
+    ]);
+    assert_eq!(bad.code, 2);
+    assert!(!t.path("out-bad").exists());
+    assert_eq!(callsla(&["history", "--ledger", s(&ledger(&t)), "--format", "csv"]).stdout.lines().count(), 3);
+}
+
+#[test]
+fn a_second_run_against_a_busy_ledger_fails_clearly() {
+    let t = setup("ledger-busy");
+    assert_eq!(run_month(&t, "2026-08", &[]).code, 0);
+    // Another writer holds the ledger.
+    let conn = rusqlite::Connection::open(ledger(&t)).unwrap();
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let busy = run_month(&t, "2026-09", &[]);
+    assert_eq!(busy.code, 2);
+    assert_eq!(
+        busy.stderr,
+        format!(
+            "error: ledger busy: another callsla command is writing {}; wait for it to finish and try again\n",
+            s(&ledger(&t))
+        )
+    );
+    assert!(!t.path("out-2026-09").exists());
+    conn.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(run_month(&t, "2026-09", &[]).code, 0);
+}
+
+#[test]
+fn export_and_rebuild_from_the_output_folders() {
+    let t = setup("ledger-rebuild");
+    assert_eq!(run_month(&t, "2026-08", &[]).code, 0);
+    assert_eq!(run_month(&t, "2026-09", &[]).code, 0);
+    let export = t.path("export.json");
+    let e = callsla(&["ledger", "export", "--ledger", s(&ledger(&t)), "--out", s(&export)]);
+    assert_eq!(e.stdout, format!("exported 2 periods to {}\n", s(&export)));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&export).unwrap()).unwrap();
+    assert_eq!(v["periods"][1]["period"], "2026-09");
+    assert_eq!(v["periods"][0]["assessment"], assessment(&t.path("out-2026-08"))["assessment"]["periods"][0]);
+
+    let rebuilt = t.path("rebuilt.db");
+    let r = callsla(&[
+        "ledger",
+        "rebuild",
+        "--ledger",
+        s(&rebuilt),
+        "--from",
+        s(&t.path("out-2026-08")),
+        s(&t.path("out-2026-09")),
+    ]);
+    assert_eq!(r.stdout, format!("rebuilt {} from 2 output folders: 2 periods recorded\n", s(&rebuilt)));
+    let h1 = callsla(&["history", "--ledger", s(&ledger(&t)), "--format", "csv"]).stdout;
+    let h2 = callsla(&["history", "--ledger", s(&rebuilt), "--format", "csv"]).stdout;
+    assert_eq!(h1, h2);
+    // October against the rebuilt ledger grants the same earn-back.
+    let oct = run_month(&t, "2026-10", &["--ledger", s(&rebuilt).to_string().leak()]);
+    assert_eq!(oct.code, 0, "{}", oct.stderr);
+    assert_eq!(
+        assessment(&t.path("out-2026-10"))["assessment"]["periods"][0]["earn_back"][0]["credit_period"],
+        "2026-08"
+    );
+}
