@@ -186,6 +186,8 @@ pub struct MetricsArgs {
     pub outages: Option<PathBuf>,
     pub max_reject_rate: Decimal,
     pub strict: bool,
+    /// Print SQL in this dialect instead of computing.
+    pub emit_sql: Option<String>,
 }
 
 /// Reads a metrics definition file (`[[metric]]` tables).
@@ -246,6 +248,18 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         Some(p) => metrics::availability::load_outages(p, zone).map_err(MetricsError::from)?,
         None => Vec::new(),
     };
+    if let Some(dialect) = &args.emit_sql {
+        let d = metrics::sql::Dialect::parse(dialect)
+            .ok_or_else(|| CliError::Usage(format!("--emit-sql \"{dialect}\" is not duckdb or spark")))?;
+        let sql = metrics::sql::emit(d, &definitions, period, zone, as_of.map(|us| us / 1000)).ok_or_else(|| {
+            CliError::Usage("--emit-sql covers the calendar periods: quarter, month, week, day".to_string())
+        })?;
+        let view = match (d, args.inputs.first()) {
+            (metrics::sql::Dialect::DuckDb, Some(p)) => metrics::sql::duckdb_csv_view(&p.display().to_string()),
+            _ => String::new(),
+        };
+        return Ok(Outcome::ok(format!("{view}{sql}")));
+    }
     let ingested = ingest::ingest(
         &profile,
         &args.inputs,

@@ -178,6 +178,12 @@ enum Command {
         max_reject_rate: Decimal,
         #[arg(long)]
         strict: bool,
+        /// Print the SQL (duckdb or spark) that computes the same metrics, instead of computing them.
+        #[arg(long)]
+        emit_sql: Option<String>,
+        /// Print the Polars query plans on stderr (for understanding a slow run).
+        #[arg(long)]
+        explain: bool,
     },
     /// Validate a contract (and optionally a profile) without data.
     Check {
@@ -326,20 +332,29 @@ fn main() -> ExitCode {
             outages,
             max_reject_rate,
             strict,
-        } => cli::metrics(&cli::MetricsArgs {
-            profile,
-            inputs: input,
-            period,
-            by,
-            tz,
-            format,
-            out,
-            metrics,
-            as_of,
-            outages,
-            max_reject_rate,
-            strict,
-        }),
+            emit_sql,
+            explain,
+        } => {
+            if explain {
+                // Read by the metrics stage: print each Polars plan before running it.
+                std::env::set_var("CALLSLA_EXPLAIN", "1");
+            }
+            cli::metrics(&cli::MetricsArgs {
+                profile,
+                inputs: input,
+                period,
+                by,
+                tz,
+                format,
+                out,
+                metrics,
+                as_of,
+                outages,
+                max_reject_rate,
+                strict,
+                emit_sql,
+            })
+        }
         Command::Check { contract, profile } => cli::check(&contract, profile.as_deref()),
         Command::Generate { rows, months, seed, start, tz, bad_rows, slow_months, out } => {
             cli::generate(&cli::GenerateArgs { rows, months, seed, start, tz, bad_rows, slow_months, out })

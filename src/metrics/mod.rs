@@ -11,6 +11,7 @@
 pub mod availability;
 pub mod definition;
 pub mod period;
+pub mod sql;
 
 use std::collections::BTreeMap;
 
