@@ -143,9 +143,15 @@ const WAIT: &str = "__wait_ms";
 const ARR: &str = "__arr_us";
 const ANS: &str = "__ans_us";
 const END: &str = "__end_us";
+const CUST: &str = "__customer";
 
+/// Contacts on one of these channels, from the boolean channel flags [`prepared`] adds (one
+/// string comparison per contact and channel, not per definition).
 fn in_channels(channels: &[String]) -> Expr {
-    channels.iter().fold(lit(false), |acc, c| acc.or(col("channel").eq(lit(c.clone()))))
+    channels.iter().fold(lit(false), |acc, c| {
+        let flag = if crate::schema::CHANNELS.contains(&c.as_str()) { col(format!("__ch_{c}")) } else { lit(false) };
+        acc.or(flag)
+    })
 }
 
 fn b2i(e: Expr) -> Expr {
@@ -361,14 +367,18 @@ fn interval_expr(minutes: u32, tz: Tz) -> Expr {
 /// The canonical rows with the helper columns every path needs.
 fn prepared(rows: &DataFrame, req: &MetricsRequest) -> LazyFrame {
     let us = |c: &str| col(c).dt().timestamp(TimeUnit::Microseconds);
-    rows.clone().lazy().filter(col("direction").eq(lit("inbound"))).with_columns([
+    let mut cols = vec![
         period_expr(req.period, req.zone).alias(P),
         col("wait_s").dt().total_milliseconds(false).alias(WAIT),
         us("arrived_at").alias(ARR),
         us("answered_at").alias(ANS),
         us("ended_at").alias(END),
         col("agent_id").fill_null(lit(NO_AGENT)).alias("agent_id"),
-    ])
+        // Customers as dictionary codes: equal ids, equal codes; sorting codes is cheap.
+        col("customer_id").cast(DataType::from_categories(Categories::global())).to_physical().alias(CUST),
+    ];
+    cols.extend(crate::schema::CHANNELS.iter().map(|c| col("channel").eq(lit(*c)).alias(format!("__ch_{c}"))));
+    rows.clone().lazy().filter(col("direction").eq(lit("inbound"))).with_columns(cols)
 }
 
 /// Adds `__rep{idx}`: whether the same customer (within the scope) contacts again within the
@@ -380,14 +390,14 @@ fn with_repeat(lf: LazyFrame, idx: usize, d: &FcrDef) -> LazyFrame {
         RepeatScope::SameChannel => vec![col("channel")],
         RepeatScope::SameQueue => vec![col("queue")],
     };
-    keys.push(col("customer_id"));
+    keys.push(col(CUST));
     let mut order = keys.clone();
     order.push(col(ARR));
     order.push(col("interaction_id"));
     let same_next =
         keys.iter().fold(lit(true), |acc, k| acc.and(k.clone().eq(k.clone().shift(lit(-1i64))))).fill_null(lit(false));
     let gap_ok = (col(ARR).shift(lit(-1i64)) - col(ARR)).lt_eq(lit(i64::from(d.window_days) * 86_400_000_000));
-    let rep = when(col("customer_id").is_null())
+    let rep = when(col(CUST).is_null())
         .then(lit(NULL).cast(DataType::Boolean))
         .otherwise(same_next.and(gap_ok.fill_null(lit(false))));
     lf.sort_by_exprs(order, SortMultipleOptions::default().with_nulls_last(true))

@@ -272,16 +272,24 @@ fn meets(direction: Direction, ord: Ordering) -> bool {
     }
 }
 
-fn find_row<'m>(t: &'m MetricTable, start: i64, queue: &str, def: &MetricDef) -> Option<&'m MetricRow> {
-    let (name, definition) = (def.name(), def.definition());
-    t.rows.iter().find(|r| {
-        r.period_start == start
-            && r.channel == ALL
-            && r.agent == ALL
-            && r.queue == queue
-            && r.metric == name
-            && r.definition == definition
-    })
+/// The all-channel rows of the metric table by (period start, queue, metric name), built once
+/// per assessment so finding an SLA's figure does not scan the whole table.
+struct RowIndex<'m>(std::collections::HashMap<(i64, &'m str, &'m str), Vec<&'m MetricRow>>);
+
+impl<'m> RowIndex<'m> {
+    fn new(t: &'m MetricTable) -> RowIndex<'m> {
+        let mut m: std::collections::HashMap<(i64, &'m str, &'m str), Vec<&'m MetricRow>> =
+            std::collections::HashMap::new();
+        for r in t.rows.iter().filter(|r| r.channel == ALL && r.agent == ALL) {
+            m.entry((r.period_start, r.queue.as_str(), r.metric.as_str())).or_default().push(r);
+        }
+        RowIndex(m)
+    }
+
+    fn find(&self, start: i64, queue: &str, def: &MetricDef) -> Option<&'m MetricRow> {
+        let definition = def.definition();
+        self.0.get(&(start, queue, def.name()))?.iter().find(|r| r.definition == definition).copied()
+    }
 }
 
 fn invoice_lines(
@@ -405,8 +413,9 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
     }
     let mut periods = Vec::new();
     let mut events = Vec::new();
+    let index = RowIndex::new(input.metrics);
     for &start in &input.periods {
-        let pa = assess_period(input, start, &mut tracks, &mut cap_hits, &mut returnable, &mut events)?;
+        let pa = assess_period(input, &index, start, &mut tracks, &mut cap_hits, &mut returnable, &mut events)?;
         periods.push(pa);
     }
     let late = match &c.payment {
@@ -438,6 +447,7 @@ pub fn invoice_id(contract: &Contract, label: &str) -> String {
 #[allow(clippy::too_many_lines)] // reason: one period's judgement, read top to bottom like the contract
 fn assess_period(
     input: &RulesInput<'_>,
+    index: &RowIndex<'_>,
     start: i64,
     tracks: &mut BTreeMap<String, Track>,
     cap_hits: &mut Vec<(String, bool)>,
@@ -456,7 +466,7 @@ fn assess_period(
 
     let mut slas = Vec::new();
     for sla in &terms.slas {
-        slas.push(judge(input, terms, sla, start, &label, fees, at_risk, tracks)?);
+        slas.push(judge(input, index, terms, sla, start, &label, fees, at_risk, tracks)?);
     }
     let credits_before_cap = slas.iter().try_fold(Decimal::ZERO, |a, s| money::add(a, s.credit, "the credits"))?;
     // Sums of rounded lines are exact; `apply` only fixes their scale for display.
@@ -648,6 +658,7 @@ fn year_average_grant(
 #[allow(clippy::too_many_arguments)] // reason: the parts of one judgement, named
 fn judge(
     input: &RulesInput<'_>,
+    index: &RowIndex<'_>,
     terms: &Terms,
     sla: &Sla,
     start: i64,
@@ -660,7 +671,7 @@ fn judge(
     let r = c.rounding;
     let unit = sla.unit();
     let queue = sla.queue.clone().unwrap_or_else(|| ALL.to_string());
-    let row = find_row(input.metrics, start, &queue, &sla.metric);
+    let row = index.find(start, &queue, &sla.metric);
     let clause = format!("sla.{}", sla.id);
     let mut explanation = Vec::new();
     let (num, den) = row.map_or((None, None), |r| (r.numerator, r.denominator));
@@ -685,7 +696,7 @@ fn judge(
             && e.end >= period::period_end(c.period, c.zone, start)
             && e.queues.as_ref().is_none_or(|q| sla.queue.as_ref().is_none_or(|s| q.contains(s)))
     });
-    let waived = volume_relief(input, sla, start, label, &queue, &mut explanation);
+    let waived = volume_relief(input, index, sla, start, label, &queue, &mut explanation);
     let value_known = match (num, den, unit) {
         (Some(_), _, Unit::Count) => true,
         (Some(_), Some(d), _) => !d.is_zero(),
@@ -826,6 +837,7 @@ fn judge(
 /// Volume relief: waived when actual offered exceeds forecast × (1 + tolerance).
 fn volume_relief(
     input: &RulesInput<'_>,
+    index: &RowIndex<'_>,
     sla: &Sla,
     start: i64,
     label: &str,
@@ -846,7 +858,7 @@ fn volume_relief(
     if forecast == 0 {
         return false;
     }
-    let actual = find_row(input.metrics, start, queue, &volume_def(c)).and_then(|r| r.numerator).unwrap_or_default();
+    let actual = index.find(start, queue, &volume_def(c)).and_then(|r| r.numerator).unwrap_or_default();
     let limit = Decimal::from(forecast) * (Decimal::ONE_HUNDRED + tol) / Decimal::ONE_HUNDRED;
     if actual > limit {
         explanation.push(format!(

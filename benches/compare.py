@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Side-by-side: callsla and DuckDB computing the same metrics on the same generated file.
+
+    python3 benches/compare.py --rows 1000000 [--callsla target/release/callsla] [--workdir /tmp/callsla-bench]
+
+1. `callsla generate --rows N --months 2` writes the CSV (kept between runs of the same N).
+2. `callsla metrics --period month --by channel,queue` (the default catalogue) → CSV.
+3. The SQL from `callsla metrics --emit-sql duckdb` on DuckDB (benches/duckdb_run.py) → CSV.
+4. DuckDB parsing the CSV into a table, all columns, timestamps included: the floor.
+5. The numerators, denominators, sample sizes and unsettled counts of both are compared.
+
+Each command runs under /usr/bin/time for wall, CPU (user + system) and peak memory. Results go
+to stdout as a Markdown table for benches/README.md.
+"""
+import argparse
+import csv
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from decimal import Decimal
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def timed(cmd, env=None):
+    """Runs cmd under /usr/bin/time -v; returns (wall s, cpu s, peak MiB)."""
+    out = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{out.stderr}")
+    wall = cpu = peak = 0.0
+    for line in out.stderr.splitlines():
+        line = line.strip()
+        if line.startswith("Elapsed (wall clock) time"):
+            t = line.split(": ", 1)[1]
+            parts = [float(p) for p in t.split(":")]
+            wall = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+        elif line.startswith("User time") or line.startswith("System time"):
+            cpu += float(line.split(": ", 1)[1])
+        elif line.startswith("Maximum resident set size"):
+            peak = float(line.split(": ", 1)[1]) / 1024
+    return wall, cpu, peak
+
+
+def callsla_counts(path, names):
+    out = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            if r["agent"] != "*":
+                continue
+            key = (r["metric"], r["definition"])
+            if key not in names:
+                continue
+            i = names[key]
+            factor = 1000 if r["unit"] == "seconds" else 1
+            num = int(Decimal(r["numerator"] or "0") * factor)
+            den = 0 if r["unit"] == "count" else int(Decimal(r["denominator"] or "0"))
+            out[(r["period"], r["channel"], r["queue"], i)] = (num, den, int(r["sample_size"]), int(r["unsettled"]))
+    return out
+
+
+def duckdb_counts(path, n):
+    out = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            for i in range(n):
+                if f"n{i}" in r:
+                    out[(r["period"], r["channel"], r["queue"], i)] = tuple(int(r[f"{t}{i}"]) for t in "ndsu")
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, required=True)
+    ap.add_argument("--callsla", default=os.path.join(HERE, "..", "target", "release", "callsla"))
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "callsla-bench"))
+    args = ap.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+    log = os.path.join(args.workdir, f"log-{args.rows}.csv")
+    if not os.path.exists(log):
+        subprocess.run([args.callsla, "generate", "--rows", str(args.rows), "--months", "2", "--seed", "7", "--out", log], check=True)
+    size = os.path.getsize(log)
+    ours = os.path.join(args.workdir, "callsla.csv")
+    theirs = os.path.join(args.workdir, "duckdb.csv")
+    sql = os.path.join(args.workdir, "metrics.sql")
+    floor_sql = os.path.join(args.workdir, "parse.sql")
+
+    base = [args.callsla, "metrics", "--input", log, "--tz", "America/New_York", "--period", "month", "--by", "channel,queue"]
+    emitted = subprocess.run(base + ["--emit-sql", "duckdb"], check=True, capture_output=True, text=True).stdout
+    open(sql, "w").write(emitted)
+    view = emitted.split(";\n", 1)[0] + ";\n"
+    open(floor_sql, "w").write(view + "SELECT count(*) AS n FROM (SELECT * FROM interactions);\n")
+
+    c = timed(base + ["--format", "csv", "--out", ours])
+    d = timed([sys.executable, os.path.join(HERE, "duckdb_run.py"), "--sql", sql, "--out", theirs])
+    # The floor: materialise every column of the CSV in DuckDB.
+    floor_script = view.replace("CREATE OR REPLACE VIEW interactions AS", "CREATE TABLE parsed AS") + "SELECT count(*) FROM parsed;\n"
+    open(floor_sql, "w").write(floor_script)
+    p = timed([sys.executable, os.path.join(HERE, "duckdb_run.py"), "--sql", floor_sql, "--out", os.path.join(args.workdir, "floor.csv")])
+
+    names = {}
+    for line in emitted.splitlines():
+        if line.startswith("--   "):
+            idx, rest = line[5:].split(": ", 1)
+            name, definition = rest.split(" ", 1)
+            names[(name, definition.replace("  (not additive: not emitted)", ""))] = int(idx)
+    a, b = callsla_counts(ours, names), duckdb_counts(theirs, len(names))
+    diffs = [k for k in b if a.get(k) != b[k]]
+    same = "yes" if not diffs and b else f"NO ({len(diffs)} of {len(b)} differ, e.g. {diffs[:1]})"
+
+    print(f"{args.rows:,} rows, {size / 1e6:,.0f} MB CSV, {platform.node()} ({os.cpu_count()} cores)")
+    print()
+    print("| run | wall s | CPU s | peak MiB |")
+    print("|---|---:|---:|---:|")
+    for name, (w, cpu, peak) in [("callsla metrics", c), ("DuckDB, same metrics (emitted SQL)", d), ("DuckDB, parse only (floor)", p)]:
+        print(f"| {name} | {w:.2f} | {cpu:.2f} | {peak:,.0f} |")
+    print()
+    print(f"- callsla / DuckDB wall: {c[0] / d[0]:.2f}× (target ≤ 0.5×)")
+    print(f"- callsla / DuckDB parse floor: {c[0] / p[0]:.2f}× (target ≤ 2×)")
+    print(f"- same numerators and denominators for {len(b)} group × metric figures: {same}")
+    if diffs:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
