@@ -123,3 +123,31 @@ pub fn hash64(bytes: &[u8], seed: u64) -> u64 {
     h = mum(h ^ u64::from_le_bytes(w) ^ P0, P1 ^ rest.len() as u64);
     mum(h, P0 ^ 0x8ebc_6af0_9c88_c6e3)
 }
+
+/// The environment variable holding the key for pseudonyms in reports.
+pub const PSEUDONYM_KEY_ENV: &str = "CALLSLA_PSEUDONYM_KEY";
+
+/// A keyed pseudonym for a personal identifier (agent, customer): `prefix-` and the first 12 hex
+/// digits of HMAC-SHA256(key, value). The key comes from `CALLSLA_PSEUDONYM_KEY`; without it a
+/// fixed public key is used, which keeps pseudonyms stable but lets anyone with a candidate
+/// identifier test it: set your own key for reports that leave the building.
+pub fn pseudonym(prefix: &str, value: &str) -> String {
+    use sha2::Digest as _;
+    let key = std::env::var(PSEUDONYM_KEY_ENV).unwrap_or_else(|_| "callsla-public-default-key".to_string());
+    let mut k = [0u8; 64];
+    let kb = key.as_bytes();
+    if kb.len() > 64 {
+        k[..32].copy_from_slice(&sha2::Sha256::digest(kb));
+    } else {
+        k[..kb.len()].copy_from_slice(kb);
+    }
+    let mut inner = sha2::Sha256::new();
+    inner.update(k.map(|b| b ^ 0x36));
+    inner.update(value.as_bytes());
+    let mut outer = sha2::Sha256::new();
+    outer.update(k.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    let mac = outer.finalize();
+    let hex: String = mac.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}-{hex}")
+}

@@ -424,10 +424,14 @@ fn i64_at(df: &DataFrame, name: &str, i: usize) -> PolarsResult<i64> {
 
 fn base_key(df: &DataFrame, by: &[Dim], i: usize, time_col: &str) -> PolarsResult<Key> {
     let get = |d: Dim| -> PolarsResult<String> {
-        if by.contains(&d) {
-            str_at(df, d.column(), i)
-        } else {
-            Ok(ALL.to_string())
+        match (by.contains(&d), d) {
+            // Agents are people: reports show a keyed pseudonym, never the id or name.
+            (true, Dim::Agent) => {
+                let v = str_at(df, d.column(), i)?;
+                Ok(if v == NO_AGENT { v } else { crate::util::pseudonym("agent", &v) })
+            }
+            (true, _) => str_at(df, d.column(), i),
+            (false, _) => Ok(ALL.to_string()),
         }
     };
     Ok((i64_at(df, time_col, i)?, get(Dim::Channel)?, get(Dim::Queue)?, get(Dim::Agent)?))
