@@ -197,7 +197,7 @@ pub fn load_metric_defs(path: &std::path::Path) -> Result<Vec<metrics::MetricDef
         .map_err(|e| MetricsError::File { path: shown.clone(), message: e.to_string() })?;
     let file: MetricsFile = toml::from_str(&text).map_err(|e| MetricsError::File {
         path: format!("{shown}:{}", e.span().map_or(1, |s| crate::util::line_of(&text, s.start))),
-        message: e.message().trim_end().to_string(),
+        message: crate::util::suggest_in_message(e.message().trim_end()),
     })?;
     Ok(file.metric)
 }

@@ -249,6 +249,7 @@ fn parse_rate(s: &str) -> Result<Decimal, String> {
 }
 
 fn main() -> ExitCode {
+    callsla::util::install_panic_hook();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run {

@@ -151,3 +151,43 @@ pub fn pseudonym(prefix: &str, value: &str) -> String {
     let hex: String = mac.iter().take(6).map(|b| format!("{b:02x}")).collect();
     format!("{prefix}-{hex}")
 }
+
+/// Adds a "did you mean" to serde's unknown-key messages:
+/// "unknown field `colum`, expected one of `column`, ..." gets ` (did you mean "column"?)`.
+pub fn suggest_in_message(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("unknown variant `"))
+    else {
+        return message.to_string();
+    };
+    let Some((word, tail)) = rest.split_once('`') else { return message.to_string() };
+    let candidates: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+    format!("{message}{}", did_you_mean(word, candidates))
+}
+
+thread_local! {
+    static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic inside it (from a dependency: callsla's own code does not panic)
+/// into `Err(message)`. The panic hook installed by [`install_panic_hook`] stays silent for it.
+pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    QUIET_PANICS.with(|q| q.set(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET_PANICS.with(|q| q.set(false));
+    r.map_err(|e| {
+        e.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown panic".to_string())
+    })
+}
+
+/// Keeps the default panic report, except for panics [`catch_panic`] turns into errors.
+pub fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !QUIET_PANICS.with(|q| q.get()) {
+            default(info);
+        }
+    }));
+}

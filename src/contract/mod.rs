@@ -334,7 +334,7 @@ impl Contract {
         let raw: RawContract = toml::from_str(text).map_err(|e| ContractError::Syntax {
             path: path.to_string(),
             line: e.span().map_or(1, |s| line_of(text, s.start)),
-            message: e.message().trim_end().to_string(),
+            message: crate::util::suggest_in_message(e.message().trim_end()),
         })?;
         Validator { text, path }.contract(raw)
     }

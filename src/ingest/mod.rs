@@ -7,6 +7,7 @@
 //! excluded by a named profile rule, and `read = accepted + rejected + excluded` is checked.
 //! The one entry point is [`ingest`].
 
+mod encoding;
 pub mod parse;
 pub mod profile;
 mod validate;
@@ -43,8 +44,14 @@ pub enum IngestError {
     },
     #[error("cannot read {path}: {message}")]
     Read { path: String, message: String },
-    #[error("{path}: column \"{column}\" is missing; {profile} maps {field} to it. Columns found: {found}. Fix the profile's [fields.{field}] or export the column")]
-    MissingColumn { path: String, column: String, field: Field, profile: String, found: String },
+    #[error("{path}:{line}: byte 0x{byte:02X} at offset {offset} is not UTF-8; convert the file to UTF-8, or set source.encoding = \"latin1\" (or \"utf8-lossy\") in the profile")]
+    NotUtf8 { path: String, line: u64, offset: u64, byte: u8 },
+    #[error("{path} is empty: no header line; export the file again")]
+    Empty { path: String },
+    #[error("{path}: the header names column \"{column}\" twice (columns {first} and {second}), so the profile cannot tell which to read; rename one in the export")]
+    DuplicateHeader { path: String, column: String, first: usize, second: usize },
+    #[error("{path}: column \"{column}\" is missing; {profile} maps {field} to it. Columns found: {found}. Fix the profile's [fields.{field}] or export the column{hint}")]
+    MissingColumn { path: String, column: String, field: Field, profile: String, found: String, hint: String },
     #[error("{rejected} of {read} rows rejected ({rate}), above the limit of {max}; see the rejects file, fix the data or the profile, or raise --max-reject-rate")]
     TooManyRejects { rejected: u64, read: u64, rate: String, max: String },
     #[error("{rejected} rows rejected and --strict is set; see the rejects file")]
@@ -220,7 +227,16 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
     let mut seen = validate::SeenIds::default();
     for (idx, path) in files.iter().enumerate() {
         let file_idx = u32::try_from(idx).map_err(|_| IngestError::Internal("more than 2^32 input files".into()))?;
-        let out = ingest_file(profile, path, file_idx, &mut seen)?;
+        // Polars can panic on inputs it does not support (e.g. Parquet decimals): an error here.
+        let out =
+            crate::util::catch_panic(|| ingest_file(profile, path, file_idx, &mut seen)).map_err(|message| {
+                let message = if message.contains("Decimal") && message.contains("not supported") {
+                    "a DECIMAL column is not supported; export it as a floating-point or text column".to_string()
+                } else {
+                    format!("the reader failed: {message}")
+                };
+                IngestError::Read { path: path.display().to_string(), message }
+            })??;
         reconciliation.add(&out.reconciliation);
         reconciliation.files.push(out.reconciliation);
         rejects.extend(out.rejects);
@@ -321,7 +337,7 @@ fn ingest_file(
         LazyFrame::scan_parquet(PlRefPath::from(path.to_string_lossy().as_ref()), args)
             .map_err(|e| IngestError::read(path, e))?
     } else {
-        let scan_path = if is_gzip(path)? {
+        let mut scan_path = if is_gzip(path)? {
             let t = gunzip_to_temp(path, file_idx)?;
             let p = t.0.clone();
             _temp = Some(t);
@@ -329,7 +345,32 @@ fn ingest_file(
         } else {
             path.to_path_buf()
         };
+        // Polars does not check every byte: validate (or transcode) first (docs/profiles.md).
+        let how = match profile.source.encoding {
+            profile::Encoding::Utf8 => None,
+            profile::Encoding::Utf8Lossy => Some(encoding::Transcode::Lossy),
+            profile::Encoding::Latin1 => Some(encoding::Transcode::Latin1),
+        };
+        match how {
+            None => encoding::validate_utf8(&scan_path).map_err(|e| match e {
+                IngestError::NotUtf8 { line, offset, byte, .. } => {
+                    IngestError::NotUtf8 { path: shown.clone(), line, offset, byte }
+                }
+                other => other,
+            })?,
+            Some(how) => {
+                let t =
+                    TempCopy(std::env::temp_dir().join(format!("callsla-{}-{file_idx}-utf8.csv", std::process::id())));
+                encoding::transcode(&scan_path, how, &t.0)?;
+                scan_path = t.0.clone();
+                _temp = Some(t);
+            }
+        }
+        if std::fs::metadata(&scan_path).map(|m| m.len()).unwrap_or(0) == 0 {
+            return Err(IngestError::Empty { path: shown });
+        }
         let src = &profile.source;
+        check_header(&scan_path, &shown, profile)?;
         LazyCsvReader::new(PlRefPath::from(scan_path.to_string_lossy().as_ref()))
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
@@ -337,10 +378,7 @@ fn ingest_file(
             .with_quote_char(src.quote)
             .with_missing_is_null(true)
             .with_raise_if_empty(false)
-            .with_encoding(match src.encoding {
-                profile::Encoding::Utf8 => CsvEncoding::Utf8,
-                profile::Encoding::Utf8Lossy => CsvEncoding::LossyUtf8,
-            })
+            .with_encoding(CsvEncoding::Utf8)
             .with_row_index(Some(RowIndex { name: ROW.into(), offset: 0 }))
             .finish()
             .map_err(|e| IngestError::read(path, e))?
@@ -406,7 +444,17 @@ fn ingest_file(
             None,
         )
         .map_err(|e| IngestError::read(path, e))?;
-    sink.collect_with_engine(Engine::Streaming).map_err(|e| IngestError::read(path, e))?;
+    sink.collect_with_engine(Engine::Streaming).map_err(|e| {
+        let text = e.to_string();
+        if text.contains("found more fields than defined") {
+            IngestError::Read {
+                path: shown.clone(),
+                message: "a line has more fields than the header; check source.delimiter and source.quote in the profile, or quotes around values that contain the delimiter".to_string(),
+            }
+        } else {
+            IngestError::read(path, e)
+        }
+    })?;
     drop(_temp);
 
     let state = Arc::try_unwrap(state)
@@ -419,14 +467,53 @@ fn ingest_file(
 }
 
 fn missing_column(path: &str, column: &str, field: Field, profile: &Profile, schema: &Schema) -> IngestError {
-    let found: Vec<String> = schema.iter_names().filter(|n| n.as_str() != ROW).map(|n| format!("\"{n}\"")).collect();
+    let names: Vec<&str> = schema.iter_names().filter(|n| n.as_str() != ROW).map(|n| n.as_str()).collect();
+    let found: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    // One column whose name holds another likely delimiter: the delimiter is wrong.
+    let hint = match names.as_slice() {
+        [only] => [';', '\t', '|', ','].iter().find(|d| only.contains(**d)).map_or(String::new(), |d| {
+            format!(
+                " (the header looks {}-separated: set source.delimiter = {:?} in the profile)",
+                if *d == '\t' { "tab".to_string() } else { format!("'{d}'") },
+                d.to_string()
+            )
+        }),
+        _ => String::new(),
+    };
     IngestError::MissingColumn {
         path: path.to_string(),
         column: column.to_string(),
         field,
         profile: profile.to_string(),
         found: found.join(", "),
+        hint,
     }
+}
+
+/// Reads the CSV header line and refuses a header that names a column the profile reads twice.
+fn check_header(path: &Path, shown: &str, profile: &Profile) -> Result<(), IngestError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(profile.source.delimiter)
+        .quoting(profile.source.quote.is_some())
+        .quote(profile.source.quote.unwrap_or(b'"'))
+        .from_path(path)
+        .map_err(|e| IngestError::Read { path: shown.to_string(), message: e.to_string() })?;
+    let headers = rdr.headers().map_err(|e| IngestError::Read { path: shown.to_string(), message: e.to_string() })?;
+    let names: Vec<&str> = headers.iter().map(|h| h.trim_start_matches('\u{feff}')).collect();
+    let wanted = profile.source_columns();
+    for (i, n) in names.iter().enumerate() {
+        if let Some(j) = names[i + 1..].iter().position(|m| m == n) {
+            if wanted.iter().any(|w| w == n) {
+                return Err(IngestError::DuplicateHeader {
+                    path: shown.to_string(),
+                    column: n.to_string(),
+                    first: i + 1,
+                    second: i + j + 2,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes rejects as CSV: `file,line,column,field,value,reason,message`.

@@ -152,6 +152,8 @@ pub enum Encoding {
     Utf8,
     /// Invalid bytes become U+FFFD and the row is read (values may then be rejected).
     Utf8Lossy,
+    /// ISO 8859-1: every byte is one character.
+    Latin1,
 }
 
 /// Options that apply to the whole source file.
@@ -347,7 +349,7 @@ impl Profile {
         let raw: RawProfile = toml::from_str(text).map_err(|e| ProfileError::Syntax {
             path: path.to_string(),
             line: e.span().map_or(1, |s| line_of(text, s.start)),
-            message: e.message().trim_end().to_string(),
+            message: crate::util::suggest_in_message(e.message().trim_end()),
         })?;
         let invalid = |span: std::ops::Range<usize>, key: &str, problem: ProfileProblem| ProfileError::Invalid {
             path: path.to_string(),
@@ -393,11 +395,12 @@ impl Profile {
             source.encoding = match e.get_ref().as_str() {
                 "utf8" => Encoding::Utf8,
                 "utf8-lossy" => Encoding::Utf8Lossy,
+                "latin1" => Encoding::Latin1,
                 other => {
                     return Err(invalid(
                         e.span(),
                         "source.encoding",
-                        ProfileProblem::NotOneOf { expected: "utf8, utf8-lossy", got: other.to_string() },
+                        ProfileProblem::NotOneOf { expected: "utf8, utf8-lossy, latin1", got: other.to_string() },
                     ))
                 }
             };
@@ -672,7 +675,7 @@ answered_at = { column = "ans" }
             ),
             (
                 MINIMAL.replace("{ column = \"q\" }", "{ colum = \"q\" }"),
-                "p.toml:6: unknown field `colum`, expected one of `column`, `columns`, `join`, `separator`, `value`, `format`, `date_column`, `date_format`, `time_zone`, `unit`, `null_values`, `map`, `true_values`, `false_values`, `next_day_if_before_arrival`",
+                "p.toml:6: unknown field `colum`, expected one of `column`, `columns`, `join`, `separator`, `value`, `format`, `date_column`, `date_format`, `time_zone`, `unit`, `null_values`, `map`, `true_values`, `false_values`, `next_day_if_before_arrival` (did you mean \"column\"?)",
             ),
         ];
         for (text, expected) in cases {
