@@ -50,14 +50,36 @@ pub enum IngestError {
     Empty { path: String },
     #[error("{path}: the header names column \"{column}\" twice (columns {first} and {second}), so the profile cannot tell which to read; rename one in the export")]
     DuplicateHeader { path: String, column: String, first: usize, second: usize },
-    #[error("{path}: column \"{column}\" is missing; {profile} maps {field} to it. Columns found: {found}. Fix the profile's [fields.{field}] or export the column{hint}")]
-    MissingColumn { path: String, column: String, field: Field, profile: String, found: String, hint: String },
+    #[error("{0}")]
+    MissingColumn(Box<MissingColumn>),
     #[error("{rejected} of {read} rows rejected ({rate}), above the limit of {max}; see the rejects file, fix the data or the profile, or raise --max-reject-rate")]
     TooManyRejects { rejected: u64, read: u64, rate: String, max: String },
     #[error("{rejected} rows rejected and --strict is set; see the rejects file")]
     StrictRejects { rejected: u64 },
     #[error("internal error: {0}; this is a bug in callsla, please report it with the command you ran")]
     Internal(String),
+}
+
+/// A column the profile maps is not in the file.
+#[derive(Debug)]
+pub struct MissingColumn {
+    pub path: String,
+    pub column: String,
+    pub field: Field,
+    pub profile: String,
+    pub found: String,
+    pub hint: String,
+}
+
+impl std::fmt::Display for MissingColumn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = self;
+        write!(
+            f,
+            "{}: column \"{}\" is missing; {} maps {} to it. Columns found: {}. Fix the profile's [fields.{}] or export the column{}",
+            m.path, m.column, m.profile, m.field, m.found, m.field, m.hint
+        )
+    }
 }
 
 impl IngestError {
@@ -480,14 +502,14 @@ fn missing_column(path: &str, column: &str, field: Field, profile: &Profile, sch
         }),
         _ => String::new(),
     };
-    IngestError::MissingColumn {
+    IngestError::MissingColumn(Box::new(MissingColumn {
         path: path.to_string(),
         column: column.to_string(),
         field,
         profile: profile.to_string(),
         found: found.join(", "),
         hint,
-    }
+    }))
 }
 
 /// Reads the CSV header line and refuses a header that names a column the profile reads twice.
