@@ -418,7 +418,7 @@ impl Validator<'_> {
         }
         let is_period_start = |d: NaiveDate| {
             use chrono::Datelike;
-            d.day() == 1 && (period == PeriodKind::Month || d.month0() % 3 == 0)
+            d.day() == 1 && (period == PeriodKind::Month || d.month0().is_multiple_of(3))
         };
         if !is_period_start(effective_from) {
             return Err(self.err(
