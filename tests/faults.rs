@@ -9,7 +9,7 @@ use std::process::Command;
 
 use common::*;
 
-fn sample_run_args<'a>(out: &'a str) -> Vec<&'a str> {
+fn sample_run_args(out: &str) -> Vec<&str> {
     vec![
         "run",
         "--contract",
