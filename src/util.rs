@@ -191,3 +191,27 @@ pub fn install_panic_hook() {
         }
     }));
 }
+
+/// Reads a small CSV side file (forecast, payments, outages) by column name: for each data row,
+/// its 1-based line and the named columns' trimmed values, in the order asked. Errors are
+/// `(line, message)` for the caller to wrap with the file's name.
+pub fn read_named_csv(path: &Path, columns: &[&str]) -> Result<Vec<(u64, Vec<String>)>, (u64, String)> {
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| (1, e.to_string()))?;
+    let headers = rdr.headers().map_err(|e| (1, e.to_string()))?.clone();
+    let idx = columns
+        .iter()
+        .map(|name| {
+            headers
+                .iter()
+                .position(|h| h.trim() == *name)
+                .ok_or_else(|| (1, format!("no \"{name}\" column (expected {})", columns.join(","))))
+        })
+        .collect::<Result<Vec<usize>, _>>()?;
+    let mut out = Vec::new();
+    for (n, rec) in rdr.records().enumerate() {
+        let line = n as u64 + 2;
+        let rec = rec.map_err(|e| (line, e.to_string()))?;
+        out.push((line, idx.iter().map(|i| rec.get(*i).unwrap_or("").trim().to_string()).collect()));
+    }
+    Ok(out)
+}

@@ -34,23 +34,11 @@ pub enum AvailabilityError {
 /// value without an offset is read in `zone`.
 pub fn load_outages(path: &std::path::Path, zone: Tz) -> Result<Vec<Outage>, AvailabilityError> {
     let shown = path.display().to_string();
-    let mut rdr = csv::Reader::from_path(path)
-        .map_err(|e| AvailabilityError::Io { path: shown.clone(), message: e.to_string() })?;
-    let headers =
-        rdr.headers().map_err(|e| AvailabilityError::Io { path: shown.clone(), message: e.to_string() })?.clone();
-    let idx = |name: &'static str| {
-        headers.iter().position(|h| h.trim() == name).ok_or_else(|| AvailabilityError::Io {
-            path: shown.clone(),
-            message: format!("the header has no \"{name}\" column (expected start,end,scope,reason)"),
-        })
-    };
-    let (si, ei, sc, re) = (idx("start")?, idx("end")?, idx("scope")?, idx("reason")?);
+    let rows = crate::util::read_named_csv(path, &["start", "end", "scope", "reason"])
+        .map_err(|(_, message)| AvailabilityError::Io { path: shown.clone(), message })?;
     let mut out = Vec::new();
-    for (n, rec) in rdr.records().enumerate() {
-        let line = n as u64 + 2;
-        let rec = rec.map_err(|e| AvailabilityError::Io { path: shown.clone(), message: e.to_string() })?;
-        let ts = |i: usize, column: &'static str| {
-            let v = rec.get(i).unwrap_or("").trim();
+    for (line, f) in rows {
+        let ts = |v: &str, column: &'static str| {
             parse::rfc3339(v, Some((zone, parse::DstAmbiguous::Earliest))).map_err(|_| AvailabilityError::Row {
                 path: shown.clone(),
                 line,
@@ -58,7 +46,7 @@ pub fn load_outages(path: &std::path::Path, zone: Tz) -> Result<Vec<Outage>, Ava
                 message: format!("cannot read \"{v}\" as an RFC 3339 timestamp"),
             })
         };
-        let (start, end) = (ts(si, "start")?, ts(ei, "end")?);
+        let (start, end) = (ts(&f[0], "start")?, ts(&f[1], "end")?);
         if end < start {
             return Err(AvailabilityError::Row {
                 path: shown.clone(),
@@ -67,12 +55,11 @@ pub fn load_outages(path: &std::path::Path, zone: Tz) -> Result<Vec<Outage>, Ava
                 message: "the outage ends before it starts".to_string(),
             });
         }
-        let scope = rec.get(sc).unwrap_or("").trim();
         out.push(Outage {
             start,
             end,
-            scope: if scope.is_empty() { ALL.to_string() } else { scope.to_string() },
-            reason: rec.get(re).unwrap_or("").trim().to_string(),
+            scope: if f[2].is_empty() { ALL.to_string() } else { f[2].clone() },
+            reason: f[3].clone(),
         });
     }
     Ok(out)

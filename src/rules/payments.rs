@@ -43,28 +43,14 @@ pub struct LateFee {
 
 /// Reads a payments CSV: `invoice_id,paid_date,amount` (ISO dates, decimal amounts).
 pub fn load_payments(path: &std::path::Path) -> Result<Vec<PaymentRecord>, RulesError> {
-    let shown = path.display().to_string();
-    let err = |line: u64, message: String| RulesError::Payments { path: shown.clone(), line, message };
-    let mut rdr = csv::Reader::from_path(path).map_err(|e| err(1, e.to_string()))?;
-    let headers = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
-    let idx = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| err(1, format!("no \"{name}\" column (expected invoice_id,paid_date,amount)")))
-    };
-    let (ii, di, ai) = (idx("invoice_id")?, idx("paid_date")?, idx("amount")?);
+    let err = |(line, message): (u64, String)| RulesError::Payments { path: path.display().to_string(), line, message };
     let mut out = Vec::new();
-    for (n, rec) in rdr.records().enumerate() {
-        let line = n as u64 + 2;
-        let rec = rec.map_err(|e| err(line, e.to_string()))?;
-        let field = |i: usize| rec.get(i).unwrap_or("").trim().to_string();
-        let paid_date = NaiveDate::parse_from_str(&field(di), "%Y-%m-%d")
-            .map_err(|_| err(line, format!("column paid_date: \"{}\" is not a date (YYYY-MM-DD)", field(di))))?;
-        let amount: Decimal = field(ai)
-            .parse()
-            .map_err(|_| err(line, format!("column amount: \"{}\" is not a decimal amount", field(ai))))?;
-        out.push(PaymentRecord { invoice_id: field(ii), paid_date, amount });
+    for (line, f) in crate::util::read_named_csv(path, &["invoice_id", "paid_date", "amount"]).map_err(err)? {
+        let paid_date = NaiveDate::parse_from_str(&f[1], "%Y-%m-%d")
+            .map_err(|_| err((line, format!("column paid_date: \"{}\" is not a date (YYYY-MM-DD)", f[1]))))?;
+        let amount: Decimal =
+            f[2].parse().map_err(|_| err((line, format!("column amount: \"{}\" is not a decimal amount", f[2]))))?;
+        out.push(PaymentRecord { invoice_id: f[0].clone(), paid_date, amount });
     }
     Ok(out)
 }

@@ -236,26 +236,13 @@ pub fn hash_file(path: &Path) -> Result<FileHash, RunError> {
 }
 
 fn load_forecast(path: &Path) -> Result<Vec<Forecast>, RunError> {
-    let shown = path.display().to_string();
-    let err = |line: u64, message: String| RulesError::Forecast { path: shown.clone(), line, message };
-    let mut rdr = csv::Reader::from_path(path).map_err(|e| err(1, e.to_string()))?;
-    let headers = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
-    let idx = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| err(1, format!("no \"{name}\" column (expected period,queue,forecast_offered)")))
-    };
-    let (pi, qi, oi) = (idx("period")?, idx("queue")?, idx("forecast_offered")?);
+    let err = |(line, message): (u64, String)| RulesError::Forecast { path: path.display().to_string(), line, message };
     let mut out = Vec::new();
-    for (n, rec) in rdr.records().enumerate() {
-        let line = n as u64 + 2;
-        let rec = rec.map_err(|e| err(line, e.to_string()))?;
-        let get = |i: usize| rec.get(i).unwrap_or("").trim().to_string();
-        let offered = get(oi)
+    for (line, f) in crate::util::read_named_csv(path, &["period", "queue", "forecast_offered"]).map_err(err)? {
+        let offered = f[2]
             .parse()
-            .map_err(|_| err(line, format!("column forecast_offered: \"{}\" is not a whole number", get(oi))))?;
-        out.push(Forecast { period: get(pi), queue: get(qi), offered });
+            .map_err(|_| err((line, format!("column forecast_offered: \"{}\" is not a whole number", f[2]))))?;
+        out.push(Forecast { period: f[0].clone(), queue: f[1].clone(), offered });
     }
     Ok(out)
 }
