@@ -192,10 +192,13 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// One data row of a side file: its 1-based line and the asked columns' values.
+pub type CsvRow = (u64, Vec<String>);
+
 /// Reads a small CSV side file (forecast, payments, outages) by column name: for each data row,
 /// its 1-based line and the named columns' trimmed values, in the order asked. Errors are
 /// `(line, message)` for the caller to wrap with the file's name.
-pub fn read_named_csv(path: &Path, columns: &[&str]) -> Result<Vec<(u64, Vec<String>)>, (u64, String)> {
+pub fn read_named_csv(path: &Path, columns: &[&str]) -> Result<Vec<CsvRow>, (u64, String)> {
     let mut rdr = csv::Reader::from_path(path).map_err(|e| (1, e.to_string()))?;
     let headers = rdr.headers().map_err(|e| (1, e.to_string()))?.clone();
     let idx = columns
