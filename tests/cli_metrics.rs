@@ -91,3 +91,27 @@ fn bad_metric_file_names_file_line_and_key() {
     assert!(run.stderr.starts_with(&format!("error: cannot read metrics file {}:1: ", s(&defs))), "{}", run.stderr);
     assert!(run.stderr.contains("unknown field `threshold`"), "{}", run.stderr);
 }
+
+#[test]
+fn other_subcommands_report_usage_errors_with_exit_2() {
+    let t = TempDir::new("cli-errors");
+    let g = callsla(&["generate", "--rows", "10", "--start", "2026-13", "--out", s(&t.path("x.csv"))]);
+    assert_eq!((g.code, g.stderr.as_str()), (2, "error: --start \"2026-13\" is not a month like 2026-10\n"));
+    let missing = t.path("nothing");
+    let d = callsla(&["diff", s(&missing), s(&missing)]);
+    assert_eq!(d.code, 2);
+    assert!(
+        d.stderr.starts_with(&format!("error: cannot read {}/assessment.json", s(&missing)))
+            || d.stderr.starts_with(&format!("error: cannot read {}", s(&missing))),
+        "{}",
+        d.stderr
+    );
+    let v = callsla(&["verify", s(&missing)]);
+    assert_eq!(v.code, 2);
+    assert!(v.stderr.starts_with(&format!("error: cannot read {}/manifest.json", s(&missing))), "{}", v.stderr);
+    let h = callsla(&["history", "--ledger", s(&t.path("none.db"))]);
+    assert_eq!(
+        (h.code, h.stderr.clone()),
+        (2, format!("error: no ledger at {}; run `callsla run` first or pass --ledger\n", s(&t.path("none.db"))))
+    );
+}

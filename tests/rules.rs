@@ -461,3 +461,25 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn year_average_earn_back_at_the_contract_anniversary() {
+    // Contract year 2026-08 .. 2027-07. Misses in two months, but the pooled year meets 80 %.
+    let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", "earn_back = { year_average = true }"), "");
+    let months = [
+        "2026-08", "2026-09", "2026-10", "2026-11", "2026-12", "2027-01", "2027-02", "2027-03", "2027-04", "2027-05",
+        "2027-06", "2027-07",
+    ];
+    let figures: Vec<(&str, i64, i64)> =
+        months.iter().enumerate().map(|(i, m)| (*m, if i < 2 { 790 } else { 900 }, 1000)).collect();
+    let a = assess(&c, &figures);
+    assert_eq!((a.periods[0].slas[0].credit, a.periods[1].slas[0].credit), (d("1000.00"), d("1000.00")));
+    // Nothing is returned before the year ends; at July 2027 both credits come back.
+    assert!(a.periods[..11].iter().all(|p| p.earn_back.is_empty()));
+    let july = &a.periods[11];
+    let returned: Vec<(&str, Decimal)> = july.earn_back.iter().map(|e| (e.credit_period.as_str(), e.amount)).collect();
+    assert_eq!(returned, [("2026-08", d("1000.00")), ("2026-09", d("1000.00"))]);
+    // A year whose pooled figure misses keeps its credits.
+    let bad: Vec<(&str, i64, i64)> = months.iter().map(|m| (*m, 700, 1000)).collect();
+    assert!(assess(&c, &bad).periods.iter().all(|p| p.earn_back.is_empty()));
+}

@@ -495,7 +495,7 @@ fn assess_period(
                     .cloned()
                     .collect()
             }
-            EarnBack::YearAverage => year_average_grant(c, sla, start, end, t)?,
+            EarnBack::YearAverage => year_average_grant(c, sla, end, t)?,
         };
         for (p, amount) in granted {
             close_credit(t, &p);
@@ -631,13 +631,8 @@ fn year_average_grant(
     if !anniversary {
         return Ok(Vec::new());
     }
-    let _ = start;
     let year_start = end_date.with_year(end_date.year() - 1).unwrap_or(c.effective_from);
-    let year_start_label = period::label(
-        c.period,
-        c.zone,
-        period::parse_label(c.period, c.zone, &year_start.format("%Y-%m").to_string()).unwrap_or(0),
-    );
+    let year_start_label = period::label(c.period, c.zone, period::local_midnight(c.zone, year_start));
     let in_year: Vec<_> = t.entries.iter().filter(|e| e.period >= year_start_label).collect();
     let (mut num, mut den) = (Decimal::ZERO, Decimal::ZERO);
     for e in &in_year {
