@@ -616,13 +616,7 @@ fn window_event(hits: &[(&String, bool)], count: u32, window: u32, label: &str) 
 
 /// Year-average earn-back: at the last period of a contract year, when the year's pooled
 /// figure meets the target, every open credit of that year is returned.
-fn year_average_grant(
-    c: &Contract,
-    sla: &Sla,
-    start: i64,
-    end: i64,
-    t: &Track,
-) -> Result<Vec<(String, Decimal)>, Overflow> {
+fn year_average_grant(c: &Contract, sla: &Sla, end: i64, t: &Track) -> Result<Vec<(String, Decimal)>, Overflow> {
     use chrono::Datelike;
     let end_date = crate::contract::period_date(c, end);
     let anniversary = end_date.month() == c.effective_from.month()
