@@ -247,6 +247,9 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
     let mut rejects = Vec::new();
     let mut parts: Vec<DataFrame> = Vec::new();
     let mut seen = validate::SeenIds::default();
+    // About 100 bytes a row in a typical export: room for the ids up front.
+    let bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    seen.reserve(usize::try_from(bytes / 100).unwrap_or(0).min(50_000_000));
     for (idx, path) in files.iter().enumerate() {
         let file_idx = u32::try_from(idx).map_err(|_| IngestError::Internal("more than 2^32 input files".into()))?;
         // Polars can panic on inputs it does not support (e.g. Parquet decimals): an error here.
@@ -265,7 +268,7 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
         parts.extend(out.accepted);
     }
     reconciliation.check()?;
-    let mut accepted = match parts.split_first() {
+    let accepted = match parts.split_first() {
         Some((first, rest)) => {
             let mut df = first.clone();
             for p in rest {
@@ -275,7 +278,8 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
         }
         None => validate::empty_canonical().map_err(|e| IngestError::Internal(e.to_string()))?,
     };
-    accepted.rechunk_mut();
+    // The accepted frame stays in its batch chunks: Polars reads chunked columns as they are,
+    // and copying them into one would double the peak memory.
     check_thresholds(&reconciliation, options)?;
     Ok(Ingested { accepted, rejects, reconciliation })
 }
@@ -452,21 +456,56 @@ fn ingest_file(
     }
     let lf = lf.select(exprs);
 
-    let state = Arc::new(Mutex::new(validate::FileState::new(shown.clone(), std::mem::take(seen))));
-    let sink_state = Arc::clone(&state);
+    // Polars parses and streams batches; validation runs on worker threads (it needs no shared
+    // state); the batches are then taken in input order for the duplicate-id check.
     let plan = Arc::new(plan);
-    let sink = lf
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, DataFrame)>(workers * 2);
+    let rx = Arc::new(Mutex::new(rx));
+    type Done = Vec<(usize, PolarsResult<validate::BatchOut>)>;
+    let done: Arc<Mutex<Done>> = Arc::new(Mutex::new(Vec::new()));
+    let handles: Vec<_> = (0..workers)
+        .map(|_| {
+            let (rx, done, plan) = (Arc::clone(&rx), Arc::clone(&done), Arc::clone(&plan));
+            std::thread::spawn(move || loop {
+                let next = match rx.lock() {
+                    Ok(r) => r.recv(),
+                    Err(_) => break,
+                };
+                let Ok((seq, df)) = next else { break };
+                let out = plan.validate(&df);
+                match done.lock() {
+                    Ok(mut d) => d.push((seq, out)),
+                    Err(_) => break,
+                }
+            })
+        })
+        .collect();
+    let sender = Arc::new(Mutex::new(Some(tx)));
+    let sink_sender = Arc::clone(&sender);
+    let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let scanned = lf
         .sink_batches(
             PlanCallback::new(move |df: DataFrame| {
-                let mut st = sink_state.lock().map_err(|_| polars_err!(ComputeError: "ingest state poisoned"))?;
-                plan.run(&df, &mut st)?;
+                let seq = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let guard = sink_sender.lock().map_err(|_| polars_err!(ComputeError: "ingest workers poisoned"))?;
+                if let Some(tx) = guard.as_ref() {
+                    tx.send((seq, df)).map_err(|_| polars_err!(ComputeError: "ingest workers stopped"))?;
+                }
                 Ok(false)
             }),
             true,
             None,
         )
-        .map_err(|e| IngestError::read(path, e))?;
-    sink.collect_with_engine(Engine::Streaming).map_err(|e| {
+        .and_then(|sink| sink.collect_with_engine(Engine::Streaming));
+    // Close the channel so the workers finish, then wait for them.
+    if let Ok(mut s) = sender.lock() {
+        s.take();
+    }
+    for h in handles {
+        h.join().map_err(|_| IngestError::Internal("an ingest worker stopped unexpectedly".into()))?;
+    }
+    scanned.map_err(|e| {
         let text = e.to_string();
         if text.contains("found more fields than defined") {
             IngestError::Read {
@@ -479,10 +518,14 @@ fn ingest_file(
     })?;
     drop(_temp);
 
-    let state = Arc::try_unwrap(state)
-        .map_err(|_| IngestError::Internal("ingest state still shared after the scan".into()))?
-        .into_inner()
-        .map_err(|_| IngestError::Internal("ingest state poisoned".into()))?;
+    let mut batches =
+        std::mem::take(&mut *done.lock().map_err(|_| IngestError::Internal("ingest results poisoned".into()))?);
+    batches.sort_by_key(|(seq, _)| *seq);
+    let mut state = validate::FileState::new(shown.clone(), std::mem::take(seen));
+    for (_, out) in batches {
+        let out = out.map_err(|e| IngestError::read(path, e))?;
+        plan.absorb(out, &mut state).map_err(|e| IngestError::read(path, e))?;
+    }
     let (out, seen_back) = state.finish(if parquet { "parquet" } else { "csv" });
     *seen = seen_back;
     Ok(out)

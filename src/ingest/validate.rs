@@ -6,9 +6,10 @@
 //! duplicate-id check last (first occurrence kept).
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use polars::prelude::*;
+use polars_arrow::array::Array as _;
 use serde::Serialize;
 
 use super::parse::{self, DurError, ScoreError, TsError};
@@ -133,11 +134,30 @@ pub fn project(name: &str, dtype: &DataType) -> (Expr, Shape) {
 #[derive(Debug, Default)]
 pub struct SeenIds(FastMap<u128, (u32, u64)>);
 
+impl SeenIds {
+    /// Room for about `n` more ids, so the set does not rehash as it grows.
+    pub fn reserve(&mut self, n: usize) {
+        self.0.reserve(n);
+    }
+}
+
 fn id_hash(id: &str) -> u128 {
     // Two independently seeded 64-bit hashes: a false duplicate needs a 128-bit collision
     // (about 1e-25 for ten million ids).
     let b = id.as_bytes();
     (u128::from(hash64(b, 0x243f_6a88_85a3_08d3)) << 64) | u128::from(hash64(b, 0x1319_8a2e_0370_7344))
+}
+
+/// One batch after validation, before the duplicate-id check.
+#[derive(Default)]
+pub struct BatchOut {
+    read: u64,
+    excluded: std::collections::BTreeMap<String, u64>,
+    /// Accepted rows (canonical frame) in input order.
+    rows: Option<DataFrame>,
+    /// (id hash, line) of each accepted row, in the same order.
+    ids: Vec<(u128, u64)>,
+    fails: Vec<(u64, Fail)>,
 }
 
 /// What the sink accumulates for one file.
@@ -162,6 +182,8 @@ impl FileState {
 
     pub fn finish(mut self, format: &str) -> (FileOut, SeenIds) {
         self.recon.format = format.to_string();
+        // Validation failures and duplicates are found in two passes: report them by line.
+        self.rejects.sort_by_key(|r| r.line);
         (FileOut { accepted: self.accepted, rejects: self.rejects, reconciliation: self.recon }, self.seen)
     }
 }
@@ -172,7 +194,8 @@ pub struct Plan {
     file_idx: u32,
     parquet: bool,
     shapes: HashMap<String, Shape>,
-    unmapped: HashSet<Field>,
+    /// Fields whose column is absent from this file, by `Field as usize`.
+    unmapped: [bool; Field::ALL.len()],
 }
 
 /// A source value as the validator sees it.
@@ -198,7 +221,8 @@ impl Raw<'_> {
 
 /// A column of the current batch, by shape.
 enum View<'a> {
-    Text(&'a StringChunked),
+    /// The batch's single Arrow string array (rechunked), read by index without a chunk search.
+    Text(&'a <StringType as PolarsDataType>::Array),
     Bool(&'a BooleanChunked),
     Int(&'a Int64Chunked, Shape),
 }
@@ -206,7 +230,13 @@ enum View<'a> {
 impl<'a> View<'a> {
     fn get(&self, i: usize) -> Option<Raw<'a>> {
         match self {
-            View::Text(ca) => ca.get(i).map(|s| Raw::Text(s.trim())),
+            View::Text(arr) => {
+                if i >= arr.len() || !arr.is_valid(i) {
+                    None
+                } else {
+                    Some(Raw::Text(arr.value(i).trim()))
+                }
+            }
             View::Bool(ca) => ca.get(i).map(Raw::Bool),
             View::Int(ca, shape) => ca.get(i).map(|v| match shape {
                 Shape::Instant => Raw::Instant(v),
@@ -355,12 +385,18 @@ fn fmt_ms(ms: i64) -> String {
 
 impl Plan {
     pub fn new(profile: &Profile, file_idx: u32, parquet: bool) -> Plan {
-        Plan { profile: profile.clone(), file_idx, parquet, shapes: HashMap::new(), unmapped: HashSet::new() }
+        Plan {
+            profile: profile.clone(),
+            file_idx,
+            parquet,
+            shapes: HashMap::new(),
+            unmapped: [false; Field::ALL.len()],
+        }
     }
 
     /// The field's column is absent from this file (optional columns of the canonical profile).
     pub fn unmapped(&mut self, field: Field) {
-        self.unmapped.insert(field);
+        self.unmapped[field as usize] = true;
     }
 
     pub fn shape(&mut self, column: &str, shape: Shape) {
@@ -368,19 +404,32 @@ impl Plan {
     }
 
     fn mapped(&self, field: Field) -> Option<&FieldSpec> {
-        if self.unmapped.contains(&field) {
+        if self.unmapped[field as usize] {
             return None;
         }
         self.profile.fields.iter().find(|f| f.field == field)
     }
 
-    /// Validates one batch and adds its rows to the file's state.
-    pub fn run(&self, df: &DataFrame, st: &mut FileState) -> PolarsResult<()> {
+    /// Validates one batch on its own (no shared state, so batches can run in parallel):
+    /// the accepted rows as a frame, their ids for the duplicate check, and the failures.
+    pub fn validate(&self, df: &DataFrame) -> PolarsResult<BatchOut> {
+        // Text columns as single Arrow arrays, so a value is one index away.
+        let mut texts: Vec<(&str, StringChunked)> = Vec::new();
+        for (name, shape) in &self.shapes {
+            if *shape == Shape::Text {
+                texts.push((name.as_str(), df.column(name)?.str()?.rechunk().into_owned()));
+            }
+        }
         let mut views: FastMap<&str, View<'_>> = FastMap::default();
+        for (name, ca) in &texts {
+            if let Some(arr) = ca.downcast_iter().next() {
+                views.insert(name, View::Text(arr));
+            }
+        }
         for (name, shape) in &self.shapes {
             let c = df.column(name)?;
             let view = match shape {
-                Shape::Text => View::Text(c.str()?),
+                Shape::Text => continue,
                 Shape::Bool => View::Bool(c.bool()?),
                 s => View::Int(c.i64()?, *s),
             };
@@ -388,47 +437,76 @@ impl Plan {
         }
         let rows_idx = df.column(ROW)?.cast(&DataType::UInt64)?;
         let rows_idx = rows_idx.u64()?;
+        let mut out = BatchOut { read: df.height() as u64, ..Default::default() };
         let mut accepted: Vec<Row<'_>> = Vec::new();
         for i in 0..df.height() {
             let row_no = rows_idx.get(i).unwrap_or(0);
             let line = if self.parquet { row_no + 1 } else { row_no + 2 };
-            st.recon.read += 1;
             if let Some(rule) = self.excluded_by(&views, i) {
-                st.recon.excluded += 1;
-                *st.recon.excluded_by_rule.entry(rule.to_string()).or_default() += 1;
+                *out.excluded.entry(rule.to_string()).or_default() += 1;
                 continue;
             }
             match self.row(&views, i, line) {
                 Ok(row) => {
-                    let h = id_hash(&row.id);
-                    if let Some((f, l)) = st.seen.0.get(&h) {
-                        let where_ = if *f == self.file_idx {
-                            format!("line {l}")
-                        } else {
-                            format!("line {l} of input file #{}", f + 1)
-                        };
-                        let fail = Fail {
-                            column: self.column_label(Field::InteractionId),
-                            field: Field::InteractionId,
-                            value: row.id.to_string(),
-                            kind: RejectKind::DuplicateId,
-                            message: format!(
-                                "interaction_id \"{}\" already seen at {where_}; the first occurrence is kept",
-                                row.id
-                            ),
-                        };
-                        self.reject(st, line, fail);
-                    } else {
-                        st.seen.0.insert(h, (self.file_idx, line));
-                        st.recon.accepted += 1;
-                        accepted.push(row);
-                    }
+                    out.ids.push((id_hash(&row.id), line));
+                    accepted.push(row);
                 }
-                Err(fail) => self.reject(st, line, fail),
+                Err(fail) => out.fails.push((line, fail)),
             }
         }
         if !accepted.is_empty() {
-            st.accepted.push(rows_to_frame(&accepted, self.file_idx)?);
+            out.rows = Some(rows_to_frame(&accepted, self.file_idx)?);
+        }
+        Ok(out)
+    }
+
+    /// Adds a validated batch to the file's state, in input order: the duplicate-id check
+    /// (first occurrence kept) happens here.
+    pub fn absorb(&self, out: BatchOut, st: &mut FileState) -> PolarsResult<()> {
+        st.recon.read += out.read;
+        for (rule, n) in out.excluded {
+            st.recon.excluded += n;
+            *st.recon.excluded_by_rule.entry(rule).or_default() += n;
+        }
+        for (line, fail) in out.fails {
+            self.reject(st, line, fail);
+        }
+        let mut keep = Vec::with_capacity(out.ids.len());
+        let mut dropped = false;
+        for (k, (h, line)) in out.ids.iter().enumerate() {
+            if let Some((f, l)) = st.seen.0.get(h) {
+                let where_ = if *f == self.file_idx {
+                    format!("line {l}")
+                } else {
+                    format!("line {l} of input file #{}", f + 1)
+                };
+                let id = out
+                    .rows
+                    .as_ref()
+                    .and_then(|r| r.column(Field::InteractionId.name()).ok())
+                    .and_then(|c| c.str().ok().and_then(|s| s.get(k).map(str::to_string)))
+                    .unwrap_or_default();
+                let fail = Fail {
+                    column: self.column_label(Field::InteractionId),
+                    field: Field::InteractionId,
+                    value: id.clone(),
+                    kind: RejectKind::DuplicateId,
+                    message: format!("interaction_id \"{id}\" already seen at {where_}; the first occurrence is kept"),
+                };
+                self.reject(st, *line, fail);
+                keep.push(false);
+                dropped = true;
+            } else {
+                st.seen.0.insert(*h, (self.file_idx, *line));
+                st.recon.accepted += 1;
+                keep.push(true);
+            }
+        }
+        if let Some(rows) = out.rows {
+            let rows = if dropped { rows.filter(&BooleanChunked::from_slice("keep".into(), &keep))? } else { rows };
+            if rows.height() > 0 {
+                st.accepted.push(rows);
+            }
         }
         Ok(())
     }
@@ -722,7 +800,7 @@ impl Plan {
         let mut answered_flag = None;
         let mut arrived = None;
         for spec in &self.profile.fields {
-            if self.unmapped.contains(&spec.field) {
+            if self.unmapped[spec.field as usize] {
                 continue;
             }
             let value = self.read_field(spec, views, i, arrived)?;
