@@ -474,7 +474,12 @@ pub fn compute(rows: &DataFrame, req: &MetricsRequest) -> Result<MetricTable, Me
             additive.push(i);
         }
     }
-    let base = lf.clone().group_by(group_cols(P, &by)).agg(aggs).collect()?;
+    let plan = lf.clone().group_by(group_cols(P, &by)).agg(aggs);
+    if std::env::var_os("CALLSLA_EXPLAIN").is_some() {
+        // `callsla metrics --explain`: the optimised plan, for understanding a slow run.
+        eprintln!("-- metrics plan (optimised)\n{}", plan.explain(true)?);
+    }
+    let base = plan.collect()?;
 
     // Roll the finest groups up into every subset of the dimensions.
     let subsets = all_subsets(&by);
