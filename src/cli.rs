@@ -80,6 +80,8 @@ fn write_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> CliError 
 }
 
 pub struct IngestArgs {
+    /// Write personal values (customer, agent ids) into the rejects file as they are.
+    pub raw_rejects: bool,
     pub profile: Option<PathBuf>,
     pub inputs: Vec<PathBuf>,
     pub rejects: Option<PathBuf>,
@@ -100,7 +102,8 @@ pub fn ingest(args: &IngestArgs) -> Result<Outcome, CliError> {
     let lenient = IngestOptions { max_reject_rate: Decimal::ONE, strict: false };
     let mut result = ingest::ingest(&profile, &args.inputs, &lenient)?;
     if let Some(path) = &args.rejects {
-        write_atomic(path, |w| ingest::write_rejects_csv(&result.rejects, w)).map_err(write_err(path))?;
+        write_atomic(path, |w| ingest::write_rejects_csv(&result.rejects, args.raw_rejects, w))
+            .map_err(write_err(path))?;
     }
     let verdict = ingest::check_thresholds(
         &result.reconciliation,

@@ -68,6 +68,9 @@ enum Command {
         /// Do not read or write a ledger.
         #[arg(long, conflicts_with = "ledger")]
         no_ledger: bool,
+        /// Write customer and agent ids into rejects.csv as they are (default: pseudonyms).
+        #[arg(long)]
+        raw_rejects: bool,
         /// Restate closed periods whose results change (needs --reason).
         #[arg(long, requires = "reason")]
         restate: bool,
@@ -144,6 +147,9 @@ enum Command {
         /// Fail (exit 3) on any rejected row.
         #[arg(long)]
         strict: bool,
+        /// Write customer and agent ids into the rejects file as they are (default: pseudonyms).
+        #[arg(long)]
+        raw_rejects: bool,
     },
     /// Compute the metric table: one row per period, group and metric, with numerator and denominator.
     Metrics {
@@ -271,6 +277,7 @@ fn main() -> ExitCode {
             strict,
             ledger,
             no_ledger,
+            raw_rejects,
             restate,
             reason,
             by,
@@ -298,6 +305,7 @@ fn main() -> ExitCode {
                 strict,
                 statement_date,
                 as_of,
+                raw_rejects,
             };
             cli::run(&opts, &ledger, &out, force, fail_on_breach)
         }
@@ -317,8 +325,8 @@ fn main() -> ExitCode {
         Command::Verify { dir } => cli::verify(&dir),
         Command::Diff { a, b } => cli::diff(&a, &b),
         Command::Explain { assessment, sla, period } => cli::explain(&assessment, &sla, &period),
-        Command::Ingest { profile, input, rejects, out, max_reject_rate, strict } => {
-            cli::ingest(&cli::IngestArgs { profile, inputs: input, rejects, out, max_reject_rate, strict })
+        Command::Ingest { profile, input, rejects, out, max_reject_rate, strict, raw_rejects } => {
+            cli::ingest(&cli::IngestArgs { raw_rejects, profile, inputs: input, rejects, out, max_reject_rate, strict })
         }
         Command::Metrics {
             profile,

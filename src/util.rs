@@ -71,6 +71,20 @@ mod tests {
     }
 
     #[test]
+    fn escaping_paths() {
+        for (p, e) in [
+            ("a/b.csv", false),
+            ("../b.csv", true),
+            ("a/../../b", true),
+            ("a/../b", false),
+            ("/etc/x", false),
+            ("./a", false),
+        ] {
+            assert_eq!(escapes(Path::new(p)), e, "{p}");
+        }
+    }
+
+    #[test]
     fn lines() {
         assert_eq!(line_of("a\nb\nc", 0), 1);
         assert_eq!(line_of("a\nb\nc", 2), 2);
@@ -217,4 +231,22 @@ pub fn read_named_csv(path: &Path, columns: &[&str]) -> Result<Vec<CsvRow>, (u64
         out.push((line, idx.iter().map(|i| rec.get(*i).unwrap_or("").trim().to_string()).collect()));
     }
     Ok(out)
+}
+
+/// True when a relative path climbs out of the folder it is resolved against (`../x`,
+/// `a/../../x`). Absolute paths are taken as given.
+pub fn escapes(path: &Path) -> bool {
+    let mut depth: i64 = 0;
+    for c in path.components() {
+        match c {
+            std::path::Component::Normal(_) => depth += 1,
+            std::path::Component::ParentDir => depth -= 1,
+            std::path::Component::RootDir | std::path::Component::Prefix(_) => return false,
+            std::path::Component::CurDir => {}
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
 }

@@ -246,3 +246,16 @@ fn dispute_diff_and_explain() {
         (2, format!("error: no SLA \"SL-99\" in period \"2026-08\" in {}\n", s(&before)))
     );
 }
+
+#[test]
+fn verify_refuses_manifest_paths_that_leave_the_folder() {
+    let t = TempDir::new("escape");
+    let out = t.path("out");
+    assert_eq!(main_command(&out, &[]).code, 0);
+    let m = out.join("manifest.json");
+    let text = std::fs::read_to_string(&m).unwrap().replace("\"sample-data/interactions.csv\"", "\"../../etc/passwd\"");
+    std::fs::write(&m, text).unwrap();
+    let v = callsla_in_repo(&["verify", s(&out)]);
+    assert_eq!(v.code, 4);
+    assert!(v.stderr.contains("../../etc/passwd: refused: the path leaves the folder verify runs in"), "{}", v.stderr);
+}

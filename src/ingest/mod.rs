@@ -581,20 +581,20 @@ fn check_header(path: &Path, shown: &str, profile: &Profile) -> Result<(), Inges
     Ok(())
 }
 
-/// Writes rejects as CSV: `file,line,column,field,value,reason,message`.
-pub fn write_rejects_csv(rejects: &[Reject], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+/// Writes rejects as CSV: `file,line,column,field,value,reason,message`. Values of personal
+/// fields (customer and agent ids) are written as keyed pseudonyms unless `raw` is asked for.
+pub fn write_rejects_csv(rejects: &[Reject], raw: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["file", "line", "column", "field", "value", "reason", "message"])?;
     for r in rejects {
-        w.write_record([
-            &r.file,
-            &r.line.to_string(),
-            &r.column,
-            r.field.as_str(),
-            &r.value,
-            r.kind.code(),
-            &r.message,
-        ])?;
+        let personal = !raw && (r.field == Field::CustomerId.name() || r.field == Field::AgentId.name());
+        let (value, message) = if personal && !r.value.is_empty() {
+            let p = crate::util::pseudonym(&r.field, &r.value);
+            (p.clone(), r.message.replace(&r.value, &p))
+        } else {
+            (r.value.clone(), r.message.clone())
+        };
+        w.write_record([&r.file, &r.line.to_string(), &r.column, r.field.as_str(), &value, r.kind.code(), &message])?;
     }
     w.flush()
 }

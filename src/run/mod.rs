@@ -105,6 +105,9 @@ pub struct RunOptions {
     pub statement_date: Option<NaiveDate>,
     /// The data is complete up to this instant (RFC 3339); default: the latest arrival.
     pub as_of: Option<String>,
+    /// Write personal values into rejects.csv as they are (default: keyed pseudonyms).
+    #[serde(default)]
+    pub raw_rejects: bool,
 }
 
 /// What the ledger contributes to a run: earlier periods' results and restatement adjustments.
@@ -577,7 +580,8 @@ pub fn compute(
     outputs.insert("sla_results.csv".into(), render(&|w| report::finance::write_sla_results(&file, w))?);
     outputs.insert("invoice.csv".into(), render(&|w| report::finance::write_invoice(&file, w))?);
     outputs.insert("metrics.csv".into(), render(&|w| report::metrics::write_csv(&judged_table, w))?);
-    outputs.insert("rejects.csv".into(), render(&|w| ingest::write_rejects_csv(&ingested.rejects, w))?);
+    outputs
+        .insert("rejects.csv".into(), render(&|w| ingest::write_rejects_csv(&ingested.rejects, opts.raw_rejects, w))?);
     outputs.insert("audit.html".into(), report::audit::render(&file, &manifest).into_bytes());
     if ledger_input != LedgerInput::default() {
         let mut li = serde_json::to_vec_pretty(&ledger_input).map_err(|e| RunError::Internal(e.to_string()))?;

@@ -30,6 +30,14 @@ pub fn verify(dir: &Path) -> Result<Vec<Difference>, RunError> {
     ];
     inputs.extend(manifest.inputs.iter().map(Some));
     for recorded in inputs.into_iter().flatten() {
+        // A manifest names files relative to where the run started; it may not reach outside.
+        if crate::util::escapes(Path::new(&recorded.path)) {
+            diffs.push(Difference {
+                file: recorded.path.clone(),
+                what: "refused: the path leaves the folder verify runs in".to_string(),
+            });
+            continue;
+        }
         match hash_file(&PathBuf::from(&recorded.path)) {
             Ok(now) if now.sha256 == recorded.sha256 => {}
             Ok(now) => diffs.push(Difference {
