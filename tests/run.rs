@@ -259,3 +259,14 @@ fn verify_refuses_manifest_paths_that_leave_the_folder() {
     assert_eq!(v.code, 4);
     assert!(v.stderr.contains("../../etc/passwd: refused: the path leaves the folder verify runs in"), "{}", v.stderr);
 }
+
+/// The README's main command writes to `target/assessment`; on a fresh clone `target/` does not
+/// exist (CI builds elsewhere). Regression test: the lock file needed its parent folder.
+#[test]
+fn output_folder_whose_parent_does_not_exist_yet() {
+    let t = TempDir::new("fresh");
+    let out = t.path("not/yet/there/assessment");
+    let run = main_command(&out, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(out.join("audit.html").is_file());
+}

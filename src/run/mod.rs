@@ -602,6 +602,12 @@ struct Lock(PathBuf);
 
 impl Lock {
     fn take(out: &Path) -> Result<Lock, RunError> {
+        // The output folder's parent may not exist yet (e.g. `--out target/assessment` on a
+        // fresh clone): create it, so the lock file has somewhere to go.
+        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|source| RunError::Write { path: parent.display().to_string(), source })?;
+        }
         let path = PathBuf::from(format!("{}.lock", out.display()));
         match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(_) => Ok(Lock(path)),
