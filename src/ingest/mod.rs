@@ -12,7 +12,7 @@ pub mod parse;
 pub mod profile;
 mod validate;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -597,13 +597,4 @@ pub fn write_rejects_csv(rejects: &[Reject], raw: bool, out: &mut dyn std::io::W
         w.write_record([&r.file, &r.line.to_string(), &r.column, r.field.as_str(), &value, r.kind.code(), &message])?;
     }
     w.flush()
-}
-
-/// Counts rejects per reason code, for summaries.
-pub fn count_by_reason(rejects: &[Reject]) -> HashMap<&'static str, u64> {
-    let mut m = HashMap::new();
-    for r in rejects {
-        *m.entry(r.kind.code()).or_default() += 1;
-    }
-    m
 }

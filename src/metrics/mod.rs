@@ -553,20 +553,12 @@ pub fn compute(rows: &DataFrame, req: &MetricsRequest) -> Result<MetricTable, Me
         }
     }
 
-    out.sort_by(|a, b| {
-        (a.period_start, &a.channel, &a.queue, &a.agent, metric_order(&req.definitions, a)).cmp(&(
-            b.period_start,
-            &b.channel,
-            &b.queue,
-            &b.agent,
-            metric_order(&req.definitions, b),
-        ))
-    });
+    // Rows in catalogue order within a group; each definition is rendered once, not per comparison.
+    let keys: Vec<(&str, String)> = req.definitions.iter().map(|d| (d.name(), d.definition())).collect();
+    let order =
+        |row: &MetricRow| keys.iter().position(|(n, d)| *n == row.metric && *d == row.definition).unwrap_or(usize::MAX);
+    out.sort_by_cached_key(|r| (r.period_start, r.channel.clone(), r.queue.clone(), r.agent.clone(), order(r)));
     Ok(MetricTable { rows: out, period: req.period, zone: req.zone, as_of })
-}
-
-fn metric_order(defs: &[MetricDef], row: &MetricRow) -> usize {
-    defs.iter().position(|d| d.name() == row.metric && d.definition() == row.definition).unwrap_or(usize::MAX)
 }
 
 fn dec_ms(ms: i64) -> Decimal {

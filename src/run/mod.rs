@@ -535,10 +535,7 @@ pub fn compute(
     };
     let assessment = rules::assess(&input)?;
 
-    let mut reject_reasons = BTreeMap::new();
-    for r in &ingested.rejects {
-        *reject_reasons.entry(r.kind.code().to_string()).or_insert(0u64) += 1;
-    }
+    let reject_reasons = ingested.reconciliation.rejected_by_reason.clone();
     let file = AssessmentFile {
         output_version: OUTPUT_VERSION,
         engine: engine(),
