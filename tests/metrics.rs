@@ -551,3 +551,27 @@ fn availability_merges_outages_within_service_hours() {
     // Covered 12 h = 43200 s; down 12:00-14:00Z = 7200 s.
     assert_eq!((r.numerator, r.denominator, r.value), (Some(d("36000.000")), Some(d("43200.000")), Some(d("83.3333"))));
 }
+
+#[test]
+fn fcr_orders_a_customers_simultaneous_contacts_by_interaction_id() {
+    // Ids are "I{position}": the chat at position 2 ("I2") and the voice call at position 10
+    // ("I10") arrive at the same instant from the same customer. In (arrived_at,
+    // interaction_id) order "I10" < "I2", so the voice call is the one followed by a repeat
+    // (not resolved first time) and the chat is resolved — the reverse of file order.
+    let mut contacts: Vec<C> = (0..11).map(|k| voice(&format!("2026-10-01T{:02}:00:00Z", 8 + k), 5, true)).collect();
+    contacts[2] = with_customer(voice("2026-10-05T14:00:00Z", 5, true), "C1", "chat");
+    contacts[10] = with_customer(voice("2026-10-05T14:00:00Z", 5, true), "C1", "voice");
+    let tb = compute(
+        &contacts,
+        vec![fcr(RepeatScope::AnyChannel)],
+        PeriodKind::Month,
+        vec![Dim::Channel],
+        Some("2026-12-01T00:00:00Z"),
+    );
+    let by_channel = |ch: &str| {
+        let r = tb.rows.iter().find(|r| r.metric == "fcr" && r.channel == ch && r.queue == "*").unwrap();
+        (r.numerator, r.denominator)
+    };
+    assert_eq!(by_channel("voice"), (Some(d("0")), Some(d("1"))));
+    assert_eq!(by_channel("chat"), (Some(d("1")), Some(d("1"))));
+}

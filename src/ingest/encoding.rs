@@ -3,6 +3,7 @@
 //! naming the line and byte, unless the profile says it is Latin-1 or asks for lossy reading.
 
 use std::io::{Read, Write};
+
 use std::path::{Path, PathBuf};
 
 use super::IngestError;
@@ -13,48 +14,115 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> IngestError + '_ {
     move |source| IngestError::Io { path: path.display().to_string(), source }
 }
 
-/// Checks that the whole file is UTF-8, streaming. The error names the line and byte offset.
+/// Checks that the whole file is UTF-8. The error names the line and byte offset.
+///
+/// The file is split into one region per core, each starting at a character boundary (not on a
+/// continuation byte), and the regions are checked in parallel with positioned reads; lines
+/// are only counted when a bad byte is found.
 pub fn validate_utf8(path: &Path) -> Result<(), IngestError> {
-    let mut f = std::fs::File::open(path).map_err(io_err(path))?;
+    let f = std::fs::File::open(path).map_err(io_err(path))?;
+    let len = f.metadata().map_err(io_err(path))?.len();
+    let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8) as u64;
+    let mut bounds = vec![0u64];
+    for k in 1..parts {
+        let b = char_boundary_at(&f, len * k / parts, len).map_err(io_err(path))?;
+        if b > *bounds.last().unwrap_or(&0) && b < len {
+            bounds.push(b);
+        }
+    }
+    bounds.push(len);
+    let results: Vec<std::io::Result<Option<(u64, u8)>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = bounds
+            .windows(2)
+            .map(|w| {
+                let (start, end) = (w[0], w[1]);
+                let f = &f;
+                s.spawn(move || first_bad_byte(f, start, end))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(std::io::Error::other("UTF-8 check stopped"))))
+            .collect()
+    });
+    for r in results {
+        if let Some((offset, byte)) = r.map_err(io_err(path))? {
+            let line = 1 + count_newlines(&f, offset).map_err(io_err(path))?;
+            return Err(IngestError::NotUtf8 { path: path.display().to_string(), line, offset, byte });
+        }
+    }
+    Ok(())
+}
+
+/// The first offset at or after `at` that is not a UTF-8 continuation byte (at most 3 ahead).
+fn char_boundary_at(f: &std::fs::File, at: u64, len: u64) -> std::io::Result<u64> {
+    let mut b = [0u8; 4];
+    let n = read_at(f, &mut b, at)?;
+    let skip = b[..n].iter().take(3).take_while(|x| (0x80..0xC0).contains(*x)).count() as u64;
+    Ok((at + skip).min(len))
+}
+
+fn read_at(f: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    use std::os::unix::fs::FileExt as _;
+    let mut done = 0;
+    while done < buf.len() {
+        match f.read_at(&mut buf[done..], offset + done as u64)? {
+            0 => break,
+            n => done += n,
+        }
+    }
+    Ok(done)
+}
+
+/// The offset and value of the first byte in `[start, end)` that makes the text invalid UTF-8.
+fn first_bad_byte(f: &std::fs::File, start: u64, end: u64) -> std::io::Result<Option<(u64, u8)>> {
     let mut buf = vec![0u8; CHUNK + 4];
     let mut carry = 0usize;
-    let mut offset = 0u64;
-    let mut lines = 1u64;
+    let mut offset = start; // file offset of buf[0]
     loop {
-        let n = f.read(&mut buf[carry..carry + CHUNK]).map_err(io_err(path))?;
+        let want = usize::try_from((end - offset).saturating_sub(carry as u64)).unwrap_or(CHUNK).min(CHUNK);
+        let n = read_at(f, &mut buf[carry..carry + want], offset + carry as u64)?;
         let len = carry + n;
         if len == 0 {
-            return Ok(());
+            return Ok(None);
         }
         match std::str::from_utf8(&buf[..len]) {
             Ok(_) => {
-                lines += buf[..len].iter().filter(|b| **b == b'\n').count() as u64;
                 offset += len as u64;
                 carry = 0;
             }
             Err(e) if e.error_len().is_none() && n > 0 => {
                 // An incomplete sequence at the end of the chunk: carry it over.
                 let good = e.valid_up_to();
-                lines += buf[..good].iter().filter(|b| **b == b'\n').count() as u64;
                 offset += good as u64;
                 buf.copy_within(good..len, 0);
                 carry = len - good;
             }
             Err(e) => {
                 let good = e.valid_up_to();
-                lines += buf[..good].iter().filter(|b| **b == b'\n').count() as u64;
-                return Err(IngestError::NotUtf8 {
-                    path: path.display().to_string(),
-                    line: lines,
-                    offset: offset + good as u64,
-                    byte: buf[good],
-                });
+                return Ok(Some((offset + good as u64, buf[good])));
             }
         }
         if n == 0 {
-            return Ok(());
+            return Ok(None);
         }
     }
+}
+
+/// Line breaks before `offset` (only on the error path).
+fn count_newlines(f: &std::fs::File, offset: u64) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; CHUNK];
+    let (mut at, mut lines) = (0u64, 0u64);
+    while at < offset {
+        let want = usize::try_from(offset - at).unwrap_or(CHUNK).min(CHUNK);
+        let n = read_at(f, &mut buf[..want], at)?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        at += n as u64;
+    }
+    Ok(lines)
 }
 
 /// How to turn the file's bytes into UTF-8.

@@ -6,7 +6,6 @@
 //! duplicate-id check last (first occurrence kept).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use polars::prelude::*;
 use polars_arrow::array::Array as _;
@@ -193,7 +192,15 @@ pub struct Plan {
     profile: Profile,
     file_idx: u32,
     parquet: bool,
-    shapes: HashMap<String, Shape>,
+    /// The projected source columns, in batch order, with their shapes.
+    columns: Vec<(String, Shape)>,
+    /// Per profile field (in `profile.fields` order): the position in `columns` of each of its
+    /// source columns (`None`: not in this file). Resolved once, so a row needs no name lookups.
+    field_cols: Vec<Vec<Option<usize>>>,
+    /// Per profile field: the position of a timestamp's separate date column.
+    date_cols: Vec<Option<usize>>,
+    /// Per exclusion rule and condition: the position of the column it tests.
+    excl_cols: Vec<Vec<Option<usize>>>,
     /// Fields whose column is absent from this file, by `Field as usize`.
     unmapped: [bool; Field::ALL.len()],
 }
@@ -225,6 +232,8 @@ enum View<'a> {
     Text(&'a <StringType as PolarsDataType>::Array),
     Bool(&'a BooleanChunked),
     Int(&'a Int64Chunked, Shape),
+    /// A text column with no chunk (an empty batch).
+    Absent,
 }
 
 impl<'a> View<'a> {
@@ -243,6 +252,7 @@ impl<'a> View<'a> {
                 Shape::Wall => Raw::Wall(v),
                 _ => Raw::DurMs(v),
             }),
+            View::Absent => None,
         }
     }
 }
@@ -389,7 +399,10 @@ impl Plan {
             profile: profile.clone(),
             file_idx,
             parquet,
-            shapes: HashMap::new(),
+            columns: Vec::new(),
+            field_cols: Vec::new(),
+            date_cols: Vec::new(),
+            excl_cols: Vec::new(),
             unmapped: [false; Field::ALL.len()],
         }
     }
@@ -399,8 +412,30 @@ impl Plan {
         self.unmapped[field as usize] = true;
     }
 
+    /// Adds a projected column (in the order of the projection) with the shape it arrives in.
     pub fn shape(&mut self, column: &str, shape: Shape) {
-        self.shapes.insert(column.to_string(), shape);
+        match self.columns.iter_mut().find(|(c, _)| c == column) {
+            Some(entry) => entry.1 = shape,
+            None => self.columns.push((column.to_string(), shape)),
+        }
+        self.resolve();
+    }
+
+    fn resolve(&mut self) {
+        let pos = |name: &str| self.columns.iter().position(|(c, _)| c == name);
+        self.field_cols =
+            self.profile.fields.iter().map(|f| f.source.columns().iter().map(|c| pos(c)).collect()).collect();
+        self.date_cols = self
+            .profile
+            .fields
+            .iter()
+            .map(|f| match &f.reader {
+                Reader::Timestamp(TimestampSpec { date: Some((dc, _)), .. }) => pos(dc),
+                _ => None,
+            })
+            .collect();
+        self.excl_cols =
+            self.profile.exclusions.iter().map(|ex| ex.when.iter().map(|(c, _)| pos(c)).collect()).collect();
     }
 
     fn mapped(&self, field: Field) -> Option<&FieldSpec> {
@@ -414,26 +449,24 @@ impl Plan {
     /// the accepted rows as a frame, their ids for the duplicate check, and the failures.
     pub fn validate(&self, df: &DataFrame) -> PolarsResult<BatchOut> {
         // Text columns as single Arrow arrays, so a value is one index away.
-        let mut texts: Vec<(&str, StringChunked)> = Vec::new();
-        for (name, shape) in &self.shapes {
-            if *shape == Shape::Text {
-                texts.push((name.as_str(), df.column(name)?.str()?.rechunk().into_owned()));
-            }
+        let mut texts: Vec<Option<StringChunked>> = Vec::with_capacity(self.columns.len());
+        for (name, shape) in &self.columns {
+            texts.push(match shape {
+                Shape::Text => Some(df.column(name)?.str()?.rechunk().into_owned()),
+                _ => None,
+            });
         }
-        let mut views: FastMap<&str, View<'_>> = FastMap::default();
-        for (name, ca) in &texts {
-            if let Some(arr) = ca.downcast_iter().next() {
-                views.insert(name, View::Text(arr));
-            }
-        }
-        for (name, shape) in &self.shapes {
+        let mut views: Vec<View<'_>> = Vec::with_capacity(self.columns.len());
+        for ((name, shape), text) in self.columns.iter().zip(&texts) {
             let c = df.column(name)?;
-            let view = match shape {
-                Shape::Text => continue,
-                Shape::Bool => View::Bool(c.bool()?),
-                s => View::Int(c.i64()?, *s),
-            };
-            views.insert(name.as_str(), view);
+            views.push(match (shape, text) {
+                (Shape::Text, Some(ca)) => match ca.downcast_iter().next() {
+                    Some(arr) => View::Text(arr),
+                    None => View::Absent,
+                },
+                (Shape::Bool, _) => View::Bool(c.bool()?),
+                (s, _) => View::Int(c.i64()?, *s),
+            });
         }
         let rows_idx = df.column(ROW)?.cast(&DataType::UInt64)?;
         let rows_idx = rows_idx.u64()?;
@@ -525,12 +558,13 @@ impl Plan {
         });
     }
 
-    fn excluded_by(&self, views: &FastMap<&str, View<'_>>, i: usize) -> Option<&str> {
+    fn excluded_by(&self, views: &[View<'_>], i: usize) -> Option<&str> {
         self.profile
             .exclusions
             .iter()
-            .find(|ex| {
-                ex.when.iter().all(|(c, values)| match views.get(c.as_str()).and_then(|v| v.get(i)) {
+            .zip(&self.excl_cols)
+            .find(|(ex, cols)| {
+                ex.when.iter().zip(cols.iter()).all(|((_, values), p)| match p.and_then(|p| views[p].get(i)) {
                     Some(Raw::Text(v)) => values.iter().any(|x| x.trim() == v),
                     Some(other) => {
                         let v = other.show();
@@ -539,7 +573,7 @@ impl Plan {
                     None => values.iter().any(|x| x.trim().is_empty()),
                 })
             })
-            .map(|ex| ex.rule.as_str())
+            .map(|(ex, _)| ex.rule.as_str())
     }
 
     fn column_label(&self, field: Field) -> String {
@@ -559,12 +593,12 @@ impl Plan {
 
     /// The field's raw value on row `i`: the constant or the first non-null listed column.
     /// (Joined sources are handled by [`Plan::joined`].)
-    fn raw<'a>(&self, spec: &'a FieldSpec, views: &FastMap<&str, View<'a>>, i: usize) -> Option<(Raw<'a>, &'a str)> {
+    fn raw<'a>(&self, spec: &'a FieldSpec, k: usize, views: &[View<'a>], i: usize) -> Option<(Raw<'a>, &'a str)> {
         match &spec.source {
             Source::Constant(v) => Some((Raw::Text(v.as_str()), "")),
             Source::Joined(..) => None,
-            Source::Columns(cols) => cols.iter().find_map(|c| {
-                let r = views.get(c.as_str())?.get(i)?;
+            Source::Columns(cols) => cols.iter().zip(&self.field_cols[k]).find_map(|(c, p)| {
+                let r = views[(*p)?].get(i)?;
                 match r {
                     Raw::Text(s) if self.is_null(spec, s) => None,
                     other => Some((other, c.as_str())),
@@ -574,13 +608,13 @@ impl Plan {
     }
 
     /// The joined value of a `join` source, or `None` when any part is null.
-    fn joined(&self, spec: &FieldSpec, views: &FastMap<&str, View<'_>>, i: usize) -> Option<String> {
+    fn joined(&self, spec: &FieldSpec, k: usize, views: &[View<'_>], i: usize) -> Option<String> {
         let Source::Joined(cols, sep) = &spec.source else {
             return None;
         };
         let mut out = String::new();
-        for (k, c) in cols.iter().enumerate() {
-            let v = views.get(c.as_str())?.get(i)?.show();
+        for (k, p) in self.field_cols[k].iter().take(cols.len()).enumerate() {
+            let v = views[(*p)?].get(i)?.show();
             if self.is_null(spec, &v) {
                 return None;
             }
@@ -595,35 +629,36 @@ impl Plan {
     fn read_field<'a>(
         &self,
         spec: &'a FieldSpec,
-        views: &FastMap<&str, View<'a>>,
+        k: usize,
+        views: &[View<'a>],
         i: usize,
         arrived: Option<i64>,
     ) -> Result<Option<Value<'a>>, Fail> {
         if let Source::Joined(cols, _) = &spec.source {
-            let Some(s) = self.joined(spec, views, i) else {
+            let Some(s) = self.joined(spec, k, views, i) else {
                 return Ok(None);
             };
             let s = spec.map.get(&s).cloned().unwrap_or(s);
             let label = cols.join("+");
             return match &spec.reader {
                 Reader::Text => Ok(Some(Value::Text(Cow::Owned(s)))),
-                _ => self.read_value(spec, Raw::Text(&s), &label, views, i, arrived).map(|v| Some(v.into_owned())),
+                _ => self.read_value(spec, k, Raw::Text(&s), &label, (views, i), arrived).map(|v| Some(v.into_owned())),
             };
         }
-        let Some((raw, column)) = self.raw(spec, views, i) else {
+        let Some((raw, column)) = self.raw(spec, k, views, i) else {
             return Ok(None);
         };
         let column = if column.is_empty() { format!("(constant {})", spec.field) } else { column.to_string() };
-        self.read_value(spec, raw, &column, views, i, arrived).map(Some)
+        self.read_value(spec, k, raw, &column, (views, i), arrived).map(Some)
     }
 
     fn read_value<'b>(
         &self,
         spec: &'b FieldSpec,
+        k: usize,
         raw: Raw<'b>,
         column_label: &str,
-        views: &FastMap<&str, View<'_>>,
-        i: usize,
+        (views, i): (&[View<'_>], usize),
         arrived: Option<i64>,
     ) -> Result<Value<'b>, Fail> {
         let field = spec.field;
@@ -643,16 +678,19 @@ impl Plan {
             (Reader::Text, Raw::Text(s)) => Value::Text(Cow::Borrowed(s)),
             (Reader::Text, other) => Value::Text(Cow::Owned(other.show())),
             (Reader::Choice(choices), r) => {
-                let s = r.show();
+                let s: Cow<'_, str> = match r {
+                    Raw::Text(t) => Cow::Borrowed(t),
+                    other => Cow::Owned(other.show()),
+                };
                 match choices.iter().find(|c| c.eq_ignore_ascii_case(&s)) {
                     Some(c) => Value::Choice(c),
                     None => {
                         let kind = if field == Field::Channel { RejectKind::UnknownChannel } else { RejectKind::UnknownDirection };
-                        return Err(fail(kind, s.clone(), format!("{field} \"{s}\" is not one of {}; map it in the profile's [fields.{field}] map", choices.join(", "))));
+                        return Err(fail(kind, s.to_string(), format!("{field} \"{s}\" is not one of {}; map it in the profile's [fields.{field}] map", choices.join(", "))));
                     }
                 }
             }
-            (Reader::Timestamp(ts), r) => Value::Ts(self.read_timestamp(ts, r, views, i, arrived).map_err(|(kind, value, message)| fail(kind, value, message))?),
+            (Reader::Timestamp(ts), r) => Value::Ts(self.read_timestamp(ts, self.date_cols[k], r, views, i, arrived).map_err(|(kind, value, message)| fail(kind, value, message))?),
             (Reader::Duration(unit), r) => {
                 let ms = match r {
                     Raw::Text(s) => parse::duration_ms(s, *unit),
@@ -697,17 +735,20 @@ impl Plan {
                 other => return Err(fail(RejectKind::UnreadableBoolean, other.show(), format!("cannot read {} as a boolean", other.show()))),
             },
             (Reader::Score, r) => {
-                let s = r.show();
+                let s: Cow<'_, str> = match r {
+                    Raw::Text(t) => Cow::Borrowed(t),
+                    other => Cow::Owned(other.show()),
+                };
                 let (lo, hi) = src.csat_scale;
                 match parse::score(&s) {
                     Ok(v) if v < lo || v > hi => {
-                        return Err(fail(RejectKind::CsatOutOfScale, s.clone(), format!("{field} {v} is outside the profile's scale {lo}..{hi}")))
+                        return Err(fail(RejectKind::CsatOutOfScale, s.to_string(), format!("{field} {v} is outside the profile's scale {lo}..{hi}")))
                     }
                     Ok(v) => Value::Score(v),
                     Err(ScoreError::NotWhole) => {
-                        return Err(fail(RejectKind::UnreadableNumber, s.clone(), format!("{field} \"{s}\" is not a whole number on the scale {lo}..{hi}")))
+                        return Err(fail(RejectKind::UnreadableNumber, s.to_string(), format!("{field} \"{s}\" is not a whole number on the scale {lo}..{hi}")))
                     }
-                    Err(ScoreError::Unreadable) => return Err(fail(RejectKind::UnreadableNumber, s.clone(), format!("cannot read \"{s}\" as a {field} score"))),
+                    Err(ScoreError::Unreadable) => return Err(fail(RejectKind::UnreadableNumber, s.to_string(), format!("cannot read \"{s}\" as a {field} score"))),
                 }
             }
         };
@@ -717,8 +758,9 @@ impl Plan {
     fn read_timestamp(
         &self,
         ts: &TimestampSpec,
+        date_pos: Option<usize>,
         raw: Raw<'_>,
-        views: &FastMap<&str, View<'_>>,
+        views: &[View<'_>],
         i: usize,
         arrived: Option<i64>,
     ) -> Result<i64, (RejectKind, String, String)> {
@@ -737,10 +779,9 @@ impl Plan {
                 (r, raw.show())
             }
             Raw::Text(s) => match (&ts.date, &ts.pattern) {
-                (Some((date_col, date_fmt)), pattern) => {
+                (Some((_, date_fmt)), pattern) => {
                     let time_fmt = pattern.as_deref().unwrap_or("%H:%M:%S");
-                    let date_raw =
-                        views.get(date_col.as_str()).and_then(|v| v.get(i)).map(|r| r.show()).unwrap_or_default();
+                    let date_raw = date_pos.and_then(|p| views[p].get(i)).map(|r| r.show()).unwrap_or_default();
                     let shown = format!("{date_raw} {s}");
                     let r = match (parse::date_with_pattern(&date_raw, date_fmt), parse::time_with_pattern(s, time_fmt))
                     {
@@ -795,15 +836,15 @@ impl Plan {
     }
 
     /// Reads, derives and checks one row.
-    fn row<'a>(&'a self, views: &FastMap<&str, View<'a>>, i: usize, line: u64) -> Result<Row<'a>, Fail> {
+    fn row<'a>(&'a self, views: &[View<'a>], i: usize, line: u64) -> Result<Row<'a>, Fail> {
         let mut row = Row { direction: "inbound", line, ..Default::default() };
         let mut answered_flag = None;
         let mut arrived = None;
-        for spec in &self.profile.fields {
+        for (k, spec) in self.profile.fields.iter().enumerate() {
             if self.unmapped[spec.field as usize] {
                 continue;
             }
-            let value = self.read_field(spec, views, i, arrived)?;
+            let value = self.read_field(spec, k, views, i, arrived)?;
             let field = spec.field;
             let Some(value) = value else {
                 if field.required() {

@@ -10,6 +10,7 @@
 
 pub mod availability;
 pub mod definition;
+mod fcr;
 pub mod period;
 pub mod sql;
 
@@ -143,7 +144,6 @@ const WAIT: &str = "__wait_ms";
 const ARR: &str = "__arr_us";
 const ANS: &str = "__ans_us";
 const END: &str = "__end_us";
-const CUST: &str = "__customer";
 
 /// Contacts on one of these channels, from the boolean channel flags [`prepared`] adds (one
 /// string comparison per contact and channel, not per definition).
@@ -374,34 +374,24 @@ fn prepared(rows: &DataFrame, req: &MetricsRequest) -> LazyFrame {
         us("answered_at").alias(ANS),
         us("ended_at").alias(END),
         col("agent_id").fill_null(lit(NO_AGENT)).alias("agent_id"),
-        // Customers as dictionary codes: equal ids, equal codes; sorting codes is cheap.
-        col("customer_id").cast(DataType::from_categories(Categories::global())).to_physical().alias(CUST),
     ];
     cols.extend(crate::schema::CHANNELS.iter().map(|c| col("channel").eq(lit(*c)).alias(format!("__ch_{c}"))));
     rows.clone().lazy().filter(col("direction").eq(lit("inbound"))).with_columns(cols)
 }
 
-/// Adds `__rep{idx}`: whether the same customer (within the scope) contacts again within the
-/// window — `0 ≤ next.arrived − this.arrived ≤ window`, the next contact in (arrived, id) order.
-/// Null for contacts without a customer id.
-fn with_repeat(lf: LazyFrame, idx: usize, d: &FcrDef) -> LazyFrame {
-    let mut keys: Vec<Expr> = match d.scope {
-        RepeatScope::AnyChannel => vec![],
-        RepeatScope::SameChannel => vec![col("channel")],
-        RepeatScope::SameQueue => vec![col("queue")],
-    };
-    keys.push(col(CUST));
-    let mut order = keys.clone();
-    order.push(col(ARR));
-    order.push(col("interaction_id"));
-    let same_next =
-        keys.iter().fold(lit(true), |acc, k| acc.and(k.clone().eq(k.clone().shift(lit(-1i64))))).fill_null(lit(false));
-    let gap_ok = (col(ARR).shift(lit(-1i64)) - col(ARR)).lt_eq(lit(i64::from(d.window_days) * 86_400_000_000));
-    let rep = when(col(CUST).is_null())
-        .then(lit(NULL).cast(DataType::Boolean))
-        .otherwise(same_next.and(gap_ok.fill_null(lit(false))));
-    lf.sort_by_exprs(order, SortMultipleOptions::default().with_nulls_last(true))
-        .with_column(rep.alias(format!("__rep{idx}")))
+/// The canonical rows with `__rep{idx}` for each repeat-contact FCR definition: whether the
+/// same customer (within the scope) contacts again within the window (see [`fcr`]).
+fn with_repeats(rows: &DataFrame, req: &MetricsRequest) -> PolarsResult<DataFrame> {
+    let mut out = rows.clone();
+    for (idx, d) in req.definitions.iter().enumerate() {
+        if let MetricDef::Fcr(f) = d {
+            if f.method == FcrMethod::RepeatContact {
+                let flags = fcr::repeat_flags(rows, f.scope, i64::from(f.window_days) * 86_400_000_000)?;
+                out.with_column(Column::new(format!("__rep{idx}").into(), flags))?;
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn all_subsets(by: &[Dim]) -> Vec<Vec<Dim>> {
@@ -456,14 +446,7 @@ pub fn compute(rows: &DataFrame, req: &MetricsRequest) -> Result<MetricTable, Me
         None => rows.column("arrived_at")?.datetime()?.phys.max().unwrap_or(0),
     };
 
-    let mut lf = prepared(rows, req);
-    for (i, d) in req.definitions.iter().enumerate() {
-        if let MetricDef::Fcr(f) = d {
-            if f.method == FcrMethod::RepeatContact {
-                lf = with_repeat(lf, i, f);
-            }
-        }
-    }
+    let lf = prepared(&with_repeats(rows, req)?, req);
     let mut aggs = Vec::new();
     let mut additive = Vec::new();
     for (i, d) in req.definitions.iter().enumerate() {

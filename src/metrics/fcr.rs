@@ -1,0 +1,127 @@
+//! The repeat-contact search behind FCR (`method = "repeat_contact"`), on narrow keys.
+//!
+//! For every inbound contact with a customer id: is the same customer's next contact (within
+//! the scope: any channel, the same channel or the same queue), in (arrived_at, interaction_id)
+//! order, at most `window` after this one? That is SQL's
+//! `LEAD(arrived_at) OVER (PARTITION BY scope, customer ORDER BY arrived_at, interaction_id)`.
+//!
+//! Instead of sorting the whole canonical frame, each contact becomes a 32-byte entry (the
+//! customer key as a 128-bit hash, the arrival, the row number); the entries are split by the
+//! key's top bit (a customer's contacts all land in one half), each half sorted on its own
+//! thread, and scanned once. Equal keys mean the same customer and scope with the same
+//! probability as the duplicate-id check (docs/metrics.md: a false match needs a 128-bit
+//! collision, about 1e-25 for ten million customers). Contacts of one customer arriving at the
+//! same instant are ordered by `interaction_id`, as in the SQL.
+
+use polars::prelude::*;
+
+use super::definition::RepeatScope;
+use crate::util::hash64;
+
+#[derive(Clone, Copy)]
+struct Entry {
+    h1: u64,
+    h2: u64,
+    arrived: i64,
+    row: u32,
+}
+
+const SEED1: u64 = 0x4528_21e6_38d0_1377;
+const SEED2: u64 = 0xbe54_66cf_34e9_0c6c;
+
+/// The scope value and customer id as one key: `scope \x1f customer`.
+fn key_hash(scope: &str, customer: &str, buf: &mut Vec<u8>) -> (u64, u64) {
+    buf.clear();
+    buf.extend_from_slice(scope.as_bytes());
+    buf.push(0x1f);
+    buf.extend_from_slice(customer.as_bytes());
+    (hash64(buf, SEED1), hash64(buf, SEED2))
+}
+
+/// The repeat flag of every row of the canonical frame `rows` (in its row order): `true` when
+/// the customer's next contact in scope is within `window_us`, `false` when not, null for
+/// contacts without a customer id and for outbound contacts.
+pub fn repeat_flags(rows: &DataFrame, scope: RepeatScope, window_us: i64) -> PolarsResult<Vec<Option<bool>>> {
+    let n = rows.height();
+    if u32::try_from(n).is_err() {
+        polars_bail!(ComputeError: "more than 2^32 contacts in one run; split the input by month");
+    }
+    let direction = rows.column("direction")?.str()?;
+    let customer = rows.column("customer_id")?.str()?;
+    let arrived = rows.column("arrived_at")?.datetime()?.phys.clone();
+    let scope_col = match scope {
+        RepeatScope::AnyChannel => None,
+        RepeatScope::SameChannel => Some(rows.column("channel")?.str()?.clone()),
+        RepeatScope::SameQueue => Some(rows.column("queue")?.str()?.clone()),
+    };
+    let mut entries: Vec<Entry> = Vec::with_capacity(n);
+    let mut buf = Vec::with_capacity(64);
+    let mut scope_iter = scope_col.as_ref().map(|c| c.iter());
+    for (row, ((dir, cust), arr)) in direction.iter().zip(customer.iter()).zip(arrived.iter()).enumerate() {
+        let sc = match scope_iter.as_mut() {
+            Some(it) => it.next().flatten().unwrap_or(""),
+            None => "",
+        };
+        if let (Some("inbound"), Some(c), Some(a)) = (dir, cust, arr) {
+            let (h1, h2) = key_hash(sc, c, &mut buf);
+            entries.push(Entry { h1, h2, arrived: a, row: row as u32 });
+        }
+    }
+
+    // Split on the key's top bit (in place), then sort and scan each half on its own thread.
+    let mut lo = 0usize;
+    let mut hi = entries.len();
+    while lo < hi {
+        if entries[lo].h1 >> 63 == 0 {
+            lo += 1;
+        } else {
+            hi -= 1;
+            entries.swap(lo, hi);
+        }
+    }
+    let (left, right) = entries.split_at_mut(lo);
+    let ids = rows.column("interaction_id")?.str()?;
+    let (a, b) = std::thread::scope(|s| {
+        let t = s.spawn(|| scan(left, ids, window_us));
+        let b = scan(right, ids, window_us);
+        (t.join(), b)
+    });
+    let a = a.map_err(|_| polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly"))?;
+    let mut flags: Vec<Option<bool>> = vec![None; n];
+    for (row, rep) in a.into_iter().chain(b) {
+        if let Some(f) = flags.get_mut(row as usize) {
+            *f = Some(rep);
+        }
+    }
+    Ok(flags)
+}
+
+/// Sorts one half by (key, arrival, interaction_id) and returns (row, repeat) for each entry.
+fn scan(entries: &mut [Entry], ids: &StringChunked, window_us: i64) -> Vec<(u32, bool)> {
+    entries.sort_unstable_by_key(|x| (x.h1, x.h2, x.arrived, x.row));
+    // Contacts of one customer at the same instant: order by interaction_id (rare; the row
+    // number above only makes the first sort deterministic).
+    let mut i = 0;
+    while i < entries.len() {
+        let mut j = i + 1;
+        while j < entries.len() && same_instant(&entries[i], &entries[j]) {
+            j += 1;
+        }
+        if j - i > 1 {
+            entries[i..j].sort_by(|x, y| ids.get(x.row as usize).cmp(&ids.get(y.row as usize)).then(x.row.cmp(&y.row)));
+        }
+        i = j;
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    for (k, e) in entries.iter().enumerate() {
+        let rep = entries
+            .get(k + 1)
+            .is_some_and(|next| next.h1 == e.h1 && next.h2 == e.h2 && next.arrived - e.arrived <= window_us);
+        out.push((e.row, rep));
+    }
+    out
+}
+
+fn same_instant(a: &Entry, b: &Entry) -> bool {
+    a.h1 == b.h1 && a.h2 == b.h2 && a.arrived == b.arrived
+}
