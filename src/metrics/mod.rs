@@ -387,11 +387,43 @@ fn with_repeats(rows: &DataFrame, req: &MetricsRequest) -> PolarsResult<DataFram
         if let MetricDef::Fcr(f) = d {
             if f.method == FcrMethod::RepeatContact {
                 let flags = fcr::repeat_flags(rows, f.scope, i64::from(f.window_days) * 86_400_000_000)?;
-                out.with_column(Column::new(format!("__rep{idx}").into(), flags))?;
+                out.with_column(chunked_like(rows, &format!("__rep{idx}"), &flags)?)?;
             }
         }
     }
     Ok(out)
+}
+
+/// Runs a plan on Polars' streaming engine (bounded memory for the per-contact expressions).
+fn collect_streaming(lf: LazyFrame) -> PolarsResult<DataFrame> {
+    match lf.collect_with_engine(Engine::Streaming)? {
+        polars_core::query_result::QueryResult::Single(df) => Ok(df),
+        polars_core::query_result::QueryResult::Multiple(_) => {
+            Err(polars_err!(ComputeError: "a plan with one sink returned several"))
+        }
+    }
+}
+
+/// A boolean column with the same chunk boundaries as the frame's columns, so adding it does
+/// not make Polars copy the frame into one chunk.
+fn chunked_like(rows: &DataFrame, name: &str, values: &[Option<bool>]) -> PolarsResult<Column> {
+    let lengths: Vec<usize> = match rows.columns().first() {
+        Some(c) => c.as_materialized_series().chunk_lengths().collect(),
+        None => vec![values.len()],
+    };
+    let mut out: Option<BooleanChunked> = None;
+    let mut at = 0;
+    for len in lengths {
+        let part = values.get(at..at + len).ok_or_else(|| polars_err!(ComputeError: "chunk lengths do not match"))?;
+        let ca = BooleanChunked::from_iter_options(name.into(), part.iter().copied());
+        match out.as_mut() {
+            Some(acc) => acc.append(&ca)?,
+            None => out = Some(ca),
+        }
+        at += len;
+    }
+    let ca = out.unwrap_or_else(|| BooleanChunked::from_iter_options(name.into(), values.iter().copied()));
+    Ok(ca.into_column())
 }
 
 fn all_subsets(by: &[Dim]) -> Vec<Vec<Dim>> {
@@ -404,27 +436,54 @@ fn rollup_key(base: &Key, keep: &[Dim]) -> Key {
     (base.0, pick(Dim::Channel, &base.1), pick(Dim::Queue, &base.2), pick(Dim::Agent, &base.3))
 }
 
-fn str_at(df: &DataFrame, name: &str, i: usize) -> PolarsResult<String> {
-    Ok(df.column(name)?.str()?.get(i).unwrap_or_default().to_string())
+/// An integer column as a vector (one pass, not a chunk search per value).
+fn i64_col(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
+    let c = df.column(name)?.cast(&DataType::Int64)?;
+    Ok(c.i64()?.iter().map(|v| v.unwrap_or(0)).collect())
 }
 
-fn i64_at(df: &DataFrame, name: &str, i: usize) -> PolarsResult<i64> {
-    Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.get(i).unwrap_or(0))
+/// A string column's values, or nulls for ever when the column is not grouped on.
+fn str_iter<'a>(c: Option<&'a StringChunked>) -> Box<dyn Iterator<Item = Option<&'a str>> + 'a> {
+    match c {
+        Some(ca) => Box::new(ca.iter()),
+        None => Box::new(std::iter::repeat(None)),
+    }
 }
 
-fn base_key(df: &DataFrame, by: &[Dim], i: usize, time_col: &str) -> PolarsResult<Key> {
-    let get = |d: Dim| -> PolarsResult<String> {
-        match (by.contains(&d), d) {
-            // Agents are people: reports show a keyed pseudonym, never the id or name.
-            (true, Dim::Agent) => {
-                let v = str_at(df, d.column(), i)?;
-                Ok(if v == NO_AGENT { v } else { crate::util::pseudonym("agent", &v) })
-            }
-            (true, _) => str_at(df, d.column(), i),
-            (false, _) => Ok(ALL.to_string()),
-        }
-    };
-    Ok((i64_at(df, time_col, i)?, get(Dim::Channel)?, get(Dim::Queue)?, get(Dim::Agent)?))
+/// Every row's finest group: the distinct keys, and each row's index into them. One pass over
+/// the key columns; a key's strings are allocated once per group, not once per row.
+fn group_index(df: &DataFrame, by: &[Dim], time_col: &str) -> PolarsResult<(Vec<Key>, Vec<u32>)> {
+    let time = df.column(time_col)?.cast(&DataType::Int64)?;
+    let time = time.i64()?;
+    let dims = [Dim::Channel, Dim::Queue, Dim::Agent];
+    let mut cols: Vec<Option<&StringChunked>> = Vec::with_capacity(3);
+    for d in dims {
+        cols.push(if by.contains(&d) { Some(df.column(d.column())?.str()?) } else { None });
+    }
+    let (mut ch, mut qu, mut ag) = (str_iter(cols[0]), str_iter(cols[1]), str_iter(cols[2]));
+    type RawKey<'a> = (i64, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+    let mut index: crate::util::FastMap<RawKey<'_>, u32> = Default::default();
+    let mut keys = Vec::new();
+    let mut rows = Vec::with_capacity(df.height());
+    for t in time.iter() {
+        let k = (t.unwrap_or(0), ch.next().flatten(), qu.next().flatten(), ag.next().flatten());
+        let next = keys.len() as u32;
+        let g = *index.entry(k).or_insert_with(|| {
+            let show = |d: Dim, v: Option<&str>| match (by.contains(&d), d) {
+                // Agents are people: reports show a keyed pseudonym, never the id or name.
+                (true, Dim::Agent) => match v.unwrap_or_default() {
+                    NO_AGENT => NO_AGENT.to_string(),
+                    a => crate::util::pseudonym("agent", a),
+                },
+                (true, _) => v.unwrap_or_default().to_string(),
+                (false, _) => ALL.to_string(),
+            };
+            keys.push((k.0, show(Dim::Channel, k.1), show(Dim::Queue, k.2), show(Dim::Agent, k.3)));
+            next
+        });
+        rows.push(g);
+    }
+    Ok((keys, rows))
 }
 
 fn group_cols(time_col: &str, by: &[Dim]) -> Vec<Expr> {
@@ -462,24 +521,23 @@ pub fn compute(rows: &DataFrame, req: &MetricsRequest) -> Result<MetricTable, Me
         // `callsla metrics --explain`: the optimised plan, for understanding a slow run.
         eprintln!("-- metrics plan (optimised)\n{}", plan.explain(true)?);
     }
-    let base = plan.collect()?;
+    let base = collect_streaming(plan)?;
 
     // Roll the finest groups up into every subset of the dimensions.
     let subsets = all_subsets(&by);
     let mut sums: BTreeMap<Key, Vec<Sums>> = BTreeMap::new();
-    for r in 0..base.height() {
-        let key = base_key(&base, &by, r, P)?;
-        let mut vals = Vec::with_capacity(additive.len());
-        for &i in &additive {
-            vals.push(Sums {
-                num: i64_at(&base, &format!("n{i}"), r)?,
-                den: i64_at(&base, &format!("d{i}"), r)?,
-                sample: i64_at(&base, &format!("s{i}"), r)?,
-                unsettled: i64_at(&base, &format!("u{i}"), r)?,
-            });
-        }
+    let (keys, row_group) = group_index(&base, &by, P)?;
+    let mut cols = Vec::with_capacity(additive.len());
+    for &i in &additive {
+        let c = |tag: &str| i64_col(&base, &format!("{tag}{i}"));
+        cols.push([c("n")?, c("d")?, c("s")?, c("u")?]);
+    }
+    for (r, g) in row_group.iter().enumerate() {
+        let key = &keys[*g as usize];
+        let vals: Vec<Sums> =
+            cols.iter().map(|[n, d, s, u]| Sums { num: n[r], den: d[r], sample: s[r], unsettled: u[r] }).collect();
         for keep in &subsets {
-            let entry = sums.entry(rollup_key(&key, keep)).or_insert_with(|| vec![Sums::default(); additive.len()]);
+            let entry = sums.entry(rollup_key(key, keep)).or_insert_with(|| vec![Sums::default(); additive.len()]);
             for (acc, v) in entry.iter_mut().zip(&vals) {
                 acc.num += v.num;
                 acc.den += v.den;
@@ -589,6 +647,18 @@ pub fn nearest_rank(sorted: &[i64], p: u32) -> Option<(usize, i64)> {
     sorted.get(k - 1).map(|v| (k, *v))
 }
 
+/// [`nearest_rank`] without sorting: selects the value at rank k in linear time (the order of
+/// `values` is changed).
+fn nearest_rank_unsorted(values: &mut [i64], p: u32) -> Option<(usize, i64)> {
+    if values.is_empty() {
+        return None;
+    }
+    let rank = (u64::from(p) * values.len() as u64).div_ceil(100).max(1);
+    let k = usize::try_from(rank).ok()?.min(values.len());
+    let (_, v, _) = values.select_nth_unstable(k - 1);
+    Some((k, *v))
+}
+
 #[allow(clippy::too_many_arguments)] // reason: one private helper, arguments are the request's parts
 fn percentiles(
     lf: &LazyFrame,
@@ -603,29 +673,42 @@ fn percentiles(
     let mut cols = group_cols(P, by);
     cols.push(((col(at) - col(ARR)) / lit(1000i64)).alias("__v"));
     cols.push(col(at).is_null().alias("__pending"));
-    let df = lf.clone().filter(in_channels(&def.channels())).select(cols).collect()?;
-    // Every group the other metrics have gets a row, "no data" when it has no values.
-    let mut groups: BTreeMap<Key, (Vec<i64>, u64)> = all_keys.iter().map(|k| ((*k).clone(), (Vec::new(), 0))).collect();
-    let pending = df.column("__pending")?.bool()?.clone();
-    let vals = df.column("__v")?.i64()?.clone();
-    for r in 0..df.height() {
-        let key = base_key(&df, by, r, P)?;
-        for keep in subsets {
-            let g = groups.entry(rollup_key(&key, keep)).or_default();
-            match (pending.get(r), vals.get(r)) {
-                (Some(false), Some(v)) => g.0.push(v),
-                _ => g.1 += 1,
-            }
+    let df = collect_streaming(lf.clone().filter(in_channels(&def.channels())).select(cols))?;
+    // Values per finest group, then pooled per roll-up group (a percentile is not additive).
+    let (keys, row_group) = group_index(&df, by, P)?;
+    let mut finest: Vec<(Vec<i64>, u64)> = vec![(Vec::new(), 0); keys.len()];
+    let pending = df.column("__pending")?.bool()?;
+    let vals = df.column("__v")?.i64()?;
+    for ((g, p), v) in row_group.iter().zip(pending.iter()).zip(vals.iter()) {
+        let slot = &mut finest[*g as usize];
+        match (p, v) {
+            (Some(false), Some(v)) => slot.0.push(v),
+            _ => slot.1 += 1,
         }
     }
+    // Every group the other metrics have gets a row, "no data" when it has no values.
+    let mut members: BTreeMap<Key, Vec<usize>> = all_keys.iter().map(|k| ((*k).clone(), Vec::new())).collect();
+    for (g, key) in keys.iter().enumerate() {
+        for keep in subsets {
+            members.entry(rollup_key(key, keep)).or_default().push(g);
+        }
+    }
+    let groups = members.into_iter().map(|(key, gs)| {
+        let mut v: Vec<i64> = Vec::with_capacity(gs.iter().map(|g| finest[*g].0.len()).sum());
+        let mut pending = 0;
+        for g in gs {
+            v.extend_from_slice(&finest[g].0);
+            pending += finest[g].1;
+        }
+        (key, (v, pending))
+    });
     let mut out = Vec::new();
     for (key, (mut v, pending)) in groups {
-        v.sort_unstable();
         let mut row = row_for(&key, def);
         row.sample_size = v.len() as u64;
         row.unsettled = pending;
         row.provisional = pending > 0;
-        if let Some((k, val)) = nearest_rank(&v, p.percentile) {
+        if let Some((k, val)) = nearest_rank_unsorted(&mut v, p.percentile) {
             row.value = Some(dec_ms(val));
             row.numerator = Some(Decimal::from(k as u64));
             row.denominator = Some(Decimal::from(v.len() as u64));
@@ -651,31 +734,28 @@ fn interval_compliance(
     let a_le = b2i(ans.clone().and(within(col(WAIT), ic.threshold_s, ic.inclusive)));
     let ab_le = b2i(ab.clone().and(within(col(WAIT), ic.threshold_s, ic.inclusive)));
     let sa = b2i(ab.clone().and(within(col(WAIT), ic.short_abandon_s, ic.short_inclusive)));
-    let df = prepared(rows, req)
-        .filter(in_channels(&def.channels()))
-        .with_column(interval_expr(ic.interval_minutes, req.zone).alias(I))
-        .group_by(group_cols(I, by))
-        .agg([
-            b2i(ans.clone()).sum().alias("a"),
-            b2i(ab).sum().alias("ab"),
-            a_le.sum().alias("a_le"),
-            ab_le.sum().alias("ab_le"),
-            sa.sum().alias("sa"),
-        ])
-        .collect()?;
+    let df = collect_streaming(
+        prepared(rows, req)
+            .filter(in_channels(&def.channels()))
+            .with_column(interval_expr(ic.interval_minutes, req.zone).alias(I))
+            .group_by(group_cols(I, by))
+            .agg([
+                b2i(ans.clone()).sum().alias("a"),
+                b2i(ab).sum().alias("ab"),
+                a_le.sum().alias("a_le"),
+                ab_le.sum().alias("ab_le"),
+                sa.sum().alias("sa"),
+            ]),
+    )?;
     // Roll up at the interval level first: an "all queues" interval pools its queues' contacts.
     let mut intervals: BTreeMap<Key, [i64; 5]> = BTreeMap::new();
-    for r in 0..df.height() {
-        let key = base_key(&df, by, r, I)?;
-        let v = [
-            i64_at(&df, "a", r)?,
-            i64_at(&df, "ab", r)?,
-            i64_at(&df, "a_le", r)?,
-            i64_at(&df, "ab_le", r)?,
-            i64_at(&df, "sa", r)?,
-        ];
+    let (keys, row_group) = group_index(&df, by, I)?;
+    let [a, ab, a_le, ab_le, sa] = ["a", "ab", "a_le", "ab_le", "sa"].map(|c| i64_col(&df, c));
+    let (a, ab, a_le, ab_le, sa) = (a?, ab?, a_le?, ab_le?, sa?);
+    for (r, g) in row_group.iter().enumerate() {
+        let v = [a[r], ab[r], a_le[r], ab_le[r], sa[r]];
         for keep in subsets {
-            let e = intervals.entry(rollup_key(&key, keep)).or_default();
+            let e = intervals.entry(rollup_key(&keys[*g as usize], keep)).or_default();
             for (a, b) in e.iter_mut().zip(v) {
                 *a += b;
             }
