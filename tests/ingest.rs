@@ -294,3 +294,37 @@ fn generated_logs_ingest_cleanly_and_bad_rows_match_the_rejects() {
         assert_eq!(r.rejected_by_reason.get(kind), Some(&2), "{kind}: {:?}", r.rejected_by_reason);
     }
 }
+
+#[test]
+fn a_value_that_is_not_utf8_deep_in_a_big_file_is_found_by_line_and_byte() {
+    // 40,000 rows (many batches); the bad byte is in the queue of line 30,001.
+    let t = TempDir::new("utf8");
+    let row = |i: usize, queue: &[u8], notes: &[u8]| -> Vec<u8> {
+        let mut r = format!("I{i},voice,inbound,").into_bytes();
+        r.extend_from_slice(queue);
+        r.extend_from_slice(b",C1,A1,2026-10-01T09:00:00-04:00,,,5,,,,,,");
+        r.extend_from_slice(notes);
+        r.push(b'\n');
+        r
+    };
+    let build = |bad_queue_at: Option<usize>| {
+        let mut text = format!("{HEADER},notes\n").into_bytes();
+        for i in 0..40_000 {
+            let queue: &[u8] = if Some(i) == bad_queue_at { b"bill\xe9ng" } else { b"billing" };
+            text.extend(row(i, queue, b"ok"));
+        }
+        text
+    };
+    let bad = t.path("bad.csv");
+    let data = build(Some(29_999));
+    std::fs::write(&bad, &data).unwrap();
+    let offset = data.windows(4).position(|w| w == b"l\xe9ng").unwrap() as u64 + 1;
+    match ingest::ingest(&Profile::canonical(), &[bad], &lenient()) {
+        Err(IngestError::NotUtf8 { line, byte, offset: o, .. }) => assert_eq!((line, byte, o), (30_001, 0xe9, offset)),
+        other => panic!("expected NotUtf8, got {:?}", other.map(|r| r.reconciliation)),
+    }
+    let ok = t.path("ok.csv");
+    std::fs::write(&ok, build(None)).unwrap();
+    let r = ingest::ingest(&Profile::canonical(), &[ok], &lenient()).unwrap();
+    assert_eq!((r.reconciliation.read, r.reconciliation.accepted), (40_000, 40_000));
+}

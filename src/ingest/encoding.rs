@@ -54,6 +54,45 @@ pub fn validate_utf8(path: &Path) -> Result<(), IngestError> {
     Ok(())
 }
 
+/// Like [`validate_utf8`], from the start of line `line` (1-based, counting line breaks): the
+/// error names the first bad byte at or after it.
+pub fn validate_utf8_from_line(path: &Path, line: u64) -> Result<(), IngestError> {
+    if line <= 1 {
+        return validate_utf8(path);
+    }
+    let f = std::fs::File::open(path).map_err(io_err(path))?;
+    let len = f.metadata().map_err(io_err(path))?.len();
+    let start = line_start(&f, line).map_err(io_err(path))?;
+    match first_bad_byte(&f, start, len).map_err(io_err(path))? {
+        Some((offset, byte)) => {
+            let line = 1 + count_newlines(&f, offset).map_err(io_err(path))?;
+            Err(IngestError::NotUtf8 { path: path.display().to_string(), line, offset, byte })
+        }
+        None => validate_utf8(path),
+    }
+}
+
+/// The byte offset where line `line` (1-based) starts.
+fn line_start(f: &std::fs::File, line: u64) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; CHUNK];
+    let (mut at, mut seen) = (0u64, 1u64);
+    loop {
+        let n = read_at(f, &mut buf, at)?;
+        if n == 0 {
+            return Ok(at);
+        }
+        for (k, b) in buf[..n].iter().enumerate() {
+            if *b == b'\n' {
+                seen += 1;
+                if seen == line {
+                    return Ok(at + k as u64 + 1);
+                }
+            }
+        }
+        at += n as u64;
+    }
+}
+
 /// The first offset at or after `at` that is not a UTF-8 continuation byte (at most 3 ahead).
 fn char_boundary_at(f: &std::fs::File, at: u64, len: u64) -> std::io::Result<u64> {
     let mut b = [0u8; 4];

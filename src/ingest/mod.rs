@@ -358,6 +358,8 @@ fn ingest_file(
         Format::Auto => ext == "parquet" || ext == "pq",
     };
     let mut _temp = None;
+    let mut check_utf8 = false;
+    let mut utf8_source = path.to_path_buf();
     let mut lf = if parquet {
         let args = ScanArgsParquet { row_index: Some(RowIndex { name: ROW.into(), offset: 0 }), ..Default::default() };
         LazyFrame::scan_parquet(PlRefPath::from(path.to_string_lossy().as_ref()), args)
@@ -378,12 +380,10 @@ fn ingest_file(
             profile::Encoding::Latin1 => Some(encoding::Transcode::Latin1),
         };
         match how {
-            None => encoding::validate_utf8(&scan_path).map_err(|e| match e {
-                IngestError::NotUtf8 { line, offset, byte, .. } => {
-                    IngestError::NotUtf8 { path: shown.clone(), line, offset, byte }
-                }
-                other => other,
-            })?,
+            // The values callsla reads are checked batch by batch as they are validated (see
+            // `validate::NOT_UTF8`); the file is scanned for the exact line and byte only when
+            // one is not UTF-8. Columns the profile does not read are never looked at.
+            None => check_utf8 = true,
             Some(how) => {
                 let t =
                     TempCopy(std::env::temp_dir().join(format!("callsla-{}-{file_idx}-utf8.csv", std::process::id())));
@@ -396,6 +396,7 @@ fn ingest_file(
             return Err(IngestError::Empty { path: shown });
         }
         let src = &profile.source;
+        utf8_source = scan_path.clone();
         check_header(&scan_path, &shown, profile)?;
         LazyCsvReader::new(PlRefPath::from(scan_path.to_string_lossy().as_ref()))
             .with_has_header(true)
@@ -412,7 +413,7 @@ fn ingest_file(
     let schema = lf.collect_schema().map_err(|e| IngestError::read(path, e))?;
 
     // Resolve which mapped columns exist; a missing column of an explicit mapping is an error.
-    let mut plan = validate::Plan::new(profile, file_idx, parquet);
+    let mut plan = validate::Plan::new(profile, file_idx, parquet, check_utf8);
     for spec in &profile.fields {
         let cols = spec.source.columns();
         if !cols.is_empty() {
@@ -507,7 +508,10 @@ fn ingest_file(
     }
     scanned.map_err(|e| {
         let text = e.to_string();
-        if text.contains("found more fields than defined") {
+        if check_utf8 && (text.contains("invalid utf-8") || text.contains(validate::NOT_UTF8)) {
+            // Polars checks some batches itself: the same error as callsla's own check.
+            not_utf8(&utf8_source, &shown, bad_line(&text))
+        } else if text.contains("found more fields than defined") {
             IngestError::Read {
                 path: shown.clone(),
                 message: "a line has more fields than the header; check source.delimiter and source.quote in the profile, or quotes around values that contain the delimiter".to_string(),
@@ -523,12 +527,37 @@ fn ingest_file(
     batches.sort_by_key(|(seq, _)| *seq);
     let mut state = validate::FileState::new(shown.clone(), std::mem::take(seen));
     for (_, out) in batches {
-        let out = out.map_err(|e| IngestError::read(path, e))?;
+        let out = out.map_err(|e| {
+            let text = e.to_string();
+            if text.contains(validate::NOT_UTF8) {
+                not_utf8(&utf8_source, &shown, bad_line(&text))
+            } else {
+                IngestError::read(path, e)
+            }
+        })?;
         plan.absorb(out, &mut state).map_err(|e| IngestError::read(path, e))?;
     }
     let (out, seen_back) = state.finish(if parquet { "parquet" } else { "csv" });
     *seen = seen_back;
     Ok(out)
+}
+
+/// The line named by the validator's not-UTF-8 error, if it names one.
+fn bad_line(text: &str) -> Option<u64> {
+    let (_, rest) = text.split_once(validate::NOT_UTF8)?;
+    rest.trim_start().strip_prefix("on line ")?.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// The error for a file with a value that is not UTF-8: the first bad byte on `line` (or in the
+/// whole file when the line is not known), from a scan of the file.
+fn not_utf8(scanned: &Path, shown: &str, line: Option<u64>) -> IngestError {
+    match encoding::validate_utf8_from_line(scanned, line.unwrap_or(1)) {
+        Err(IngestError::NotUtf8 { line, offset, byte, .. }) => {
+            IngestError::NotUtf8 { path: shown.to_string(), line, offset, byte }
+        }
+        Err(other) => other,
+        Ok(()) => IngestError::Internal("a value was not UTF-8 but the file is".to_string()),
+    }
 }
 
 fn missing_column(path: &str, column: &str, field: Field, profile: &Profile, schema: &Schema) -> IngestError {
@@ -563,7 +592,11 @@ fn check_header(path: &Path, shown: &str, profile: &Profile) -> Result<(), Inges
         .quote(profile.source.quote.unwrap_or(b'"'))
         .from_path(path)
         .map_err(|e| IngestError::Read { path: shown.to_string(), message: e.to_string() })?;
-    let headers = rdr.headers().map_err(|e| IngestError::Read { path: shown.to_string(), message: e.to_string() })?;
+    let headers = match rdr.headers() {
+        Ok(h) => h,
+        Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => return Err(not_utf8(path, shown, Some(1))),
+        Err(e) => return Err(IngestError::Read { path: shown.to_string(), message: e.to_string() }),
+    };
     let names: Vec<&str> = headers.iter().map(|h| h.trim_start_matches('\u{feff}')).collect();
     let wanted = profile.source_columns();
     for (i, n) in names.iter().enumerate() {

@@ -187,11 +187,17 @@ impl FileState {
     }
 }
 
+/// The marker of the error [`Plan::validate`] returns when a value is not UTF-8 (the caller then
+/// finds the exact line and byte in the file).
+pub const NOT_UTF8: &str = "callsla: a value is not UTF-8";
+
 /// Everything needed to validate the batches of one file.
 pub struct Plan {
     profile: Profile,
     file_idx: u32,
     parquet: bool,
+    /// Check that every text value read is UTF-8 (CSV read as UTF-8: Polars does not check).
+    check_utf8: bool,
     /// The projected source columns, in batch order, with their shapes.
     columns: Vec<(String, Shape)>,
     /// Per profile field (in `profile.fields` order): the position in `columns` of each of its
@@ -394,11 +400,12 @@ fn fmt_ms(ms: i64) -> String {
 }
 
 impl Plan {
-    pub fn new(profile: &Profile, file_idx: u32, parquet: bool) -> Plan {
+    pub fn new(profile: &Profile, file_idx: u32, parquet: bool, check_utf8: bool) -> Plan {
         Plan {
             profile: profile.clone(),
             file_idx,
             parquet,
+            check_utf8,
             columns: Vec::new(),
             field_cols: Vec::new(),
             date_cols: Vec::new(),
@@ -456,6 +463,25 @@ impl Plan {
                 _ => None,
             });
         }
+        let rows_idx = df.column(ROW)?.cast(&DataType::UInt64)?;
+        let rows_idx = rows_idx.u64()?.rechunk();
+        let rows_idx = rows_idx.cont_slice()?;
+        if self.check_utf8 {
+            // Every buffer ASCII is the fast path; short values inlined in the views are checked
+            // one by one. On failure, the first row with a bad value names the line.
+            let mut first_bad: Option<u64> = None;
+            for arr in texts.iter().flatten().flat_map(|t| t.downcast_iter()) {
+                let bin = arr.to_binview();
+                if bin.validate_utf8().is_err() {
+                    let k = bin.values_iter().position(|v| std::str::from_utf8(v).is_err()).unwrap_or(0);
+                    let line = rows_idx.get(k).copied().unwrap_or(0) + 2;
+                    first_bad = Some(first_bad.map_or(line, |l| l.min(line)));
+                }
+            }
+            if let Some(line) = first_bad {
+                polars_bail!(ComputeError: "{NOT_UTF8} on line {line}");
+            }
+        }
         let mut views: Vec<View<'_>> = Vec::with_capacity(self.columns.len());
         for ((name, shape), text) in self.columns.iter().zip(&texts) {
             let c = df.column(name)?;
@@ -468,12 +494,10 @@ impl Plan {
                 (s, _) => View::Int(c.i64()?, *s),
             });
         }
-        let rows_idx = df.column(ROW)?.cast(&DataType::UInt64)?;
-        let rows_idx = rows_idx.u64()?;
         let mut out = BatchOut { read: df.height() as u64, ..Default::default() };
         let mut accepted: Vec<Row<'_>> = Vec::new();
         for i in 0..df.height() {
-            let row_no = rows_idx.get(i).unwrap_or(0);
+            let row_no = rows_idx.get(i).copied().unwrap_or(0);
             let line = if self.parquet { row_no + 1 } else { row_no + 2 };
             if let Some(rule) = self.excluded_by(&views, i) {
                 *out.excluded.entry(rule.to_string()).or_default() += 1;
