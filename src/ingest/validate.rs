@@ -129,23 +129,61 @@ pub fn project(name: &str, dtype: &DataType) -> (Expr, Shape) {
     }
 }
 
-/// Interaction ids seen so far (128-bit hash → where first seen), across all inputs.
-#[derive(Debug, Default)]
-pub struct SeenIds(FastMap<u128, (u32, u64)>);
+/// Interaction ids seen so far, across all inputs. A 64-bit hash of each id points at its
+/// position among the rows accepted so far; a hash match is confirmed by comparing the ids
+/// themselves, so the check is exact (an id whose hash collides with a different id's is kept
+/// in `more`). 16 bytes an id, instead of keeping the ids twice.
+#[derive(Default)]
+pub struct SeenIds {
+    first: FastMap<u64, u64>,
+    /// Ids whose hash matched an earlier, different id: (hash, position).
+    more: Vec<(u64, u64)>,
+    /// The batches positions point into, in order of their first position.
+    batches: Vec<SeenBatch>,
+    next: u64,
+}
+
+struct SeenBatch {
+    start: u64,
+    ids: StringChunked,
+    lines: UInt64Chunked,
+    file: u32,
+}
 
 impl SeenIds {
     /// Room for about `n` more ids, so the set does not rehash as it grows.
     pub fn reserve(&mut self, n: usize) {
-        self.0.reserve(n);
+        self.first.reserve(n);
+    }
+
+    /// The id, file and line at a position.
+    fn at(&self, pos: u64) -> Option<(&str, u32, u64)> {
+        let b = self.batches.partition_point(|b| b.start <= pos).checked_sub(1)?;
+        let batch = &self.batches[b];
+        let k = usize::try_from(pos - batch.start).ok()?;
+        Some((batch.ids.get(k)?, batch.file, batch.lines.get(k)?))
+    }
+
+    /// Where `id` (with hash `h`) was first seen: (file, line).
+    fn find(&self, h: u64, id: &str) -> Option<(u32, u64)> {
+        let extra = self.more.iter().filter(|(m, _)| *m == h).map(|(_, p)| *p);
+        self.first.get(&h).copied().into_iter().chain(extra).find_map(|pos| match self.at(pos) {
+            Some((seen, file, line)) if seen == id => Some((file, line)),
+            _ => None,
+        })
+    }
+
+    fn insert(&mut self, h: u64, pos: u64) {
+        match self.first.entry(h) {
+            std::collections::hash_map::Entry::Occupied(_) => self.more.push((h, pos)),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(pos);
+            }
+        }
     }
 }
 
-fn id_hash(id: &str) -> u128 {
-    // Two independently seeded 64-bit hashes: a false duplicate needs a 128-bit collision
-    // (about 1e-25 for ten million ids).
-    let b = id.as_bytes();
-    (u128::from(hash64(b, 0x243f_6a88_85a3_08d3)) << 64) | u128::from(hash64(b, 0x1319_8a2e_0370_7344))
-}
+const ID_SEED: u64 = 0x243f_6a88_85a3_08d3;
 
 /// One batch after validation, before the duplicate-id check.
 #[derive(Default)]
@@ -154,8 +192,8 @@ pub struct BatchOut {
     excluded: std::collections::BTreeMap<String, u64>,
     /// Accepted rows (canonical frame) in input order.
     rows: Option<DataFrame>,
-    /// (id hash, line) of each accepted row, in the same order.
-    ids: Vec<(u128, u64)>,
+    /// The id hash of each accepted row, in the same order.
+    hashes: Vec<u64>,
     fails: Vec<(u64, Fail)>,
 }
 
@@ -505,7 +543,7 @@ impl Plan {
             }
             match self.row(&views, i, line) {
                 Ok(row) => {
-                    out.ids.push((id_hash(&row.id), line));
+                    out.hashes.push(hash64(row.id.as_bytes(), ID_SEED));
                     accepted.push(row);
                 }
                 Err(fail) => out.fails.push((line, fail)),
@@ -528,21 +566,29 @@ impl Plan {
         for (line, fail) in out.fails {
             self.reject(st, line, fail);
         }
-        let mut keep = Vec::with_capacity(out.ids.len());
+        let Some(rows) = out.rows else {
+            return Ok(());
+        };
+        let ids = rows.column(Field::InteractionId.name())?.str()?.rechunk().into_owned();
+        let lines = rows.column(schema::SOURCE_LINE)?.u64()?.rechunk().into_owned();
+        let start = st.seen.next;
+        st.seen.batches.push(SeenBatch { start, ids: ids.clone(), lines: lines.clone(), file: self.file_idx });
+        st.seen.next += rows.height() as u64;
+        let (Some(id_arr), Some(line_arr)) = (ids.downcast_iter().next(), lines.cont_slice().ok()) else {
+            return Ok(());
+        };
+        if out.hashes.len() != rows.height() || id_arr.len() != rows.height() {
+            polars_bail!(ComputeError: "internal error: {} id hashes for {} accepted rows", out.hashes.len(), rows.height());
+        }
+        let mut keep = Vec::with_capacity(out.hashes.len());
         let mut dropped = false;
-        for (k, (h, line)) in out.ids.iter().enumerate() {
-            if let Some((f, l)) = st.seen.0.get(h) {
-                let where_ = if *f == self.file_idx {
-                    format!("line {l}")
-                } else {
-                    format!("line {l} of input file #{}", f + 1)
-                };
-                let id = out
-                    .rows
-                    .as_ref()
-                    .and_then(|r| r.column(Field::InteractionId.name()).ok())
-                    .and_then(|c| c.str().ok().and_then(|s| s.get(k).map(str::to_string)))
-                    .unwrap_or_default();
+        for (k, h) in out.hashes.iter().enumerate() {
+            let id = id_arr.value(k);
+            let line = line_arr.get(k).copied().unwrap_or(0);
+            if let Some((f, l)) = st.seen.find(*h, id) {
+                let where_ =
+                    if f == self.file_idx { format!("line {l}") } else { format!("line {l} of input file #{}", f + 1) };
+                let id = id.to_string();
                 let fail = Fail {
                     column: self.column_label(Field::InteractionId),
                     field: Field::InteractionId,
@@ -550,20 +596,18 @@ impl Plan {
                     kind: RejectKind::DuplicateId,
                     message: format!("interaction_id \"{id}\" already seen at {where_}; the first occurrence is kept"),
                 };
-                self.reject(st, *line, fail);
+                self.reject(st, line, fail);
                 keep.push(false);
                 dropped = true;
             } else {
-                st.seen.0.insert(*h, (self.file_idx, *line));
+                st.seen.insert(*h, start + k as u64);
                 st.recon.accepted += 1;
                 keep.push(true);
             }
         }
-        if let Some(rows) = out.rows {
-            let rows = if dropped { rows.filter(&BooleanChunked::from_slice("keep".into(), &keep))? } else { rows };
-            if rows.height() > 0 {
-                st.accepted.push(rows);
-            }
+        let rows = if dropped { rows.filter(&BooleanChunked::from_slice("keep".into(), &keep))? } else { rows };
+        if rows.height() > 0 {
+            st.accepted.push(rows);
         }
         Ok(())
     }
@@ -992,5 +1036,31 @@ impl Plan {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_collision_between_different_ids_is_not_a_duplicate() {
+        let mut seen = SeenIds::default();
+        seen.batches.push(SeenBatch {
+            start: 0,
+            ids: StringChunked::from_slice("id".into(), &["A", "B"]),
+            lines: UInt64Chunked::from_slice("line".into(), &[2, 3]),
+            file: 0,
+        });
+        seen.next = 2;
+        // Both ids given the same hash: only the id itself decides.
+        assert_eq!(seen.find(7, "A"), None);
+        seen.insert(7, 0);
+        assert_eq!(seen.find(7, "A"), Some((0, 2)));
+        assert_eq!(seen.find(7, "B"), None);
+        seen.insert(7, 1);
+        assert_eq!(seen.find(7, "B"), Some((0, 3)));
+        assert_eq!(seen.find(7, "C"), None);
+        assert_eq!(seen.find(8, "A"), None);
     }
 }
