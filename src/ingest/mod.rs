@@ -7,6 +7,7 @@
 //! excluded by a named profile rule, and `read = accepted + rejected + excluded` is checked.
 //! The one entry point is [`ingest`].
 
+mod blocks;
 mod encoding;
 pub mod parse;
 pub mod profile;
@@ -360,6 +361,7 @@ fn ingest_file(
     let mut _temp = None;
     let mut check_utf8 = false;
     let mut utf8_source = path.to_path_buf();
+    let mut csv_path: Option<PathBuf> = None;
     let mut lf = if parquet {
         let args = ScanArgsParquet { row_index: Some(RowIndex { name: ROW.into(), offset: 0 }), ..Default::default() };
         LazyFrame::scan_parquet(PlRefPath::from(path.to_string_lossy().as_ref()), args)
@@ -397,6 +399,7 @@ fn ingest_file(
         }
         let src = &profile.source;
         utf8_source = scan_path.clone();
+        csv_path = Some(scan_path.clone());
         check_header(&scan_path, &shown, profile)?;
         LazyCsvReader::new(PlRefPath::from(scan_path.to_string_lossy().as_ref()))
             .with_has_header(true)
@@ -449,56 +452,79 @@ fn ingest_file(
     // Project the needed columns, converting typed (Parquet) columns into the few shapes the
     // validator reads: text, boolean, instants and wall-clock times as i64 µs, durations as ms.
     let mut exprs = vec![col(ROW)];
-    for name in profile.source_columns().into_iter().filter(|c| schema.contains(c)) {
-        let dtype = schema.get(&name).cloned().unwrap_or(DataType::String);
-        let (expr, shape) = validate::project(&name, &dtype);
-        plan.shape(&name, shape);
+    let projected: Vec<String> = profile.source_columns().into_iter().filter(|c| schema.contains(c)).collect();
+    for name in &projected {
+        let dtype = schema.get(name).cloned().unwrap_or(DataType::String);
+        let (expr, shape) = validate::project(name, &dtype);
+        plan.shape(name, shape);
         exprs.push(expr);
     }
     let lf = lf.select(exprs);
 
-    // Polars parses and streams batches; validation runs on worker threads (it needs no shared
-    // state); the batches are then taken in input order for the duplicate-id check.
+    // Polars parses batches; validation runs on worker threads (it needs no shared state); an
+    // absorber thread takes the validated batches in input order, as they come, for the
+    // duplicate-id check (so it overlaps the reading, and nothing waits for the whole file).
     let plan = Arc::new(plan);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, DataFrame)>(workers * 2);
     let rx = Arc::new(Mutex::new(rx));
-    type Done = Vec<(usize, PolarsResult<validate::BatchOut>)>;
-    let done: Arc<Mutex<Done>> = Arc::new(Mutex::new(Vec::new()));
+    let (res_tx, res_rx) = std::sync::mpsc::channel::<(usize, PolarsResult<validate::BatchOut>)>();
     let handles: Vec<_> = (0..workers)
         .map(|_| {
-            let (rx, done, plan) = (Arc::clone(&rx), Arc::clone(&done), Arc::clone(&plan));
+            let (rx, res_tx, plan) = (Arc::clone(&rx), res_tx.clone(), Arc::clone(&plan));
             std::thread::spawn(move || loop {
                 let next = match rx.lock() {
                     Ok(r) => r.recv(),
                     Err(_) => break,
                 };
                 let Ok((seq, df)) = next else { break };
-                let out = plan.validate(&df);
-                match done.lock() {
-                    Ok(mut d) => d.push((seq, out)),
-                    Err(_) => break,
+                if res_tx.send((seq, plan.validate(&df))).is_err() {
+                    break;
                 }
             })
         })
         .collect();
+    drop(res_tx);
+    let absorber = {
+        let plan = Arc::clone(&plan);
+        let mut state = validate::FileState::new(shown.clone(), std::mem::take(seen));
+        std::thread::spawn(move || {
+            let mut pending = BTreeMap::new();
+            let (mut next, mut failed) = (0usize, None);
+            for (seq, out) in res_rx {
+                pending.insert(seq, out);
+                while let Some(out) = pending.remove(&next) {
+                    next += 1;
+                    if failed.is_none() {
+                        if let Err(e) = out.and_then(|o| plan.absorb(o, &mut state)) {
+                            failed = Some(e);
+                        }
+                    }
+                }
+            }
+            (state, failed)
+        })
+    };
     let sender = Arc::new(Mutex::new(Some(tx)));
     let sink_sender = Arc::clone(&sender);
     let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let scanned = lf
-        .sink_batches(
-            PlanCallback::new(move |df: DataFrame| {
-                let seq = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let guard = sink_sender.lock().map_err(|_| polars_err!(ComputeError: "ingest workers poisoned"))?;
-                if let Some(tx) = guard.as_ref() {
-                    tx.send((seq, df)).map_err(|_| polars_err!(ComputeError: "ingest workers stopped"))?;
-                }
-                Ok(false)
-            }),
-            true,
-            None,
-        )
-        .and_then(|sink| sink.collect_with_engine(Engine::Streaming));
+    let send = move |df: DataFrame| -> PolarsResult<bool> {
+        let seq = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let guard = sink_sender.lock().map_err(|_| polars_err!(ComputeError: "ingest workers poisoned"))?;
+        if let Some(tx) = guard.as_ref() {
+            tx.send((seq, df)).map_err(|_| polars_err!(ComputeError: "ingest workers stopped"))?;
+        }
+        Ok(false)
+    };
+    let scanned = match &csv_path {
+        // CSV: blocks of whole records, parsed from memory (see `blocks`).
+        Some(csv) => read_csv_blocks(csv, profile, &projected, send),
+        // Parquet: Polars' streaming scan, batch by batch.
+        None => lf
+            .sink_batches(PlanCallback::new(send), true, None)
+            .and_then(|sink| sink.collect_with_engine(Engine::Streaming))
+            .map(|_| ()),
+    };
     // Close the channel so the workers finish, then wait for them.
     if let Ok(mut s) = sender.lock() {
         s.take();
@@ -522,24 +548,81 @@ fn ingest_file(
     })?;
     drop(_temp);
 
-    let mut batches =
-        std::mem::take(&mut *done.lock().map_err(|_| IngestError::Internal("ingest results poisoned".into()))?);
-    batches.sort_by_key(|(seq, _)| *seq);
-    let mut state = validate::FileState::new(shown.clone(), std::mem::take(seen));
-    for (_, out) in batches {
-        let out = out.map_err(|e| {
-            let text = e.to_string();
-            if text.contains(validate::NOT_UTF8) {
-                not_utf8(&utf8_source, &shown, bad_line(&text))
-            } else {
-                IngestError::read(path, e)
-            }
-        })?;
-        plan.absorb(out, &mut state).map_err(|e| IngestError::read(path, e))?;
+    let (state, failed) =
+        absorber.join().map_err(|_| IngestError::Internal("the ingest absorber stopped unexpectedly".into()))?;
+    if let Some(e) = failed {
+        let text = e.to_string();
+        return Err(if text.contains(validate::NOT_UTF8) {
+            not_utf8(&utf8_source, &shown, bad_line(&text))
+        } else {
+            IngestError::read(path, e)
+        });
     }
     let (out, seen_back) = state.finish(if parquet { "parquet" } else { "csv" });
     *seen = seen_back;
     Ok(out)
+}
+
+/// Rows per batch handed to a validation worker.
+const BATCH_ROWS: usize = 50_000;
+
+/// Reads a CSV file block by block (see [`blocks`]): Polars parses each block from memory, in
+/// parallel, and the rows go to `send` in batches, in file order. Row numbers continue across
+/// blocks, so lines are counted as in one pass.
+fn read_csv_blocks(
+    path: &Path,
+    profile: &Profile,
+    columns: &[String],
+    mut send: impl FnMut(DataFrame) -> PolarsResult<bool>,
+) -> PolarsResult<()> {
+    let src = &profile.source;
+    let mut blocks = blocks::Blocks::open(path, src.quote, blocks::BLOCK).map_err(PolarsError::from)?;
+    let names: Arc<[PlSmallStr]> = columns.iter().map(|c| PlSmallStr::from(c.as_str())).collect();
+    let mut rows_before: u64 = 0;
+    // One thread reads the next block while this one parses the current one.
+    let (block_tx, block_rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(1);
+    let reader = std::thread::spawn(move || loop {
+        let next = match blocks.next_block() {
+            Ok(Some(b)) => Ok(b),
+            Ok(None) => break,
+            Err(e) => Err(e),
+        };
+        let stop = next.is_err();
+        if block_tx.send(next).is_err() || stop {
+            break;
+        }
+    });
+    for block in block_rx {
+        let block = block.map_err(PolarsError::from)?;
+        let offset = IdxSize::try_from(rows_before)
+            .map_err(|_| polars_err!(ComputeError: "more rows than this build of Polars can number"))?;
+        let mut df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_columns(Some(Arc::clone(&names)))
+            .with_row_index(Some(RowIndex { name: ROW.into(), offset }))
+            .with_raise_if_empty(false)
+            .with_rechunk(false)
+            .map_parse_options(|p| {
+                p.with_separator(src.delimiter)
+                    .with_quote_char(src.quote)
+                    .with_missing_is_null(true)
+                    .with_encoding(CsvEncoding::Utf8)
+            })
+            .into_reader_with_file_handle(std::io::Cursor::new(block))
+            .finish()?;
+        rows_before += df.height() as u64;
+        for chunk in df.split_chunks() {
+            let mut start = 0;
+            while start < chunk.height() {
+                let len = BATCH_ROWS.min(chunk.height() - start);
+                send(chunk.slice(start as i64, len))?;
+                start += len;
+            }
+        }
+    }
+    reader.join().map_err(|_| polars_err!(ComputeError: "the CSV block reader stopped unexpectedly"))?;
+    Ok(())
 }
 
 /// The line named by the validator's not-UTF-8 error, if it names one.

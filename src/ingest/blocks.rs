@@ -1,0 +1,188 @@
+//! A CSV file in blocks of whole records, for Polars' CSV reader to parse from memory.
+//!
+//! Letting Polars stream a local file maps the whole file into memory (a 1.4 GB export is then
+//! 1.4 GB of resident memory) and copies it again into its own buffers. Instead callsla reads
+//! the file in blocks of about 32 MB with positioned reads, cuts each block after the last
+//! line break that is outside quotes, and gives Polars the header line plus that block. Peak
+//! memory is then a few blocks, whatever the file size.
+//!
+//! Cutting is quote-aware: every block starts outside quotes, so a line break is a record end
+//! when the number of quote characters before it in the block is even (an escaped quote `""`
+//! counts twice and changes nothing). A record longer than a block makes the block grow.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt as _;
+use std::path::Path;
+
+/// Default block size.
+pub const BLOCK: usize = 32 << 20;
+
+/// Reads a CSV file as blocks of whole records.
+pub struct Blocks {
+    file: File,
+    len: u64,
+    /// Offset of the next unread byte.
+    pos: u64,
+    /// The header line, line break included (prefixed to every block after the first).
+    header: Vec<u8>,
+    quote: Option<u8>,
+    block: usize,
+}
+
+impl Blocks {
+    pub fn open(path: &Path, quote: Option<u8>, block: usize) -> io::Result<Blocks> {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        let mut b = Blocks { file, len, pos: 0, header: Vec::new(), quote, block: block.max(1024) };
+        // The header is the first record: everything up to its record end.
+        let mut size = 64 << 10;
+        loop {
+            let buf = b.read(0, size)?;
+            let at_end = buf.len() as u64 >= len;
+            match first_record_end(&buf, quote) {
+                Some(end) => {
+                    b.header = buf[..end].to_vec();
+                    break;
+                }
+                None if at_end => {
+                    // A header without a line break: the whole file is the header.
+                    b.header = buf;
+                    b.header.push(b'\n');
+                    break;
+                }
+                None => size *= 4,
+            }
+        }
+        Ok(b)
+    }
+
+    fn read(&self, offset: u64, size: usize) -> io::Result<Vec<u8>> {
+        let want = usize::try_from(self.len.saturating_sub(offset)).unwrap_or(usize::MAX).min(size);
+        let mut buf = vec![0u8; want];
+        let mut done = 0;
+        while done < want {
+            match self.file.read_at(&mut buf[done..], offset + done as u64)? {
+                0 => break,
+                n => done += n,
+            }
+        }
+        buf.truncate(done);
+        Ok(buf)
+    }
+
+    /// The next block: the header, then whole records. `None` when the file is read.
+    pub fn next_block(&mut self) -> io::Result<Option<Vec<u8>>> {
+        if self.pos == 0 {
+            self.pos = self.header.len() as u64;
+        }
+        if self.pos >= self.len {
+            return Ok(None);
+        }
+        let mut size = self.block;
+        loop {
+            let data = self.read(self.pos, size)?;
+            let at_end = self.pos + data.len() as u64 >= self.len;
+            let cut = if at_end { Some(data.len()) } else { last_record_end(&data, self.quote) };
+            if let Some(cut) = cut {
+                let mut out = Vec::with_capacity(self.header.len() + cut);
+                out.extend_from_slice(&self.header);
+                out.extend_from_slice(&data[..cut]);
+                self.pos += cut as u64;
+                return Ok(Some(out));
+            }
+            // One record longer than the block: read a bigger block.
+            size = size.saturating_mul(2);
+        }
+    }
+}
+
+/// The offset just after the first line break outside quotes.
+fn first_record_end(buf: &[u8], quote: Option<u8>) -> Option<usize> {
+    let mut in_quote = false;
+    for (i, b) in buf.iter().enumerate() {
+        if Some(*b) == quote {
+            in_quote = !in_quote;
+        } else if *b == b'\n' && !in_quote {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+/// The offset just after the last line break outside quotes, for a block that starts outside
+/// quotes.
+fn last_record_end(buf: &[u8], quote: Option<u8>) -> Option<usize> {
+    let mut end = buf.iter().rposition(|b| *b == b'\n')?;
+    let Some(q) = quote else {
+        return Some(end + 1);
+    };
+    // Quotes before the candidate line break; step back one line break at a time until even.
+    let mut quotes = buf[..end].iter().filter(|b| **b == q).count();
+    loop {
+        if quotes % 2 == 0 {
+            return Some(end + 1);
+        }
+        let prev = buf[..end].iter().rposition(|b| *b == b'\n')?;
+        quotes -= buf[prev..end].iter().filter(|b| **b == q).count();
+        end = prev;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks_of(text: &[u8], block: usize) -> Vec<Vec<u8>> {
+        let dir = std::env::temp_dir().join(format!("callsla-blocks-{}-{block}-{}", std::process::id(), text.len()));
+        let _ = std::fs::write(&dir, text);
+        let mut out = Vec::new();
+        let opened = Blocks::open(&dir, Some(b'"'), block);
+        assert!(opened.is_ok(), "{:?}", opened.err());
+        if let Ok(mut b) = opened {
+            while let Ok(Some(x)) = b.next_block() {
+                out.push(x);
+            }
+        }
+        let _ = std::fs::remove_file(&dir);
+        out
+    }
+
+    #[test]
+    fn blocks_hold_whole_records_and_every_byte_once() {
+        let mut text = b"id,note\n".to_vec();
+        for i in 0..2000 {
+            let note = if i % 3 == 0 { "\"a, \"\"quoted\"\"\nline\"" } else { "plain" };
+            text.extend_from_slice(format!("{i},{note}\n").as_bytes());
+        }
+        text.extend_from_slice(b"last,no line break");
+        for block in [1024, 4096, 1 << 20] {
+            let blocks = blocks_of(&text, block);
+            let mut joined = b"id,note\n".to_vec();
+            for b in &blocks {
+                assert!(b.starts_with(b"id,note\n"));
+                let body = &b[8..];
+                // Each block is whole records: an even number of quotes.
+                assert_eq!(body.iter().filter(|c| **c == b'"').count() % 2, 0);
+                joined.extend_from_slice(body);
+            }
+            assert_eq!(joined, text, "block size {block}");
+            assert!(block >= 1 << 20 || blocks.len() > 1);
+        }
+    }
+
+    #[test]
+    fn a_record_longer_than_a_block_makes_the_block_grow() {
+        let long = "x".repeat(5000);
+        let text = format!("h\n\"{long}\"\nb\n");
+        let blocks = blocks_of(text.as_bytes(), 1024);
+        let joined: Vec<u8> = blocks.iter().flat_map(|b| b[2..].to_vec()).collect();
+        assert_eq!(joined, text.as_bytes()[2..]);
+    }
+
+    #[test]
+    fn a_header_only_file_has_no_blocks() {
+        assert!(blocks_of(b"a,b\n", 1024).is_empty());
+        assert!(blocks_of(b"a,b", 1024).is_empty());
+    }
+}
