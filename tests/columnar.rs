@@ -112,3 +112,59 @@ fn fast_path_and_row_validator_agree_on_csv_and_parquet() {
     }
     assert!(results[0] == results[1], "accepted rows differ (typed Parquet)");
 }
+
+#[test]
+fn many_small_blocks_give_the_same_rows_and_lines_as_one() {
+    // Quoted fields with delimiters, escaped quotes and line breaks, bad rows among them: read
+    // as one block and as blocks of 1 KiB, the accepted rows and the rejects (with their line
+    // numbers) are the same.
+    let t = TempDir::new("blocks");
+    let mut text = format!("{HEADER},note\n");
+    for k in 0..400 {
+        let note = match k % 4 {
+            0 => "\"a, \"\"quoted\"\"\nnote\"".to_string(),
+            1 => "plain".to_string(),
+            2 => "\"x\"".to_string(),
+            _ => String::new(),
+        };
+        let r = ROWS[k % ROWS.len()];
+        let (id, rest) = r.split_once(',').unwrap();
+        let id = if id.is_empty() { String::new() } else { format!("{id}-{k}") };
+        text += &format!("{id},{rest},{note}\n");
+    }
+    let input = t.write("quoted.csv", &text);
+    let mut results = Vec::new();
+    for block in ["", "1024"] {
+        let out = t.path(&format!("b{block}.parquet"));
+        let rejects = t.path(&format!("b{block}.csv"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_callsla"));
+        cmd.args([
+            "ingest",
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--rejects",
+            rejects.to_str().unwrap(),
+            "--max-reject-rate",
+            "100%",
+        ]);
+        if block.is_empty() {
+            cmd.env_remove("CALLSLA_CSV_BLOCK_BYTES");
+        } else {
+            cmd.env("CALLSLA_CSV_BLOCK_BYTES", block);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        results.push((
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            std::fs::read(&out).unwrap(),
+            std::fs::read_to_string(&rejects).unwrap(),
+        ));
+    }
+    assert!(results[0].0.contains("read 400,"), "{}", results[0].0);
+    assert!(results[0].2.contains(",3,") || results[0].2.lines().count() > 5, "{}", results[0].2);
+    assert_eq!(results[0].0, results[1].0);
+    assert_eq!(results[0].2, results[1].2);
+    assert!(results[0].1 == results[1].1, "accepted rows differ between block sizes");
+}
