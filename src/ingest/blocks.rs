@@ -58,17 +58,25 @@ impl Blocks {
     }
 
     fn read(&self, offset: u64, size: usize) -> io::Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        self.read_into(&mut buf, offset, size)?;
+        Ok(buf)
+    }
+
+    /// Appends up to `size` bytes from `offset` to `buf`; returns how many were read.
+    fn read_into(&self, buf: &mut Vec<u8>, offset: u64, size: usize) -> io::Result<usize> {
         let want = usize::try_from(self.len.saturating_sub(offset)).unwrap_or(usize::MAX).min(size);
-        let mut buf = vec![0u8; want];
+        let start = buf.len();
+        buf.resize(start + want, 0);
         let mut done = 0;
         while done < want {
-            match self.file.read_at(&mut buf[done..], offset + done as u64)? {
+            match self.file.read_at(&mut buf[start + done..], offset + done as u64)? {
                 0 => break,
                 n => done += n,
             }
         }
-        buf.truncate(done);
-        Ok(buf)
+        buf.truncate(start + done);
+        Ok(done)
     }
 
     /// The next block: the header, then whole records. `None` when the file is read.
@@ -80,14 +88,16 @@ impl Blocks {
             return Ok(None);
         }
         let mut size = self.block;
+        let h = self.header.len();
         loop {
-            let data = self.read(self.pos, size)?;
-            let at_end = self.pos + data.len() as u64 >= self.len;
-            let cut = if at_end { Some(data.len()) } else { last_record_end(&data, self.quote) };
+            // The header, then the data read straight after it (no second copy).
+            let mut out = Vec::with_capacity(h + size);
+            out.extend_from_slice(&self.header);
+            let n = self.read_into(&mut out, self.pos, size)?;
+            let at_end = self.pos + n as u64 >= self.len;
+            let cut = if at_end { Some(n) } else { last_record_end(&out[h..], self.quote) };
             if let Some(cut) = cut {
-                let mut out = Vec::with_capacity(self.header.len() + cut);
-                out.extend_from_slice(&self.header);
-                out.extend_from_slice(&data[..cut]);
+                out.truncate(h + cut);
                 self.pos += cut as u64;
                 return Ok(Some(out));
             }

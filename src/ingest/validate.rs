@@ -10,7 +10,7 @@ mod columnar;
 use std::borrow::Cow;
 
 use polars::prelude::*;
-use polars_arrow::array::Array as _;
+use polars_arrow::array::{Array as _, Utf8ViewArray};
 use serde::Serialize;
 
 use super::parse::{self, DurError, ScoreError, TsError};
@@ -225,6 +225,14 @@ impl FileState {
         self.rejects.sort_by_key(|r| r.line);
         (FileOut { accepted: self.accepted, rejects: self.rejects, reconciliation: self.recon }, self.seen)
     }
+}
+
+/// True when every value of the array is ASCII (so valid UTF-8): the data buffers are checked
+/// in bulk and a short value inlined in its view by masking the view's bytes; padding bytes of
+/// an inlined view are zero. `false` only means "check value by value".
+fn ascii_only(arr: &Utf8ViewArray) -> bool {
+    arr.data_buffers().iter().all(|b| b.is_ascii())
+        && arr.views().iter().all(|v| !v.is_inline() || (v.prefix | v.buffer_idx | v.offset) & 0x8080_8080 == 0)
 }
 
 /// The marker of the error [`Plan::validate`] returns when a value is not UTF-8 (the caller then
@@ -515,6 +523,9 @@ impl Plan {
             // one by one. On failure, the first row with a bad value names the line.
             let mut first_bad: Option<u64> = None;
             for arr in texts.iter().flatten().flat_map(|t| t.downcast_iter()) {
+                if ascii_only(arr) {
+                    continue;
+                }
                 let bin = arr.to_binview();
                 if bin.validate_utf8().is_err() {
                     let k = bin.values_iter().position(|v| std::str::from_utf8(v).is_err()).unwrap_or(0);
