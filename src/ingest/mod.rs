@@ -583,8 +583,11 @@ fn read_csv_blocks(
     let mut rows_before: u64 = 0;
     // One thread reads the next block while this one parses the current one.
     let (block_tx, block_rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(1);
+    // Parsed blocks' buffers go back to the reader to be filled again.
+    let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
     let reader = std::thread::spawn(move || loop {
-        let next = match blocks.next_block() {
+        let spare = spare_rx.try_recv().unwrap_or_default();
+        let next = match blocks.next_block_into(spare) {
             Ok(Some(b)) => Ok(b),
             Ok(None) => break,
             Err(e) => Err(e),
@@ -611,8 +614,9 @@ fn read_csv_blocks(
                     .with_missing_is_null(true)
                     .with_encoding(CsvEncoding::Utf8)
             })
-            .into_reader_with_file_handle(std::io::Cursor::new(block))
+            .into_reader_with_file_handle(std::io::Cursor::new(block.as_slice()))
             .finish()?;
+        let _ = spare_tx.try_send(block);
         rows_before += df.height() as u64;
         for chunk in df.split_chunks() {
             let mut start = 0;

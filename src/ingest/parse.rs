@@ -364,7 +364,7 @@ fn hms_ms(s: &str) -> Result<i64, DurError> {
 /// Reads a duration as whole milliseconds.
 pub fn duration_ms(s: &str, unit: DurationUnit) -> Result<i64, DurError> {
     match unit {
-        DurationUnit::Auto if s.contains(':') => hms_ms(s),
+        DurationUnit::Auto if s.as_bytes().contains(&b':') => hms_ms(s),
         DurationUnit::Auto | DurationUnit::Seconds => decimal_scaled(s, 3),
         DurationUnit::Milliseconds => decimal_scaled(s, 0),
         DurationUnit::Minutes => decimal_scaled(s, 3).and_then(|v| v.checked_mul(60).ok_or(DurError::Unreadable)),

@@ -351,9 +351,10 @@ fn raw_text(arr: &Utf8ViewArray, i: usize) -> Result<Option<&str>, ()> {
         return Ok(None);
     }
     let s = arr.value(i);
-    let clean = s.as_bytes().first().is_some_and(|b| !b.is_ascii_whitespace())
-        && s.as_bytes().last().is_some_and(|b| !b.is_ascii_whitespace())
-        && s.trim().len() == s.len();
+    let b = s.as_bytes();
+    // ASCII, not whitespace (as `str::trim` sees it) at both ends: nothing to trim.
+    let end_ok = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii() && !char::from(*c).is_whitespace());
+    let clean = (end_ok(b.first()) && end_ok(b.last())) || (!b.is_empty() && s.trim().len() == s.len());
     if clean {
         Ok(Some(s))
     } else {
