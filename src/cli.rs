@@ -263,13 +263,24 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         };
         return Ok(Outcome::ok(format!("{view}{sql}")));
     }
+    let explain = std::env::var_os("CALLSLA_EXPLAIN").is_some();
+    let started = std::time::Instant::now();
     let ingested = ingest::ingest(
         &profile,
         &args.inputs,
         &IngestOptions { max_reject_rate: args.max_reject_rate, strict: args.strict },
     )?;
+    let ingest_s = started.elapsed().as_secs_f64();
     let req = MetricsRequest { period, zone, by: parse_by(&args.by)?, definitions, as_of, outages };
     let table = metrics::compute(&ingested.accepted, &req)?;
+    if explain {
+        // `--explain`: where the time went, for understanding a slow run.
+        eprintln!(
+            "-- time: ingest {ingest_s:.3} s ({} rows accepted), metrics {:.3} s",
+            ingested.reconciliation.accepted,
+            started.elapsed().as_secs_f64() - ingest_s
+        );
+    }
     let render = |w: &mut dyn std::io::Write| match args.format {
         MetricsFormat::Table => report::metrics::write_table(&table, w),
         MetricsFormat::Csv => report::metrics::write_csv(&table, w),

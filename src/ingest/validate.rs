@@ -10,14 +10,14 @@ mod columnar;
 use std::borrow::Cow;
 
 use polars::prelude::*;
-use polars_arrow::array::{Array as _, Utf8ViewArray};
+use polars_arrow::array::{Array as _, BooleanArray, PrimitiveArray, Utf8ViewArray};
 use serde::Serialize;
 
 use super::parse::{self, DurError, ScoreError, TsError};
 use super::profile::{FieldSpec, Profile, Reader, Source, TimestampSpec};
 use super::{FileOut, FileReconciliation, ROW};
 use crate::schema::{self, Field};
-use crate::util::{hash64, FastMap};
+use crate::util::hash64;
 
 /// Why a row was rejected. The code (snake_case) is what rejects files and summaries show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -137,7 +137,7 @@ pub fn project(name: &str, dtype: &DataType) -> (Expr, Shape) {
 /// in `more`). 16 bytes an id, instead of keeping the ids twice.
 #[derive(Default)]
 pub struct SeenIds {
-    first: FastMap<u64, u64>,
+    first: std::collections::HashMap<u64, u64, std::hash::BuildHasherDefault<PreHashed>>,
     /// Ids whose hash matched an earlier, different id: (hash, position).
     more: Vec<(u64, u64)>,
     /// The batches positions point into, in order of their first position.
@@ -167,21 +167,44 @@ impl SeenIds {
     }
 
     /// Where `id` (with hash `h`) was first seen: (file, line).
-    fn find(&self, h: u64, id: &str) -> Option<(u32, u64)> {
-        let extra = self.more.iter().filter(|(m, _)| *m == h).map(|(_, p)| *p);
-        self.first.get(&h).copied().into_iter().chain(extra).find_map(|pos| match self.at(pos) {
-            Some((seen, file, line)) if seen == id => Some((file, line)),
-            _ => None,
-        })
-    }
-
-    fn insert(&mut self, h: u64, pos: u64) {
-        match self.first.entry(h) {
-            std::collections::hash_map::Entry::Occupied(_) => self.more.push((h, pos)),
+    /// Where `id` (with hash `h`) was first seen, as (file, line); when it was not seen, it is
+    /// recorded at `pos` and the result is `None`. One hash-table probe for a new id.
+    fn first_or_insert(&mut self, h: u64, id: &str, pos: u64) -> Option<(u32, u64)> {
+        let existing = match self.first.entry(h) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(pos);
+                return None;
             }
+            std::collections::hash_map::Entry::Occupied(o) => *o.get(),
+        };
+        // The same hash: the same id, or (very rarely) a different id whose hash collides.
+        let extra = self.more.iter().filter(|(m, _)| *m == h).map(|(_, p)| *p);
+        let found = std::iter::once(existing).chain(extra).find_map(|p| match self.at(p) {
+            Some((seen, file, line)) if seen == id => Some((file, line)),
+            _ => None,
+        });
+        if found.is_none() {
+            self.more.push((h, pos));
         }
+        found
+    }
+}
+
+/// A hasher for keys that are already 64-bit hashes: the key is the hash.
+#[derive(Default)]
+pub struct PreHashed(u64);
+
+impl std::hash::Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = hash64(bytes, self.0);
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
     }
 }
 
@@ -282,12 +305,17 @@ impl Raw<'_> {
     }
 }
 
+/// Value `i` of an Arrow array, `None` when null or out of range.
+fn arr_get<A: polars_arrow::array::Array + ?Sized, T>(arr: &A, i: usize, value: impl Fn(&A, usize) -> T) -> Option<T> {
+    (i < arr.len() && arr.is_valid(i)).then(|| value(arr, i))
+}
+
 /// A column of the current batch, by shape.
 enum View<'a> {
     /// The batch's single Arrow string array (rechunked), read by index without a chunk search.
     Text(&'a <StringType as PolarsDataType>::Array),
-    Bool(&'a BooleanChunked),
-    Int(&'a Int64Chunked, Shape),
+    Bool(&'a BooleanArray),
+    Int(&'a PrimitiveArray<i64>, Shape),
     /// A text column with no chunk (an empty batch).
     Absent,
 }
@@ -302,8 +330,8 @@ impl<'a> View<'a> {
                     Some(Raw::Text(arr.value(i).trim()))
                 }
             }
-            View::Bool(ca) => ca.get(i).map(Raw::Bool),
-            View::Int(ca, shape) => ca.get(i).map(|v| match shape {
+            View::Bool(arr) => arr_get(*arr, i, |a, i| a.value(i)).map(Raw::Bool),
+            View::Int(arr, shape) => arr_get(*arr, i, |a, i| a.value(i)).map(|v| match shape {
                 Shape::Instant => Raw::Instant(v),
                 Shape::Wall => Raw::Wall(v),
                 _ => Raw::DurMs(v),
@@ -537,17 +565,25 @@ impl Plan {
                 polars_bail!(ComputeError: "{NOT_UTF8} on line {line}");
             }
         }
-        let mut views: Vec<View<'_>> = Vec::with_capacity(self.columns.len());
-        for ((name, shape), text) in self.columns.iter().zip(&texts) {
+        // Boolean and integer columns also as single arrays: a value is one index away.
+        let mut bools: Vec<Option<BooleanChunked>> = Vec::with_capacity(self.columns.len());
+        let mut ints: Vec<Option<Int64Chunked>> = Vec::with_capacity(self.columns.len());
+        for (name, shape) in &self.columns {
             let c = df.column(name)?;
-            views.push(match (shape, text) {
-                (Shape::Text, Some(ca)) => match ca.downcast_iter().next() {
-                    Some(arr) => View::Text(arr),
-                    None => View::Absent,
-                },
-                (Shape::Bool, _) => View::Bool(c.bool()?),
-                (s, _) => View::Int(c.i64()?, *s),
+            bools.push(if *shape == Shape::Bool { Some(c.bool()?.rechunk().into_owned()) } else { None });
+            ints.push(match shape {
+                Shape::Text | Shape::Bool => None,
+                _ => Some(c.i64()?.rechunk().into_owned()),
             });
+        }
+        let mut views: Vec<View<'_>> = Vec::with_capacity(self.columns.len());
+        for (k, (_, shape)) in self.columns.iter().enumerate() {
+            let view = match shape {
+                Shape::Text => texts[k].as_ref().and_then(|ca| ca.downcast_iter().next()).map(View::Text),
+                Shape::Bool => bools[k].as_ref().and_then(|ca| ca.downcast_iter().next()).map(View::Bool),
+                s => ints[k].as_ref().and_then(|ca| ca.downcast_iter().next()).map(|a| View::Int(a, *s)),
+            };
+            views.push(view.unwrap_or(View::Absent));
         }
         if let Some(fields) = &self.fast {
             let lines: Vec<u64> = rows_idx.iter().map(|r| if self.parquet { r + 1 } else { r + 2 }).collect();
@@ -606,7 +642,7 @@ impl Plan {
         for (k, h) in out.hashes.iter().enumerate() {
             let id = id_arr.value(k);
             let line = line_arr.get(k).copied().unwrap_or(0);
-            if let Some((f, l)) = st.seen.find(*h, id) {
+            if let Some((f, l)) = st.seen.first_or_insert(*h, id, start + k as u64) {
                 let where_ =
                     if f == self.file_idx { format!("line {l}") } else { format!("line {l} of input file #{}", f + 1) };
                 let id = id.to_string();
@@ -621,7 +657,6 @@ impl Plan {
                 keep.push(false);
                 dropped = true;
             } else {
-                st.seen.insert(*h, start + k as u64);
                 st.recon.accepted += 1;
                 keep.push(true);
             }
@@ -1075,13 +1110,11 @@ mod tests {
         });
         seen.next = 2;
         // Both ids given the same hash: only the id itself decides.
-        assert_eq!(seen.find(7, "A"), None);
-        seen.insert(7, 0);
-        assert_eq!(seen.find(7, "A"), Some((0, 2)));
-        assert_eq!(seen.find(7, "B"), None);
-        seen.insert(7, 1);
-        assert_eq!(seen.find(7, "B"), Some((0, 3)));
-        assert_eq!(seen.find(7, "C"), None);
-        assert_eq!(seen.find(8, "A"), None);
+        assert_eq!(seen.first_or_insert(7, "A", 0), None);
+        assert_eq!(seen.first_or_insert(7, "A", 5), Some((0, 2)));
+        assert_eq!(seen.first_or_insert(7, "B", 1), None, "a collision, not a duplicate");
+        assert_eq!(seen.first_or_insert(7, "B", 6), Some((0, 3)));
+        assert_eq!(seen.first_or_insert(7, "A", 7), Some((0, 2)));
+        assert_eq!(seen.first_or_insert(8, "A", 8), None);
     }
 }

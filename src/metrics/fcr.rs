@@ -54,36 +54,45 @@ pub fn repeat_flags(rows: &DataFrame, scope: RepeatScope, window_us: i64) -> Pol
         RepeatScope::SameChannel => Some(rows.column("channel")?.str()?.clone()),
         RepeatScope::SameQueue => Some(rows.column("queue")?.str()?.clone()),
     };
-    let mut entries: Vec<Entry> = Vec::with_capacity(n);
-    let mut buf = Vec::with_capacity(64);
-    let mut scope_iter = scope_col.as_ref().map(|c| c.iter());
-    for (row, ((dir, cust), arr)) in direction.iter().zip(customer.iter()).zip(arrived.iter()).enumerate() {
-        let sc = match scope_iter.as_mut() {
-            Some(it) => it.next().flatten().unwrap_or(""),
-            None => "",
-        };
-        if let (Some("inbound"), Some(c), Some(a)) = (dir, cust, arr) {
-            let (h1, h2) = key_hash(sc, c, &mut buf);
-            entries.push(Entry { h1, h2, arrived: a, row: row as u32 });
+    // Entries built on two threads (each over half the rows), already split on the key's top
+    // bit: a customer's contacts all land in one half.
+    let half = n / 2;
+    let build = |offset: usize, len: usize| -> (Vec<Entry>, Vec<Entry>) {
+        let (mut lo, mut hi) = (Vec::with_capacity(len / 2 + 1), Vec::with_capacity(len / 2 + 1));
+        let mut buf = Vec::with_capacity(64);
+        let dir = direction.slice(offset as i64, len);
+        let cust = customer.slice(offset as i64, len);
+        let arr = arrived.slice(offset as i64, len);
+        let sc = scope_col.as_ref().map(|c| c.slice(offset as i64, len));
+        let mut scope_iter = sc.as_ref().map(|c| c.iter());
+        for (k, ((d, c), a)) in dir.iter().zip(cust.iter()).zip(arr.iter()).enumerate() {
+            let scope = match scope_iter.as_mut() {
+                Some(it) => it.next().flatten().unwrap_or(""),
+                None => "",
+            };
+            if let (Some("inbound"), Some(c), Some(a)) = (d, c, a) {
+                let (h1, h2) = key_hash(scope, c, &mut buf);
+                let e = Entry { h1, h2, arrived: a, row: (offset + k) as u32 };
+                if h1 >> 63 == 0 {
+                    lo.push(e);
+                } else {
+                    hi.push(e);
+                }
+            }
         }
-    }
-
-    // Split on the key's top bit (in place), then sort and scan each half on its own thread.
-    let mut lo = 0usize;
-    let mut hi = entries.len();
-    while lo < hi {
-        if entries[lo].h1 >> 63 == 0 {
-            lo += 1;
-        } else {
-            hi -= 1;
-            entries.swap(lo, hi);
-        }
-    }
-    let (left, right) = entries.split_at_mut(lo);
+        (lo, hi)
+    };
+    let ((mut left, mut right), second) = std::thread::scope(|s| {
+        let t = s.spawn(|| build(half, n - half));
+        (build(0, half), t.join())
+    });
+    let (l2, r2) = second.map_err(|_| polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly"))?;
+    left.extend(l2);
+    right.extend(r2);
     let ids = rows.column("interaction_id")?.str()?;
     let (a, b) = std::thread::scope(|s| {
-        let t = s.spawn(|| scan(left, ids, window_us));
-        let b = scan(right, ids, window_us);
+        let t = s.spawn(|| scan(&mut left, ids, window_us));
+        let b = scan(&mut right, ids, window_us);
         (t.join(), b)
     });
     let a = a.map_err(|_| polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly"))?;

@@ -175,8 +175,12 @@ fn indicators(def: &MetricDef, idx: usize, as_of: i64) -> Option<[Expr; 4]> {
     let ab = col("answered").not();
     let short = |s: u32, inc: bool| ab.clone().and(within(col(WAIT), s, inc));
     let zero = || lit(0i64);
-    let one = || lit(1i64);
-    let gate = |e: Expr| when(ch.clone()).then(e).otherwise(zero());
+    // Every channel in scope (the usual case): no per-contact gate to evaluate. Then "1" must
+    // still be one per contact (a bare literal would be summed once per batch, not per row).
+    let chans = def.channels();
+    let all_channels = crate::schema::CHANNELS.iter().all(|c| chans.iter().any(|x| x == c));
+    let one = || if all_channels { b2i(col(ARR).is_not_null()) } else { lit(1i64) };
+    let gate = |e: Expr| if all_channels { e } else { when(ch.clone()).then(e).otherwise(zero()) };
     let out = match def {
         MetricDef::Offered(_) => [gate(one()), zero(), gate(one()), zero()],
         MetricDef::Answered(_) => [gate(b2i(ans.clone())), zero(), gate(one()), zero()],
@@ -505,7 +509,15 @@ pub fn compute(rows: &DataFrame, req: &MetricsRequest) -> Result<MetricTable, Me
         None => rows.column("arrived_at")?.datetime()?.phys.max().unwrap_or(0),
     };
 
+    let explain = std::env::var_os("CALLSLA_EXPLAIN").is_some();
+    let clock = std::time::Instant::now();
+    let lap = |what: &str| {
+        if explain {
+            eprintln!("-- time: {what} done at {:.3} s", clock.elapsed().as_secs_f64());
+        }
+    };
     let lf = prepared(&with_repeats(rows, req)?, req);
+    lap("repeat-contact search");
     let mut aggs = Vec::new();
     let mut additive = Vec::new();
     for (i, d) in req.definitions.iter().enumerate() {
@@ -522,6 +534,7 @@ pub fn compute(rows: &DataFrame, req: &MetricsRequest) -> Result<MetricTable, Me
         eprintln!("-- metrics plan (optimised)\n{}", plan.explain(true)?);
     }
     let base = collect_streaming(plan)?;
+    lap("additive metrics");
 
     // Roll the finest groups up into every subset of the dimensions.
     let subsets = all_subsets(&by);
@@ -594,6 +607,7 @@ pub fn compute(rows: &DataFrame, req: &MetricsRequest) -> Result<MetricTable, Me
         }
     }
 
+    lap("percentiles, interval compliance, availability");
     // Rows in catalogue order within a group; each definition is rendered once, not per comparison.
     let keys: Vec<(&str, String)> = req.definitions.iter().map(|d| (d.name(), d.definition())).collect();
     let order =

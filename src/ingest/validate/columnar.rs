@@ -380,12 +380,12 @@ fn read_column(f: &FastField, view: Option<&View<'_>>, n: usize, slow: &mut [boo
                 }
                 Ok(Some(s)) => read_text(f, s, i, cols),
             },
-            Some(View::Bool(ca)) => match (&f.reader, ca.get(i)) {
+            Some(View::Bool(arr)) => match (&f.reader, super::arr_get(*arr, i, |a, i| a.value(i))) {
                 (_, None) => !required,
                 (FastReader::Boolean { .. }, Some(b)) => set_bool(f.field, i, b, cols),
                 _ => false,
             },
-            Some(View::Int(ca, shape)) => match (&f.reader, shape, ca.get(i)) {
+            Some(View::Int(arr, shape)) => match (&f.reader, shape, super::arr_get(*arr, i, |a, i| a.value(i))) {
                 (_, _, None) => !required,
                 (FastReader::Instant(_), Shape::Instant, Some(us)) => set_ts(f.field, i, us, cols),
                 (FastReader::Duration { max_ms, .. }, Shape::DurMs, Some(ms)) => {
