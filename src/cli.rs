@@ -368,8 +368,13 @@ pub fn run(
 ) -> Result<Outcome, CliError> {
     use std::io::IsTerminal;
     let tty = std::io::stderr().is_terminal();
+    // CALLSLA_EXPLAIN (set by `--explain` on `metrics`, or by hand): each step with its start time.
+    let timed = std::env::var_os("CALLSLA_EXPLAIN").is_some();
+    let started = std::time::Instant::now();
     let mut progress = |step: &str| {
-        if tty {
+        if timed {
+            eprintln!("-- time: {step} from {:.3} s", started.elapsed().as_secs_f64());
+        } else if tty {
             eprintln!("callsla: {step}…");
         }
     };

@@ -256,7 +256,11 @@ fn in_scope(rows: &DataFrame, c: &Contract) -> Result<(DataFrame, Vec<ScopeCount
         values.iter().fold(lit(false), |acc, v| acc.or(col(column).eq(lit(v.clone()))))
     };
     let inside = any_of("channel", &c.channels).and(any_of("queue", &c.queues));
-    let kept = rows.clone().lazy().filter(inside.clone()).collect()?;
+    let n_inside = rows.clone().lazy().select([inside.clone().sum()]).collect()?;
+    let n_inside = n_inside.columns().first().map(|c| c.cast(&DataType::UInt64)).transpose()?;
+    let all_inside = n_inside.and_then(|c| c.u64().ok().and_then(|v| v.get(0))) == Some(rows.height() as u64);
+    // Everything in scope (the usual case): the rows as they are, no filtered copy.
+    let kept = if all_inside { rows.clone() } else { rows.clone().lazy().filter(inside.clone()).collect()? };
     let outside = rows
         .clone()
         .lazy()
@@ -291,7 +295,11 @@ fn apply_exclusions(rows: DataFrame, c: &Contract) -> Result<(DataFrame, Vec<Exc
             mask = mask.and(qs.iter().fold(lit(false), |a, v| a.or(col("queue").eq(lit(v.clone())))));
         }
         let before = current.height();
-        current = current.lazy().filter(mask.not()).collect()?;
+        let hits = current.clone().lazy().select([mask.clone().sum()]).collect()?;
+        let hits = hits.columns().first().map(|c| c.cast(&DataType::UInt64)).transpose()?;
+        if hits.and_then(|c| c.u64().ok().and_then(|v| v.get(0))) != Some(0) {
+            current = current.lazy().filter(mask.not()).collect()?;
+        }
         counts.push(ExclusionCount {
             id: e.id.clone(),
             reason: e.reason.clone(),
@@ -460,7 +468,7 @@ pub fn compute(
         engine: engine(),
         contract: hash_file(&opts.contract)?,
         profile: hash_opt(&opts.profile)?,
-        inputs: files.iter().map(|f| hash_file(f)).collect::<Result<_, _>>()?,
+        inputs: Vec::new(),
         forecast: hash_opt(&opts.forecast)?,
         outages: hash_opt(&opts.outages)?,
         payments: hash_opt(&opts.payments)?,
@@ -469,11 +477,20 @@ pub fn compute(
     };
 
     progress("ingesting the interaction logs");
-    let ingested = ingest::ingest(
-        &profile,
-        &files,
-        &IngestOptions { max_reject_rate: opts.max_reject_rate, strict: opts.strict },
-    )?;
+    // The inputs are hashed for the manifest on their own thread while they are ingested (a
+    // hashing error still comes first, as when it ran before).
+    let (hashes, ingested) = std::thread::scope(|s| {
+        let hashing = s.spawn(|| files.iter().map(|f| hash_file(f)).collect::<Result<Vec<_>, _>>());
+        let ingested = ingest::ingest(
+            &profile,
+            &files,
+            &IngestOptions { max_reject_rate: opts.max_reject_rate, strict: opts.strict },
+        );
+        (hashing.join(), ingested)
+    });
+    manifest.inputs =
+        hashes.map_err(|_| RunError::Internal("hashing the inputs stopped unexpectedly".to_string()))??;
+    let ingested = ingested?;
     let (scoped, out_of_scope) = in_scope(&ingested.accepted, &contract)?;
     // Exclusions remove contacts from measurement, not from billing: volumes use `scoped`.
     let (judged, exclusions) = apply_exclusions(scoped.clone(), &contract)?;
