@@ -276,10 +276,14 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
     if explain {
         // `--explain`: where the time went, for understanding a slow run.
         eprintln!(
-            "-- time: ingest {ingest_s:.3} s ({} rows accepted), metrics {:.3} s",
+            "-- time: ingest {ingest_s:.3} s ({} rows accepted, frame {} MiB), metrics {:.3} s",
             ingested.reconciliation.accepted,
+            ingested.accepted.estimated_size() >> 20,
             started.elapsed().as_secs_f64() - ingest_s
         );
+        if let Some((now, peak)) = crate::util::memory_mib() {
+            eprintln!("-- memory: resident {now} MiB, peak {peak} MiB");
+        }
     }
     let render = |w: &mut dyn std::io::Write| match args.format {
         MetricsFormat::Table => report::metrics::write_table(&table, w),

@@ -250,3 +250,14 @@ pub fn escapes(path: &Path) -> bool {
     }
     false
 }
+
+/// The process's resident memory now and at its peak, in MiB (Linux `/proc/self/status`), for
+/// `--explain`; `None` where that is not available.
+pub fn memory_mib() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb / 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}

@@ -513,7 +513,9 @@ pub fn compute(rows: &DataFrame, req: &MetricsRequest) -> Result<MetricTable, Me
     let clock = std::time::Instant::now();
     let lap = |what: &str| {
         if explain {
-            eprintln!("-- time: {what} done at {:.3} s", clock.elapsed().as_secs_f64());
+            let mem = crate::util::memory_mib()
+                .map_or(String::new(), |(now, peak)| format!(" (resident {now} MiB, peak {peak} MiB)"));
+            eprintln!("-- time: {what} done at {:.3} s{mem}", clock.elapsed().as_secs_f64());
         }
     };
     let lf = prepared(&with_repeats(rows, req)?, req);
