@@ -6,18 +6,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::*;
-
-fn run_in_repo(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_callsla")).args(args).current_dir(repo(".")).output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 fn check_expected(expected: &Path, got: &str) {
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
@@ -56,7 +46,7 @@ fn bad_inputs() {
         if repo(&profile).is_file() {
             args.extend_from_slice(&["--profile", profile.as_str()]);
         }
-        let run = run_in_repo(&args);
+        let run = callsla_in_repo(&args);
         assert!(run.code == 0 || run.code == 2, "{name}: exit {}", run.code);
         assert!(reconciles(&run.stdout), "{name}: reconciliation broken:\n{}", run.stdout);
         let rej = std::fs::read_to_string(&rejects).unwrap_or_default();
@@ -79,7 +69,7 @@ fn bad_contracts() {
     for case in cases {
         let name = case.file_stem().unwrap().to_string_lossy().into_owned();
         let rel = format!("tests/bad_contracts/{name}.toml");
-        let run = run_in_repo(&["check", "--contract", rel.as_str()]);
+        let run = callsla_in_repo(&["check", "--contract", rel.as_str()]);
         assert_eq!(run.code, 2, "{name}: {}{}", run.stdout, run.stderr);
         check_expected(&dir.join(format!("{name}.expected")), &format!("exit {}\n{}", run.code, run.stderr));
     }

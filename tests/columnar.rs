@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::*;
 
@@ -43,15 +42,8 @@ const ROWS: &[&str] = &[
 ];
 
 fn callsla(args: &[&str], row_validator: bool) -> (i32, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_callsla"));
-    cmd.args(args);
-    if row_validator {
-        cmd.env("CALLSLA_ROW_VALIDATOR", "1");
-    } else {
-        cmd.env_remove("CALLSLA_ROW_VALIDATOR");
-    }
-    let out = cmd.output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    let r = callsla_with(args, None, &[("CALLSLA_ROW_VALIDATOR", row_validator.then_some("1"))]);
+    (r.code, r.stderr)
 }
 
 /// Ingests `input` both ways; the accepted rows (Parquet) and the rejects must be identical.
@@ -137,30 +129,13 @@ fn many_small_blocks_give_the_same_rows_and_lines_as_one() {
     for block in ["", "1024"] {
         let out = t.path(&format!("b{block}.parquet"));
         let rejects = t.path(&format!("b{block}.csv"));
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_callsla"));
-        cmd.args([
-            "ingest",
-            "--input",
-            input.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--rejects",
-            rejects.to_str().unwrap(),
-            "--max-reject-rate",
-            "100%",
-        ]);
-        if block.is_empty() {
-            cmd.env_remove("CALLSLA_CSV_BLOCK_BYTES");
-        } else {
-            cmd.env("CALLSLA_CSV_BLOCK_BYTES", block);
-        }
-        let o = cmd.output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        results.push((
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            std::fs::read(&out).unwrap(),
-            std::fs::read_to_string(&rejects).unwrap(),
-        ));
+        let o = callsla_with(
+            &["ingest", "--input", s(&input), "--out", s(&out), "--rejects", s(&rejects), "--max-reject-rate", "100%"],
+            None,
+            &[("CALLSLA_CSV_BLOCK_BYTES", (!block.is_empty()).then_some(block))],
+        );
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        results.push((o.stdout, std::fs::read(&out).unwrap(), std::fs::read_to_string(&rejects).unwrap()));
     }
     assert!(results[0].0.contains("read 400,"), "{}", results[0].0);
     assert!(results[0].2.contains(",3,") || results[0].2.lines().count() > 5, "{}", results[0].2);

@@ -5,20 +5,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::*;
 
 /// Runs the binary from the repository root (so input paths in outputs are stable).
-fn callsla_in_repo(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_callsla")).args(args).current_dir(repo(".")).output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// The README's main command, into `out`.
 fn main_command(out: &Path, extra: &[&str]) -> Run {
     let mut args = vec![

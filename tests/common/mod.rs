@@ -64,7 +64,28 @@ pub struct Run {
 }
 
 pub fn callsla(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_callsla")).args(args).output().unwrap();
+    callsla_with(args, None, &[])
+}
+
+/// The binary run from the repository root (paths in its output are then relative).
+pub fn callsla_in_repo(args: &[&str]) -> Run {
+    callsla_with(args, Some(&repo(".")), &[])
+}
+
+/// The binary with a working folder and environment variables (`None` removes one).
+pub fn callsla_with(args: &[&str], dir: Option<&Path>, env: &[(&str, Option<&str>)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_callsla"));
+    cmd.args(args);
+    if let Some(d) = dir {
+        cmd.current_dir(d);
+    }
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let out = cmd.output().unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
