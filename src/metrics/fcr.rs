@@ -40,8 +40,14 @@ fn key_hash(scope: &str, customer: &str, buf: &mut Vec<u8>) -> (u64, u64) {
 
 /// The repeat flag of every row of the canonical frame `rows` (in its row order): `true` when
 /// the customer's next contact in scope is within `window_us`, `false` when not, null for
-/// contacts without a customer id and for outbound contacts.
-pub fn repeat_flags(rows: &DataFrame, scope: RepeatScope, window_us: i64) -> PolarsResult<Vec<Option<bool>>> {
+/// contacts without a customer id, for outbound contacts and for contacts outside `judged`
+/// (which are not searched at all: as if they were not in the frame).
+pub fn repeat_flags(
+    rows: &DataFrame,
+    judged: Option<&BooleanChunked>,
+    scope: RepeatScope,
+    window_us: i64,
+) -> PolarsResult<Vec<Option<bool>>> {
     let n = rows.height();
     if u32::try_from(n).is_err() {
         polars_bail!(ComputeError: "more than 2^32 contacts in one run; split the input by month");
@@ -65,12 +71,18 @@ pub fn repeat_flags(rows: &DataFrame, scope: RepeatScope, window_us: i64) -> Pol
         let arr = arrived.slice(offset as i64, len);
         let sc = scope_col.as_ref().map(|c| c.slice(offset as i64, len));
         let mut scope_iter = sc.as_ref().map(|c| c.iter());
+        let jd = judged.map(|c| c.slice(offset as i64, len));
+        let mut judged_iter = jd.as_ref().map(|c| c.iter());
         for (k, ((d, c), a)) in dir.iter().zip(cust.iter()).zip(arr.iter()).enumerate() {
             let scope = match scope_iter.as_mut() {
                 Some(it) => it.next().flatten().unwrap_or(""),
                 None => "",
             };
-            if let (Some("inbound"), Some(c), Some(a)) = (d, c, a) {
+            let measured = match judged_iter.as_mut() {
+                Some(it) => it.next().flatten().unwrap_or(false),
+                None => true,
+            };
+            if let (true, Some("inbound"), Some(c), Some(a)) = (measured, d, c, a) {
                 let (h1, h2) = key_hash(scope, c, &mut buf);
                 let e = Entry { h1, h2, arrived: a, row: (offset + k) as u32 };
                 if h1 >> 63 == 0 {

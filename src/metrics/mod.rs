@@ -140,6 +140,8 @@ struct Sums {
 }
 
 const P: &str = "__period";
+/// The column marking the contacts to measure when only some are (see [`compute_subset`]).
+const JUDGED: &str = "__judged";
 const WAIT: &str = "__wait_ms";
 const ARR: &str = "__arr_us";
 const ANS: &str = "__ans_us";
@@ -380,7 +382,11 @@ fn prepared(rows: &DataFrame, req: &MetricsRequest) -> LazyFrame {
         col("agent_id").fill_null(lit(NO_AGENT)).alias("agent_id"),
     ];
     cols.extend(crate::schema::CHANNELS.iter().map(|c| col("channel").eq(lit(*c)).alias(format!("__ch_{c}"))));
-    rows.clone().lazy().filter(col("direction").eq(lit("inbound"))).with_columns(cols)
+    let mut keep = col("direction").eq(lit("inbound"));
+    if rows.column(JUDGED).is_ok() {
+        keep = keep.and(col(JUDGED));
+    }
+    rows.clone().lazy().filter(keep).with_columns(cols)
 }
 
 /// The canonical rows with `__rep{idx}` for each repeat-contact FCR definition: whether the
@@ -390,7 +396,8 @@ fn with_repeats(rows: &DataFrame, req: &MetricsRequest) -> PolarsResult<DataFram
     for (idx, d) in req.definitions.iter().enumerate() {
         if let MetricDef::Fcr(f) = d {
             if f.method == FcrMethod::RepeatContact {
-                let flags = fcr::repeat_flags(rows, f.scope, i64::from(f.window_days) * 86_400_000_000)?;
+                let judged = rows.column(JUDGED).ok().map(|c| c.bool()).transpose()?;
+                let flags = fcr::repeat_flags(rows, judged, f.scope, i64::from(f.window_days) * 86_400_000_000)?;
                 out.with_column(chunked_like(rows, &format!("__rep{idx}"), &flags)?)?;
             }
         }
@@ -411,6 +418,16 @@ fn collect_streaming(lf: LazyFrame) -> PolarsResult<DataFrame> {
 /// A boolean column with the same chunk boundaries as the frame's columns, so adding it does
 /// not make Polars copy the frame into one chunk.
 fn chunked_like(rows: &DataFrame, name: &str, values: &[Option<bool>]) -> PolarsResult<Column> {
+    aligned(rows, name, &BooleanChunked::from_iter_options(name.into(), values.iter().copied()))
+}
+
+/// A boolean column cut at the frame's chunk boundaries (zero-copy slices of one bitmap), so
+/// adding it to the frame does not make Polars copy the frame into one chunk.
+pub fn aligned(rows: &DataFrame, name: &str, values: &BooleanChunked) -> PolarsResult<Column> {
+    if values.len() != rows.height() {
+        polars_bail!(ComputeError: "a mask of {} rows for {} contacts", values.len(), rows.height());
+    }
+    let values = values.rechunk().into_owned();
     let lengths: Vec<usize> = match rows.columns().first() {
         Some(c) => c.as_materialized_series().chunk_lengths().collect(),
         None => vec![values.len()],
@@ -418,16 +435,15 @@ fn chunked_like(rows: &DataFrame, name: &str, values: &[Option<bool>]) -> Polars
     let mut out: Option<BooleanChunked> = None;
     let mut at = 0;
     for len in lengths {
-        let part = values.get(at..at + len).ok_or_else(|| polars_err!(ComputeError: "chunk lengths do not match"))?;
-        let ca = BooleanChunked::from_iter_options(name.into(), part.iter().copied());
+        let part = values.slice(at as i64, len);
         match out.as_mut() {
-            Some(acc) => acc.append(&ca)?,
-            None => out = Some(ca),
+            Some(acc) => acc.append(&part)?,
+            None => out = Some(part),
         }
         at += len;
     }
-    let ca = out.unwrap_or_else(|| BooleanChunked::from_iter_options(name.into(), values.iter().copied()));
-    Ok(ca.into_column())
+    let ca = out.unwrap_or(values);
+    Ok(ca.with_name(name.into()).into_column())
 }
 
 fn all_subsets(by: &[Dim]) -> Vec<Vec<Dim>> {
@@ -498,6 +514,22 @@ fn group_cols(time_col: &str, by: &[Dim]) -> Vec<Expr> {
 
 /// Computes the metric table. This is the metrics stage's one entry point.
 pub fn compute(rows: &DataFrame, req: &MetricsRequest) -> Result<MetricTable, MetricsError> {
+    compute_subset(rows, None, req)
+}
+
+/// [`compute`] over the contacts where `judged` is true (the contract's scope, outside its
+/// exclusion windows), without copying them out of the frame: every path, the repeat-contact
+/// search included, sees only those contacts, exactly as if they had been filtered first.
+pub fn compute_subset(
+    rows: &DataFrame,
+    judged: Option<&BooleanChunked>,
+    req: &MetricsRequest,
+) -> Result<MetricTable, MetricsError> {
+    let mut rows = rows.clone();
+    if let Some(mask) = judged {
+        rows.with_column(aligned(&rows, JUDGED, mask)?)?;
+    }
+    let rows = &rows;
     for d in &req.definitions {
         d.validate()?;
     }
@@ -506,7 +538,10 @@ pub fn compute(rows: &DataFrame, req: &MetricsRequest) -> Result<MetricTable, Me
     by.dedup();
     let as_of = match req.as_of {
         Some(t) => t,
-        None => rows.column("arrived_at")?.datetime()?.phys.max().unwrap_or(0),
+        None => match judged {
+            Some(mask) => rows.column("arrived_at")?.datetime()?.phys.filter(&mask.rechunk())?.max().unwrap_or(0),
+            None => rows.column("arrived_at")?.datetime()?.phys.max().unwrap_or(0),
+        },
     };
 
     let explain = std::env::var_os("CALLSLA_EXPLAIN").is_some();

@@ -250,17 +250,24 @@ fn load_forecast(path: &Path) -> Result<Vec<Forecast>, RunError> {
     Ok(out)
 }
 
-/// Keeps contacts in the contract's scope; returns the kept rows and the out-of-scope counts.
-fn in_scope(rows: &DataFrame, c: &Contract) -> Result<(DataFrame, Vec<ScopeCount>), RunError> {
+/// A boolean expression evaluated on every row (no copy of the rows).
+fn mask_of(rows: &DataFrame, expr: Expr) -> Result<BooleanChunked, RunError> {
+    let df = rows.clone().lazy().select([expr.alias("__mask")]).collect()?;
+    Ok(df.column("__mask")?.bool()?.rechunk().into_owned())
+}
+
+fn trues(mask: &BooleanChunked) -> u64 {
+    u64::from(mask.sum().unwrap_or(0))
+}
+
+/// Which contacts are in the contract's scope (a mask over the rows), and the out-of-scope
+/// counts.
+fn in_scope(rows: &DataFrame, c: &Contract) -> Result<(BooleanChunked, Vec<ScopeCount>), RunError> {
     let any_of = |column: &str, values: &[String]| {
         values.iter().fold(lit(false), |acc, v| acc.or(col(column).eq(lit(v.clone()))))
     };
     let inside = any_of("channel", &c.channels).and(any_of("queue", &c.queues));
-    let n_inside = rows.clone().lazy().select([inside.clone().sum()]).collect()?;
-    let n_inside = n_inside.columns().first().map(|c| c.cast(&DataType::UInt64)).transpose()?;
-    let all_inside = n_inside.and_then(|c| c.u64().ok().and_then(|v| v.get(0))) == Some(rows.height() as u64);
-    // Everything in scope (the usual case): the rows as they are, no filtered copy.
-    let kept = if all_inside { rows.clone() } else { rows.clone().lazy().filter(inside.clone()).collect()? };
+    let kept = mask_of(rows, inside.clone())?;
     let outside = rows
         .clone()
         .lazy()
@@ -280,10 +287,14 @@ fn in_scope(rows: &DataFrame, c: &Contract) -> Result<(DataFrame, Vec<ScopeCount
     Ok((kept, counts))
 }
 
-/// Removes contacts that arrived inside an exclusion window (in its scope), counting each
-/// contact under the first window that covers it.
-fn apply_exclusions(rows: DataFrame, c: &Contract) -> Result<(DataFrame, Vec<ExclusionCount>), RunError> {
-    let mut current = rows;
+/// Takes the contacts that arrived inside an exclusion window (in its scope) out of `scoped`,
+/// counting each contact under the first window that covers it; returns the judged contacts.
+fn apply_exclusions(
+    rows: &DataFrame,
+    scoped: &BooleanChunked,
+    c: &Contract,
+) -> Result<(BooleanChunked, Vec<ExclusionCount>), RunError> {
+    let mut current = scoped.clone();
     let mut counts = Vec::new();
     for e in &c.exclusions {
         let t = col("arrived_at").dt().timestamp(TimeUnit::Microseconds);
@@ -294,17 +305,14 @@ fn apply_exclusions(rows: DataFrame, c: &Contract) -> Result<(DataFrame, Vec<Exc
         if let Some(qs) = &e.queues {
             mask = mask.and(qs.iter().fold(lit(false), |a, v| a.or(col("queue").eq(lit(v.clone())))));
         }
-        let before = current.height();
-        let hits = current.clone().lazy().select([mask.clone().sum()]).collect()?;
-        let hits = hits.columns().first().map(|c| c.cast(&DataType::UInt64)).transpose()?;
-        if hits.and_then(|c| c.u64().ok().and_then(|v| v.get(0))) != Some(0) {
-            current = current.lazy().filter(mask.not()).collect()?;
-        }
+        let window = mask_of(rows, mask)?;
+        let hit = &current & &window;
+        current = &current & &!&window;
         counts.push(ExclusionCount {
             id: e.id.clone(),
             reason: e.reason.clone(),
             reference: e.reference.clone(),
-            contacts: (before - current.height()) as u64,
+            contacts: trues(&hit),
         });
     }
     Ok((current, counts))
@@ -337,7 +345,9 @@ fn clip_outages(outages: Vec<metrics::Outage>, c: &Contract) -> Vec<metrics::Out
 }
 
 /// Billing volumes per period and channel, with each period's pricing components.
-fn volumes(rows: &DataFrame, c: &Contract, periods: &[i64]) -> Result<Vec<Volume>, RunError> {
+fn volumes(rows: &DataFrame, scoped: &BooleanChunked, c: &Contract, periods: &[i64]) -> Result<Vec<Volume>, RunError> {
+    let mut rows = rows.clone();
+    rows.with_column(metrics::aligned(&rows, "__scoped", scoped)?)?;
     use crate::metrics::definition::Component;
     let mut out = Vec::new();
     let comp_ms = |comps: &[Component]| {
@@ -364,7 +374,7 @@ fn volumes(rows: &DataFrame, c: &Contract, periods: &[i64]) -> Result<Vec<Volume
         let df = rows
             .clone()
             .lazy()
-            .filter(col("answered"))
+            .filter(col("__scoped").and(col("answered")))
             .with_column(metrics::period_column(c.period, c.zone).alias("__p"))
             .group_by([col("__p"), col("channel")])
             .agg([
@@ -491,9 +501,11 @@ pub fn compute(
     manifest.inputs =
         hashes.map_err(|_| RunError::Internal("hashing the inputs stopped unexpectedly".to_string()))??;
     let ingested = ingested?;
-    let (scoped, out_of_scope) = in_scope(&ingested.accepted, &contract)?;
+    // Scope and exclusions are masks over the ingested rows: nothing is copied.
+    let rows = &ingested.accepted;
+    let (scoped, out_of_scope) = in_scope(rows, &contract)?;
     // Exclusions remove contacts from measurement, not from billing: volumes use `scoped`.
-    let (judged, exclusions) = apply_exclusions(scoped.clone(), &contract)?;
+    let (judged, exclusions) = apply_exclusions(rows, &scoped, &contract)?;
 
     progress("measuring");
     let mut definitions: Vec<metrics::MetricDef> = vec![rules::volume_def(&contract)];
@@ -525,7 +537,7 @@ pub fn compute(
         as_of,
         outages,
     };
-    let table = metrics::compute(&judged, &req)?;
+    let table = metrics::compute_subset(rows, Some(&judged), &req)?;
 
     progress("judging against the contract");
     let periods = period_starts(opts, &contract, &table)?;
@@ -543,7 +555,7 @@ pub fn compute(
         contract: &contract,
         metrics: &table,
         periods: periods.clone(),
-        volumes: volumes(&scoped, &contract, &periods)?,
+        volumes: volumes(rows, &scoped, &contract, &periods)?,
         forecast,
         payments,
         history: ledger_input.history.clone(),
@@ -572,7 +584,7 @@ pub fn compute(
             reject_reasons,
             out_of_scope,
             exclusions,
-            judged_contacts: judged.height() as u64,
+            judged_contacts: trues(&judged),
             as_of: period::rfc3339(contract.zone, table.as_of),
         },
         assessment,
