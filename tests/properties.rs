@@ -171,3 +171,31 @@ fn results_do_not_depend_on_the_number_of_threads() {
     };
     assert_eq!(run("1", "one.csv"), run("2", "two.csv"));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(6))]
+
+    /// Measuring a subset in place (`compute_subset`, how `run` applies the contract's scope and
+    /// exclusion windows) gives exactly the table of the filtered rows, repeat contacts included.
+    #[test]
+    fn a_subset_measured_in_place_equals_the_filtered_rows(seed in 0u64..1000, keep_percent in 1u64..100) {
+        let t = TempDir::new("subset");
+        let input = t.write("log.csv", &generated(&t, 3000, seed));
+        let rows = ingest::ingest(&Profile::canonical(), &[input], &lenient()).unwrap().accepted;
+        let mut rng = Rng::new(seed ^ 0x5eed);
+        let mask: Vec<bool> = (0..rows.height()).map(|_| rng.next_u64() % 100 < keep_percent).collect();
+        let mask: polars::prelude::BooleanChunked = mask.into_iter().map(Some).collect();
+        let req = MetricsRequest {
+            period: PeriodKind::Month,
+            zone: NY,
+            by: vec![Dim::Channel, Dim::Queue],
+            definitions: default_catalogue(),
+            as_of: None,
+            outages: vec![],
+        };
+        let in_place = metrics::compute_subset(&rows, Some(&mask), &req).unwrap();
+        let filtered = metrics::compute(&rows.filter(&mask).unwrap(), &req).unwrap();
+        prop_assert_eq!(in_place.as_of, filtered.as_of);
+        prop_assert_eq!(in_place.rows, filtered.rows);
+    }
+}
