@@ -12,7 +12,6 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt as _;
 use std::path::Path;
 
 /// Default block size.
@@ -68,13 +67,7 @@ impl Blocks {
         let want = usize::try_from(self.len.saturating_sub(offset)).unwrap_or(usize::MAX).min(size);
         let start = buf.len();
         buf.resize(start + want, 0);
-        let mut done = 0;
-        while done < want {
-            match self.file.read_at(&mut buf[start + done..], offset + done as u64)? {
-                0 => break,
-                n => done += n,
-            }
-        }
+        let done = super::encoding::read_at(&self.file, &mut buf[start..], offset)?;
         buf.truncate(start + done);
         Ok(done)
     }

@@ -101,14 +101,23 @@ fn char_boundary_at(f: &std::fs::File, at: u64, len: u64) -> std::io::Result<u64
     Ok((at + skip).min(len))
 }
 
-fn read_at(f: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+/// Fills `buf` from `offset` (positioned reads, so threads can share the file); returns the
+/// bytes read, fewer only at the end of the file.
+pub(super) fn read_at(f: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    #[cfg(unix)]
     use std::os::unix::fs::FileExt as _;
+    #[cfg(windows)]
+    use std::os::windows::fs::FileExt as _;
     let mut done = 0;
     while done < buf.len() {
-        match f.read_at(&mut buf[done..], offset + done as u64)? {
-            0 => break,
-            n => done += n,
+        #[cfg(unix)]
+        let n = f.read_at(&mut buf[done..], offset + done as u64)?;
+        #[cfg(windows)]
+        let n = f.seek_read(&mut buf[done..], offset + done as u64)?;
+        if n == 0 {
+            break;
         }
+        done += n;
     }
     Ok(done)
 }
