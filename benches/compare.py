@@ -143,7 +143,7 @@ def extras(args, log, base, csv_run):
     print("| other target | measured | met? |")
     print("|---|---|---|")
     print(f"| Parquet input ≥ 3× faster than CSV | {pq[0]:.2f} s vs {csv_run[0]:.2f} s ({csv_run[0] / pq[0]:.2f}×) | {'yes' if csv_run[0] >= 3 * pq[0] else 'no'} |")
-    print(f"| `callsla run` adds < 10 % to `callsla metrics` | {run[0]:.2f} s vs {csv_run[0]:.2f} s (+{100 * (run[0] / csv_run[0] - 1):.1f} %), peak {run[2]:,.0f} MiB | {'yes' if run[0] < 1.1 * csv_run[0] else 'no'} |")
+    print(f"| `callsla run` adds < 10 % to `callsla metrics` | {run[0]:.2f} s vs {csv_run[0]:.2f} s ({100 * (run[0] / csv_run[0] - 1):+.1f} %), peak {run[2]:,.0f} MiB | {'yes' if run[0] < 1.1 * csv_run[0] else 'no'} |")
 
 
 if __name__ == "__main__":
