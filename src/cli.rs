@@ -441,22 +441,39 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: Metrics
             out = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
         }
         MetricsFormat::Csv | MetricsFormat::Parquet => {
-            out += "contract_id,period,state,fees,net_credit,net_due,restatements,termination_events,closed_by,closed_at\n";
+            // Through the CSV writer: a name such as "Doe, Jane" in closed_by is quoted.
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let io = |e: csv::Error| CliError::Usage(format!("cannot write the history as CSV: {e}"));
+            w.write_record([
+                "contract_id",
+                "period",
+                "state",
+                "fees",
+                "net_credit",
+                "net_due",
+                "restatements",
+                "termination_events",
+                "closed_by",
+                "closed_at",
+            ])
+            .map_err(io)?;
             for p in &periods {
-                out += &format!(
-                    "{},{},{},{},{},{},{},{},{},{}\n",
-                    p.contract_id,
-                    p.period,
-                    p.state,
-                    p.fees,
-                    p.credits,
-                    p.net_due,
-                    p.restatements,
-                    p.termination_events,
+                w.write_record([
+                    p.contract_id.clone(),
+                    p.period.clone(),
+                    p.state.to_string(),
+                    p.fees.to_string(),
+                    p.credits.to_string(),
+                    p.net_due.to_string(),
+                    p.restatements.to_string(),
+                    p.termination_events.to_string(),
                     p.closed_by.clone().unwrap_or_default(),
-                    p.closed_at.clone().unwrap_or_default()
-                );
+                    p.closed_at.clone().unwrap_or_default(),
+                ])
+                .map_err(io)?;
             }
+            let bytes = w.into_inner().map_err(|e| CliError::Usage(format!("cannot write the history as CSV: {e}")))?;
+            out += &String::from_utf8_lossy(&bytes);
         }
         MetricsFormat::Table => {
             out += &format!(

@@ -142,13 +142,13 @@ fn idempotent_rerun_replace_open_refuse_closed_and_restate() {
         "--period",
         "2026-08",
         "--by",
-        "finance@acme",
+        "Doe, Jane (finance)",
         "--at",
         "2026-09-05",
     ]);
     assert_eq!(
         c.stdout,
-        format!("closed 2026-08 of ACME-CONTOSO in {} (by finance@acme, 2026-09-05)\n", s(&ledger(&t)))
+        format!("closed 2026-08 of ACME-CONTOSO in {} (by Doe, Jane (finance), 2026-09-05)\n", s(&ledger(&t)))
     );
     let before = std::fs::read(t.path("out-2026-08").join("assessment.json")).unwrap();
     t.write("2026-08.csv", &aug);
@@ -193,6 +193,11 @@ fn idempotent_rerun_replace_open_refuse_closed_and_restate() {
         "{}",
         h.stdout
     );
+    // A name with a comma is quoted: every record has the header's ten fields.
+    let mut rows = csv::Reader::from_reader(h.stdout.as_bytes());
+    let records: Vec<csv::StringRecord> = rows.records().map(|r| r.unwrap()).collect();
+    assert!(records.iter().all(|r| r.len() == 10), "{}", h.stdout);
+    assert!(records.iter().any(|r| &r[8] == "Doe, Jane (finance)"), "{}", h.stdout);
 }
 
 #[test]
