@@ -248,9 +248,9 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
     let mut rejects = Vec::new();
     let mut parts: Vec<DataFrame> = Vec::new();
     let mut seen = validate::SeenIds::default();
-    // About 100 bytes a row in a typical export: room for the ids up front.
+    // About 140 bytes a row in a typical export: room for the ids up front (the table grows if not).
     let bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-    seen.reserve(usize::try_from(bytes / 100).unwrap_or(0).min(50_000_000));
+    seen.reserve(usize::try_from(bytes / 140).unwrap_or(0).min(50_000_000));
     for (idx, path) in files.iter().enumerate() {
         let file_idx = u32::try_from(idx).map_err(|_| IngestError::Internal("more than 2^32 input files".into()))?;
         // Polars can panic on inputs it does not support (e.g. Parquet decimals): an error here.

@@ -131,15 +131,16 @@ pub fn project(name: &str, dtype: &DataType) -> (Expr, Shape) {
     }
 }
 
-/// Interaction ids seen so far, across all inputs. A 64-bit hash of each id points at its
-/// position among the rows accepted so far; a hash match is confirmed by comparing the ids
-/// themselves, so the check is exact (an id whose hash collides with a different id's is kept
-/// in `more`). 16 bytes an id, instead of keeping the ids twice.
+/// Interaction ids seen so far, across all inputs: an open-addressing table of 8-byte slots,
+/// each the top 32 bits of the id's 64-bit hash (the tag) and the id's position among the rows
+/// accepted so far. A tag match is confirmed by comparing the ids themselves, so the check is
+/// exact; different ids with the same tag simply take different slots. About 13 bytes an id at
+/// the table's fill (at most 3/4), instead of keeping the ids twice.
 #[derive(Default)]
 pub struct SeenIds {
-    first: std::collections::HashMap<u64, u64, std::hash::BuildHasherDefault<PreHashed>>,
-    /// Ids whose hash matched an earlier, different id: (hash, position).
-    more: Vec<(u64, u64)>,
+    /// `(tag << 32) | (position + 1)`; 0 is an empty slot. Length a power of two (or 0).
+    slots: Vec<u64>,
+    len: usize,
     /// The batches positions point into, in order of their first position.
     batches: Vec<SeenBatch>,
     next: u64,
@@ -153,9 +154,29 @@ struct SeenBatch {
 }
 
 impl SeenIds {
-    /// Room for about `n` more ids, so the set does not rehash as it grows.
+    /// Room for about `n` ids, so the table does not grow while they arrive.
     pub fn reserve(&mut self, n: usize) {
-        self.first.reserve(n);
+        let want = (n.saturating_mul(4) / 3).max(16).next_power_of_two();
+        if want > self.slots.len() {
+            self.resize(want);
+        }
+    }
+
+    fn resize(&mut self, capacity: usize) {
+        let old = std::mem::replace(&mut self.slots, vec![0; capacity]);
+        let mask = capacity - 1;
+        for slot in old.into_iter().filter(|s| *s != 0) {
+            let mut i = Self::home(slot >> 32, mask);
+            while self.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
+        }
+    }
+
+    /// The first slot to probe for a tag (the tag's bits mixed, so sequential tags spread).
+    fn home(tag: u64, mask: usize) -> usize {
+        (tag.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 16) as usize & mask
     }
 
     /// The id, file and line at a position.
@@ -166,45 +187,34 @@ impl SeenIds {
         Some((batch.ids.get(k)?, batch.file, batch.lines.get(k)?))
     }
 
-    /// Where `id` (with hash `h`) was first seen: (file, line).
     /// Where `id` (with hash `h`) was first seen, as (file, line); when it was not seen, it is
-    /// recorded at `pos` and the result is `None`. One hash-table probe for a new id.
-    fn first_or_insert(&mut self, h: u64, id: &str, pos: u64) -> Option<(u32, u64)> {
-        let existing = match self.first.entry(h) {
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(pos);
-                return None;
-            }
-            std::collections::hash_map::Entry::Occupied(o) => *o.get(),
-        };
-        // The same hash: the same id, or (very rarely) a different id whose hash collides.
-        let extra = self.more.iter().filter(|(m, _)| *m == h).map(|(_, p)| *p);
-        let found = std::iter::once(existing).chain(extra).find_map(|p| match self.at(p) {
-            Some((seen, file, line)) if seen == id => Some((file, line)),
-            _ => None,
-        });
-        if found.is_none() {
-            self.more.push((h, pos));
+    /// recorded at `pos` and the result is `None`. Usually one cache line per id.
+    fn first_or_insert(&mut self, h: u64, id: &str, pos: u64) -> PolarsResult<Option<(u32, u64)>> {
+        if pos >= u64::from(u32::MAX) - 1 {
+            polars_bail!(ComputeError: "more than 4 billion contacts in one run; split the input");
         }
-        found
-    }
-}
-
-/// A hasher for keys that are already 64-bit hashes: the key is the hash.
-#[derive(Default)]
-pub struct PreHashed(u64);
-
-impl std::hash::Hasher for PreHashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = hash64(bytes, self.0);
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 ^= v;
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.resize((self.slots.len() * 2).max(16));
+        }
+        let tag = h >> 32;
+        let mask = self.slots.len() - 1;
+        let mut i = Self::home(tag, mask);
+        loop {
+            let slot = self.slots[i];
+            if slot == 0 {
+                self.slots[i] = (tag << 32) | (pos + 1);
+                self.len += 1;
+                return Ok(None);
+            }
+            if slot >> 32 == tag {
+                if let Some((seen, file, line)) = self.at((slot & 0xffff_ffff) - 1) {
+                    if seen == id {
+                        return Ok(Some((file, line)));
+                    }
+                }
+            }
+            i = (i + 1) & mask;
+        }
     }
 }
 
@@ -642,7 +652,7 @@ impl Plan {
         for (k, h) in out.hashes.iter().enumerate() {
             let id = id_arr.value(k);
             let line = line_arr.get(k).copied().unwrap_or(0);
-            if let Some((f, l)) = st.seen.first_or_insert(*h, id, start + k as u64) {
+            if let Some((f, l)) = st.seen.first_or_insert(*h, id, start + k as u64)? {
                 let where_ =
                     if f == self.file_idx { format!("line {l}") } else { format!("line {l} of input file #{}", f + 1) };
                 let id = id.to_string();
@@ -1110,11 +1120,36 @@ mod tests {
         });
         seen.next = 2;
         // Both ids given the same hash: only the id itself decides.
-        assert_eq!(seen.first_or_insert(7, "A", 0), None);
-        assert_eq!(seen.first_or_insert(7, "A", 5), Some((0, 2)));
-        assert_eq!(seen.first_or_insert(7, "B", 1), None, "a collision, not a duplicate");
-        assert_eq!(seen.first_or_insert(7, "B", 6), Some((0, 3)));
-        assert_eq!(seen.first_or_insert(7, "A", 7), Some((0, 2)));
-        assert_eq!(seen.first_or_insert(8, "A", 8), None);
+        let h = 7 << 32;
+        assert_eq!(seen.first_or_insert(h, "A", 0).ok(), Some(None));
+        assert_eq!(seen.first_or_insert(h, "A", 5).ok(), Some(Some((0, 2))));
+        assert_eq!(seen.first_or_insert(h, "B", 1).ok(), Some(None), "a collision, not a duplicate");
+        assert_eq!(seen.first_or_insert(h, "B", 6).ok(), Some(Some((0, 3))));
+        assert_eq!(seen.first_or_insert(h, "A", 7).ok(), Some(Some((0, 2))));
+        assert_eq!(seen.first_or_insert(8 << 32, "A", 8).ok(), Some(None));
+    }
+
+    #[test]
+    fn the_id_table_grows_and_finds_every_id() {
+        let ids: Vec<String> = (0..5000).map(|i| format!("I{i}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let lines: Vec<u64> = (0..5000).map(|i| i + 2).collect();
+        let mut seen = SeenIds::default();
+        seen.batches.push(SeenBatch {
+            start: 0,
+            ids: StringChunked::from_slice("id".into(), &refs),
+            lines: UInt64Chunked::from_slice("line".into(), &lines),
+            file: 0,
+        });
+        seen.next = 5000;
+        // Few distinct tags (many collisions) and a table that must grow many times.
+        let hash = |i: u64| (i % 7) << 32 | i;
+        for i in 0..5000u64 {
+            assert_eq!(seen.first_or_insert(hash(i), &ids[i as usize], i).ok(), Some(None));
+        }
+        for i in (0..5000u64).step_by(37) {
+            assert_eq!(seen.first_or_insert(hash(i), &ids[i as usize], 9999).ok(), Some(Some((0, i + 2))));
+        }
+        assert_eq!(seen.len, 5000);
     }
 }
