@@ -14,6 +14,8 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
+use sha2::Digest as _;
+
 /// Default block size.
 pub const BLOCK: usize = 32 << 20;
 
@@ -27,13 +29,24 @@ pub struct Blocks {
     header: Vec<u8>,
     quote: Option<u8>,
     block: usize,
+    /// SHA-256 of the bytes handed out so far (the header, then each block's records): at the
+    /// end, of the whole file, which is then read once for both parsing and the run manifest.
+    sha256: sha2::Sha256,
 }
 
 impl Blocks {
     pub fn open(path: &Path, quote: Option<u8>, block: usize) -> io::Result<Blocks> {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
-        let mut b = Blocks { file, len, pos: 0, header: Vec::new(), quote, block: block.max(1024) };
+        let mut b = Blocks {
+            file,
+            len,
+            pos: 0,
+            header: Vec::new(),
+            quote,
+            block: block.max(1024),
+            sha256: sha2::Sha256::new(),
+        };
         // The header is the first record: everything up to its record end.
         let mut size = 64 << 10;
         loop {
@@ -82,7 +95,8 @@ impl Blocks {
     /// reused: no fresh pages to fault in for every block).
     pub fn next_block_into(&mut self, mut out: Vec<u8>) -> io::Result<Option<Vec<u8>>> {
         if self.pos == 0 {
-            self.pos = self.header.len() as u64;
+            self.pos = (self.header.len() as u64).min(self.len);
+            self.sha256.update(&self.header[..self.pos as usize]);
         }
         if self.pos >= self.len {
             return Ok(None);
@@ -99,12 +113,20 @@ impl Blocks {
             let cut = if at_end { Some(n) } else { last_record_end(&out[h..], self.quote) };
             if let Some(cut) = cut {
                 out.truncate(h + cut);
+                self.sha256.update(&out[h..]);
                 self.pos += cut as u64;
                 return Ok(Some(out));
             }
             // One record longer than the block: read a bigger block.
             size = size.saturating_mul(2);
         }
+    }
+}
+
+impl Blocks {
+    /// The file's size and SHA-256 (lower-case hex), once every block has been read.
+    pub fn finish(self) -> Option<(u64, String)> {
+        (self.pos >= self.len).then(|| (self.len, self.sha256.finalize().iter().map(|b| format!("{b:02x}")).collect()))
     }
 }
 
@@ -222,6 +244,26 @@ mod tests {
             let plain = data[..len].iter().filter(|b| **b == b'"').count();
             assert_eq!(count_byte(&data[..len], b'"'), plain, "length {len}");
         }
+    }
+
+    #[test]
+    fn the_blocks_hash_is_the_files_hash() {
+        let mut text = b"id,note\n".to_vec();
+        for i in 0..3000 {
+            text.extend_from_slice(format!("{i},\"a\nb\"\n").as_bytes());
+        }
+        let path = std::env::temp_dir().join(format!("callsla-blocks-hash-{}", std::process::id()));
+        let _ = std::fs::write(&path, &text);
+        for block in [1024, 1 << 20] {
+            let opened = Blocks::open(&path, Some(b'"'), block);
+            assert!(opened.is_ok());
+            if let Ok(mut b) = opened {
+                while let Ok(Some(_)) = b.next_block() {}
+                let want: String = sha2::Sha256::digest(&text).iter().map(|b| format!("{b:02x}")).collect();
+                assert_eq!(b.finish(), Some((text.len() as u64, want)));
+            }
+        }
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]

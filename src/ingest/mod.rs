@@ -194,6 +194,10 @@ pub struct Ingested {
     /// Every rejected row, in input order.
     pub rejects: Vec<Reject>,
     pub reconciliation: Reconciliation,
+    /// Per input file (in the order of the expanded inputs): its size and SHA-256, when the
+    /// file was read whole as it is on disk (plain CSV); `None` otherwise (Parquet, gzip,
+    /// transcoded text), to be hashed separately.
+    pub input_hashes: Vec<Option<(u64, String)>>,
 }
 
 /// Expands the inputs: paths are taken as they are, arguments with `*`, `?` or `[` as globs
@@ -247,6 +251,7 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
     let mut reconciliation = Reconciliation::default();
     let mut rejects = Vec::new();
     let mut parts: Vec<DataFrame> = Vec::new();
+    let mut input_hashes = Vec::with_capacity(files.len());
     let mut seen = validate::SeenIds::default();
     // About 140 bytes a row in a typical export: room for the ids up front (the table grows if not).
     let bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
@@ -267,6 +272,7 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
         reconciliation.files.push(out.reconciliation);
         rejects.extend(out.rejects);
         parts.extend(out.accepted);
+        input_hashes.push(out.sha256);
     }
     reconciliation.check()?;
     let accepted = match parts.split_first() {
@@ -282,7 +288,7 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
     // The accepted frame stays in its batch chunks: Polars reads chunked columns as they are,
     // and copying them into one would double the peak memory.
     check_thresholds(&reconciliation, options)?;
-    Ok(Ingested { accepted, rejects, reconciliation })
+    Ok(Ingested { accepted, rejects, reconciliation, input_hashes })
 }
 
 /// Fails when the rejects exceed `--max-reject-rate`, or any reject under `--strict`.
@@ -309,6 +315,7 @@ struct FileOut {
     accepted: Vec<DataFrame>,
     rejects: Vec<Reject>,
     reconciliation: FileReconciliation,
+    sha256: Option<(u64, String)>,
 }
 
 /// A gzip input decompressed to a temporary file that is removed when dropped.
@@ -523,7 +530,7 @@ fn ingest_file(
         None => lf
             .sink_batches(PlanCallback::new(send), true, None)
             .and_then(|sink| sink.collect_with_engine(Engine::Streaming))
-            .map(|_| ()),
+            .map(|_| None),
     };
     // Close the channel so the workers finish, then wait for them.
     if let Ok(mut s) = sender.lock() {
@@ -532,6 +539,7 @@ fn ingest_file(
     for h in handles {
         h.join().map_err(|_| IngestError::Internal("an ingest worker stopped unexpectedly".into()))?;
     }
+    let sha256 = scanned.as_ref().ok().cloned().flatten().filter(|_| csv_path.as_deref() == Some(path));
     scanned.map_err(|e| {
         let text = e.to_string();
         if check_utf8 && (text.contains("invalid utf-8") || text.contains(validate::NOT_UTF8)) {
@@ -558,8 +566,9 @@ fn ingest_file(
             IngestError::read(path, e)
         });
     }
-    let (out, seen_back) = state.finish(if parquet { "parquet" } else { "csv" });
+    let (mut out, seen_back) = state.finish(if parquet { "parquet" } else { "csv" });
     *seen = seen_back;
+    out.sha256 = sha256;
     Ok(out)
 }
 
@@ -574,7 +583,7 @@ fn read_csv_blocks(
     profile: &Profile,
     columns: &[String],
     mut send: impl FnMut(DataFrame) -> PolarsResult<bool>,
-) -> PolarsResult<()> {
+) -> PolarsResult<Option<(u64, String)>> {
     let src = &profile.source;
     // CALLSLA_CSV_BLOCK_BYTES: a smaller block size, so tests cover many blocks on small files.
     let size = std::env::var("CALLSLA_CSV_BLOCK_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(blocks::BLOCK);
@@ -585,17 +594,20 @@ fn read_csv_blocks(
     let (block_tx, block_rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(1);
     // Parsed blocks' buffers go back to the reader to be filled again.
     let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
-    let reader = std::thread::spawn(move || loop {
-        let spare = spare_rx.try_recv().unwrap_or_default();
-        let next = match blocks.next_block_into(spare) {
-            Ok(Some(b)) => Ok(b),
-            Ok(None) => break,
-            Err(e) => Err(e),
-        };
-        let stop = next.is_err();
-        if block_tx.send(next).is_err() || stop {
-            break;
+    let reader = std::thread::spawn(move || {
+        loop {
+            let spare = spare_rx.try_recv().unwrap_or_default();
+            let next = match blocks.next_block_into(spare) {
+                Ok(Some(b)) => Ok(b),
+                Ok(None) => break,
+                Err(e) => Err(e),
+            };
+            let stop = next.is_err();
+            if block_tx.send(next).is_err() || stop {
+                break;
+            }
         }
+        blocks.finish()
     });
     for block in block_rx {
         let block = block.map_err(PolarsError::from)?;
@@ -627,8 +639,7 @@ fn read_csv_blocks(
             }
         }
     }
-    reader.join().map_err(|_| polars_err!(ComputeError: "the CSV block reader stopped unexpectedly"))?;
-    Ok(())
+    reader.join().map_err(|_| polars_err!(ComputeError: "the CSV block reader stopped unexpectedly"))
 }
 
 /// The line named by the validator's not-UTF-8 error, if it names one.

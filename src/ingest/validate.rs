@@ -256,7 +256,10 @@ impl FileState {
         self.recon.format = format.to_string();
         // Validation failures and duplicates are found in two passes: report them by line.
         self.rejects.sort_by_key(|r| r.line);
-        (FileOut { accepted: self.accepted, rejects: self.rejects, reconciliation: self.recon }, self.seen)
+        (
+            FileOut { accepted: self.accepted, rejects: self.rejects, reconciliation: self.recon, sha256: None },
+            self.seen,
+        )
     }
 }
 

@@ -487,20 +487,25 @@ pub fn compute(
     };
 
     progress("ingesting the interaction logs");
-    // The inputs are hashed for the manifest on their own thread while they are ingested (a
-    // hashing error still comes first, as when it ran before).
-    let (hashes, ingested) = std::thread::scope(|s| {
-        let hashing = s.spawn(|| files.iter().map(|f| hash_file(f)).collect::<Result<Vec<_>, _>>());
-        let ingested = ingest::ingest(
-            &profile,
-            &files,
-            &IngestOptions { max_reject_rate: opts.max_reject_rate, strict: opts.strict },
-        );
-        (hashing.join(), ingested)
-    });
-    manifest.inputs =
-        hashes.map_err(|_| RunError::Internal("hashing the inputs stopped unexpectedly".to_string()))??;
-    let ingested = ingested?;
+    // An unreadable input is reported as the manifest's hashing would report it, first.
+    for f in &files {
+        let read_err = |source| RunError::Read { path: f.display().to_string(), source };
+        std::fs::File::open(f).and_then(|mut h| h.read(&mut [0u8; 1])).map_err(read_err)?;
+    }
+    let ingested = ingest::ingest(
+        &profile,
+        &files,
+        &IngestOptions { max_reject_rate: opts.max_reject_rate, strict: opts.strict },
+    )?;
+    // Plain CSV inputs were hashed as they were read (each byte read once); others are hashed now.
+    manifest.inputs = files
+        .iter()
+        .zip(&ingested.input_hashes)
+        .map(|(f, h)| match h {
+            Some((size, sha256)) => Ok(FileHash { path: f.display().to_string(), size: *size, sha256: sha256.clone() }),
+            None => hash_file(f),
+        })
+        .collect::<Result<_, _>>()?;
     // Scope and exclusions are masks over the ingested rows: nothing is copied.
     let rows = &ingested.accepted;
     let (scoped, out_of_scope) = in_scope(rows, &contract)?;
