@@ -7,8 +7,9 @@
 //! passes as it would in the row validator; any other row — a value it cannot read, a
 //! required value missing, text with surrounding spaces, an ordering check that fails — goes
 //! to [`Plan::row`], which accepts it or gives the exact reject. So reject messages have one
-//! source, and the accepted values are the same either way (tested in `tests` below on batches
-//! of mixed good and bad rows, and by every ingest test, which runs this path).
+//! source, and the accepted values are the same either way (`tests/columnar.rs` compares both
+//! on CSV and typed Parquet with every kind of bad and awkward value; every other ingest test
+//! runs this path).
 //!
 //! When no row of a batch needed the row validator, its text columns are passed on as they came
 //! from the reader (no copy); otherwise the batch is assembled row by row as before.
