@@ -1,9 +1,8 @@
-//! Text encodings of CSV inputs. Polars reads bytes as UTF-8 without checking every value, so
-//! callsla checks (or transcodes) the file first: a file that is not valid UTF-8 is an error
-//! naming the line and byte, unless the profile says it is Latin-1 or asks for lossy reading.
+//! Text encodings of CSV inputs. Polars' CSV reader refuses bytes that are not UTF-8 (it checks
+//! every chunk it parses); callsla then scans the file once more to name the line and byte, or
+//! transcodes the file first when the profile says it is Latin-1 or asks for lossy reading.
 
 use std::io::{Read, Write};
-
 use std::path::{Path, PathBuf};
 
 use super::IngestError;
@@ -14,91 +13,18 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> IngestError + '_ {
     move |source| IngestError::Io { path: path.display().to_string(), source }
 }
 
-/// Checks that the whole file is UTF-8. The error names the line and byte offset.
-///
-/// The file is split into one region per core, each starting at a character boundary (not on a
-/// continuation byte), and the regions are checked in parallel with positioned reads; lines
-/// are only counted when a bad byte is found.
+/// Checks that the whole file is UTF-8; the error names the line and byte offset of the first
+/// bad byte. Run only after the reader found one, so a valid file is never read twice.
 pub fn validate_utf8(path: &Path) -> Result<(), IngestError> {
     let f = std::fs::File::open(path).map_err(io_err(path))?;
     let len = f.metadata().map_err(io_err(path))?.len();
-    let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8) as u64;
-    let mut bounds = vec![0u64];
-    for k in 1..parts {
-        let b = char_boundary_at(&f, len * k / parts, len).map_err(io_err(path))?;
-        if b > *bounds.last().unwrap_or(&0) && b < len {
-            bounds.push(b);
-        }
-    }
-    bounds.push(len);
-    let results: Vec<std::io::Result<Option<(u64, u8)>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = bounds
-            .windows(2)
-            .map(|w| {
-                let (start, end) = (w[0], w[1]);
-                let f = &f;
-                s.spawn(move || first_bad_byte(f, start, end))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(std::io::Error::other("UTF-8 check stopped"))))
-            .collect()
-    });
-    for r in results {
-        if let Some((offset, byte)) = r.map_err(io_err(path))? {
-            let line = 1 + count_newlines(&f, offset).map_err(io_err(path))?;
-            return Err(IngestError::NotUtf8 { path: path.display().to_string(), line, offset, byte });
-        }
-    }
-    Ok(())
-}
-
-/// Like [`validate_utf8`], from the start of line `line` (1-based, counting line breaks): the
-/// error names the first bad byte at or after it.
-pub fn validate_utf8_from_line(path: &Path, line: u64) -> Result<(), IngestError> {
-    if line <= 1 {
-        return validate_utf8(path);
-    }
-    let f = std::fs::File::open(path).map_err(io_err(path))?;
-    let len = f.metadata().map_err(io_err(path))?.len();
-    let start = line_start(&f, line).map_err(io_err(path))?;
-    match first_bad_byte(&f, start, len).map_err(io_err(path))? {
+    match first_bad_byte(&f, 0, len).map_err(io_err(path))? {
         Some((offset, byte)) => {
             let line = 1 + count_newlines(&f, offset).map_err(io_err(path))?;
             Err(IngestError::NotUtf8 { path: path.display().to_string(), line, offset, byte })
         }
-        None => validate_utf8(path),
+        None => Ok(()),
     }
-}
-
-/// The byte offset where line `line` (1-based) starts.
-fn line_start(f: &std::fs::File, line: u64) -> std::io::Result<u64> {
-    let mut buf = vec![0u8; CHUNK];
-    let (mut at, mut seen) = (0u64, 1u64);
-    loop {
-        let n = read_at(f, &mut buf, at)?;
-        if n == 0 {
-            return Ok(at);
-        }
-        for (k, b) in buf[..n].iter().enumerate() {
-            if *b == b'\n' {
-                seen += 1;
-                if seen == line {
-                    return Ok(at + k as u64 + 1);
-                }
-            }
-        }
-        at += n as u64;
-    }
-}
-
-/// The first offset at or after `at` that is not a UTF-8 continuation byte (at most 3 ahead).
-fn char_boundary_at(f: &std::fs::File, at: u64, len: u64) -> std::io::Result<u64> {
-    let mut b = [0u8; 4];
-    let n = read_at(f, &mut b, at)?;
-    let skip = b[..n].iter().take(3).take_while(|x| (0x80..0xC0).contains(*x)).count() as u64;
-    Ok((at + skip).min(len))
 }
 
 /// Fills `buf` from `offset` (positioned reads, so threads can share the file); returns the

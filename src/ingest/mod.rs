@@ -367,7 +367,6 @@ fn ingest_file(
     };
     let mut _temp = None;
     let mut check_utf8 = false;
-    let mut utf8_source = path.to_path_buf();
     let mut csv_path: Option<PathBuf> = None;
     let mut lf = if parquet {
         let args = ScanArgsParquet { row_index: Some(RowIndex { name: ROW.into(), offset: 0 }), ..Default::default() };
@@ -382,16 +381,14 @@ fn ingest_file(
         } else {
             path.to_path_buf()
         };
-        // Polars does not check every byte: validate (or transcode) first (docs/profiles.md).
         let how = match profile.source.encoding {
             profile::Encoding::Utf8 => None,
             profile::Encoding::Utf8Lossy => Some(encoding::Transcode::Lossy),
             profile::Encoding::Latin1 => Some(encoding::Transcode::Latin1),
         };
         match how {
-            // The values callsla reads are checked batch by batch as they are validated (see
-            // `validate::NOT_UTF8`); the file is scanned for the exact line and byte only when
-            // one is not UTF-8. Columns the profile does not read are never looked at.
+            // Polars' reader checks every chunk; the file is scanned for the exact line and byte
+            // only when it finds a bad one (docs/profiles.md).
             None => check_utf8 = true,
             Some(how) => {
                 let t =
@@ -405,7 +402,6 @@ fn ingest_file(
             return Err(IngestError::Empty { path: shown });
         }
         let src = &profile.source;
-        utf8_source = scan_path.clone();
         csv_path = Some(scan_path.clone());
         check_header(&scan_path, &shown, profile)?;
         LazyCsvReader::new(PlRefPath::from(scan_path.to_string_lossy().as_ref()))
@@ -423,7 +419,7 @@ fn ingest_file(
     let schema = lf.collect_schema().map_err(|e| IngestError::read(path, e))?;
 
     // Resolve which mapped columns exist; a missing column of an explicit mapping is an error.
-    let mut plan = validate::Plan::new(profile, file_idx, parquet, check_utf8);
+    let mut plan = validate::Plan::new(profile, file_idx, parquet);
     for spec in &profile.fields {
         let cols = spec.source.columns();
         if !cols.is_empty() {
@@ -466,6 +462,7 @@ fn ingest_file(
         plan.shape(name, shape);
         exprs.push(expr);
     }
+    plan.resolve();
     let lf = lf.select(exprs);
 
     // Polars parses batches; validation runs on worker threads (it needs no shared state); an
@@ -542,16 +539,13 @@ fn ingest_file(
     let sha256 = scanned.as_ref().ok().cloned().flatten().filter(|_| csv_path.as_deref() == Some(path));
     scanned.map_err(|e| {
         let text = e.to_string();
-        if check_utf8 && (text.contains("invalid utf-8") || text.contains(validate::NOT_UTF8)) {
-            // Polars checks some batches itself: the same error as callsla's own check.
-            not_utf8(&utf8_source, &shown, bad_line(&text))
-        } else if text.contains("found more fields than defined") {
-            IngestError::Read {
+        match &csv_path {
+            Some(csv) if check_utf8 && text.contains("invalid utf-8") => not_utf8(csv, &shown),
+            _ if text.contains("found more fields than defined") => IngestError::Read {
                 path: shown.clone(),
                 message: "a line has more fields than the header; check source.delimiter and source.quote in the profile, or quotes around values that contain the delimiter".to_string(),
-            }
-        } else {
-            IngestError::read(path, e)
+            },
+            _ => IngestError::read(path, e),
         }
     })?;
     drop(_temp);
@@ -559,12 +553,7 @@ fn ingest_file(
     let (state, failed) =
         absorber.join().map_err(|_| IngestError::Internal("the ingest absorber stopped unexpectedly".into()))?;
     if let Some(e) = failed {
-        let text = e.to_string();
-        return Err(if text.contains(validate::NOT_UTF8) {
-            not_utf8(&utf8_source, &shown, bad_line(&text))
-        } else {
-            IngestError::read(path, e)
-        });
+        return Err(IngestError::read(path, e));
     }
     let (mut out, seen_back) = state.finish(if parquet { "parquet" } else { "csv" });
     *seen = seen_back;
@@ -642,21 +631,15 @@ fn read_csv_blocks(
     reader.join().map_err(|_| polars_err!(ComputeError: "the CSV block reader stopped unexpectedly"))
 }
 
-/// The line named by the validator's not-UTF-8 error, if it names one.
-fn bad_line(text: &str) -> Option<u64> {
-    let (_, rest) = text.split_once(validate::NOT_UTF8)?;
-    rest.trim_start().strip_prefix("on line ")?.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
-}
-
-/// The error for a file with a value that is not UTF-8: the first bad byte on `line` (or in the
-/// whole file when the line is not known), from a scan of the file.
-fn not_utf8(scanned: &Path, shown: &str, line: Option<u64>) -> IngestError {
-    match encoding::validate_utf8_from_line(scanned, line.unwrap_or(1)) {
+/// The error for a file the reader found not UTF-8: the line and byte of the first bad byte,
+/// from a scan of the file.
+fn not_utf8(scanned: &Path, shown: &str) -> IngestError {
+    match encoding::validate_utf8(scanned) {
         Err(IngestError::NotUtf8 { line, offset, byte, .. }) => {
             IngestError::NotUtf8 { path: shown.to_string(), line, offset, byte }
         }
         Err(other) => other,
-        Ok(()) => IngestError::Internal("a value was not UTF-8 but the file is".to_string()),
+        Ok(()) => IngestError::Internal("the reader found a byte that is not UTF-8 but the file is UTF-8".to_string()),
     }
 }
 
@@ -694,7 +677,7 @@ fn check_header(path: &Path, shown: &str, profile: &Profile) -> Result<(), Inges
         .map_err(|e| IngestError::Read { path: shown.to_string(), message: e.to_string() })?;
     let headers = match rdr.headers() {
         Ok(h) => h,
-        Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => return Err(not_utf8(path, shown, Some(1))),
+        Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => return Err(not_utf8(path, shown)),
         Err(e) => return Err(IngestError::Read { path: shown.to_string(), message: e.to_string() }),
     };
     let names: Vec<&str> = headers.iter().map(|h| h.trim_start_matches('\u{feff}')).collect();

@@ -10,7 +10,7 @@ mod columnar;
 use std::borrow::Cow;
 
 use polars::prelude::*;
-use polars_arrow::array::{Array as _, BooleanArray, PrimitiveArray, Utf8ViewArray};
+use polars_arrow::array::{Array as _, BooleanArray, PrimitiveArray};
 use serde::Serialize;
 
 use super::parse::{self, DurError, ScoreError, TsError};
@@ -263,25 +263,11 @@ impl FileState {
     }
 }
 
-/// True when every value of the array is ASCII (so valid UTF-8): the data buffers are checked
-/// in bulk and a short value inlined in its view by masking the view's bytes; padding bytes of
-/// an inlined view are zero. `false` only means "check value by value".
-fn ascii_only(arr: &Utf8ViewArray) -> bool {
-    arr.data_buffers().iter().all(|b| b.is_ascii())
-        && arr.views().iter().all(|v| !v.is_inline() || (v.prefix | v.buffer_idx | v.offset) & 0x8080_8080 == 0)
-}
-
-/// The marker of the error [`Plan::validate`] returns when a value is not UTF-8 (the caller then
-/// finds the exact line and byte in the file).
-pub const NOT_UTF8: &str = "callsla: a value is not UTF-8";
-
 /// Everything needed to validate the batches of one file.
 pub struct Plan {
     profile: Profile,
     file_idx: u32,
     parquet: bool,
-    /// Check that every text value read is UTF-8 (CSV read as UTF-8: Polars does not check).
-    check_utf8: bool,
     /// The projected source columns, in batch order, with their shapes.
     columns: Vec<(String, Shape)>,
     /// Per profile field (in `profile.fields` order): the position in `columns` of each of its
@@ -321,6 +307,13 @@ impl Raw<'_> {
 /// Value `i` of an Arrow array, `None` when null or out of range.
 fn arr_get<A: polars_arrow::array::Array + ?Sized, T>(arr: &A, i: usize, value: impl Fn(&A, usize) -> T) -> Option<T> {
     (i < arr.len() && arr.is_valid(i)).then(|| value(arr, i))
+}
+
+/// A column of the current batch as one owned array, by shape (what a [`View`] borrows).
+enum Owned {
+    Text(StringChunked),
+    Bool(BooleanChunked),
+    Int(Int64Chunked, Shape),
 }
 
 /// A column of the current batch, by shape.
@@ -491,12 +484,11 @@ fn fmt_ms(ms: i64) -> String {
 }
 
 impl Plan {
-    pub fn new(profile: &Profile, file_idx: u32, parquet: bool, check_utf8: bool) -> Plan {
+    pub fn new(profile: &Profile, file_idx: u32, parquet: bool) -> Plan {
         Plan {
             profile: profile.clone(),
             file_idx,
             parquet,
-            check_utf8,
             columns: Vec::new(),
             field_cols: Vec::new(),
             date_cols: Vec::new(),
@@ -517,10 +509,11 @@ impl Plan {
             Some(entry) => entry.1 = shape,
             None => self.columns.push((column.to_string(), shape)),
         }
-        self.resolve();
     }
 
-    fn resolve(&mut self) {
+    /// Resolves every field's, date's and exclusion's column to its position, and the fast
+    /// path, once all columns are known (call after the last [`Plan::shape`]).
+    pub fn resolve(&mut self) {
         let pos = |name: &str| self.columns.iter().position(|(c, _)| c == name);
         self.field_cols =
             self.profile.fields.iter().map(|f| f.source.columns().iter().map(|c| pos(c)).collect()).collect();
@@ -548,65 +541,40 @@ impl Plan {
     /// Validates one batch on its own (no shared state, so batches can run in parallel):
     /// the accepted rows as a frame, their ids for the duplicate check, and the failures.
     pub fn validate(&self, df: &DataFrame) -> PolarsResult<BatchOut> {
-        // Text columns as single Arrow arrays, so a value is one index away.
-        let mut texts: Vec<Option<StringChunked>> = Vec::with_capacity(self.columns.len());
-        for (name, shape) in &self.columns {
-            texts.push(match shape {
-                Shape::Text => Some(df.column(name)?.str()?.rechunk().into_owned()),
-                _ => None,
-            });
-        }
+        // Every column as one Arrow array (rechunked), so a value is one index away.
+        let owned: Vec<Owned> = self
+            .columns
+            .iter()
+            .map(|(name, shape)| {
+                let c = df.column(name)?;
+                Ok(match shape {
+                    Shape::Text => Owned::Text(c.str()?.rechunk().into_owned()),
+                    Shape::Bool => Owned::Bool(c.bool()?.rechunk().into_owned()),
+                    s => Owned::Int(c.i64()?.rechunk().into_owned(), *s),
+                })
+            })
+            .collect::<PolarsResult<_>>()?;
+        let views: Vec<View<'_>> = owned
+            .iter()
+            .map(|o| {
+                let view = match o {
+                    Owned::Text(ca) => ca.downcast_iter().next().map(View::Text),
+                    Owned::Bool(ca) => ca.downcast_iter().next().map(View::Bool),
+                    Owned::Int(ca, s) => ca.downcast_iter().next().map(|a| View::Int(a, *s)),
+                };
+                view.unwrap_or(View::Absent)
+            })
+            .collect();
+        // 1-based lines: the header is line 1 of a CSV file; Parquet rows count from 1.
         let rows_idx = df.column(ROW)?.cast(&DataType::UInt64)?;
-        let rows_idx = rows_idx.u64()?.rechunk();
-        let rows_idx = rows_idx.cont_slice()?;
-        if self.check_utf8 {
-            // Every buffer ASCII is the fast path; short values inlined in the views are checked
-            // one by one. On failure, the first row with a bad value names the line.
-            let mut first_bad: Option<u64> = None;
-            for arr in texts.iter().flatten().flat_map(|t| t.downcast_iter()) {
-                if ascii_only(arr) {
-                    continue;
-                }
-                let bin = arr.to_binview();
-                if bin.validate_utf8().is_err() {
-                    let k = bin.values_iter().position(|v| std::str::from_utf8(v).is_err()).unwrap_or(0);
-                    let line = rows_idx.get(k).copied().unwrap_or(0) + 2;
-                    first_bad = Some(first_bad.map_or(line, |l| l.min(line)));
-                }
-            }
-            if let Some(line) = first_bad {
-                polars_bail!(ComputeError: "{NOT_UTF8} on line {line}");
-            }
-        }
-        // Boolean and integer columns also as single arrays: a value is one index away.
-        let mut bools: Vec<Option<BooleanChunked>> = Vec::with_capacity(self.columns.len());
-        let mut ints: Vec<Option<Int64Chunked>> = Vec::with_capacity(self.columns.len());
-        for (name, shape) in &self.columns {
-            let c = df.column(name)?;
-            bools.push(if *shape == Shape::Bool { Some(c.bool()?.rechunk().into_owned()) } else { None });
-            ints.push(match shape {
-                Shape::Text | Shape::Bool => None,
-                _ => Some(c.i64()?.rechunk().into_owned()),
-            });
-        }
-        let mut views: Vec<View<'_>> = Vec::with_capacity(self.columns.len());
-        for (k, (_, shape)) in self.columns.iter().enumerate() {
-            let view = match shape {
-                Shape::Text => texts[k].as_ref().and_then(|ca| ca.downcast_iter().next()).map(View::Text),
-                Shape::Bool => bools[k].as_ref().and_then(|ca| ca.downcast_iter().next()).map(View::Bool),
-                s => ints[k].as_ref().and_then(|ca| ca.downcast_iter().next()).map(|a| View::Int(a, *s)),
-            };
-            views.push(view.unwrap_or(View::Absent));
-        }
+        let first = if self.parquet { 1 } else { 2 };
+        let lines: Vec<u64> = rows_idx.u64()?.iter().map(|r| r.unwrap_or(0) + first).collect();
         if let Some(fields) = &self.fast {
-            let lines: Vec<u64> = rows_idx.iter().map(|r| if self.parquet { r + 1 } else { r + 2 }).collect();
             return self.validate_columnar(fields, &views, &lines);
         }
         let mut out = BatchOut { read: df.height() as u64, ..Default::default() };
         let mut accepted: Vec<Row<'_>> = Vec::new();
-        for i in 0..df.height() {
-            let row_no = rows_idx.get(i).copied().unwrap_or(0);
-            let line = if self.parquet { row_no + 1 } else { row_no + 2 };
+        for (i, &line) in lines.iter().enumerate() {
             if let Some(rule) = self.excluded_by(&views, i) {
                 *out.excluded.entry(rule.to_string()).or_default() += 1;
                 continue;
@@ -1032,80 +1000,110 @@ impl Plan {
 
     fn derive_and_check(&self, row: &mut Row<'_>, answered_flag: Option<bool>) -> Result<(), Fail> {
         let tol_us = self.profile.source.order_tolerance_ms * 1000;
-        let fail = |field: Field, kind: RejectKind, value: String, message: String| Fail {
-            column: self.column_label(field),
-            field,
-            value,
-            kind,
-            message,
+        let (arrived, ended_at) = (row.arrived, row.ended_at);
+        let fault = match derive_times(arrived, answered_flag, &mut row.answered_at, ended_at, &mut row.wait, tol_us) {
+            Ok(answered) => {
+                row.answered = answered;
+                return Ok(());
+            }
+            Err(fault) => fault,
         };
         let show_ts = |us: i64| {
             chrono::DateTime::from_timestamp_micros(us)
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
                 .unwrap_or_default()
         };
-        row.answered = answered_flag.unwrap_or(row.answered_at.is_some());
-        if !row.answered && row.answered_at.is_some() {
-            return Err(fail(
+        let (field, kind, value, message) = match fault {
+            Disorder::AnswerTimeButNotAnswered => (
                 Field::Answered,
                 RejectKind::Inconsistent,
                 "false".to_string(),
                 "the row says not answered but has an answered_at time".to_string(),
-            ));
-        }
-        if let Some(ans) = row.answered_at {
-            if ans < row.arrived - tol_us {
-                return Err(fail(
-                    Field::AnsweredAt,
-                    RejectKind::AnswerBeforeArrival,
-                    show_ts(ans),
-                    format!("answered_at {} is before arrived_at {}", show_ts(ans), show_ts(row.arrived)),
-                ));
-            }
-        }
-        if let Some(end) = row.ended_at {
-            if end < row.arrived - tol_us {
-                return Err(fail(
-                    Field::EndedAt,
-                    RejectKind::EndBeforeArrival,
-                    show_ts(end),
-                    format!("ended_at {} is before arrived_at {}", show_ts(end), show_ts(row.arrived)),
-                ));
-            }
-            if let Some(ans) = row.answered_at {
-                if end < ans - tol_us {
-                    return Err(fail(
-                        Field::EndedAt,
-                        RejectKind::EndBeforeAnswer,
-                        show_ts(end),
-                        format!("ended_at {} is before answered_at {}", show_ts(end), show_ts(ans)),
-                    ));
-                }
-            }
-        }
-        // Derivations (docs/schema.md): the wait from timestamps, the answer time from the wait.
-        if row.wait.is_none() {
-            row.wait = match (row.answered, row.answered_at, row.ended_at) {
-                (true, Some(ans), _) => Some(((ans - row.arrived) / 1000).max(0)),
-                (false, _, Some(end)) => Some(((end - row.arrived) / 1000).max(0)),
-                _ => None,
-            };
-        }
-        if row.answered && row.answered_at.is_none() {
-            match row.wait {
-                Some(w) => row.answered_at = Some(row.arrived + w * 1000),
-                None => {
-                    return Err(fail(
-                        Field::AnsweredAt,
-                        RejectKind::MissingValue,
-                        String::new(),
-                        "an answered contact needs answered_at or wait_s".to_string(),
-                    ))
-                }
-            }
-        }
-        Ok(())
+            ),
+            Disorder::AnswerBeforeArrival(ans) => (
+                Field::AnsweredAt,
+                RejectKind::AnswerBeforeArrival,
+                show_ts(ans),
+                format!("answered_at {} is before arrived_at {}", show_ts(ans), show_ts(arrived)),
+            ),
+            Disorder::EndBeforeArrival(end) => (
+                Field::EndedAt,
+                RejectKind::EndBeforeArrival,
+                show_ts(end),
+                format!("ended_at {} is before arrived_at {}", show_ts(end), show_ts(arrived)),
+            ),
+            Disorder::EndBeforeAnswer(end, ans) => (
+                Field::EndedAt,
+                RejectKind::EndBeforeAnswer,
+                show_ts(end),
+                format!("ended_at {} is before answered_at {}", show_ts(end), show_ts(ans)),
+            ),
+            Disorder::NoAnswerTime => (
+                Field::AnsweredAt,
+                RejectKind::MissingValue,
+                String::new(),
+                "an answered contact needs answered_at or wait_s".to_string(),
+            ),
+        };
+        Err(Fail { column: self.column_label(field), field, value, kind, message })
     }
+}
+
+/// The first cross-field check a row's times fail.
+enum Disorder {
+    AnswerTimeButNotAnswered,
+    AnswerBeforeArrival(i64),
+    EndBeforeArrival(i64),
+    /// (ended_at, answered_at)
+    EndBeforeAnswer(i64, i64),
+    NoAnswerTime,
+}
+
+/// The cross-field checks and derivations (docs/schema.md), shared by the row validator and the
+/// column-at-a-time path: whether the contact was answered (the flag, else an answer time),
+/// answer and end not before arrival nor end before answer (within `tol_us`), then the wait
+/// derived from the timestamps when missing and the answer time from the wait.
+fn derive_times(
+    arrived: i64,
+    answered_flag: Option<bool>,
+    answered_at: &mut Option<i64>,
+    ended_at: Option<i64>,
+    wait: &mut Option<i64>,
+    tol_us: i64,
+) -> Result<bool, Disorder> {
+    let answered = answered_flag.unwrap_or(answered_at.is_some());
+    if !answered && answered_at.is_some() {
+        return Err(Disorder::AnswerTimeButNotAnswered);
+    }
+    if let Some(ans) = *answered_at {
+        if ans < arrived - tol_us {
+            return Err(Disorder::AnswerBeforeArrival(ans));
+        }
+    }
+    if let Some(end) = ended_at {
+        if end < arrived - tol_us {
+            return Err(Disorder::EndBeforeArrival(end));
+        }
+        if let Some(ans) = *answered_at {
+            if end < ans - tol_us {
+                return Err(Disorder::EndBeforeAnswer(end, ans));
+            }
+        }
+    }
+    if wait.is_none() {
+        *wait = match (answered, *answered_at, ended_at) {
+            (true, Some(ans), _) => Some(((ans - arrived) / 1000).max(0)),
+            (false, _, Some(end)) => Some(((end - arrived) / 1000).max(0)),
+            _ => None,
+        };
+    }
+    if answered && answered_at.is_none() {
+        match *wait {
+            Some(w) => *answered_at = Some(arrived + w * 1000),
+            None => return Err(Disorder::NoAnswerTime),
+        }
+    }
+    Ok(answered)
 }
 
 #[cfg(test)]

@@ -117,36 +117,17 @@ impl Plan {
             let view = f.pos.and_then(|p| views.get(p));
             read_column(f, view, n, &mut slow, &mut cols);
         }
-        // Cross-field checks and derivations, as in `Plan::derive_and_check`.
+        // Cross-field checks and derivations: the same function as the row validator's.
         let tol_us = self.profile.source.order_tolerance_ms * 1000;
         for (i, slow) in slow.iter_mut().enumerate() {
             if *slow {
                 continue;
             }
             let arrived = cols.arrived[i].unwrap_or(0);
-            let answered = cols.answered_flag[i].unwrap_or(cols.answered_at[i].is_some());
-            cols.answered[i] = answered;
-            let bad_order = |t: Option<i64>, before: i64| t.is_some_and(|t| t < before - tol_us);
-            if (!answered && cols.answered_at[i].is_some())
-                || bad_order(cols.answered_at[i], arrived)
-                || bad_order(cols.ended_at[i], arrived)
-                || cols.answered_at[i].is_some_and(|ans| bad_order(cols.ended_at[i], ans))
-            {
-                *slow = true;
-                continue;
-            }
-            if cols.wait[i].is_none() {
-                cols.wait[i] = match (answered, cols.answered_at[i], cols.ended_at[i]) {
-                    (true, Some(ans), _) => Some(((ans - arrived) / 1000).max(0)),
-                    (false, _, Some(end)) => Some(((end - arrived) / 1000).max(0)),
-                    _ => None,
-                };
-            }
-            if answered && cols.answered_at[i].is_none() {
-                match cols.wait[i] {
-                    Some(w) => cols.answered_at[i] = Some(arrived + w * 1000),
-                    None => *slow = true,
-                }
+            let (flag, ended_at) = (cols.answered_flag[i], cols.ended_at[i]);
+            match super::derive_times(arrived, flag, &mut cols.answered_at[i], ended_at, &mut cols.wait[i], tol_us) {
+                Ok(answered) => cols.answered[i] = answered,
+                Err(_) => *slow = true,
             }
         }
 
@@ -211,9 +192,6 @@ impl Plan {
     ) -> PolarsResult<DataFrame> {
         let all = kept == keep.len();
         let mask = BooleanChunked::from_slice("keep".into(), keep);
-        let pick = |v: &[Option<i64>]| -> Vec<Option<i64>> {
-            v.iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect()
-        };
         let string_col = |field: Field| -> PolarsResult<Column> {
             let name = field.name().into();
             let s = match text(field) {
@@ -229,22 +207,19 @@ impl Plan {
             };
             Ok(s.into_column())
         };
-        let choice = |v: &[&'static str]| -> Vec<&'static str> {
-            v.iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect()
-        };
-        let ts = |name: &str, v: &[Option<i64>]| Column::new(name.into(), pick(v)).cast(&datetime_type());
+        let ts = |name: &str, v: &[Option<i64>]| Column::new(name.into(), kept_rows(v, keep)).cast(&datetime_type());
         let dur = |name: &str, v: &[Option<i64>]| {
-            Column::new(name.into(), pick(v)).cast(&DataType::Duration(TimeUnit::Milliseconds))
+            Column::new(name.into(), kept_rows(v, keep)).cast(&DataType::Duration(TimeUnit::Milliseconds))
         };
         let columns = vec![
             string_col(Field::InteractionId)?,
             match (cols.channel_exact, text(Field::Channel)) {
                 (true, Some(_)) => string_col(Field::Channel)?,
-                _ => Column::new(Field::Channel.name().into(), choice(&cols.channel)),
+                _ => Column::new(Field::Channel.name().into(), kept_rows(&cols.channel, keep)),
             },
             match (cols.direction_exact, text(Field::Direction)) {
                 (true, Some(_)) => string_col(Field::Direction)?,
-                _ => Column::new(Field::Direction.name().into(), choice(&cols.direction)),
+                _ => Column::new(Field::Direction.name().into(), kept_rows(&cols.direction, keep)),
             },
             string_col(Field::Queue)?,
             string_col(Field::CustomerId)?,
@@ -252,30 +227,29 @@ impl Plan {
             ts(Field::ArrivedAt.name(), &cols.arrived)?,
             ts(Field::AnsweredAt.name(), &cols.answered_at)?,
             ts(Field::EndedAt.name(), &cols.ended_at)?,
-            Column::new(
-                Field::Answered.name().into(),
-                cols.answered.iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect::<Vec<bool>>(),
-            ),
+            Column::new(Field::Answered.name().into(), kept_rows(&cols.answered, keep)),
             dur(Field::WaitS.name(), &cols.wait)?,
             dur(Field::TalkS.name(), &cols.talk)?,
             dur(Field::HoldS.name(), &cols.hold)?,
             dur(Field::WrapS.name(), &cols.wrap)?,
-            Column::new(
-                Field::Resolved.name().into(),
-                cols.resolved.iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect::<Vec<Option<bool>>>(),
-            ),
+            Column::new(Field::Resolved.name().into(), kept_rows(&cols.resolved, keep)),
             Column::new(
                 Field::Csat.name().into(),
-                pick(&cols.csat).into_iter().map(|c| c.and_then(|c| i32::try_from(c).ok())).collect::<Vec<_>>(),
+                kept_rows(&cols.csat, keep)
+                    .into_iter()
+                    .map(|c| c.and_then(|c| i32::try_from(c).ok()))
+                    .collect::<Vec<_>>(),
             ),
             Column::new(schema::SOURCE_FILE.into(), vec![self.file_idx; kept]),
-            Column::new(
-                schema::SOURCE_LINE.into(),
-                lines.iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect::<Vec<u64>>(),
-            ),
+            Column::new(schema::SOURCE_LINE.into(), kept_rows(lines, keep)),
         ];
         DataFrame::new(kept, columns)
     }
+}
+
+/// The values of the rows to keep, in order.
+fn kept_rows<T: Copy>(values: &[T], keep: &[bool]) -> Vec<T> {
+    values.iter().zip(keep).filter(|(_, k)| **k).map(|(v, _)| *v).collect()
 }
 
 /// The typed values of one batch, one vector per canonical field.
@@ -388,9 +362,9 @@ fn read_column(f: &FastField, view: Option<&View<'_>>, n: usize, slow: &mut [boo
             },
             Some(View::Int(arr, shape)) => match (&f.reader, shape, super::arr_get(*arr, i, |a, i| a.value(i))) {
                 (_, _, None) => !required,
-                (FastReader::Instant(_), Shape::Instant, Some(us)) => set_ts(f.field, i, us, cols),
+                (FastReader::Instant(_), Shape::Instant, Some(us)) => set_int(f.field, i, us, cols),
                 (FastReader::Duration { max_ms, .. }, Shape::DurMs, Some(ms)) => {
-                    (0..=*max_ms).contains(&ms) && set_dur(f.field, i, ms, cols)
+                    (0..=*max_ms).contains(&ms) && set_int(f.field, i, ms, cols)
                 }
                 _ => false,
             },
@@ -421,11 +395,11 @@ fn read_text(f: &FastField, s: &str, i: usize, cols: &mut Cols) -> bool {
             None => false,
         },
         FastReader::Instant(zone) => match parse::rfc3339(s, *zone) {
-            Ok(us) => set_ts(f.field, i, us, cols),
+            Ok(us) => set_int(f.field, i, us, cols),
             Err(_) => false,
         },
         FastReader::Duration { unit, max_ms } => match parse::duration_ms(s, *unit) {
-            Ok(ms) if (0..=*max_ms).contains(&ms) => set_dur(f.field, i, ms, cols),
+            Ok(ms) if (0..=*max_ms).contains(&ms) => set_int(f.field, i, ms, cols),
             _ => false,
         },
         FastReader::Boolean { true_values, false_values } => {
@@ -439,43 +413,37 @@ fn read_text(f: &FastField, s: &str, i: usize, cols: &mut Cols) -> bool {
             b.is_some_and(|b| set_bool(f.field, i, b, cols))
         }
         FastReader::Score { lo, hi } => match parse::score(s) {
-            Ok(v) if (*lo..=*hi).contains(&v) && f.field == Field::Csat => {
-                cols.csat[i] = Some(v);
-                true
-            }
+            Ok(v) if (*lo..=*hi).contains(&v) => set_int(f.field, i, v, cols),
             _ => false,
         },
     }
 }
 
-fn set_ts(field: Field, i: usize, us: i64, cols: &mut Cols) -> bool {
+/// Stores an integer field's value (timestamps in µs, durations in ms, scores); `false` for a
+/// field that is not one.
+fn set_int(field: Field, i: usize, v: i64, cols: &mut Cols) -> bool {
     let slot = match field {
         Field::ArrivedAt => &mut cols.arrived,
         Field::AnsweredAt => &mut cols.answered_at,
         Field::EndedAt => &mut cols.ended_at,
-        _ => return false,
-    };
-    slot[i] = Some(us);
-    true
-}
-
-fn set_dur(field: Field, i: usize, ms: i64, cols: &mut Cols) -> bool {
-    let slot = match field {
         Field::WaitS => &mut cols.wait,
         Field::TalkS => &mut cols.talk,
         Field::HoldS => &mut cols.hold,
         Field::WrapS => &mut cols.wrap,
+        Field::Csat => &mut cols.csat,
         _ => return false,
     };
-    slot[i] = Some(ms);
+    slot[i] = Some(v);
     true
 }
 
+/// Stores a boolean field's value; `false` for a field that is not one.
 fn set_bool(field: Field, i: usize, b: bool, cols: &mut Cols) -> bool {
-    match field {
-        Field::Answered => cols.answered_flag[i] = Some(b),
-        Field::Resolved => cols.resolved[i] = Some(b),
+    let slot = match field {
+        Field::Answered => &mut cols.answered_flag,
+        Field::Resolved => &mut cols.resolved,
         _ => return false,
-    }
+    };
+    slot[i] = Some(b);
     true
 }
