@@ -138,6 +138,11 @@ pub fn hash64(bytes: &[u8], seed: u64) -> u64 {
     mum(h, P0 ^ 0x8ebc_6af0_9c88_c6e3)
 }
 
+/// Bytes as lower-case hex (hashes in manifests and pseudonyms).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The environment variable holding the key for pseudonyms in reports.
 pub const PSEUDONYM_KEY_ENV: &str = "CALLSLA_PSEUDONYM_KEY";
 
@@ -162,8 +167,7 @@ pub fn pseudonym(prefix: &str, value: &str) -> String {
     outer.update(k.map(|b| b ^ 0x5c));
     outer.update(inner.finalize());
     let mac = outer.finalize();
-    let hex: String = mac.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    format!("{prefix}-{hex}")
+    format!("{prefix}-{}", hex(&mac[..6]))
 }
 
 /// Adds a "did you mean" to serde's unknown-key messages:

@@ -27,13 +27,9 @@ fn an_output_folder_that_cannot_be_created_is_a_clear_error() {
     let t = TempDir::new("unwritable");
     let blocker = t.write("not-a-folder", "a file where the output's parent should be");
     let out = blocker.join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_callsla"))
-        .args(sample_run_args(s(&out)))
-        .current_dir(repo("."))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
+    let o = callsla_in_repo(&sample_run_args(s(&out)));
+    assert_eq!(o.code, 2);
+    let err = &o.stderr;
     assert!(err.starts_with("error: cannot write "), "{err}");
     assert!(err.contains("the previous output (if any) is untouched"), "{err}");
 }
@@ -42,12 +38,8 @@ fn an_output_folder_that_cannot_be_created_is_a_clear_error() {
 fn a_disk_that_fills_mid_write_leaves_the_previous_output_intact() {
     let t = TempDir::new("disk-full");
     let out = t.path("out");
-    let first = Command::new(env!("CARGO_BIN_EXE_callsla"))
-        .args(sample_run_args(s(&out)))
-        .current_dir(repo("."))
-        .output()
-        .unwrap();
-    assert!(first.status.success());
+    let first = callsla_in_repo(&sample_run_args(s(&out)));
+    assert_eq!(first.code, 0, "{}", first.stderr);
     let before = std::fs::read(out.join("assessment.json")).unwrap();
     // File size limit of 20 KiB: the larger outputs cannot all be written. SIGXFSZ is
     // ignored so the write fails with EFBIG, as on a full disk.

@@ -22,17 +22,21 @@ fn lenient() -> IngestOptions {
     IngestOptions { max_reject_rate: Decimal::ONE, strict: false }
 }
 
-fn table(files: &[std::path::PathBuf]) -> MetricTable {
-    let rows = ingest::ingest(&Profile::canonical(), files, &lenient()).unwrap();
-    let req = MetricsRequest {
+/// The default catalogue per month, channel and queue.
+fn catalogue_by_channel_and_queue() -> MetricsRequest {
+    MetricsRequest {
         period: PeriodKind::Month,
         zone: NY,
         by: vec![Dim::Channel, Dim::Queue],
         definitions: default_catalogue(),
         as_of: None,
         outages: vec![],
-    };
-    metrics::compute(&rows.accepted, &req).unwrap()
+    }
+}
+
+fn table(files: &[std::path::PathBuf]) -> MetricTable {
+    let rows = ingest::ingest(&Profile::canonical(), files, &lenient()).unwrap();
+    metrics::compute(&rows.accepted, &catalogue_by_channel_and_queue()).unwrap()
 }
 
 fn generated(t: &TempDir, rows: u64, seed: u64) -> String {
@@ -185,14 +189,7 @@ proptest! {
         let mut rng = Rng::new(seed ^ 0x5eed);
         let mask: Vec<bool> = (0..rows.height()).map(|_| rng.next_u64() % 100 < keep_percent).collect();
         let mask: polars::prelude::BooleanChunked = mask.into_iter().map(Some).collect();
-        let req = MetricsRequest {
-            period: PeriodKind::Month,
-            zone: NY,
-            by: vec![Dim::Channel, Dim::Queue],
-            definitions: default_catalogue(),
-            as_of: None,
-            outages: vec![],
-        };
+        let req = catalogue_by_channel_and_queue();
         let in_place = metrics::compute_subset(&rows, Some(&mask), &req).unwrap();
         let filtered = metrics::compute(&rows.filter(&mask).unwrap(), &req).unwrap();
         prop_assert_eq!(in_place.as_of, filtered.as_of);

@@ -69,6 +69,11 @@ impl Blocks {
         Ok(b)
     }
 
+    /// The file's size and SHA-256 (lower-case hex), once every block has been read.
+    pub fn finish(self) -> Option<(u64, String)> {
+        (self.pos >= self.len).then(|| (self.len, crate::util::hex(&self.sha256.finalize())))
+    }
+
     fn read(&self, offset: u64, size: usize) -> io::Result<Vec<u8>> {
         let mut buf = Vec::new();
         self.read_into(&mut buf, offset, size)?;
@@ -120,13 +125,6 @@ impl Blocks {
             // One record longer than the block: read a bigger block.
             size = size.saturating_mul(2);
         }
-    }
-}
-
-impl Blocks {
-    /// The file's size and SHA-256 (lower-case hex), once every block has been read.
-    pub fn finish(self) -> Option<(u64, String)> {
-        (self.pos >= self.len).then(|| (self.len, self.sha256.finalize().iter().map(|b| format!("{b:02x}")).collect()))
     }
 }
 
@@ -259,8 +257,7 @@ mod tests {
             assert!(opened.is_ok());
             if let Ok(mut b) = opened {
                 while let Ok(Some(_)) = b.next_block() {}
-                let want: String = sha2::Sha256::digest(&text).iter().map(|b| format!("{b:02x}")).collect();
-                assert_eq!(b.finish(), Some((text.len() as u64, want)));
+                assert_eq!(b.finish(), Some((text.len() as u64, crate::run::sha256_hex(&text))));
             }
         }
         let _ = std::fs::remove_file(&path);

@@ -122,16 +122,8 @@ fn scan(entries: &mut [Entry], ids: &StringChunked, window_us: i64) -> Vec<(u32,
     entries.sort_unstable_by_key(|x| (x.h1, x.h2, x.arrived, x.row));
     // Contacts of one customer at the same instant: order by interaction_id (rare; the row
     // number above only makes the first sort deterministic).
-    let mut i = 0;
-    while i < entries.len() {
-        let mut j = i + 1;
-        while j < entries.len() && same_instant(&entries[i], &entries[j]) {
-            j += 1;
-        }
-        if j - i > 1 {
-            entries[i..j].sort_by(|x, y| ids.get(x.row as usize).cmp(&ids.get(y.row as usize)).then(x.row.cmp(&y.row)));
-        }
-        i = j;
+    for run in entries.chunk_by_mut(same_instant).filter(|run| run.len() > 1) {
+        run.sort_by(|x, y| ids.get(x.row as usize).cmp(&ids.get(y.row as usize)).then(x.row.cmp(&y.row)));
     }
     let mut out = Vec::with_capacity(entries.len());
     for (k, e) in entries.iter().enumerate() {

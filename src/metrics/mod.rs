@@ -393,10 +393,10 @@ fn prepared(rows: &DataFrame, req: &MetricsRequest) -> LazyFrame {
 /// same customer (within the scope) contacts again within the window (see [`fcr`]).
 fn with_repeats(rows: &DataFrame, req: &MetricsRequest) -> PolarsResult<DataFrame> {
     let mut out = rows.clone();
+    let judged = rows.column(JUDGED).ok().map(|c| c.bool()).transpose()?;
     for (idx, d) in req.definitions.iter().enumerate() {
         if let MetricDef::Fcr(f) = d {
             if f.method == FcrMethod::RepeatContact {
-                let judged = rows.column(JUDGED).ok().map(|c| c.bool()).transpose()?;
                 let flags = fcr::repeat_flags(rows, judged, f.scope, i64::from(f.window_days) * 86_400_000_000)?;
                 out.with_column(chunked_like(rows, &format!("__rep{idx}"), &flags)?)?;
             }
@@ -536,12 +536,16 @@ pub fn compute_subset(
     let mut by = req.by.clone();
     by.sort();
     by.dedup();
-    let as_of = match req.as_of {
-        Some(t) => t,
-        None => match judged {
-            Some(mask) => rows.column("arrived_at")?.datetime()?.phys.filter(&mask.rechunk())?.max().unwrap_or(0),
-            None => rows.column("arrived_at")?.datetime()?.phys.max().unwrap_or(0),
-        },
+    let as_of = match (req.as_of, judged) {
+        (Some(t), _) => t,
+        (None, judged) => {
+            let arrived = &rows.column("arrived_at")?.datetime()?.phys;
+            match judged {
+                Some(mask) => arrived.filter(&mask.rechunk())?.max(),
+                None => arrived.max(),
+            }
+            .unwrap_or(0)
+        }
     };
 
     let explain = std::env::var_os("CALLSLA_EXPLAIN").is_some();
@@ -566,7 +570,7 @@ pub fn compute_subset(
         }
     }
     let plan = lf.clone().group_by(group_cols(P, &by)).agg(aggs);
-    if std::env::var_os("CALLSLA_EXPLAIN").is_some() {
+    if explain {
         // `callsla metrics --explain`: the optimised plan, for understanding a slow run.
         eprintln!("-- metrics plan (optimised)\n{}", plan.explain(true)?);
     }
@@ -689,25 +693,24 @@ fn fill_additive(row: &mut MetricRow, def: &MetricDef, s: Sums) {
 
 /// Nearest-rank percentile: the value at rank ⌈p/100 × n⌉ of the sorted values.
 pub fn nearest_rank(sorted: &[i64], p: u32) -> Option<(usize, i64)> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let n = sorted.len() as u64;
-    let rank = (u64::from(p) * n).div_ceil(100).max(1);
-    let k = usize::try_from(rank).ok()?;
+    let k = rank(sorted.len(), p)?;
     sorted.get(k - 1).map(|v| (k, *v))
 }
 
 /// [`nearest_rank`] without sorting: selects the value at rank k in linear time (the order of
 /// `values` is changed).
 fn nearest_rank_unsorted(values: &mut [i64], p: u32) -> Option<(usize, i64)> {
-    if values.is_empty() {
-        return None;
-    }
-    let rank = (u64::from(p) * values.len() as u64).div_ceil(100).max(1);
-    let k = usize::try_from(rank).ok()?.min(values.len());
+    let k = rank(values.len(), p).filter(|k| *k <= values.len())?;
     let (_, v, _) = values.select_nth_unstable(k - 1);
     Some((k, *v))
+}
+
+/// The nearest rank ⌈p/100 × n⌉ (at least 1), or `None` for no values.
+fn rank(n: usize, p: u32) -> Option<usize> {
+    if n == 0 {
+        return None;
+    }
+    usize::try_from((u64::from(p) * n as u64).div_ceil(100).max(1)).ok()
 }
 
 #[allow(clippy::too_many_arguments)] // reason: one private helper, arguments are the request's parts

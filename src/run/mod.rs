@@ -215,8 +215,7 @@ pub type Outputs = BTreeMap<String, Vec<u8>>;
 
 /// SHA-256 of bytes, lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = sha2::Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::util::hex(&sha2::Sha256::digest(bytes))
 }
 
 /// Size and SHA-256 of a file, read in chunks.
@@ -234,7 +233,7 @@ pub fn hash_file(path: &Path) -> Result<FileHash, RunError> {
         size += n as u64;
         h.update(&buf[..n]);
     }
-    let sha256 = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = crate::util::hex(&h.finalize());
     Ok(FileHash { path: path.display().to_string(), size, sha256 })
 }
 
@@ -260,12 +259,14 @@ fn trues(mask: &BooleanChunked) -> u64 {
     u64::from(mask.sum().unwrap_or(0))
 }
 
+/// The column's value is one of `values`.
+fn any_of(column: &str, values: &[String]) -> Expr {
+    values.iter().fold(lit(false), |acc, v| acc.or(col(column).eq(lit(v.clone()))))
+}
+
 /// Which contacts are in the contract's scope (a mask over the rows), and the out-of-scope
 /// counts.
 fn in_scope(rows: &DataFrame, c: &Contract) -> Result<(BooleanChunked, Vec<ScopeCount>), RunError> {
-    let any_of = |column: &str, values: &[String]| {
-        values.iter().fold(lit(false), |acc, v| acc.or(col(column).eq(lit(v.clone()))))
-    };
     let inside = any_of("channel", &c.channels).and(any_of("queue", &c.queues));
     let kept = mask_of(rows, inside.clone())?;
     let outside = rows
@@ -300,10 +301,10 @@ fn apply_exclusions(
         let t = col("arrived_at").dt().timestamp(TimeUnit::Microseconds);
         let mut mask = t.clone().gt_eq(lit(e.start)).and(t.lt(lit(e.end)));
         if let Some(chs) = &e.channels {
-            mask = mask.and(chs.iter().fold(lit(false), |a, v| a.or(col("channel").eq(lit(v.clone())))));
+            mask = mask.and(any_of("channel", chs));
         }
         if let Some(qs) = &e.queues {
-            mask = mask.and(qs.iter().fold(lit(false), |a, v| a.or(col("queue").eq(lit(v.clone())))));
+            mask = mask.and(any_of("queue", qs));
         }
         let window = mask_of(rows, mask)?;
         let hit = &current & &window;
@@ -346,9 +347,9 @@ fn clip_outages(outages: Vec<metrics::Outage>, c: &Contract) -> Vec<metrics::Out
 
 /// Billing volumes per period and channel, with each period's pricing components.
 fn volumes(rows: &DataFrame, scoped: &BooleanChunked, c: &Contract, periods: &[i64]) -> Result<Vec<Volume>, RunError> {
+    use crate::metrics::definition::Component;
     let mut rows = rows.clone();
     rows.with_column(metrics::aligned(&rows, "__scoped", scoped)?)?;
-    use crate::metrics::definition::Component;
     let mut out = Vec::new();
     let comp_ms = |comps: &[Component]| {
         comps.iter().fold(lit(0i64), |acc, comp| {
