@@ -271,6 +271,11 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         &IngestOptions { max_reject_rate: args.max_reject_rate, strict: args.strict },
     )?;
     let ingest_s = started.elapsed().as_secs_f64();
+    if explain {
+        if let Some((now, peak)) = crate::util::memory_mib() {
+            eprintln!("-- time: ingest done at {ingest_s:.3} s (resident {now} MiB, peak {peak} MiB)");
+        }
+    }
     let req = MetricsRequest { period, zone, by: parse_by(&args.by)?, definitions, as_of, outages };
     let table = metrics::compute(&ingested.accepted, &req)?;
     if explain {
@@ -278,7 +283,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         eprintln!(
             "-- time: ingest {ingest_s:.3} s ({} rows accepted, frame {} MiB), metrics {:.3} s",
             ingested.reconciliation.accepted,
-            ingested.accepted.estimated_size() >> 20,
+            crate::util::frame_bytes(&ingested.accepted) >> 20,
             started.elapsed().as_secs_f64() - ingest_s
         );
         if let Some((now, peak)) = crate::util::memory_mib() {

@@ -265,3 +265,20 @@ pub fn memory_mib() -> Option<(u64, u64)> {
     };
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
+
+/// The bytes a frame's columns hold, for `--explain`. Polars' `estimated_size` counts a string
+/// column by its text only; a string column here counts its 16-byte views, the text kept
+/// outside them, and its validity (measured: the views are most of a frame of short ids).
+pub fn frame_bytes(df: &polars::prelude::DataFrame) -> usize {
+    use polars_arrow::array::Array as _;
+    df.columns()
+        .iter()
+        .map(|c| match c.str() {
+            Ok(ca) => ca
+                .downcast_iter()
+                .map(|a| a.len() * 16 + a.total_buffer_len() + a.validity().map_or(0, |v| v.len().div_ceil(8)))
+                .sum(),
+            Err(_) => c.as_materialized_series().estimated_size(),
+        })
+        .sum()
+}

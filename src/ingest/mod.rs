@@ -253,9 +253,11 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
     let mut parts: Vec<DataFrame> = Vec::new();
     let mut input_hashes = Vec::with_capacity(files.len());
     let mut seen = validate::SeenIds::default();
-    // About 140 bytes a row in a typical export: room for the ids up front (the table grows if not).
-    let bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-    seen.reserve(usize::try_from(bytes / 140).unwrap_or(0).min(50_000_000));
+    // Room for the ids up front, so the table does not grow while they arrive (it grows if the
+    // guess is short): a Parquet file's row count is in its footer; a CSV export has about
+    // 140 bytes a row.
+    let expected: u64 = files.iter().map(|f| expected_rows(profile, f)).sum();
+    seen.reserve(usize::try_from(expected).unwrap_or(0).min(50_000_000));
     for (idx, path) in files.iter().enumerate() {
         let file_idx = u32::try_from(idx).map_err(|_| IngestError::Internal("more than 2^32 input files".into()))?;
         // Polars can panic on inputs it does not support (e.g. Parquet decimals): an error here.
@@ -346,6 +348,28 @@ fn gunzip_to_temp(path: &Path, file_idx: u32) -> Result<TempCopy, IngestError> {
     Ok(tmp)
 }
 
+/// Whether the profile reads this file as Parquet (by its format, or else the file's extension).
+fn is_parquet(profile: &Profile, path: &Path) -> bool {
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    match profile.source.format {
+        Format::Parquet => true,
+        Format::Csv => false,
+        Format::Auto => ext == "parquet" || ext == "pq",
+    }
+}
+
+/// About how many rows a file holds, to size the duplicate-id table: a Parquet footer's count,
+/// else the CSV's size at 140 bytes a row. 0 when the file cannot be read (its error comes later).
+fn expected_rows(profile: &Profile, path: &Path) -> u64 {
+    if is_parquet(profile, path) {
+        let rows = std::fs::File::open(path)
+            .ok()
+            .and_then(|f| crate::util::catch_panic(|| ParquetReader::new(f).num_rows().ok()).ok().flatten());
+        return rows.map_or(0, |n| n as u64);
+    }
+    std::fs::metadata(path).map_or(0, |m| m.len() / 140)
+}
+
 fn ingest_file(
     profile: &Profile,
     path: &Path,
@@ -359,12 +383,7 @@ fn ingest_file(
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
         });
     }
-    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    let parquet = match profile.source.format {
-        Format::Parquet => true,
-        Format::Csv => false,
-        Format::Auto => ext == "parquet" || ext == "pq",
-    };
+    let parquet = is_parquet(profile, path);
     let mut _temp = None;
     let mut check_utf8 = false;
     let mut csv_path: Option<PathBuf> = None;
@@ -713,4 +732,26 @@ pub fn write_rejects_csv(rejects: &[Reject], raw: bool, out: &mut dyn std::io::W
         w.write_record([&r.file, &r.line.to_string(), &r.column, r.field.as_str(), &value, r.kind.code(), &message])?;
     }
     w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_id_table_is_sized_from_a_parquet_footer_or_the_csv_size() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("callsla-expected-rows-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let pq = dir.join("rows.parquet");
+        let mut df = df!("interaction_id" => (0..1234).map(|i| format!("I{i}")).collect::<Vec<_>>())?;
+        ParquetWriter::new(std::fs::File::create(&pq)?).finish(&mut df)?;
+        let profile = Profile::canonical();
+        assert_eq!(expected_rows(&profile, &pq), 1234, "the footer's row count");
+        let csv = dir.join("rows.csv");
+        std::fs::write(&csv, vec![b'x'; 1400])?;
+        assert_eq!(expected_rows(&profile, &csv), 10, "140 bytes a row");
+        assert_eq!(expected_rows(&profile, &dir.join("absent.parquet")), 0);
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
 }
