@@ -100,7 +100,7 @@ pub fn ingest(args: &IngestArgs) -> Result<Outcome, CliError> {
     };
     // Thresholds are applied here, after the rejects file is written.
     let lenient = IngestOptions { max_reject_rate: Decimal::ONE, strict: false };
-    let mut result = ingest::ingest(&profile, &args.inputs, &lenient)?;
+    let result = ingest::ingest(&profile, &args.inputs, &lenient)?;
     if let Some(path) = &args.rejects {
         write_atomic(path, |w| ingest::write_rejects_csv(&result.rejects, args.raw_rejects, w))
             .map_err(write_err(path))?;
@@ -110,9 +110,11 @@ pub fn ingest(args: &IngestArgs) -> Result<Outcome, CliError> {
         &IngestOptions { max_reject_rate: args.max_reject_rate, strict: args.strict },
     );
     if let Some(path) = &args.out {
+        // Channel and direction are enums in memory, text in the file (the canonical format).
+        let mut out = ingest::with_text_choices(&result.accepted).map_err(|e| IngestError::Internal(e.to_string()))?;
         write_atomic(path, |w| {
             polars::prelude::ParquetWriter::new(w)
-                .finish(&mut result.accepted)
+                .finish(&mut out)
                 .map(|_| ())
                 .map_err(|e| std::io::Error::other(e.to_string()))
         })

@@ -122,3 +122,100 @@ impl fmt::Display for Field {
 /// Column names of the accepted frame beyond the canonical fields.
 pub const SOURCE_FILE: &str = "source_file";
 pub const SOURCE_LINE: &str = "source_line";
+
+/// The type of the `channel` and `direction` columns: a Polars enum over the field's word list
+/// ([`CHANNELS`], [`DIRECTIONS`]), one byte a contact instead of a 16-byte string view. Codes
+/// are the words' positions in the list, so they are the same in every run; outputs show the
+/// words (`canonical Parquet` writes them as text).
+pub fn choice_dtype(words: &'static [&'static str]) -> polars::prelude::PolarsResult<polars::prelude::DataType> {
+    use polars::prelude::*;
+    Ok(DataType::from_frozen_categories(FrozenCategories::new(words.iter().copied())?))
+}
+
+/// A choice column from word positions: `codes[i]` is row i's index into `words`.
+pub fn choice_column(
+    name: &str,
+    words: &'static [&'static str],
+    codes: Vec<u8>,
+) -> polars::prelude::PolarsResult<polars::prelude::Column> {
+    use polars::prelude::*;
+    if let Some(bad) = codes.iter().find(|c| usize::from(**c) >= words.len()) {
+        polars_bail!(ComputeError: "internal error: code {bad} for a list of {} words", words.len());
+    }
+    let dtype = choice_dtype(words)?;
+    if dtype.cat_physical()? != CategoricalPhysical::U8 {
+        polars_bail!(ComputeError: "internal error: more than 255 words in a choice list");
+    }
+    let codes = UInt8Chunked::from_vec(name.into(), codes);
+    Ok(Categorical8Chunked::from_cats_and_dtype(codes, dtype).into_series().into_column())
+}
+
+/// A text-valued column's values as text, whether it holds strings or an enum or categorical
+/// (the canonical frame's `channel` and `direction`, or a hand-built frame's strings).
+pub fn text_values(
+    c: &polars::prelude::Column,
+) -> polars::prelude::PolarsResult<Box<dyn Iterator<Item = Option<&str>> + '_>> {
+    use polars::prelude::*;
+    let s = c.as_materialized_series();
+    Ok(match s.dtype() {
+        DataType::String => Box::new(s.str()?.iter()),
+        DataType::Enum(..) | DataType::Categorical(..) => match s.dtype().cat_physical()? {
+            CategoricalPhysical::U8 => Box::new(s.cat8()?.iter_str()),
+            CategoricalPhysical::U16 => Box::new(s.cat16()?.iter_str()),
+            CategoricalPhysical::U32 => Box::new(s.cat32()?.iter_str()),
+        },
+        other => polars_bail!(ComputeError: "column \"{}\" is {other}, not text", c.name()),
+    })
+}
+
+/// A choice column from its words (each one of `words`; anything else is an internal error,
+/// as the validator has already read every value into the list).
+pub fn choice_column_of<'a>(
+    name: &str,
+    words: &'static [&'static str],
+    values: impl Iterator<Item = &'a str>,
+) -> polars::prelude::PolarsResult<polars::prelude::Column> {
+    let mut codes = Vec::with_capacity(values.size_hint().0);
+    for v in values {
+        match words.iter().position(|w| *w == v) {
+            Some(p) => codes.push(p as u8),
+            None => polars::prelude::polars_bail!(ComputeError: "internal error: \"{v}\" is not one of {words:?}"),
+        }
+    }
+    choice_column(name, words, codes)
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn a_choice_column_holds_one_byte_codes_and_reads_back_as_its_words() -> PolarsResult<()> {
+        let c = choice_column_of("channel", CHANNELS, ["chat", "voice", "social", "voice"].into_iter())?;
+        assert!(matches!(c.dtype(), DataType::Enum(..)));
+        assert_eq!(c.as_materialized_series().to_physical_repr().u8()?.cont_slice()?, &[2, 0, 3, 0]);
+        let words: Vec<Option<&str>> = text_values(&c)?.collect();
+        assert_eq!(words, [Some("chat"), Some("voice"), Some("social"), Some("voice")]);
+        // The same words from a text column read the same.
+        let text = Column::new("channel".into(), ["chat", "voice"]);
+        assert_eq!(text_values(&text)?.collect::<Vec<_>>(), [Some("chat"), Some("voice")]);
+        // Comparing with a word, as the metrics do, sees the words, not the codes.
+        let df = DataFrame::new(4, vec![c])?;
+        let voice = df.lazy().select([col("channel").eq(lit("voice")).alias("v")]).collect()?;
+        assert_eq!(
+            voice.column("v")?.bool()?.iter().collect::<Vec<_>>(),
+            [Some(false), Some(true), Some(false), Some(true)]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_word_outside_the_list_or_a_code_past_it_is_an_error_not_a_wrong_value() {
+        assert!(choice_column_of("direction", DIRECTIONS, ["inbound", "sideways"].into_iter()).is_err());
+        assert!(choice_column("direction", DIRECTIONS, vec![0, 2]).is_err());
+        let numbers = Column::new("n".into(), [1i64]);
+        assert!(text_values(&numbers).is_err());
+    }
+}

@@ -246,8 +246,15 @@ fn parquet_round_trip_and_gzip_and_globs() {
     let run = callsla(&["ingest", "--input", s(&csv_path), "--out", s(&parquet)]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let from_csv = ingest::ingest(&Profile::canonical(), std::slice::from_ref(&csv_path), &lenient()).unwrap();
-    let from_parquet = ingest::ingest(&Profile::canonical(), &[parquet], &lenient()).unwrap();
+    let from_parquet = ingest::ingest(&Profile::canonical(), std::slice::from_ref(&parquet), &lenient()).unwrap();
     assert_eq!(from_parquet.reconciliation.accepted, 3);
+    // In memory channel and direction are one-byte enums; the canonical file stores them as text.
+    assert!(matches!(from_csv.accepted.column("channel").unwrap().dtype(), DataType::Enum(..)));
+    assert!(matches!(from_csv.accepted.column("direction").unwrap().dtype(), DataType::Enum(..)));
+    let file_schema =
+        LazyFrame::scan_parquet(PlRefPath::from(s(&parquet)), Default::default()).unwrap().collect_schema().unwrap();
+    assert_eq!(file_schema.get("channel"), Some(&DataType::String));
+    assert_eq!(file_schema.get("direction"), Some(&DataType::String));
     let strip = |df: &DataFrame| df.drop_many(["source_file", "source_line"]);
     assert!(strip(&from_csv.accepted).equals_missing(&strip(&from_parquet.accepted)));
 

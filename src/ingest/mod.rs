@@ -293,6 +293,17 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
     Ok(Ingested { accepted, rejects, reconciliation, input_hashes })
 }
 
+/// The canonical frame with `channel` and `direction` as text (they are enums in memory), as the
+/// canonical Parquet format stores them.
+pub fn with_text_choices(accepted: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut out = accepted.clone();
+    for name in [Field::Channel.name(), Field::Direction.name()] {
+        let text = out.column(name)?.cast(&DataType::String)?;
+        out.with_column(text)?;
+    }
+    Ok(out)
+}
+
 /// Fails when the rejects exceed `--max-reject-rate`, or any reject under `--strict`.
 pub fn check_thresholds(reconciliation: &Reconciliation, options: &IngestOptions) -> Result<(), IngestError> {
     let rejected = reconciliation.rejected;

@@ -413,12 +413,12 @@ fn datetime_type() -> DataType {
 }
 
 /// The canonical frame's columns and types, in order.
-pub fn canonical_schema() -> Vec<(&'static str, DataType)> {
+pub fn canonical_schema() -> PolarsResult<Vec<(&'static str, DataType)>> {
     let dur = DataType::Duration(TimeUnit::Milliseconds);
-    vec![
+    Ok(vec![
         (Field::InteractionId.name(), DataType::String),
-        (Field::Channel.name(), DataType::String),
-        (Field::Direction.name(), DataType::String),
+        (Field::Channel.name(), schema::choice_dtype(schema::CHANNELS)?),
+        (Field::Direction.name(), schema::choice_dtype(schema::DIRECTIONS)?),
         (Field::Queue.name(), DataType::String),
         (Field::CustomerId.name(), DataType::String),
         (Field::AgentId.name(), DataType::String),
@@ -434,12 +434,12 @@ pub fn canonical_schema() -> Vec<(&'static str, DataType)> {
         (Field::Csat.name(), DataType::Int32),
         (schema::SOURCE_FILE, DataType::UInt32),
         (schema::SOURCE_LINE, DataType::UInt64),
-    ]
+    ])
 }
 
 /// A canonical frame with no rows.
 pub fn empty_canonical() -> PolarsResult<DataFrame> {
-    let cols = canonical_schema().into_iter().map(|(n, t)| Column::new_empty(n.into(), &t)).collect();
+    let cols = canonical_schema()?.into_iter().map(|(n, t)| Column::new_empty(n.into(), &t)).collect();
     DataFrame::new(0, cols)
 }
 
@@ -457,8 +457,8 @@ fn rows_to_frame(rows: &[Row<'_>], file_idx: u32) -> PolarsResult<DataFrame> {
     };
     let cols = vec![
         text(Field::InteractionId.name(), &|r| Some(&r.id)),
-        text(Field::Channel.name(), &|r| Some(r.channel)),
-        text(Field::Direction.name(), &|r| Some(r.direction)),
+        schema::choice_column_of(Field::Channel.name(), schema::CHANNELS, rows.iter().map(|r| r.channel))?,
+        schema::choice_column_of(Field::Direction.name(), schema::DIRECTIONS, rows.iter().map(|r| r.direction))?,
         text(Field::Queue.name(), &|r| Some(&r.queue)),
         text(Field::CustomerId.name(), &|r| r.customer.as_deref()),
         text(Field::AgentId.name(), &|r| r.agent.as_deref()),

@@ -16,6 +16,7 @@
 use polars::prelude::*;
 
 use super::definition::RepeatScope;
+use crate::schema::text_values;
 use crate::util::hash64;
 
 #[derive(Clone, Copy)]
@@ -52,28 +53,31 @@ pub fn repeat_flags(
     if u32::try_from(n).is_err() {
         polars_bail!(ComputeError: "more than 2^32 contacts in one run; split the input by month");
     }
-    let direction = rows.column("direction")?.str()?;
+    let direction = rows.column("direction")?.as_materialized_series().rechunk();
     let customer = rows.column("customer_id")?.str()?;
     let arrived = rows.column("arrived_at")?.datetime()?.phys.clone();
     let scope_col = match scope {
         RepeatScope::AnyChannel => None,
-        RepeatScope::SameChannel => Some(rows.column("channel")?.str()?.clone()),
-        RepeatScope::SameQueue => Some(rows.column("queue")?.str()?.clone()),
+        RepeatScope::SameChannel => Some(rows.column("channel")?.as_materialized_series().clone()),
+        RepeatScope::SameQueue => Some(rows.column("queue")?.as_materialized_series().clone()),
     };
     // Entries built on two threads (each over half the rows), already split on the key's top
     // bit: a customer's contacts all land in one half.
     let half = n / 2;
-    let build = |offset: usize, len: usize| -> (Vec<Entry>, Vec<Entry>) {
+    let build = |offset: usize, len: usize| -> PolarsResult<(Vec<Entry>, Vec<Entry>)> {
         let (mut lo, mut hi) = (Vec::with_capacity(len / 2 + 1), Vec::with_capacity(len / 2 + 1));
         let mut buf = Vec::with_capacity(64);
-        let dir = direction.slice(offset as i64, len);
+        let dir = Column::from(direction.slice(offset as i64, len));
         let cust = customer.slice(offset as i64, len);
         let arr = arrived.slice(offset as i64, len);
-        let sc = scope_col.as_ref().map(|c| c.slice(offset as i64, len));
-        let mut scope_iter = sc.as_ref().map(|c| c.iter());
+        let sc = scope_col.as_ref().map(|c| Column::from(c.slice(offset as i64, len)));
+        let mut scope_iter = match &sc {
+            Some(c) => Some(text_values(c)?),
+            None => None,
+        };
         let jd = judged.map(|c| c.slice(offset as i64, len));
         let mut judged_iter = jd.as_ref().map(|c| c.iter());
-        for (k, ((d, c), a)) in dir.iter().zip(cust.iter()).zip(arr.iter()).enumerate() {
+        for (k, ((d, c), a)) in text_values(&dir)?.zip(cust.iter()).zip(arr.iter()).enumerate() {
             let scope = match scope_iter.as_mut() {
                 Some(it) => it.next().flatten().unwrap_or(""),
                 None => "",
@@ -92,13 +96,15 @@ pub fn repeat_flags(
                 }
             }
         }
-        (lo, hi)
+        Ok((lo, hi))
     };
-    let ((mut left, mut right), second) = std::thread::scope(|s| {
+    let (first, second) = std::thread::scope(|s| {
         let t = s.spawn(|| build(half, n - half));
         (build(0, half), t.join())
     });
-    let (l2, r2) = second.map_err(|_| polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly"))?;
+    let (mut left, mut right) = first?;
+    let (l2, r2) =
+        second.map_err(|_| polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly"))??;
     left.extend(l2);
     right.extend(r2);
     let ids = rows.column("interaction_id")?.str()?;

@@ -462,25 +462,19 @@ fn i64_col(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
     Ok(c.i64()?.iter().map(|v| v.unwrap_or(0)).collect())
 }
 
-/// A string column's values, or nulls for ever when the column is not grouped on.
-fn str_iter<'a>(c: Option<&'a StringChunked>) -> Box<dyn Iterator<Item = Option<&'a str>> + 'a> {
-    match c {
-        Some(ca) => Box::new(ca.iter()),
-        None => Box::new(std::iter::repeat(None)),
-    }
-}
-
 /// Every row's finest group: the distinct keys, and each row's index into them. One pass over
 /// the key columns; a key's strings are allocated once per group, not once per row.
 fn group_index(df: &DataFrame, by: &[Dim], time_col: &str) -> PolarsResult<(Vec<Key>, Vec<u32>)> {
     let time = df.column(time_col)?.cast(&DataType::Int64)?;
     let time = time.i64()?;
-    let dims = [Dim::Channel, Dim::Queue, Dim::Agent];
-    let mut cols: Vec<Option<&StringChunked>> = Vec::with_capacity(3);
-    for d in dims {
-        cols.push(if by.contains(&d) { Some(df.column(d.column())?.str()?) } else { None });
-    }
-    let (mut ch, mut qu, mut ag) = (str_iter(cols[0]), str_iter(cols[1]), str_iter(cols[2]));
+    let values = |d: Dim| -> PolarsResult<Box<dyn Iterator<Item = Option<&str>> + '_>> {
+        if by.contains(&d) {
+            crate::schema::text_values(df.column(d.column())?)
+        } else {
+            Ok(Box::new(std::iter::repeat(None)))
+        }
+    };
+    let (mut ch, mut qu, mut ag) = (values(Dim::Channel)?, values(Dim::Queue)?, values(Dim::Agent)?);
     type RawKey<'a> = (i64, Option<&'a str>, Option<&'a str>, Option<&'a str>);
     let mut index: crate::util::FastMap<RawKey<'_>, u32> = Default::default();
     let mut keys = Vec::new();

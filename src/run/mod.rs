@@ -275,6 +275,8 @@ fn in_scope(rows: &DataFrame, c: &Contract) -> Result<(BooleanChunked, Vec<Scope
         .filter(inside.not())
         .group_by([col("channel"), col("queue")])
         .agg([len().alias("n")])
+        // As text: an enum sorts by its codes, the report lists channels alphabetically.
+        .with_column(col("channel").cast(DataType::String))
         .sort_by_exprs([col("channel"), col("queue")], SortMultipleOptions::default())
         .collect()?;
     let mut counts = Vec::new();
@@ -383,6 +385,7 @@ fn volumes(rows: &DataFrame, scoped: &BooleanChunked, c: &Contract, periods: &[i
                 ms.clone().sum().alias("ms"),
                 ((ms + lit(59_999i64)) / lit(60_000i64)).sum().alias("started"),
             ])
+            .with_column(col("channel").cast(DataType::String))
             .collect()?;
         by_set.push(df);
     }

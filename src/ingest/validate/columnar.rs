@@ -213,14 +213,16 @@ impl Plan {
         };
         let columns = vec![
             string_col(Field::InteractionId)?,
-            match (cols.channel_exact, text(Field::Channel)) {
-                (true, Some(_)) => string_col(Field::Channel)?,
-                _ => Column::new(Field::Channel.name().into(), kept_rows(&cols.channel, keep)),
-            },
-            match (cols.direction_exact, text(Field::Direction)) {
-                (true, Some(_)) => string_col(Field::Direction)?,
-                _ => Column::new(Field::Direction.name().into(), kept_rows(&cols.direction, keep)),
-            },
+            schema::choice_column_of(
+                Field::Channel.name(),
+                schema::CHANNELS,
+                kept_rows(&cols.channel, keep).into_iter(),
+            )?,
+            schema::choice_column_of(
+                Field::Direction.name(),
+                schema::DIRECTIONS,
+                kept_rows(&cols.direction, keep).into_iter(),
+            )?,
             string_col(Field::Queue)?,
             string_col(Field::CustomerId)?,
             string_col(Field::AgentId)?,
@@ -256,10 +258,6 @@ fn kept_rows<T: Copy>(values: &[T], keep: &[bool]) -> Vec<T> {
 struct Cols {
     channel: Vec<&'static str>,
     direction: Vec<&'static str>,
-    /// Every channel (direction) value is already the canonical word, so the column can be
-    /// passed on as it is.
-    channel_exact: bool,
-    direction_exact: bool,
     arrived: Vec<Option<i64>>,
     answered_at: Vec<Option<i64>>,
     ended_at: Vec<Option<i64>>,
@@ -278,8 +276,6 @@ impl Cols {
         Cols {
             channel: vec![""; n],
             direction: vec!["inbound"; n],
-            channel_exact: true,
-            direction_exact: true,
             arrived: vec![None; n],
             answered_at: vec![None; n],
             ended_at: vec![None; n],
@@ -348,11 +344,7 @@ fn read_column(f: &FastField, view: Option<&View<'_>>, n: usize, slow: &mut [boo
             None | Some(View::Absent) => !required,
             Some(View::Text(arr)) => match raw_text(arr, i) {
                 Err(()) => false,
-                Ok(None) => {
-                    // A missing direction reads as "inbound": not the column's own value.
-                    cols.direction_exact &= f.field != Field::Direction;
-                    !required
-                }
+                Ok(None) => !required,
                 Ok(Some(s)) => read_text(f, s, i, cols),
             },
             Some(View::Bool(arr)) => match (&f.reader, super::arr_get(*arr, i, |a, i| a.value(i))) {
@@ -382,12 +374,10 @@ fn read_text(f: &FastField, s: &str, i: usize, cols: &mut Cols) -> bool {
             Some(c) => match f.field {
                 Field::Channel => {
                     cols.channel[i] = c;
-                    cols.channel_exact &= *c == s;
                     true
                 }
                 Field::Direction => {
                     cols.direction[i] = c;
-                    cols.direction_exact &= *c == s;
                     true
                 }
                 _ => false,
