@@ -99,7 +99,7 @@ pub fn ingest(args: &IngestArgs) -> Result<Outcome, CliError> {
         None => Profile::canonical(),
     };
     // Thresholds are applied here, after the rejects file is written.
-    let lenient = IngestOptions { max_reject_rate: Decimal::ONE, strict: false };
+    let lenient = IngestOptions { max_reject_rate: Decimal::ONE, strict: false, hash_inputs: false };
     let result = ingest::ingest(&profile, &args.inputs, &lenient)?;
     if let Some(path) = &args.rejects {
         write_atomic(path, |w| ingest::write_rejects_csv(&result.rejects, args.raw_rejects, w))
@@ -107,7 +107,7 @@ pub fn ingest(args: &IngestArgs) -> Result<Outcome, CliError> {
     }
     let verdict = ingest::check_thresholds(
         &result.reconciliation,
-        &IngestOptions { max_reject_rate: args.max_reject_rate, strict: args.strict },
+        &IngestOptions { max_reject_rate: args.max_reject_rate, strict: args.strict, hash_inputs: false },
     );
     if let Some(path) = &args.out {
         // Channel and direction are enums in memory, text in the file (the canonical format).
@@ -270,7 +270,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
     let ingested = ingest::ingest(
         &profile,
         &args.inputs,
-        &IngestOptions { max_reject_rate: args.max_reject_rate, strict: args.strict },
+        &IngestOptions { max_reject_rate: args.max_reject_rate, strict: args.strict, hash_inputs: false },
     )?;
     let ingest_s = started.elapsed().as_secs_f64();
     if explain {

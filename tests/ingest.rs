@@ -16,7 +16,7 @@ const GOOD: [&str; 3] = [
 ];
 
 fn lenient() -> IngestOptions {
-    IngestOptions { max_reject_rate: Decimal::ONE, strict: false }
+    IngestOptions { max_reject_rate: Decimal::ONE, strict: false, hash_inputs: false }
 }
 
 /// Feeds the three good rows with one bad row in the middle (line 3) and returns the result.
@@ -285,7 +285,7 @@ fn generated_logs_ingest_cleanly_and_bad_rows_match_the_rejects() {
     let out = ingest::ingest(
         &Profile::canonical(),
         &[clean],
-        &IngestOptions { max_reject_rate: Decimal::ZERO, strict: true },
+        &IngestOptions { max_reject_rate: Decimal::ZERO, strict: true, hash_inputs: false },
     )
     .unwrap();
     assert_eq!(out.reconciliation.accepted, 3000);

@@ -89,7 +89,7 @@ fn compute(contacts: &[C], defs: Vec<MetricDef>, period: PeriodKind, by: Vec<Dim
     let rows = ingest::ingest(
         &Profile::canonical(),
         &[input],
-        &IngestOptions { max_reject_rate: Decimal::ZERO, strict: true },
+        &IngestOptions { max_reject_rate: Decimal::ZERO, strict: true, hash_inputs: false },
     )
     .unwrap();
     let req = MetricsRequest {

@@ -31,11 +31,13 @@ pub struct Blocks {
     block: usize,
     /// SHA-256 of the bytes handed out so far (the header, then each block's records): at the
     /// end, of the whole file, which is then read once for both parsing and the run manifest.
-    sha256: sha2::Sha256,
+    /// `None` when the caller does not need it.
+    sha256: Option<sha2::Sha256>,
 }
 
 impl Blocks {
-    pub fn open(path: &Path, quote: Option<u8>, block: usize) -> io::Result<Blocks> {
+    /// Opens `path`; with `hash`, the blocks' bytes are hashed as they are handed out.
+    pub fn open(path: &Path, quote: Option<u8>, block: usize, hash: bool) -> io::Result<Blocks> {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
         let mut b = Blocks {
@@ -45,7 +47,7 @@ impl Blocks {
             header: Vec::new(),
             quote,
             block: block.max(1024),
-            sha256: sha2::Sha256::new(),
+            sha256: hash.then(sha2::Sha256::new),
         };
         // The header is the first record: everything up to its record end.
         let mut size = 64 << 10;
@@ -69,9 +71,11 @@ impl Blocks {
         Ok(b)
     }
 
-    /// The file's size and SHA-256 (lower-case hex), once every block has been read.
+    /// The file's size and SHA-256 (lower-case hex), once every block has been read (and if
+    /// it was opened to hash).
     pub fn finish(self) -> Option<(u64, String)> {
-        (self.pos >= self.len).then(|| (self.len, crate::util::hex(&self.sha256.finalize())))
+        let sha = self.sha256.filter(|_| self.pos >= self.len)?;
+        Some((self.len, crate::util::hex(&sha.finalize())))
     }
 
     fn read(&self, offset: u64, size: usize) -> io::Result<Vec<u8>> {
@@ -101,7 +105,9 @@ impl Blocks {
     pub fn next_block_into(&mut self, mut out: Vec<u8>) -> io::Result<Option<Vec<u8>>> {
         if self.pos == 0 {
             self.pos = (self.header.len() as u64).min(self.len);
-            self.sha256.update(&self.header[..self.pos as usize]);
+            if let Some(sha) = self.sha256.as_mut() {
+                sha.update(&self.header[..self.pos as usize]);
+            }
         }
         if self.pos >= self.len {
             return Ok(None);
@@ -118,7 +124,9 @@ impl Blocks {
             let cut = if at_end { Some(n) } else { last_record_end(&out[h..], self.quote) };
             if let Some(cut) = cut {
                 out.truncate(h + cut);
-                self.sha256.update(&out[h..]);
+                if let Some(sha) = self.sha256.as_mut() {
+                    sha.update(&out[h..]);
+                }
                 self.pos += cut as u64;
                 return Ok(Some(out));
             }
@@ -192,7 +200,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("callsla-blocks-{}-{block}-{}", std::process::id(), text.len()));
         let _ = std::fs::write(&dir, text);
         let mut out = Vec::new();
-        let opened = Blocks::open(&dir, Some(b'"'), block);
+        let opened = Blocks::open(&dir, Some(b'"'), block, false);
         assert!(opened.is_ok(), "{:?}", opened.err());
         if let Ok(mut b) = opened {
             while let Ok(Some(x)) = b.next_block() {
@@ -252,12 +260,13 @@ mod tests {
         }
         let path = std::env::temp_dir().join(format!("callsla-blocks-hash-{}", std::process::id()));
         let _ = std::fs::write(&path, &text);
-        for block in [1024, 1 << 20] {
-            let opened = Blocks::open(&path, Some(b'"'), block);
+        for (block, hash) in [(1024, true), (1 << 20, true), (1024, false)] {
+            let opened = Blocks::open(&path, Some(b'"'), block, hash);
             assert!(opened.is_ok());
             if let Ok(mut b) = opened {
                 while let Ok(Some(_)) = b.next_block() {}
-                assert_eq!(b.finish(), Some((text.len() as u64, crate::run::sha256_hex(&text))));
+                let want = hash.then(|| (text.len() as u64, crate::run::sha256_hex(&text)));
+                assert_eq!(b.finish(), want, "block {block}, hash {hash}");
             }
         }
         let _ = std::fs::remove_file(&path);

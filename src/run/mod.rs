@@ -499,7 +499,7 @@ pub fn compute(
     let ingested = ingest::ingest(
         &profile,
         &files,
-        &IngestOptions { max_reject_rate: opts.max_reject_rate, strict: opts.strict },
+        &IngestOptions { max_reject_rate: opts.max_reject_rate, strict: opts.strict, hash_inputs: true },
     )?;
     // Plain CSV inputs were hashed as they were read (each byte read once); others are hashed now.
     manifest.inputs = files
