@@ -333,86 +333,151 @@ fn raw_text(arr: &Utf8ViewArray, i: usize) -> Result<Option<&str>, ()> {
     }
 }
 
-/// Reads one field's column into `cols`, marking rows for the row validator in `slow`.
+/// Reads one field's column into `cols`, marking rows for the row validator in `slow`. The
+/// column's shape and the field's reader are matched once, then one tight loop reads the values.
 fn read_column(f: &FastField, view: Option<&View<'_>>, n: usize, slow: &mut [bool], cols: &mut Cols) {
     let required = f.field.required();
-    for (i, slow) in slow.iter_mut().enumerate().take(n) {
+    let len = n.min(slow.len());
+    let slow = &mut slow[..len];
+    match view {
+        None | Some(View::Absent) => {
+            if required {
+                slow.fill(true);
+            }
+        }
+        Some(View::Text(arr)) => match &f.reader {
+            // Text is passed on from the column itself: only its shape is checked here.
+            FastReader::Text => each_text(arr, slow, required, |_, _| true),
+            FastReader::Choice(choices) => {
+                let slot = match f.field {
+                    Field::Channel => &mut cols.channel,
+                    Field::Direction => &mut cols.direction,
+                    _ => return slow.fill(true),
+                };
+                each_text(arr, slow, required, |i, s| match choices.iter().find(|c| c.eq_ignore_ascii_case(s)) {
+                    Some(c) => {
+                        slot[i] = c;
+                        true
+                    }
+                    None => false,
+                })
+            }
+            FastReader::Instant(zone) => match int_slot(f.field, cols) {
+                Some(slot) => each_text(arr, slow, required, |i, s| store(slot, i, parse::rfc3339(s, *zone).ok())),
+                None => slow.fill(true),
+            },
+            FastReader::Duration { unit, max_ms } => match int_slot(f.field, cols) {
+                Some(slot) => each_text(arr, slow, required, |i, s| {
+                    store(slot, i, parse::duration_ms(s, *unit).ok().filter(|ms| (0..=*max_ms).contains(ms)))
+                }),
+                None => slow.fill(true),
+            },
+            FastReader::Boolean { true_values, false_values } => match bool_slot(f.field, cols) {
+                Some(slot) => each_text(arr, slow, required, |i, s| {
+                    let b = if true_values.iter().any(|t| t == s) {
+                        Some(true)
+                    } else if false_values.iter().any(|t| t == s) {
+                        Some(false)
+                    } else {
+                        parse::boolean(s)
+                    };
+                    store(slot, i, b)
+                }),
+                None => slow.fill(true),
+            },
+            FastReader::Score { lo, hi } => match int_slot(f.field, cols) {
+                Some(slot) => each_text(arr, slow, required, |i, s| {
+                    store(slot, i, parse::score(s).ok().filter(|v| (*lo..=*hi).contains(v)))
+                }),
+                None => slow.fill(true),
+            },
+        },
+        Some(View::Bool(arr)) => match (&f.reader, bool_slot(f.field, cols)) {
+            (FastReader::Boolean { .. }, Some(slot)) => each_value(
+                *arr,
+                slow,
+                required,
+                |a, i| a.value(i),
+                |i, b| {
+                    slot[i] = Some(b);
+                    true
+                },
+            ),
+            _ => each_value(*arr, slow, required, |a, i| a.value(i), |_, _| false),
+        },
+        Some(View::Int(arr, shape)) => {
+            let max_ms = match (&f.reader, shape) {
+                (FastReader::Instant(_), Shape::Instant) => i64::MAX,
+                (FastReader::Duration { max_ms, .. }, Shape::DurMs) => *max_ms,
+                _ => return each_value(*arr, slow, required, |a, i| a.value(i), |_, _| false),
+            };
+            // Instants are any value; durations 0 ..= the profile's maximum.
+            let min = if max_ms == i64::MAX { i64::MIN } else { 0 };
+            match int_slot(f.field, cols) {
+                Some(slot) => each_value(
+                    *arr,
+                    slow,
+                    required,
+                    |a, i| a.value(i),
+                    |i, v| store(slot, i, Some(v).filter(|v| (min..=max_ms).contains(v))),
+                ),
+                None => slow.fill(true),
+            }
+        }
+    }
+}
+
+/// Calls `read` on each text value of the rows not yet sent to the row validator; a row goes
+/// there when its value has surrounding spaces or is empty, is missing from a required field,
+/// or `read` refuses it.
+fn each_text(arr: &Utf8ViewArray, slow: &mut [bool], required: bool, mut read: impl FnMut(usize, &str) -> bool) {
+    for (i, slow) in slow.iter_mut().enumerate() {
         if *slow {
             continue;
         }
-        let ok = match view {
-            None | Some(View::Absent) => !required,
-            Some(View::Text(arr)) => match raw_text(arr, i) {
-                Err(()) => false,
-                Ok(None) => !required,
-                Ok(Some(s)) => read_text(f, s, i, cols),
-            },
-            Some(View::Bool(arr)) => match (&f.reader, super::arr_get(*arr, i, |a, i| a.value(i))) {
-                (_, None) => !required,
-                (FastReader::Boolean { .. }, Some(b)) => set_bool(f.field, i, b, cols),
-                _ => false,
-            },
-            Some(View::Int(arr, shape)) => match (&f.reader, shape, super::arr_get(*arr, i, |a, i| a.value(i))) {
-                (_, _, None) => !required,
-                (FastReader::Instant(_), Shape::Instant, Some(us)) => set_int(f.field, i, us, cols),
-                (FastReader::Duration { max_ms, .. }, Shape::DurMs, Some(ms)) => {
-                    (0..=*max_ms).contains(&ms) && set_int(f.field, i, ms, cols)
-                }
-                _ => false,
-            },
+        let ok = match raw_text(arr, i) {
+            Err(()) => false,
+            Ok(None) => !required,
+            Ok(Some(s)) => read(i, s),
         };
-        if !ok {
-            *slow = true;
-        }
+        *slow = !ok;
     }
 }
 
-fn read_text(f: &FastField, s: &str, i: usize, cols: &mut Cols) -> bool {
-    match &f.reader {
-        FastReader::Text => true, // passed on from the column itself
-        FastReader::Choice(choices) => match choices.iter().find(|c| c.eq_ignore_ascii_case(s)) {
-            Some(c) => match f.field {
-                Field::Channel => {
-                    cols.channel[i] = c;
-                    true
-                }
-                Field::Direction => {
-                    cols.direction[i] = c;
-                    true
-                }
-                _ => false,
-            },
-            None => false,
-        },
-        FastReader::Instant(zone) => match parse::rfc3339(s, *zone) {
-            Ok(us) => set_int(f.field, i, us, cols),
-            Err(_) => false,
-        },
-        FastReader::Duration { unit, max_ms } => match parse::duration_ms(s, *unit) {
-            Ok(ms) if (0..=*max_ms).contains(&ms) => set_int(f.field, i, ms, cols),
-            _ => false,
-        },
-        FastReader::Boolean { true_values, false_values } => {
-            let b = if true_values.iter().any(|t| t == s) {
-                Some(true)
-            } else if false_values.iter().any(|t| t == s) {
-                Some(false)
-            } else {
-                parse::boolean(s)
-            };
-            b.is_some_and(|b| set_bool(f.field, i, b, cols))
+/// [`each_text`] for a typed (boolean or integer) column.
+fn each_value<A: polars_arrow::array::Array, T>(
+    arr: &A,
+    slow: &mut [bool],
+    required: bool,
+    value: impl Fn(&A, usize) -> T,
+    mut read: impl FnMut(usize, T) -> bool,
+) {
+    for (i, slow) in slow.iter_mut().enumerate() {
+        if *slow {
+            continue;
         }
-        FastReader::Score { lo, hi } => match parse::score(s) {
-            Ok(v) if (*lo..=*hi).contains(&v) => set_int(f.field, i, v, cols),
-            _ => false,
-        },
+        let ok = match super::arr_get(arr, i, &value) {
+            None => !required,
+            Some(v) => read(i, v),
+        };
+        *slow = !ok;
     }
 }
 
-/// Stores an integer field's value (timestamps in µs, durations in ms, scores); `false` for a
-/// field that is not one.
-fn set_int(field: Field, i: usize, v: i64, cols: &mut Cols) -> bool {
-    let slot = match field {
+/// Stores a value read; `false` (to the row validator) when there is none.
+fn store<T>(slot: &mut [Option<T>], i: usize, v: Option<T>) -> bool {
+    match v {
+        Some(v) => {
+            slot[i] = Some(v);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Where an integer field's values go (timestamps in µs, durations in ms, scores).
+fn int_slot(field: Field, cols: &mut Cols) -> Option<&mut Vec<Option<i64>>> {
+    Some(match field {
         Field::ArrivedAt => &mut cols.arrived,
         Field::AnsweredAt => &mut cols.answered_at,
         Field::EndedAt => &mut cols.ended_at,
@@ -421,19 +486,15 @@ fn set_int(field: Field, i: usize, v: i64, cols: &mut Cols) -> bool {
         Field::HoldS => &mut cols.hold,
         Field::WrapS => &mut cols.wrap,
         Field::Csat => &mut cols.csat,
-        _ => return false,
-    };
-    slot[i] = Some(v);
-    true
+        _ => return None,
+    })
 }
 
-/// Stores a boolean field's value; `false` for a field that is not one.
-fn set_bool(field: Field, i: usize, b: bool, cols: &mut Cols) -> bool {
-    let slot = match field {
+/// Where a boolean field's values go.
+fn bool_slot(field: Field, cols: &mut Cols) -> Option<&mut Vec<Option<bool>>> {
+    Some(match field {
         Field::Answered => &mut cols.answered_flag,
         Field::Resolved => &mut cols.resolved,
-        _ => return false,
-    };
-    slot[i] = Some(b);
-    true
+        _ => return None,
+    })
 }
