@@ -110,8 +110,8 @@ pub fn ingest(args: &IngestArgs) -> Result<Outcome, CliError> {
         &IngestOptions { max_reject_rate: args.max_reject_rate, strict: args.strict, hash_inputs: false },
     );
     if let Some(path) = &args.out {
-        // Channel and direction are enums in memory, text in the file (the canonical format).
-        let mut out = ingest::with_text_choices(&result.accepted).map_err(|e| IngestError::Internal(e.to_string()))?;
+        // Enums and categoricals in memory, text in the file (the canonical format).
+        let mut out = ingest::with_text_columns(&result.accepted).map_err(|e| IngestError::Internal(e.to_string()))?;
         write_atomic(path, |w| {
             polars::prelude::ParquetWriter::new(w)
                 .finish(&mut out)

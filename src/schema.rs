@@ -150,6 +150,53 @@ pub fn choice_column(
     Ok(Categorical8Chunked::from_cats_and_dtype(codes, dtype).into_series().into_column())
 }
 
+/// The type of the `queue` and `agent_id` columns: a Polars categorical (a 4-byte code a contact
+/// instead of a 16-byte view and, for names longer than 12 bytes, a copy of the text; a queue
+/// or agent name is stored once). Codes are given in the order names are first met by parallel
+/// workers, so they are not the same from run to run: nothing may depend on them — categoricals
+/// sort by their text, reports read the text, canonical Parquet stores the text.
+pub fn names_dtype() -> polars::prelude::DataType {
+    use polars::prelude::*;
+    DataType::from_categories(Categories::new("callsla_names".into(), "callsla".into(), CategoricalPhysical::U32))
+}
+
+/// A `queue` or `agent_id` column from text: each name's code is looked up once per batch (a
+/// short name by its 16-byte view, which holds the whole name), not hashed again for every row.
+pub fn names_column(text: &polars::prelude::StringChunked) -> polars::prelude::PolarsResult<polars::prelude::Column> {
+    use polars::prelude::*;
+    use polars_arrow::array::Array as _;
+    let dtype = names_dtype();
+    let DataType::Categorical(_, mapping) = &dtype else {
+        polars_bail!(ComputeError: "internal error: the names type is not categorical");
+    };
+    let mut seen: crate::util::FastMap<[u8; 16], u32> = Default::default();
+    let mut codes: Vec<Option<u32>> = Vec::with_capacity(text.len());
+    for arr in text.downcast_iter() {
+        for (i, view) in arr.views().iter().enumerate() {
+            if !arr.is_valid(i) {
+                codes.push(None);
+                continue;
+            }
+            let code = if view.length <= 12 {
+                let key = view.as_u128().to_le_bytes();
+                match seen.get(&key) {
+                    Some(c) => *c,
+                    None => {
+                        let c = mapping.insert_cat(arr.value(i))?;
+                        seen.insert(key, c);
+                        c
+                    }
+                }
+            } else {
+                mapping.insert_cat(arr.value(i))?
+            };
+            codes.push(Some(code));
+        }
+    }
+    let codes = UInt32Chunked::from_iter_options(text.name().clone(), codes.into_iter());
+    Ok(Categorical32Chunked::from_cats_and_dtype(codes, dtype).into_series().into_column())
+}
+
 /// A text-valued column's values as text, whether it holds strings or an enum or categorical
 /// (the canonical frame's `channel` and `direction`, or a hand-built frame's strings).
 pub fn text_values(
@@ -208,6 +255,37 @@ mod tests {
             voice.column("v")?.bool()?.iter().collect::<Vec<_>>(),
             [Some(false), Some(true), Some(false), Some(true)]
         );
+        Ok(())
+    }
+
+    #[test]
+    fn names_are_stored_once_and_read_back_as_text() -> PolarsResult<()> {
+        let long = "a queue name longer than twelve bytes";
+        let batch = |names: &[Option<&str>]| {
+            names_column(&StringChunked::from_iter_options("queue".into(), names.iter().copied()))
+        };
+        let a = batch(&[Some("billing"), None, Some(long), Some("billing"), Some(long)])?;
+        let b = batch(&[Some(long), Some("sales"), Some("billing")])?;
+        assert!(matches!(a.dtype(), DataType::Categorical(..)));
+        assert_eq!(
+            text_values(&a)?.collect::<Vec<_>>(),
+            [Some("billing"), None, Some(long), Some("billing"), Some(long)]
+        );
+        assert_eq!(text_values(&b)?.collect::<Vec<_>>(), [Some(long), Some("sales"), Some("billing")]);
+        // One code a name, across batches (so batches stack into one column).
+        let code =
+            |c: &Column, i: usize| c.as_materialized_series().to_physical_repr().u32().ok().and_then(|p| p.get(i));
+        assert_eq!(code(&a, 0), code(&a, 3));
+        assert_eq!(code(&a, 0), code(&b, 2));
+        assert_eq!(code(&a, 2), code(&b, 0));
+        assert_ne!(code(&a, 0), code(&b, 1));
+        let mut stacked = DataFrame::new(5, vec![a])?;
+        stacked.vstack_mut(&DataFrame::new(3, vec![b])?)?;
+        let queue = stacked.column("queue")?;
+        assert_eq!(text_values(queue)?.filter(|v| *v == Some("billing")).count(), 3);
+        // Compared with a name, as a contract's scope is, it sees the text.
+        let sales = stacked.lazy().select([col("queue").eq(lit("sales")).alias("s")]).collect()?;
+        assert_eq!(sales.column("s")?.bool()?.sum(), Some(1));
         Ok(())
     }
 

@@ -248,13 +248,18 @@ fn parquet_round_trip_and_gzip_and_globs() {
     let from_csv = ingest::ingest(&Profile::canonical(), std::slice::from_ref(&csv_path), &lenient()).unwrap();
     let from_parquet = ingest::ingest(&Profile::canonical(), std::slice::from_ref(&parquet), &lenient()).unwrap();
     assert_eq!(from_parquet.reconciliation.accepted, 3);
-    // In memory channel and direction are one-byte enums; the canonical file stores them as text.
-    assert!(matches!(from_csv.accepted.column("channel").unwrap().dtype(), DataType::Enum(..)));
-    assert!(matches!(from_csv.accepted.column("direction").unwrap().dtype(), DataType::Enum(..)));
+    // In memory channel and direction are one-byte enums, queue and agent categoricals; the
+    // canonical file stores all four as text.
+    let dtype = |name: &str| from_csv.accepted.column(name).unwrap().dtype().clone();
+    assert!(matches!(dtype("channel"), DataType::Enum(..)));
+    assert!(matches!(dtype("direction"), DataType::Enum(..)));
+    assert!(matches!(dtype("queue"), DataType::Categorical(..)));
+    assert!(matches!(dtype("agent_id"), DataType::Categorical(..)));
     let file_schema =
         LazyFrame::scan_parquet(PlRefPath::from(s(&parquet)), Default::default()).unwrap().collect_schema().unwrap();
-    assert_eq!(file_schema.get("channel"), Some(&DataType::String));
-    assert_eq!(file_schema.get("direction"), Some(&DataType::String));
+    for name in ["channel", "direction", "queue", "agent_id"] {
+        assert_eq!(file_schema.get(name), Some(&DataType::String), "{name} in canonical Parquet");
+    }
     let strip = |df: &DataFrame| df.drop_many(["source_file", "source_line"]);
     assert!(strip(&from_csv.accepted).equals_missing(&strip(&from_parquet.accepted)));
 

@@ -296,11 +296,11 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
     Ok(Ingested { accepted, rejects, reconciliation, input_hashes })
 }
 
-/// The canonical frame with `channel` and `direction` as text (they are enums in memory), as the
-/// canonical Parquet format stores them.
-pub fn with_text_choices(accepted: &DataFrame) -> PolarsResult<DataFrame> {
+/// The canonical frame with `channel`, `direction`, `queue` and `agent_id` as text (they are
+/// enums and categoricals in memory), as the canonical Parquet format stores them.
+pub fn with_text_columns(accepted: &DataFrame) -> PolarsResult<DataFrame> {
     let mut out = accepted.clone();
-    for name in [Field::Channel.name(), Field::Direction.name()] {
+    for name in [Field::Channel.name(), Field::Direction.name(), Field::Queue.name(), Field::AgentId.name()] {
         let text = out.column(name)?.cast(&DataType::String)?;
         out.with_column(text)?;
     }

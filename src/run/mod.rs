@@ -276,7 +276,7 @@ fn in_scope(rows: &DataFrame, c: &Contract) -> Result<(BooleanChunked, Vec<Scope
         .group_by([col("channel"), col("queue")])
         .agg([len().alias("n")])
         // As text: an enum sorts by its codes, the report lists channels alphabetically.
-        .with_column(col("channel").cast(DataType::String))
+        .with_columns([col("channel").cast(DataType::String), col("queue").cast(DataType::String)])
         .sort_by_exprs([col("channel"), col("queue")], SortMultipleOptions::default())
         .collect()?;
     let mut counts = Vec::new();
