@@ -284,8 +284,11 @@ mod tests {
         let queue = stacked.column("queue")?;
         assert_eq!(text_values(queue)?.filter(|v| *v == Some("billing")).count(), 3);
         // Compared with a name, as a contract's scope is, it sees the text.
-        let sales = stacked.lazy().select([col("queue").eq(lit("sales")).alias("s")]).collect()?;
+        let sales = stacked.clone().lazy().select([col("queue").eq(lit("sales")).alias("s")]).collect()?;
         assert_eq!(sales.column("s")?.bool()?.sum(), Some(1));
+        // A name no contact has (a contract's queue with no traffic) matches nothing.
+        let none = stacked.lazy().select([col("queue").eq(lit("no such queue ever seen")).alias("s")]).collect()?;
+        assert_eq!(none.column("s")?.bool()?.sum(), Some(0));
         Ok(())
     }
 
