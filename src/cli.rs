@@ -265,7 +265,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         };
         return Ok(Outcome::ok(format!("{view}{sql}")));
     }
-    let explain = std::env::var_os("CALLSLA_EXPLAIN").is_some();
+    let explain = crate::util::explaining();
     let started = std::time::Instant::now();
     let ingested = ingest::ingest(
         &profile,
@@ -274,9 +274,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
     )?;
     let ingest_s = started.elapsed().as_secs_f64();
     if explain {
-        if let Some((now, peak)) = crate::util::memory_mib() {
-            eprintln!("-- time: ingest done at {ingest_s:.3} s (resident {now} MiB, peak {peak} MiB)");
-        }
+        eprintln!("-- time: ingest done at {ingest_s:.3} s{}", crate::util::memory_note());
     }
     let req = MetricsRequest { period, zone, by: parse_by(&args.by)?, definitions, as_of, outages };
     let table = metrics::compute(&ingested.accepted, &req)?;
@@ -288,9 +286,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
             crate::util::frame_bytes(&ingested.accepted) >> 20,
             started.elapsed().as_secs_f64() - ingest_s
         );
-        if let Some((now, peak)) = crate::util::memory_mib() {
-            eprintln!("-- memory: resident {now} MiB, peak {peak} MiB");
-        }
+        eprintln!("-- memory at the end{}", crate::util::memory_note());
     }
     let render = |w: &mut dyn std::io::Write| match args.format {
         MetricsFormat::Table => report::metrics::write_table(&table, w),
@@ -379,8 +375,8 @@ pub fn run(
 ) -> Result<Outcome, CliError> {
     use std::io::IsTerminal;
     let tty = std::io::stderr().is_terminal();
-    // CALLSLA_EXPLAIN (set by `--explain` on `metrics`, or by hand): each step with its start time.
-    let timed = std::env::var_os("CALLSLA_EXPLAIN").is_some();
+    // `CALLSLA_EXPLAIN` (set by `--explain` on `metrics`, or by hand): each step with its start time.
+    let timed = crate::util::explaining();
     let started = std::time::Instant::now();
     let mut progress = |step: &str| {
         if timed {

@@ -346,7 +346,7 @@ fn main() -> ExitCode {
         } => {
             if explain {
                 // Read by the metrics stage: print each Polars plan before running it.
-                std::env::set_var("CALLSLA_EXPLAIN", "1");
+                std::env::set_var(callsla::util::EXPLAIN_ENV, "1");
             }
             cli::metrics(&cli::MetricsArgs {
                 profile,

@@ -255,6 +255,20 @@ pub fn escapes(path: &Path) -> bool {
     false
 }
 
+/// The environment variable behind `callsla metrics --explain` (also set by hand for any
+/// command): print where the time and memory went.
+pub const EXPLAIN_ENV: &str = "CALLSLA_EXPLAIN";
+
+/// Whether `--explain` (or [`EXPLAIN_ENV`]) asked for timings and plans.
+pub fn explaining() -> bool {
+    std::env::var_os(EXPLAIN_ENV).is_some()
+}
+
+/// " (resident N MiB, peak M MiB)" for an `--explain` line; empty where memory is not known.
+pub fn memory_note() -> String {
+    memory_mib().map_or(String::new(), |(now, peak)| format!(" (resident {now} MiB, peak {peak} MiB)"))
+}
+
 /// The process's resident memory now and at its peak, in MiB (Linux `/proc/self/status`), for
 /// `--explain`; `None` where that is not available.
 pub fn memory_mib() -> Option<(u64, u64)> {

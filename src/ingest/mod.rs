@@ -264,15 +264,16 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
     for (idx, path) in files.iter().enumerate() {
         let file_idx = u32::try_from(idx).map_err(|_| IngestError::Internal("more than 2^32 input files".into()))?;
         // Polars can panic on inputs it does not support (e.g. Parquet decimals): an error here.
-        let out = crate::util::catch_panic(|| ingest_file(profile, path, file_idx, &mut seen, options.hash_inputs))
-            .map_err(|message| {
+        let reader_panicked = |message: String| {
             let message = if message.contains("Decimal") && message.contains("not supported") {
                 "a DECIMAL column is not supported; export it as a floating-point or text column".to_string()
             } else {
                 format!("the reader failed: {message}")
             };
             IngestError::Read { path: path.display().to_string(), message }
-        })??;
+        };
+        let out = crate::util::catch_panic(|| ingest_file(profile, path, file_idx, &mut seen, options.hash_inputs))
+            .map_err(reader_panicked)??;
         reconciliation.add(&out.reconciliation);
         reconciliation.files.push(out.reconciliation);
         rejects.extend(out.rejects);

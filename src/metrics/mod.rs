@@ -415,8 +415,7 @@ fn collect_streaming(lf: LazyFrame) -> PolarsResult<DataFrame> {
     }
 }
 
-/// A boolean column with the same chunk boundaries as the frame's columns, so adding it does
-/// not make Polars copy the frame into one chunk.
+/// [`aligned`] from per-row values.
 fn chunked_like(rows: &DataFrame, name: &str, values: &[Option<bool>]) -> PolarsResult<Column> {
     aligned(rows, name, &BooleanChunked::from_iter_options(name.into(), values.iter().copied()))
 }
@@ -542,13 +541,11 @@ pub fn compute_subset(
         }
     };
 
-    let explain = std::env::var_os("CALLSLA_EXPLAIN").is_some();
+    let explain = crate::util::explaining();
     let clock = std::time::Instant::now();
     let lap = |what: &str| {
         if explain {
-            let mem = crate::util::memory_mib()
-                .map_or(String::new(), |(now, peak)| format!(" (resident {now} MiB, peak {peak} MiB)"));
-            eprintln!("-- time: {what} done at {:.3} s{mem}", clock.elapsed().as_secs_f64());
+            eprintln!("-- time: {what} done at {:.3} s{}", clock.elapsed().as_secs_f64(), crate::util::memory_note());
         }
     };
     let lf = prepared(&with_repeats(rows, req)?, req);
