@@ -80,6 +80,67 @@ fn duplicate_id_keeps_the_first_and_names_it() {
 }
 
 #[test]
+fn duplicates_across_files_and_batches_keep_the_first_and_count_on_their_own_file() {
+    let t = TempDir::new("dup-files");
+    // File 1: 120,000 rows (three validation batches, many small blocks), I7 again at the end.
+    let row = |i: usize| format!("X{i},voice,inbound,billing,C{i},A1,2026-10-01T09:00:00-04:00,,,,,,,,");
+    let mut one: Vec<String> = (0..120_000).map(row).collect();
+    one.push(row(7));
+    let first = t.write("one.csv", &format!("{HEADER}\n{}\n", one.join("\n")));
+    // File 2: a row of file 1's last batch, a row of its own repeated, and a new row.
+    let second = t.write(
+        "two.csv",
+        &format!("{HEADER}\n{}\n{}\n{}\n{}\n", row(110_000), row(200_000), row(200_000), row(200_001)),
+    );
+    let rejects = t.path("rejects.csv");
+    let run = |env: Option<&str>| {
+        let args = [
+            "ingest",
+            "--input",
+            s(&first),
+            "--input",
+            s(&second),
+            "--rejects",
+            s(&rejects),
+            "--max-reject-rate",
+            "100%",
+        ];
+        let out = callsla_with(&args, None, &[("CALLSLA_CSV_BLOCK_BYTES", env)]);
+        (out, std::fs::read_to_string(&rejects).unwrap_or_default())
+    };
+    let (out, rejected) = run(Some("65536"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let f1 = s(&first);
+    let f2 = s(&second);
+    assert!(
+        out.stdout.contains(&format!("{f1}: read 120001, accepted 120000, rejected 1, excluded 0\n")),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(&format!("{f2}: read 4, accepted 2, rejected 2, excluded 0\n")), "{}", out.stdout);
+    assert!(out.stdout.contains("total: read 120005, accepted 120002, rejected 3, excluded 0\n"), "{}", out.stdout);
+    for (file, line, id, seen) in [
+        (f1, 120_002, "X7", "line 9".to_string()),
+        (f2, 2, "X110000", "line 110002 of input file #1".to_string()),
+        (f2, 4, "X200000", "line 3".to_string()),
+    ] {
+        let expected = format!("{file},{line},interaction_id,interaction_id,{id},duplicate_id,\"interaction_id \"\"{id}\"\" already seen at {seen}; the first occurrence is kept\"\n");
+        assert!(rejected.contains(&expected), "{expected} in {rejected}");
+    }
+    // The same result from one block per file.
+    let (again, rejected_again) = run(None);
+    assert_eq!((again.stdout, rejected_again), (out.stdout, rejected));
+    // The frame keeps the first occurrences only, in input order.
+    let both = ingest::ingest(&Profile::canonical(), &[first.clone(), second.clone()], &lenient()).unwrap();
+    let ids = both.accepted.column("interaction_id").unwrap().str().unwrap().clone();
+    assert_eq!(ids.len(), 120_002);
+    assert_eq!(ids.get(7), Some("X7"));
+    assert_eq!(ids.get(119_999), Some("X119999"));
+    assert_eq!((ids.get(120_000), ids.get(120_001)), (Some("X200000"), Some("X200001")));
+    assert_eq!(both.rejects.iter().map(|r| r.line).collect::<Vec<_>>(), [120_002, 2, 4]);
+}
+
+#[test]
 fn reject_messages_name_the_expected_format() {
     let out = with_bad_row("I9,voice,inbound,billing,C1,A1,31/02/2026 10:00,,,20,,,,,");
     assert_eq!(

@@ -256,7 +256,8 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
     let mut parts: Vec<DataFrame> = Vec::new();
     let mut input_hashes = Vec::with_capacity(files.len());
     let mut seen = validate::SeenIds::default();
-    // Room for the ids up front, so the table does not grow while they arrive (it grows if the
+    let mut outs = Vec::with_capacity(files.len());
+    // The duplicate-id check's buckets are sized for the rows expected (longer buckets if the
     // guess is short): a Parquet file's row count is in its footer; a CSV export has about
     // 140 bytes a row.
     let expected: u64 = files.iter().map(|f| expected_rows(profile, f)).sum();
@@ -274,6 +275,13 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
         };
         let out = crate::util::catch_panic(|| ingest_file(profile, path, file_idx, &mut seen, options.hash_inputs))
             .map_err(reader_panicked)??;
+        outs.push(out);
+    }
+    // The duplicate-id check, over every input at once (first occurrence kept).
+    seen.reject_duplicates(&mut outs, &validate::id_column_label(profile))
+        .map_err(|e| IngestError::Internal(e.to_string()))?;
+    drop(seen);
+    for out in outs {
         reconciliation.add(&out.reconciliation);
         reconciliation.files.push(out.reconciliation);
         rejects.extend(out.rejects);

@@ -131,16 +131,31 @@ pub fn project(name: &str, dtype: &DataType) -> (Expr, Shape) {
     }
 }
 
-/// Interaction ids seen so far, across all inputs: an open-addressing table of 8-byte slots,
-/// each the top 32 bits of the id's 64-bit hash (the tag) and the id's position among the rows
-/// accepted so far. A tag match is confirmed by comparing the ids themselves, so the check is
-/// exact; different ids with the same tag simply take different slots. About 13 bytes an id at
-/// the table's fill (at most 3/4), instead of keeping the ids twice.
+/// Interaction ids seen so far, across all inputs, for the duplicate-id check.
+///
+/// The check is deferred: while batches arrive, each accepted row's id hash is appended to one
+/// of a fixed set of buckets (by the hash's top bits) as an 8-byte entry — the hash's low 32
+/// bits (the tag) and the row's position among the rows accepted so far. When every input is
+/// read, [`SeenIds::duplicates`] walks each bucket in position order through a small
+/// open-addressing table that stays in the core's cache, so the first occurrence of an id is
+/// the one kept. A tag match is confirmed by comparing the ids themselves, so the check is
+/// exact; different ids with the same tag take different slots.
+///
+/// (An earlier design probed one table of all ids as each row arrived: each probe a cache and
+/// TLB miss into a 128 MB table at ten million ids, 14 % of a 10M-row ingest's CPU. Appending
+/// to a bucket touches one cache line that is already there; see benches/README.md.)
 #[derive(Default)]
 pub struct SeenIds {
-    /// `(tag << 32) | (position + 1)`; 0 is an empty slot. Length a power of two (or 0).
-    slots: Vec<u64>,
-    len: usize,
+    /// The buckets' entries, `tag << 32 | position`, in position order: bucket `b` fills
+    /// `slab[b * room..]` up to `lens[b]`, then continues in `overflow[b]`. One allocation, so
+    /// its memory goes back to the system when the check is done (thousands of small vectors
+    /// would stay in the allocator's heap).
+    slab: Vec<u64>,
+    room: usize,
+    lens: Vec<usize>,
+    overflow: Vec<Vec<u64>>,
+    /// log2 of the bucket count: a hash's top `bits` bits pick its bucket.
+    bits: u32,
     /// The batches positions point into, in order of their first position.
     batches: Vec<SeenBatch>,
     next: u64,
@@ -153,36 +168,75 @@ struct SeenBatch {
     file: u32,
 }
 
+/// An accepted row whose id was seen before: its position, and the first occurrence's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Duplicate {
+    pub pos: u64,
+    pub first: u64,
+}
+
+/// Ids a bucket is sized for: its probe table (two slots an entry, 8 bytes a slot) then takes
+/// about 128 KiB, well inside a core's L2 cache.
+const BUCKET_IDS: usize = 8192;
+
 impl SeenIds {
-    /// Room for about `n` ids, so the table does not grow while they arrive.
+    /// Sizes the buckets for about `n` ids. Called once, before any id is recorded (later
+    /// calls change nothing: entries already in buckets cannot move). More ids than `n` are
+    /// fine: the buckets get longer.
     pub fn reserve(&mut self, n: usize) {
-        let want = (n.saturating_mul(4) / 3).max(16).next_power_of_two();
-        if want > self.slots.len() {
-            self.resize(want);
+        if !self.lens.is_empty() {
+            return;
         }
+        let count = (n / BUCKET_IDS).clamp(1, 4096).next_power_of_two();
+        self.bits = count.trailing_zeros();
+        self.room = n / count + n / count / 8;
+        self.slab = vec![0; count * self.room];
+        self.lens = vec![0; count];
+        self.overflow = vec![Vec::new(); count];
     }
 
-    #[expect(clippy::slow_vector_initialization, reason = "zeroed by writing on purpose: see below")]
-    fn resize(&mut self, capacity: usize) {
-        // Zeroed by writing, not `vec![0; n]`: a calloc'd table is mapped to the shared zero
-        // page, and the first write after a probe read of each page then faults again and
-        // flushes the TLB on every core (measured: ~7 % of a 10M-row Parquet ingest).
-        let mut fresh = Vec::with_capacity(capacity);
-        fresh.resize(capacity, 0);
-        let old = std::mem::replace(&mut self.slots, fresh);
-        let mask = capacity - 1;
-        for slot in old.into_iter().filter(|s| *s != 0) {
-            let mut i = Self::home(slot >> 32, mask);
-            while self.slots[i] != 0 {
-                i = (i + 1) & mask;
+    fn bucket(&self, b: usize) -> impl Iterator<Item = &u64> {
+        let from = b * self.room;
+        let filled = self.lens.get(b).map_or(&[][..], |n| self.slab.get(from..from + n).unwrap_or_default());
+        filled.iter().chain(self.overflow.get(b).into_iter().flatten())
+    }
+
+    fn bucket_len(&self, b: usize) -> usize {
+        self.lens.get(b).copied().unwrap_or(0) + self.overflow.get(b).map_or(0, Vec::len)
+    }
+
+    /// Records the accepted rows of one batch (ids and source lines, in input order, with
+    /// each id's hash) at the next positions.
+    fn record(&mut self, hashes: &[u64], ids: StringChunked, lines: UInt64Chunked, file: u32) -> PolarsResult<()> {
+        let start = self.next;
+        let end = start + hashes.len() as u64;
+        if end >= u64::from(u32::MAX) {
+            polars_bail!(ComputeError: "more than 4 billion contacts in one run; split the input");
+        }
+        if self.lens.is_empty() {
+            self.reserve(0);
+        }
+        let shift = 64 - self.bits;
+        for (k, h) in hashes.iter().enumerate() {
+            // `bits` is 0 for one bucket: a shift by 64 is not defined, so test it.
+            let b = if self.bits == 0 { 0 } else { (h >> shift) as usize };
+            let entry = (h & 0xffff_ffff) << 32 | (start + k as u64);
+            let Some(len) = self.lens.get_mut(b) else { continue };
+            match self.slab.get_mut(b * self.room + *len) {
+                Some(slot) if *len < self.room => {
+                    *slot = entry;
+                    *len += 1;
+                }
+                _ => {
+                    if let Some(more) = self.overflow.get_mut(b) {
+                        more.push(entry);
+                    }
+                }
             }
-            self.slots[i] = slot;
         }
-    }
-
-    /// The first slot to probe for a tag (the tag's bits mixed, so sequential tags spread).
-    fn home(tag: u64, mask: usize) -> usize {
-        (tag.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 16) as usize & mask
+        self.batches.push(SeenBatch { start, ids, lines, file });
+        self.next = end;
+        Ok(())
     }
 
     /// The id, file and line at a position.
@@ -193,38 +247,146 @@ impl SeenIds {
         Some((batch.ids.get(k)?, batch.file, batch.lines.get(k)?))
     }
 
-    /// Where `id` (with hash `h`) was first seen, as (file, line); when it was not seen, it is
-    /// recorded at `pos` and the result is `None`. Usually one cache line per id.
-    fn first_or_insert(&mut self, h: u64, id: &str, pos: u64) -> PolarsResult<Option<(u32, u64)>> {
-        if pos >= u64::from(u32::MAX) - 1 {
-            polars_bail!(ComputeError: "more than 4 billion contacts in one run; split the input");
-        }
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
-            self.resize((self.slots.len() * 2).max(16));
-        }
-        let tag = h >> 32;
-        let mask = self.slots.len() - 1;
-        let mut i = Self::home(tag, mask);
-        loop {
-            let slot = self.slots[i];
-            if slot == 0 {
-                self.slots[i] = (tag << 32) | (pos + 1);
-                self.len += 1;
-                return Ok(None);
+    /// Every recorded row whose id an earlier position already has, in position order, with
+    /// the position of that first occurrence. The buckets are independent: two threads share
+    /// them.
+    pub fn duplicates(&self) -> PolarsResult<Vec<Duplicate>> {
+        let half = |parity: usize| -> PolarsResult<Vec<Duplicate>> {
+            let mut found = Vec::new();
+            let mut table = Vec::new();
+            for b in (parity..self.lens.len()).step_by(2) {
+                self.bucket_duplicates(b, &mut table, &mut found)?;
             }
-            if slot >> 32 == tag {
-                if let Some((seen, file, line)) = self.at((slot & 0xffff_ffff) - 1) {
+            Ok(found)
+        };
+        let (a, b) = std::thread::scope(|s| {
+            let t = s.spawn(|| half(1));
+            (half(0), t.join())
+        });
+        let mut all = a?;
+        all.extend(b.map_err(|_| polars_err!(ComputeError: "the duplicate-id check stopped unexpectedly"))??);
+        all.sort_unstable_by_key(|d| d.pos);
+        Ok(all)
+    }
+
+    /// One bucket through a table of `(tag << 32) | (position + 1)` slots (0: empty).
+    fn bucket_duplicates(&self, b: usize, table: &mut Vec<u64>, found: &mut Vec<Duplicate>) -> PolarsResult<()> {
+        let size = (self.bucket_len(b) * 2).max(16).next_power_of_two();
+        table.clear();
+        table.resize(size, 0);
+        let mask = size - 1;
+        for &entry in self.bucket(b) {
+            let (tag, pos) = (entry >> 32, entry & 0xffff_ffff);
+            let mut i = (tag.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & mask;
+            loop {
+                let slot = table[i];
+                if slot == 0 {
+                    table[i] = tag << 32 | (pos + 1);
+                    break;
+                }
+                if slot >> 32 == tag {
+                    let first = (slot & 0xffff_ffff) - 1;
+                    let (Some((seen, ..)), Some((id, ..))) = (self.at(first), self.at(pos)) else {
+                        polars_bail!(ComputeError: "internal error: no id recorded at position {first} or {pos}");
+                    };
                     if seen == id {
-                        return Ok(Some((file, line)));
+                        found.push(Duplicate { pos, first });
+                        break;
                     }
                 }
+                i = (i + 1) & mask;
             }
-            i = (i + 1) & mask;
         }
+        Ok(())
+    }
+
+    /// Takes the duplicates out of the files' accepted rows and reports each as a rejection
+    /// (`duplicate_id`) on its file, with the line of the occurrence kept. `files` are the
+    /// files' outputs in input order, whose accepted batches are the recorded batches, in order.
+    pub fn reject_duplicates(&self, files: &mut [FileOut], id_column: &str) -> PolarsResult<()> {
+        let dups = self.duplicates()?;
+        if dups.is_empty() {
+            return Ok(());
+        }
+        // Recorded batch → (file, index among that file's accepted batches).
+        let mut place = Vec::with_capacity(self.batches.len());
+        let mut per_file = vec![0usize; files.len()];
+        for b in &self.batches {
+            let f = b.file as usize;
+            let Some(n) = per_file.get_mut(f) else {
+                polars_bail!(ComputeError: "internal error: a batch of input file #{} of {}", f + 1, files.len());
+            };
+            place.push((f, *n));
+            *n += 1;
+        }
+        if per_file.iter().zip(files.iter()).any(|(n, out)| *n != out.accepted.len()) {
+            polars_bail!(ComputeError: "internal error: recorded batches do not match the accepted ones");
+        }
+        let mut drop: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+        for d in &dups {
+            let b = self.batches.partition_point(|b| b.start <= d.pos).saturating_sub(1);
+            let (Some(batch), Some((id, file, line)), Some((_, first_file, first_line))) =
+                (self.batches.get(b), self.at(d.pos), self.at(d.first))
+            else {
+                polars_bail!(ComputeError: "internal error: no id recorded at position {} or {}", d.pos, d.first);
+            };
+            drop.entry(b).or_default().push((d.pos - batch.start) as usize);
+            let where_ = if first_file == file {
+                format!("line {first_line}")
+            } else {
+                format!("line {first_line} of input file #{}", first_file + 1)
+            };
+            let Some(out) = files.get_mut(file as usize) else { continue };
+            let kind = RejectKind::DuplicateId;
+            out.reconciliation.accepted -= 1;
+            out.reconciliation.rejected += 1;
+            *out.reconciliation.rejected_by_reason.entry(kind.code().to_string()).or_default() += 1;
+            out.rejects.push(Reject {
+                file: out.reconciliation.path.clone(),
+                line,
+                column: id_column.to_string(),
+                field: Field::InteractionId.name().to_string(),
+                value: id.to_string(),
+                kind,
+                message: format!("interaction_id \"{id}\" already seen at {where_}; the first occurrence is kept"),
+            });
+        }
+        for (b, rows) in drop {
+            let (f, k) = place[b];
+            let Some(part) = files.get_mut(f).and_then(|out| out.accepted.get_mut(k)) else { continue };
+            let mut keep = vec![true; part.height()];
+            for r in rows {
+                if let Some(x) = keep.get_mut(r) {
+                    *x = false;
+                }
+            }
+            *part = part.filter(&BooleanChunked::from_slice("keep".into(), &keep))?;
+        }
+        for out in files.iter_mut() {
+            // Validation failures and duplicates were found in two passes: report them by line.
+            out.rejects.sort_by_key(|r| r.line);
+        }
+        Ok(())
     }
 }
 
 const ID_SEED: u64 = 0x243f_6a88_85a3_08d3;
+
+/// How rejections name the source column(s) of a field: `a|b` for alternatives, `a+b` for
+/// joined columns, `(constant f)` for a constant.
+fn source_label(spec: &FieldSpec, field: Field) -> String {
+    match &spec.source {
+        Source::Columns(cs) => cs.join("|"),
+        Source::Joined(cs, _) => cs.join("+"),
+        Source::Constant(_) => format!("(constant {field})"),
+    }
+}
+
+/// The source column(s) of `interaction_id` as rejections name them.
+pub fn id_column_label(profile: &Profile) -> String {
+    let field = Field::InteractionId;
+    profile.fields.iter().find(|f| f.field == field).map(|spec| source_label(spec, field)).unwrap_or_default()
+}
 
 /// One batch after validation, before the duplicate-id check.
 #[derive(Default)]
@@ -599,8 +761,8 @@ impl Plan {
         Ok(out)
     }
 
-    /// Adds a validated batch to the file's state, in input order: the duplicate-id check
-    /// (first occurrence kept) happens here.
+    /// Adds a validated batch to the file's state, in input order, and records its ids for
+    /// the duplicate-id check (which runs when every input is read: [`SeenIds::duplicates`]).
     pub fn absorb(&self, out: BatchOut, st: &mut FileState) -> PolarsResult<()> {
         st.recon.read += out.read;
         for (rule, n) in out.excluded {
@@ -613,45 +775,19 @@ impl Plan {
         let Some(rows) = out.rows else {
             return Ok(());
         };
-        let ids = rows.column(Field::InteractionId.name())?.str()?.rechunk().into_owned();
-        let lines = rows.column(schema::SOURCE_LINE)?.u64()?.rechunk().into_owned();
-        let start = st.seen.next;
-        st.seen.batches.push(SeenBatch { start, ids: ids.clone(), lines: lines.clone(), file: self.file_idx });
-        st.seen.next += rows.height() as u64;
-        let (Some(id_arr), Some(line_arr)) = (ids.downcast_iter().next(), lines.cont_slice().ok()) else {
+        if rows.height() == 0 {
             return Ok(());
-        };
-        if out.hashes.len() != rows.height() || id_arr.len() != rows.height() {
+        }
+        if out.hashes.len() != rows.height() {
             polars_bail!(ComputeError: "internal error: {} id hashes for {} accepted rows", out.hashes.len(), rows.height());
         }
-        let mut keep = Vec::with_capacity(out.hashes.len());
-        let mut dropped = false;
-        for (k, h) in out.hashes.iter().enumerate() {
-            let id = id_arr.value(k);
-            let line = line_arr.get(k).copied().unwrap_or(0);
-            if let Some((f, l)) = st.seen.first_or_insert(*h, id, start + k as u64)? {
-                let where_ =
-                    if f == self.file_idx { format!("line {l}") } else { format!("line {l} of input file #{}", f + 1) };
-                let id = id.to_string();
-                let fail = Fail {
-                    column: self.column_label(Field::InteractionId),
-                    field: Field::InteractionId,
-                    value: id.clone(),
-                    kind: RejectKind::DuplicateId,
-                    message: format!("interaction_id \"{id}\" already seen at {where_}; the first occurrence is kept"),
-                };
-                self.reject(st, line, fail);
-                keep.push(false);
-                dropped = true;
-            } else {
-                st.recon.accepted += 1;
-                keep.push(true);
-            }
-        }
-        let rows = if dropped { rows.filter(&BooleanChunked::from_slice("keep".into(), &keep))? } else { rows };
-        if rows.height() > 0 {
-            st.accepted.push(rows);
-        }
+        // Duplicates are found when every input is read (see `SeenIds`); until then the rows
+        // count as accepted.
+        let ids = rows.column(Field::InteractionId.name())?.str()?.rechunk().into_owned();
+        let lines = rows.column(schema::SOURCE_LINE)?.u64()?.rechunk().into_owned();
+        st.seen.record(&out.hashes, ids, lines, self.file_idx)?;
+        st.recon.accepted += rows.height() as u64;
+        st.accepted.push(rows);
         Ok(())
     }
 
@@ -688,12 +824,7 @@ impl Plan {
     }
 
     fn column_label(&self, field: Field) -> String {
-        match self.mapped(field).map(|s| &s.source) {
-            Some(Source::Columns(cs)) => cs.join("|"),
-            Some(Source::Joined(cs, _)) => cs.join("+"),
-            Some(Source::Constant(_)) => format!("(constant {field})"),
-            None => String::new(),
-        }
+        self.mapped(field).map(|spec| source_label(spec, field)).unwrap_or_default()
     }
 
     fn is_null(&self, spec: &FieldSpec, s: &str) -> bool {
@@ -1116,47 +1247,53 @@ fn derive_times(
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_hash_collision_between_different_ids_is_not_a_duplicate() {
-        let mut seen = SeenIds::default();
-        seen.batches.push(SeenBatch {
-            start: 0,
-            ids: StringChunked::from_slice("id".into(), &["A", "B"]),
-            lines: UInt64Chunked::from_slice("line".into(), &[2, 3]),
-            file: 0,
-        });
-        seen.next = 2;
-        // Both ids given the same hash: only the id itself decides.
-        let h = 7 << 32;
-        assert_eq!(seen.first_or_insert(h, "A", 0).ok(), Some(None));
-        assert_eq!(seen.first_or_insert(h, "A", 5).ok(), Some(Some((0, 2))));
-        assert_eq!(seen.first_or_insert(h, "B", 1).ok(), Some(None), "a collision, not a duplicate");
-        assert_eq!(seen.first_or_insert(h, "B", 6).ok(), Some(Some((0, 3))));
-        assert_eq!(seen.first_or_insert(h, "A", 7).ok(), Some(Some((0, 2))));
-        assert_eq!(seen.first_or_insert(8 << 32, "A", 8).ok(), Some(None));
+    fn batch(ids: &[&str], first_line: u64) -> (StringChunked, UInt64Chunked) {
+        let lines: Vec<u64> = (0..ids.len() as u64).map(|i| first_line + i).collect();
+        (StringChunked::from_slice("id".into(), ids), UInt64Chunked::from_slice("line".into(), &lines))
     }
 
     #[test]
-    fn the_id_table_grows_and_finds_every_id() {
-        let ids: Vec<String> = (0..5000).map(|i| format!("I{i}")).collect();
-        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let lines: Vec<u64> = (0..5000).map(|i| i + 2).collect();
+    fn a_hash_collision_between_different_ids_is_not_a_duplicate() -> PolarsResult<()> {
         let mut seen = SeenIds::default();
-        seen.batches.push(SeenBatch {
-            start: 0,
-            ids: StringChunked::from_slice("id".into(), &refs),
-            lines: UInt64Chunked::from_slice("line".into(), &lines),
-            file: 0,
-        });
-        seen.next = 5000;
-        // Few distinct tags (many collisions) and a table that must grow many times.
-        let hash = |i: u64| (i % 7) << 32 | i;
-        for i in 0..5000u64 {
-            assert_eq!(seen.first_or_insert(hash(i), &ids[i as usize], i).ok(), Some(None));
+        // Every id given the same hash: only the ids themselves decide.
+        let h = 7 << 32 | 7;
+        let (ids, lines) = batch(&["A", "B", "A", "B", "A", "C"], 2);
+        seen.record(&[h; 6], ids, lines, 0)?;
+        let (ids, lines) = batch(&["C", "D"], 2);
+        seen.record(&[h, 8 << 32], ids, lines, 1)?;
+        let found: Vec<(u64, u64)> = seen.duplicates()?.iter().map(|d| (d.pos, d.first)).collect();
+        assert_eq!(found, [(2, 0), (3, 1), (4, 0), (6, 5)]);
+        Ok(())
+    }
+
+    #[test]
+    fn every_duplicate_is_found_across_many_buckets_and_batches() -> PolarsResult<()> {
+        let n = 40_000u64;
+        let ids: Vec<String> = (0..n).map(|i| format!("I{i}")).collect();
+        // Few distinct tags within a bucket (many tag matches to confirm), ids spread over
+        // buckets by the top bits; then every 37th id again, in a later batch.
+        let hash = |i: u64| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) & !0xffff_ffff | (i % 7);
+        let again: Vec<u64> = (0..n).step_by(37).collect();
+        // Buckets sized for more ids than come, and for half of them (entries overflow).
+        for (reserved, buckets, overflows) in [(100_000, 16, false), (20_000, 2, true)] {
+            let mut seen = SeenIds::default();
+            seen.reserve(reserved);
+            assert_eq!(seen.lens.len(), buckets);
+            for (k, chunk) in ids.chunks(7_000).enumerate() {
+                let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                let hashes: Vec<u64> = (0..chunk.len() as u64).map(|i| hash(k as u64 * 7_000 + i)).collect();
+                let (a, l) = batch(&refs, 2 + k as u64 * 7_000);
+                seen.record(&hashes, a, l, 0)?;
+            }
+            let refs: Vec<&str> = again.iter().map(|i| ids[*i as usize].as_str()).collect();
+            let (a, l) = batch(&refs, n + 2);
+            seen.record(&again.iter().map(|i| hash(*i)).collect::<Vec<_>>(), a, l, 0)?;
+            let found: Vec<(u64, u64)> = seen.duplicates()?.iter().map(|d| (d.pos, d.first)).collect();
+            let expected: Vec<(u64, u64)> = again.iter().enumerate().map(|(k, i)| (n + k as u64, *i)).collect();
+            assert_eq!(found, expected, "{buckets} buckets");
+            assert!((0..buckets).all(|b| seen.bucket_len(b) > 0), "ids spread over every bucket");
+            assert_eq!(seen.overflow.iter().any(|o| !o.is_empty()), overflows);
         }
-        for i in (0..5000u64).step_by(37) {
-            assert_eq!(seen.first_or_insert(hash(i), &ids[i as usize], 9999).ok(), Some(Some((0, i + 2))));
-        }
-        assert_eq!(seen.len, 5000);
+        Ok(())
     }
 }

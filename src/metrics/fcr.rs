@@ -50,8 +50,8 @@ pub fn repeat_flags(
     window_us: i64,
 ) -> PolarsResult<Vec<Option<bool>>> {
     let n = rows.height();
-    if u32::try_from(n).is_err() {
-        polars_bail!(ComputeError: "more than 2^32 contacts in one run; split the input by month");
+    if n >= REPEAT as usize {
+        polars_bail!(ComputeError: "more than 2^31 contacts in one run; split the input by month");
     }
     let direction = rows.column("direction")?.as_materialized_series().rechunk();
     let customer = rows.column("customer_id")?.str()?;
@@ -65,7 +65,9 @@ pub fn repeat_flags(
     // bit: a customer's contacts all land in one half.
     let half = n / 2;
     let build = |offset: usize, len: usize| -> PolarsResult<(Vec<Entry>, Vec<Entry>)> {
-        let (mut lo, mut hi) = (Vec::with_capacity(len / 2 + 1), Vec::with_capacity(len / 2 + 1));
+        // Room for every row in each half: pages are only taken as entries are written, and
+        // the second thread's entries then fit behind the first's without a copy.
+        let (mut lo, mut hi) = (Vec::with_capacity(len), Vec::with_capacity(len));
         let mut buf = Vec::with_capacity(64);
         let dir = Column::from(direction.slice(offset as i64, len));
         let cust = customer.slice(offset as i64, len);
@@ -108,37 +110,39 @@ pub fn repeat_flags(
     left.extend(l2);
     right.extend(r2);
     let ids = rows.column("interaction_id")?.str()?;
-    let (a, b) = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let t = s.spawn(|| scan(&mut left, ids, window_us));
-        let b = scan(&mut right, ids, window_us);
-        (t.join(), b)
-    });
-    let a = a.map_err(|_| polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly"))?;
+        scan(&mut right, ids, window_us);
+        t.join()
+    })
+    .map_err(|_| polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly"))?;
     let mut flags: Vec<Option<bool>> = vec![None; n];
-    for (row, rep) in a.into_iter().chain(b) {
-        if let Some(f) = flags.get_mut(row as usize) {
-            *f = Some(rep);
+    for e in left.iter().chain(&right) {
+        if let Some(f) = flags.get_mut((e.row & !REPEAT) as usize) {
+            *f = Some(e.row & REPEAT != 0);
         }
     }
     Ok(flags)
 }
 
-/// Sorts one half by (key, arrival, interaction_id) and returns (row, repeat) for each entry.
-fn scan(entries: &mut [Entry], ids: &StringChunked, window_us: i64) -> Vec<(u32, bool)> {
+/// The bit of [`Entry::row`] that [`scan`] sets on a contact with a repeat (rows are below it).
+const REPEAT: u32 = 1 << 31;
+
+/// Sorts one half by (key, arrival, interaction_id) and marks each entry whose customer's next
+/// contact in scope is within the window (the [`REPEAT`] bit of its row).
+fn scan(entries: &mut [Entry], ids: &StringChunked, window_us: i64) {
     entries.sort_unstable_by_key(|x| (x.h1, x.h2, x.arrived, x.row));
     // Contacts of one customer at the same instant: order by interaction_id (rare; the row
     // number above only makes the first sort deterministic).
     for run in entries.chunk_by_mut(same_instant).filter(|run| run.len() > 1) {
         run.sort_by(|x, y| ids.get(x.row as usize).cmp(&ids.get(y.row as usize)).then(x.row.cmp(&y.row)));
     }
-    let mut out = Vec::with_capacity(entries.len());
-    for (k, e) in entries.iter().enumerate() {
-        let rep = entries
-            .get(k + 1)
-            .is_some_and(|next| next.h1 == e.h1 && next.h2 == e.h2 && next.arrived - e.arrived <= window_us);
-        out.push((e.row, rep));
+    for k in 1..entries.len() {
+        let (e, next) = (entries[k - 1], entries[k]);
+        if next.h1 == e.h1 && next.h2 == e.h2 && next.arrived - e.arrived <= window_us {
+            entries[k - 1].row |= REPEAT;
+        }
     }
-    out
 }
 
 fn same_instant(a: &Entry, b: &Entry) -> bool {
