@@ -406,7 +406,7 @@ fn with_repeats(rows: &DataFrame, req: &MetricsRequest) -> PolarsResult<DataFram
 }
 
 /// Runs a plan on Polars' streaming engine (bounded memory for the per-contact expressions).
-fn collect_streaming(lf: LazyFrame) -> PolarsResult<DataFrame> {
+pub fn collect_streaming(lf: LazyFrame) -> PolarsResult<DataFrame> {
     match lf.collect_with_engine(Engine::Streaming)? {
         polars_core::query_result::QueryResult::Single(df) => Ok(df),
         polars_core::query_result::QueryResult::Multiple(_) => {

@@ -374,19 +374,20 @@ fn volumes(rows: &DataFrame, scoped: &BooleanChunked, c: &Contract, periods: &[i
     let mut by_set = Vec::new();
     for set in &sets {
         let ms = comp_ms(set);
-        let df = rows
-            .clone()
-            .lazy()
-            .filter(col("__scoped").and(col("answered")))
-            .with_column(metrics::period_column(c.period, c.zone).alias("__p"))
-            .group_by([col("__p"), col("channel")])
-            .agg([
-                len().alias("handled"),
-                ms.clone().sum().alias("ms"),
-                ((ms + lit(59_999i64)) / lit(60_000i64)).sum().alias("started"),
-            ])
-            .with_column(col("channel").cast(DataType::String))
-            .collect()?;
+        // On the streaming engine, as the metrics' group-by: the batches in parallel.
+        let df = metrics::collect_streaming(
+            rows.clone()
+                .lazy()
+                .filter(col("__scoped").and(col("answered")))
+                .with_column(metrics::period_column(c.period, c.zone).alias("__p"))
+                .group_by([col("__p"), col("channel")])
+                .agg([
+                    len().alias("handled"),
+                    ms.clone().sum().alias("ms"),
+                    ((ms + lit(59_999i64)) / lit(60_000i64)).sum().alias("started"),
+                ])
+                .with_column(col("channel").cast(DataType::String)),
+        )?;
         by_set.push(df);
     }
     for &start in periods {
