@@ -575,3 +575,42 @@ fn fcr_orders_a_customers_simultaneous_contacts_by_interaction_id() {
     assert_eq!(by_channel("voice"), (Some(d("0")), Some(d("1"))));
     assert_eq!(by_channel("chat"), (Some(d("1")), Some(d("1"))));
 }
+
+#[test]
+fn period_column_equals_period_start_per_instant_across_dst_and_wide_spans() {
+    use polars::prelude::*;
+    // Instants every 7 h 13 min 17 s (so every hour of the day and both sides of each DST
+    // change are hit) over spans of 40 days to 12 years, before and after 1972, in zones with
+    // whole-hour, half-hour and historical second offsets. Wide spans of days take the per-row
+    // path (more than 1,024 starts); the rest the list of starts. Both must equal period_start.
+    let step = (7 * 3600 + 13 * 60 + 17) * 1_000_000i64;
+    let zones = [
+        chrono_tz::America::New_York,
+        chrono_tz::Australia::Lord_Howe,
+        chrono_tz::Asia::Kolkata,
+        chrono_tz::Europe::Amsterdam,
+    ];
+    let spans = [("2026-02-20T00:00:00Z", 40), ("2025-12-01T00:00:00Z", 800), ("1961-01-01T00:00:00Z", 4400)];
+    for tz in zones {
+        for (from, days) in spans {
+            let lo = t(from).timestamp_micros();
+            let mut values: Vec<i64> =
+                (0..).map(|k| lo + k * step).take_while(|us| *us < lo + days * 86_400_000_000).collect();
+            // Every period start itself, and the microsecond before it.
+            let kinds = [PeriodKind::Day, PeriodKind::Week, PeriodKind::Month, PeriodKind::Quarter];
+            let edges: Vec<i64> =
+                values.iter().flat_map(|us| kinds.map(|k| metrics::period::period_start(k, tz, *us))).collect();
+            values.extend(edges.iter().flat_map(|e| [*e, e - 1]));
+            let arrived = Series::new("arrived_at".into(), &values)
+                .cast(&DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))
+                .unwrap();
+            let df = DataFrame::new(values.len(), vec![arrived.into()]).unwrap();
+            for kind in [PeriodKind::Day, PeriodKind::Week, PeriodKind::Month, PeriodKind::Quarter] {
+                let got = df.clone().lazy().select([metrics::period_column(kind, tz).alias("p")]).collect().unwrap();
+                let got: Vec<i64> = got.column("p").unwrap().i64().unwrap().into_no_null_iter().collect();
+                let want: Vec<i64> = values.iter().map(|us| metrics::period::period_start(kind, tz, *us)).collect();
+                assert_eq!(got, want, "{kind:?} in {tz} from {from} for {days} days");
+            }
+        }
+    }
+}

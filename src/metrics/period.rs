@@ -40,7 +40,7 @@ impl PeriodKind {
     }
 
     /// Length in minutes for clock periods.
-    fn clock_minutes(self) -> Option<i64> {
+    pub fn clock_minutes(self) -> Option<i64> {
         match self {
             PeriodKind::Hour => Some(60),
             PeriodKind::Min30 => Some(30),
