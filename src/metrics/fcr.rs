@@ -1,4 +1,5 @@
-//! The repeat-contact search behind FCR (`method = "repeat_contact"`), on narrow keys.
+//! The repeat-contact search behind FCR (`method = "repeat_contact"`), on narrow keys, in
+//! bounded memory.
 //!
 //! For every inbound contact with a customer id: is the same customer's next contact (within
 //! the scope: any channel, the same channel or the same queue), in (arrived_at, interaction_id)
@@ -6,10 +7,15 @@
 //! `LEAD(arrived_at) OVER (PARTITION BY scope, customer ORDER BY arrived_at, interaction_id)`.
 //!
 //! Instead of sorting the whole canonical frame, each contact becomes a 32-byte entry (the
-//! customer key as a 128-bit hash, the arrival, the row number); the entries are split by the
-//! key's top bit (a customer's contacts all land in one half), each half sorted on its own
-//! thread, and scanned once. Equal keys mean the same customer and scope with the same
-//! probability as the duplicate-id check (docs/metrics.md: a false match needs a 128-bit
+//! customer key as a 128-bit hash, the arrival, the row number), sorted and scanned once.
+//! Entries are made one partition at a time: a first pass gives every contact one byte, the
+//! partition of its customer key (128 partitions by the hash's top bits, so a customer's
+//! contacts are all in one); partitions are then grouped, in order, into groups of at most
+//! [`GROUP_ENTRIES`] entries, and two groups at a time (one per thread) are built, sorted and
+//! scanned. The search's own memory is then one byte a contact plus two groups of entries —
+//! at most 2 × 128 MiB however many contacts there are (a single partition larger than a group
+//! is the exception: about 500 million contacts with a customer). Equal keys mean the same customer
+//! and scope with the probability docs/metrics.md gives (a false match needs a 128-bit
 //! collision, about 1e-25 for ten million customers). Contacts of one customer arriving at the
 //! same instant are ordered by `interaction_id`, as in the SQL.
 
@@ -30,14 +36,29 @@ struct Entry {
 const SEED1: u64 = 0x4528_21e6_38d0_1377;
 const SEED2: u64 = 0xbe54_66cf_34e9_0c6c;
 
-/// The scope value and customer id as one key: `scope \x1f customer`.
-fn key_hash(scope: &str, customer: &str, buf: &mut Vec<u8>) -> (u64, u64) {
+/// The scope value and customer id as one key, `scope \x1f customer`, in `buf`.
+fn key<'b>(scope: &str, customer: &str, buf: &'b mut Vec<u8>) -> &'b [u8] {
     buf.clear();
     buf.extend_from_slice(scope.as_bytes());
     buf.push(0x1f);
     buf.extend_from_slice(customer.as_bytes());
-    (hash64(buf, SEED1), hash64(buf, SEED2))
+    buf
 }
+
+/// The key's two hashes.
+fn key_hash(scope: &str, customer: &str, buf: &mut Vec<u8>) -> (u64, u64) {
+    let k = key(scope, customer, buf);
+    (hash64(k, SEED1), hash64(k, SEED2))
+}
+
+/// Partitions of the customer keys (the hash's top 7 bits); [`NOT_SEARCHED`] marks a contact
+/// that is not searched.
+const PARTITIONS: usize = 128;
+const NOT_SEARCHED: u8 = u8::MAX;
+
+/// The most entries built at once by one thread (128 MiB of 32-byte entries). Up to twice as
+/// many contacts are searched in one round (as before partitions: two halves, two threads).
+const GROUP_ENTRIES: usize = 4 << 20;
 
 /// The repeat flag of every row of the canonical frame `rows` (in its row order): `true` when
 /// the customer's next contact in scope is within `window_us`, `false` when not, null for
@@ -49,30 +70,117 @@ pub fn repeat_flags(
     scope: RepeatScope,
     window_us: i64,
 ) -> PolarsResult<Vec<Option<bool>>> {
+    repeat_flags_in_groups(rows, judged, scope, window_us, GROUP_ENTRIES)
+}
+
+/// [`repeat_flags`] with at most `group_entries` entries a group (tests use small groups).
+fn repeat_flags_in_groups(
+    rows: &DataFrame,
+    judged: Option<&BooleanChunked>,
+    scope: RepeatScope,
+    window_us: i64,
+    group_entries: usize,
+) -> PolarsResult<Vec<Option<bool>>> {
     let n = rows.height();
     if n >= REPEAT as usize {
         polars_bail!(ComputeError: "more than 2^31 contacts in one run; split the input by month");
     }
-    let direction = rows.column("direction")?.as_materialized_series().rechunk();
-    let customer = rows.column("customer_id")?.str()?;
-    let arrived = rows.column("arrived_at")?.datetime()?.phys.clone();
-    let scope_col = match scope {
-        RepeatScope::AnyChannel => None,
-        RepeatScope::SameChannel => Some(rows.column("channel")?.as_materialized_series().clone()),
-        RepeatScope::SameQueue => Some(rows.column("queue")?.as_materialized_series().clone()),
-    };
-    // Entries built on two threads (each over half the rows), already split on the key's top
-    // bit: a customer's contacts all land in one half.
+    let keys = Keys::of(rows, scope)?;
+    // First pass, on two threads over half the rows each: each contact's partition.
     let half = n / 2;
-    let build = |offset: usize, len: usize| -> PolarsResult<(Vec<Entry>, Vec<Entry>)> {
-        // Room for every row in each half: pages are only taken as entries are written, and
-        // the second thread's entries then fit behind the first's without a copy.
-        let (mut lo, mut hi) = (Vec::with_capacity(len), Vec::with_capacity(len));
-        let mut buf = Vec::with_capacity(64);
-        let dir = Column::from(direction.slice(offset as i64, len));
-        let cust = customer.slice(offset as i64, len);
-        let arr = arrived.slice(offset as i64, len);
-        let sc = scope_col.as_ref().map(|c| Column::from(c.slice(offset as i64, len)));
+    let (first, second) = std::thread::scope(|s| {
+        let t = s.spawn(|| keys.partitions(judged, half, n - half));
+        (keys.partitions(judged, 0, half), t.join())
+    });
+    let (mut parts, mut counts) = first?;
+    let (parts2, counts2) =
+        second.map_err(|_| polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly"))??;
+    parts.extend(parts2);
+    for (c, c2) in counts.iter_mut().zip(counts2) {
+        *c += c2;
+    }
+    // Consecutive partitions grouped up to an even share of the contacts, in an even number of
+    // groups where the partitions allow, so both threads have the same work in every round.
+    let total: usize = counts.iter().sum();
+    let rounds = total.div_ceil(group_entries.max(1).saturating_mul(2)).max(1);
+    let cap = total.div_ceil(2 * rounds).max(1);
+    let mut groups: Vec<(u8, u8, usize)> = Vec::new(); // (first partition, last, entries)
+    for (p, &c) in counts.iter().enumerate() {
+        let p = p as u8;
+        match groups.last_mut() {
+            Some(g) if g.2 + c <= cap || c == 0 => {
+                g.1 = p;
+                g.2 += c;
+            }
+            _ => groups.push((p, p, c)),
+        }
+    }
+    let ids = rows.column("interaction_id")?.str()?;
+    let mut flags: Vec<Option<bool>> = vec![None; n];
+    let mut mark = |entries: &[Entry]| {
+        for e in entries {
+            if let Some(f) = flags.get_mut((e.row & !REPEAT) as usize) {
+                *f = Some(e.row & REPEAT != 0);
+            }
+        }
+    };
+    for pair in groups.chunks(2) {
+        let search = |g: &(u8, u8, usize)| -> PolarsResult<Vec<Entry>> {
+            let mut entries = keys.entries(&parts, g.0..=g.1, g.2)?;
+            scan(&mut entries, ids, window_us);
+            Ok(entries)
+        };
+        let (a, b) = std::thread::scope(|s| {
+            let t = pair.get(1).map(|g| s.spawn(move || search(g)));
+            (pair.first().map(search), t.map(|t| t.join()))
+        });
+        if let Some(a) = a {
+            mark(&a?);
+        }
+        if let Some(b) = b {
+            mark(&b.map_err(|_| polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly"))??);
+        }
+    }
+    Ok(flags)
+}
+
+/// The columns a customer key and an entry are made of.
+struct Keys<'a> {
+    direction: Series,
+    customer: &'a StringChunked,
+    arrived: Int64Chunked,
+    scope: Option<Column>,
+}
+
+impl<'a> Keys<'a> {
+    fn of(rows: &'a DataFrame, scope: RepeatScope) -> PolarsResult<Keys<'a>> {
+        Ok(Keys {
+            direction: rows.column("direction")?.as_materialized_series().rechunk(),
+            customer: rows.column("customer_id")?.str()?,
+            arrived: rows.column("arrived_at")?.datetime()?.phys.clone(),
+            scope: match scope {
+                RepeatScope::AnyChannel => None,
+                RepeatScope::SameChannel => Some(rows.column("channel")?.clone()),
+                RepeatScope::SameQueue => Some(rows.column("queue")?.clone()),
+            },
+        })
+    }
+
+    /// Calls `each(row, scope, customer, arrival)` for every searched contact of rows
+    /// `offset..offset + len` (inbound, with a customer and an arrival, inside `judged`), and
+    /// `skip(row)` for the others.
+    fn each(
+        &self,
+        judged: Option<&BooleanChunked>,
+        offset: usize,
+        len: usize,
+        mut each: impl FnMut(usize, &str, &str, i64),
+        mut skip: impl FnMut(usize),
+    ) -> PolarsResult<()> {
+        let dir = Column::from(self.direction.slice(offset as i64, len));
+        let cust = self.customer.slice(offset as i64, len);
+        let arr = self.arrived.slice(offset as i64, len);
+        let sc = self.scope.as_ref().map(|c| c.slice(offset as i64, len));
         let mut scope_iter = match &sc {
             Some(c) => Some(text_values(c)?),
             None => None,
@@ -88,41 +196,67 @@ pub fn repeat_flags(
                 Some(it) => it.next().flatten().unwrap_or(false),
                 None => true,
             };
-            if let (true, Some("inbound"), Some(c), Some(a)) = (measured, d, c, a) {
-                let (h1, h2) = key_hash(scope, c, &mut buf);
-                let e = Entry { h1, h2, arrived: a, row: (offset + k) as u32 };
-                if h1 >> 63 == 0 {
-                    lo.push(e);
-                } else {
-                    hi.push(e);
-                }
+            match (measured, d, c, a) {
+                (true, Some("inbound"), Some(c), Some(a)) => each(offset + k, scope, c, a),
+                _ => skip(offset + k),
             }
         }
-        Ok((lo, hi))
-    };
-    let (first, second) = std::thread::scope(|s| {
-        let t = s.spawn(|| build(half, n - half));
-        (build(0, half), t.join())
-    });
-    let (mut left, mut right) = first?;
-    let (l2, r2) =
-        second.map_err(|_| polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly"))??;
-    left.extend(l2);
-    right.extend(r2);
-    let ids = rows.column("interaction_id")?.str()?;
-    std::thread::scope(|s| {
-        let t = s.spawn(|| scan(&mut left, ids, window_us));
-        scan(&mut right, ids, window_us);
-        t.join()
-    })
-    .map_err(|_| polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly"))?;
-    let mut flags: Vec<Option<bool>> = vec![None; n];
-    for e in left.iter().chain(&right) {
-        if let Some(f) = flags.get_mut((e.row & !REPEAT) as usize) {
-            *f = Some(e.row & REPEAT != 0);
-        }
+        Ok(())
     }
-    Ok(flags)
+
+    /// The partition of every contact of rows `offset..offset + len`, and how many contacts
+    /// each partition has.
+    fn partitions(
+        &self,
+        judged: Option<&BooleanChunked>,
+        offset: usize,
+        len: usize,
+    ) -> PolarsResult<(Vec<u8>, [usize; PARTITIONS])> {
+        let parts = std::cell::RefCell::new(Vec::with_capacity(len));
+        let mut counts = [0usize; PARTITIONS];
+        let mut buf = Vec::with_capacity(64);
+        self.each(
+            judged,
+            offset,
+            len,
+            |_, scope, customer, _| {
+                let p = partition(hash64(key(scope, customer, &mut buf), SEED1));
+                parts.borrow_mut().push(p as u8);
+                if let Some(c) = counts.get_mut(p) {
+                    *c += 1;
+                }
+            },
+            |_| parts.borrow_mut().push(NOT_SEARCHED),
+        )?;
+        Ok((parts.into_inner(), counts))
+    }
+
+    /// The entries of the contacts whose partition is in `range` (`expected` of them).
+    fn entries(&self, parts: &[u8], range: std::ops::RangeInclusive<u8>, expected: usize) -> PolarsResult<Vec<Entry>> {
+        let mut out = Vec::with_capacity(expected);
+        let mut buf = Vec::with_capacity(64);
+        // Searched contacts were marked by the first pass: only the key columns are read here.
+        let mut scope_iter = match &self.scope {
+            Some(c) => Some(text_values(c)?),
+            None => None,
+        };
+        for (row, ((p, c), a)) in parts.iter().zip(self.customer.iter()).zip(self.arrived.iter()).enumerate() {
+            let scope = match scope_iter.as_mut() {
+                Some(it) => it.next().flatten().unwrap_or(""),
+                None => "",
+            };
+            if let (true, Some(c), Some(a)) = (range.contains(p), c, a) {
+                let (h1, h2) = key_hash(scope, c, &mut buf);
+                out.push(Entry { h1, h2, arrived: a, row: row as u32 });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A customer key's partition: the top bits of its first hash.
+fn partition(h1: u64) -> usize {
+    (h1 >> (64 - PARTITIONS.trailing_zeros())) as usize
 }
 
 /// The bit of [`Entry::row`] that [`scan`] sets on a contact with a repeat (rows are below it).
@@ -147,4 +281,65 @@ fn scan(entries: &mut [Entry], ids: &StringChunked, window_us: i64) {
 
 fn same_instant(a: &Entry, b: &Entry) -> bool {
     a.h1 == b.h1 && a.h2 == b.h2 && a.arrived == b.arrived
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{self, IngestOptions, Profile};
+
+    #[test]
+    fn partitioned_rounds_give_the_same_flags_as_one_round() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("callsla-fcr-rounds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let csv = dir.join("log.csv");
+        let mut text = Vec::new();
+        let opts = crate::generate::GenerateOptions {
+            rows: 6_000,
+            months: 1,
+            seed: 11,
+            start: (2026, 10),
+            zone: chrono_tz::America::New_York,
+            bad_rows_per_kind: 0,
+            slow_months: 0,
+        };
+        crate::generate::generate(&opts, &mut text)?;
+        // One customer three times at one instant (ordered by id), outbound and anonymous rows.
+        for (id, dir_, cust) in [
+            ("Z3", "inbound", "C-TIE"),
+            ("Z1", "inbound", "C-TIE"),
+            ("Z2", "inbound", "C-TIE"),
+            ("Z4", "outbound", "C-TIE"),
+            ("Z5", "inbound", ""),
+        ] {
+            text.extend_from_slice(
+                format!("{id},voice,{dir_},billing,{cust},A1,2026-10-05T09:00:00-04:00,,,,,,,,\n").as_bytes(),
+            );
+        }
+        std::fs::write(&csv, &text)?;
+        let options = IngestOptions { hash_inputs: false, ..IngestOptions::default() };
+        let rows = ingest::ingest(&Profile::canonical(), &[csv], &options)?.accepted;
+        let every_third: BooleanChunked = (0..rows.height()).map(|i| Some(i % 3 != 0)).collect();
+        let week = 7 * 86_400_000_000;
+        for scope in [RepeatScope::AnyChannel, RepeatScope::SameChannel, RepeatScope::SameQueue] {
+            for judged in [None, Some(&every_third)] {
+                let one = repeat_flags_in_groups(&rows, judged, scope, week, usize::MAX)?;
+                let (yes, no) = (
+                    one.iter().filter(|f| **f == Some(true)).count(),
+                    one.iter().filter(|f| **f == Some(false)).count(),
+                );
+                assert!(yes > 100 && no > 100, "{scope:?}: {yes} repeats, {no} not");
+                for group in [1, 5, 700] {
+                    let parts = repeat_flags_in_groups(&rows, judged, scope, week, group)?;
+                    assert_eq!(parts, one, "{scope:?}, judged {}, groups of {group}", judged.is_some());
+                }
+            }
+        }
+        // The tie: Z1 and Z2 have a repeat (the next by id), Z3 is last; Z4 and Z5 not searched.
+        let flags = repeat_flags_in_groups(&rows, None, RepeatScope::AnyChannel, week, 1)?;
+        let n = rows.height();
+        assert_eq!(flags[n - 5..], [Some(false), Some(true), Some(true), None, None]);
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
 }
