@@ -10,11 +10,12 @@
 //! customer key as a 128-bit hash, the arrival, the row number), sorted and scanned once.
 //! Entries are made one partition at a time: a first pass gives every contact one byte, the
 //! partition of its customer key (128 partitions by the hash's top bits, so a customer's
-//! contacts are all in one); partitions are then grouped, in order, into groups of at most
+//! contacts are all in one); partitions are then grouped, in order, into groups of about
 //! [`GROUP_ENTRIES`] entries, and two groups at a time (one per thread) are built, sorted and
 //! scanned. The search's own memory is then one byte a contact plus two groups of entries —
-//! at most 2 × 128 MiB however many contacts there are (a single partition larger than a group
-//! is the exception: about 500 million contacts with a customer). Equal keys mean the same customer
+//! about 2 × 128 MiB however many contacts there are (a group can exceed its share by one
+//! partition, 1/128 of the contacts: past about 500 million contacts a partition alone is more
+//! than a group). Equal keys mean the same customer
 //! and scope with the probability docs/metrics.md gives (a false match needs a 128-bit
 //! collision, about 1e-25 for ten million customers). Contacts of one customer arriving at the
 //! same instant are ordered by `interaction_id`, as in the SQL.
@@ -56,8 +57,9 @@ fn key_hash(scope: &str, customer: &str, buf: &mut Vec<u8>) -> (u64, u64) {
 const PARTITIONS: usize = 128;
 const NOT_SEARCHED: u8 = u8::MAX;
 
-/// The most entries built at once by one thread (128 MiB of 32-byte entries). Up to twice as
-/// many contacts are searched in one round (as before partitions: two halves, two threads).
+/// The entries one thread builds at once (128 MiB of 32-byte entries; a group can exceed it
+/// by one partition). Up to twice as many contacts are searched in one round (two groups, two
+/// threads), so a month of up to 8 Mi searched contacts is one round.
 const GROUP_ENTRIES: usize = 4 << 20;
 
 /// The repeat flag of every row of the canonical frame `rows` (in its row order): `true` when
@@ -99,22 +101,28 @@ fn repeat_flags_in_groups(
     for (c, c2) in counts.iter_mut().zip(counts2) {
         *c += c2;
     }
-    // Consecutive partitions grouped up to an even share of the contacts, in an even number of
-    // groups where the partitions allow, so both threads have the same work in every round.
+    // Consecutive partitions in two groups a round, each about an even share of the contacts:
+    // a partition joins the group its first contact falls in (so a group can exceed the share
+    // by at most one partition), and both threads have the same work in every round.
     let total: usize = counts.iter().sum();
     let rounds = total.div_ceil(group_entries.max(1).saturating_mul(2)).max(1);
-    let cap = total.div_ceil(2 * rounds).max(1);
+    let shares = 2 * rounds;
     let mut groups: Vec<(u8, u8, usize)> = Vec::new(); // (first partition, last, entries)
+    let mut share_of_last = usize::MAX;
+    let mut before = 0usize;
     for (p, &c) in counts.iter().enumerate() {
-        let p = p as u8;
+        let share = (before.saturating_mul(shares) / total.max(1)).min(shares - 1);
+        before += c;
         match groups.last_mut() {
-            Some(g) if g.2 + c <= cap || c == 0 => {
-                g.1 = p;
+            Some(g) if share == share_of_last => {
+                g.1 = p as u8;
                 g.2 += c;
             }
-            _ => groups.push((p, p, c)),
+            _ => groups.push((p as u8, p as u8, c)),
         }
+        share_of_last = share;
     }
+    groups.retain(|g| g.2 > 0);
     let ids = rows.column("interaction_id")?.str()?;
     let mut flags: Vec<Option<bool>> = vec![None; n];
     let mut mark = |entries: &[Entry]| {
