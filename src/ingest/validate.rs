@@ -3,7 +3,7 @@
 //! Runs inside the streaming sink, so it sees each batch once and keeps only typed values.
 //! Checks run in canonical field order and the first failure is the row's reason; cross-field
 //! checks (answer/end before arrival, consistency) come after every field has been read, and the
-//! duplicate-id check last (first occurrence kept).
+//! duplicate-id check last, when every input is read (first occurrence kept: [`SeenIds`]).
 
 mod columnar;
 
@@ -322,7 +322,7 @@ impl SeenIds {
         if per_file.iter().zip(files.iter()).any(|(n, out)| *n != out.accepted.len()) {
             polars_bail!(ComputeError: "internal error: recorded batches do not match the accepted ones");
         }
-        let mut drop: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+        let mut taken_out: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
         for d in &dups {
             let b = self.batches.partition_point(|b| b.start <= d.pos).saturating_sub(1);
             let (Some(batch), Some((id, file, line)), Some((_, first_file, first_line))) =
@@ -330,7 +330,7 @@ impl SeenIds {
             else {
                 polars_bail!(ComputeError: "internal error: no id recorded at position {} or {}", d.pos, d.first);
             };
-            drop.entry(b).or_default().push((d.pos - batch.start) as usize);
+            taken_out.entry(b).or_default().push((d.pos - batch.start) as usize);
             let where_ = if first_file == file {
                 format!("line {first_line}")
             } else {
@@ -351,7 +351,7 @@ impl SeenIds {
                 message: format!("interaction_id \"{id}\" already seen at {where_}; the first occurrence is kept"),
             });
         }
-        for (b, rows) in drop {
+        for (b, rows) in taken_out {
             let (f, k) = place[b];
             let Some(part) = files.get_mut(f).and_then(|out| out.accepted.get_mut(k)) else { continue };
             let mut keep = vec![true; part.height()];
