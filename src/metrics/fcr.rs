@@ -174,17 +174,18 @@ impl<'a> Keys<'a> {
         })
     }
 
-    /// Calls `each(row, scope, customer, arrival)` for every searched contact of rows
-    /// `offset..offset + len` (inbound, with a customer and an arrival, inside `judged`), and
-    /// `skip(row)` for the others.
-    fn each(
+    /// The partition of every contact of rows `offset..offset + len` ([`NOT_SEARCHED`] unless
+    /// it is inbound, with a customer and an arrival, inside `judged`), and how many contacts
+    /// each partition has.
+    fn partitions(
         &self,
         judged: Option<&BooleanChunked>,
         offset: usize,
         len: usize,
-        mut each: impl FnMut(usize, &str, &str, i64),
-        mut skip: impl FnMut(usize),
-    ) -> PolarsResult<()> {
+    ) -> PolarsResult<(Vec<u8>, [usize; PARTITIONS])> {
+        let mut parts = Vec::with_capacity(len);
+        let mut counts = [0usize; PARTITIONS];
+        let mut buf = Vec::with_capacity(64);
         let dir = Column::from(self.direction.slice(offset as i64, len));
         let cust = self.customer.slice(offset as i64, len);
         let arr = self.arrived.slice(offset as i64, len);
@@ -195,7 +196,7 @@ impl<'a> Keys<'a> {
         };
         let jd = judged.map(|c| c.slice(offset as i64, len));
         let mut judged_iter = jd.as_ref().map(|c| c.iter());
-        for (k, ((d, c), a)) in text_values(&dir)?.zip(cust.iter()).zip(arr.iter()).enumerate() {
+        for ((d, c), a) in text_values(&dir)?.zip(cust.iter()).zip(arr.iter()) {
             let scope = match scope_iter.as_mut() {
                 Some(it) => it.next().flatten().unwrap_or(""),
                 None => "",
@@ -205,38 +206,17 @@ impl<'a> Keys<'a> {
                 None => true,
             };
             match (measured, d, c, a) {
-                (true, Some("inbound"), Some(c), Some(a)) => each(offset + k, scope, c, a),
-                _ => skip(offset + k),
+                (true, Some("inbound"), Some(c), Some(_)) => {
+                    let p = partition(hash64(key(scope, c, &mut buf), SEED1));
+                    parts.push(p as u8);
+                    if let Some(n) = counts.get_mut(p) {
+                        *n += 1;
+                    }
+                }
+                _ => parts.push(NOT_SEARCHED),
             }
         }
-        Ok(())
-    }
-
-    /// The partition of every contact of rows `offset..offset + len`, and how many contacts
-    /// each partition has.
-    fn partitions(
-        &self,
-        judged: Option<&BooleanChunked>,
-        offset: usize,
-        len: usize,
-    ) -> PolarsResult<(Vec<u8>, [usize; PARTITIONS])> {
-        let parts = std::cell::RefCell::new(Vec::with_capacity(len));
-        let mut counts = [0usize; PARTITIONS];
-        let mut buf = Vec::with_capacity(64);
-        self.each(
-            judged,
-            offset,
-            len,
-            |_, scope, customer, _| {
-                let p = partition(hash64(key(scope, customer, &mut buf), SEED1));
-                parts.borrow_mut().push(p as u8);
-                if let Some(c) = counts.get_mut(p) {
-                    *c += 1;
-                }
-            },
-            |_| parts.borrow_mut().push(NOT_SEARCHED),
-        )?;
-        Ok((parts.into_inner(), counts))
+        Ok((parts, counts))
     }
 
     /// The entries of the contacts whose partition is in `range` (`expected` of them).
