@@ -142,7 +142,7 @@ pub fn project(name: &str, dtype: &DataType) -> (Expr, Shape) {
 /// exact; different ids with the same tag take different slots.
 ///
 /// (An earlier design probed one table of all ids as each row arrived: each probe a cache and
-/// TLB miss into a 128 MB table at ten million ids, 14 % of a 10M-row ingest's CPU. Appending
+/// TLB miss into a 128 MB table at ten million ids, 15 % of a 10M-row run's CPU. Appending
 /// to a bucket touches one cache line that is already there; see benches/README.md.)
 #[derive(Default)]
 pub struct SeenIds {
