@@ -170,9 +170,9 @@ struct SeenBatch {
 
 /// An accepted row whose id was seen before: its position, and the first occurrence's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Duplicate {
-    pub pos: u64,
-    pub first: u64,
+struct Duplicate {
+    pos: u64,
+    first: u64,
 }
 
 /// Ids a bucket is sized for: its probe table (two slots an entry, 8 bytes a slot) then takes
@@ -239,18 +239,27 @@ impl SeenIds {
         Ok(())
     }
 
+    /// The recorded batch holding a position, and the row's index in it.
+    fn locate(&self, pos: u64) -> Option<(usize, usize)> {
+        let b = self.batches.partition_point(|b| b.start <= pos).checked_sub(1)?;
+        Some((b, usize::try_from(pos - self.batches.get(b)?.start).ok()?))
+    }
+
+    /// The id, file and line of row `k` of recorded batch `b`.
+    fn row(&self, (b, k): (usize, usize)) -> Option<(&str, u32, u64)> {
+        let batch = self.batches.get(b)?;
+        Some((batch.ids.get(k)?, batch.file, batch.lines.get(k)?))
+    }
+
     /// The id, file and line at a position.
     fn at(&self, pos: u64) -> Option<(&str, u32, u64)> {
-        let b = self.batches.partition_point(|b| b.start <= pos).checked_sub(1)?;
-        let batch = &self.batches[b];
-        let k = usize::try_from(pos - batch.start).ok()?;
-        Some((batch.ids.get(k)?, batch.file, batch.lines.get(k)?))
+        self.row(self.locate(pos)?)
     }
 
     /// Every recorded row whose id an earlier position already has, in position order, with
     /// the position of that first occurrence. The buckets are independent: two threads share
     /// them.
-    pub fn duplicates(&self) -> PolarsResult<Vec<Duplicate>> {
+    fn duplicates(&self) -> PolarsResult<Vec<Duplicate>> {
         let half = |parity: usize| -> PolarsResult<Vec<Duplicate>> {
             let mut found = Vec::new();
             let mut table = Vec::new();
@@ -324,13 +333,13 @@ impl SeenIds {
         }
         let mut taken_out: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
         for d in &dups {
-            let b = self.batches.partition_point(|b| b.start <= d.pos).saturating_sub(1);
-            let (Some(batch), Some((id, file, line)), Some((_, first_file, first_line))) =
-                (self.batches.get(b), self.at(d.pos), self.at(d.first))
+            let place_of_dup = self.locate(d.pos);
+            let (Some((b, k)), Some((id, file, line)), Some((_, first_file, first_line))) =
+                (place_of_dup, place_of_dup.and_then(|p| self.row(p)), self.at(d.first))
             else {
                 polars_bail!(ComputeError: "internal error: no id recorded at position {} or {}", d.pos, d.first);
             };
-            taken_out.entry(b).or_default().push((d.pos - batch.start) as usize);
+            taken_out.entry(b).or_default().push(k);
             let where_ = if first_file == file {
                 format!("line {first_line}")
             } else {

@@ -154,7 +154,7 @@ fn repeat_flags_in_groups(
 
 /// The columns a customer key and an entry are made of.
 struct Keys<'a> {
-    direction: Series,
+    direction: &'a Column,
     customer: &'a StringChunked,
     arrived: Int64Chunked,
     scope: Option<Column>,
@@ -163,7 +163,7 @@ struct Keys<'a> {
 impl<'a> Keys<'a> {
     fn of(rows: &'a DataFrame, scope: RepeatScope) -> PolarsResult<Keys<'a>> {
         Ok(Keys {
-            direction: rows.column("direction")?.as_materialized_series().rechunk(),
+            direction: rows.column("direction")?,
             customer: rows.column("customer_id")?.str()?,
             arrived: rows.column("arrived_at")?.datetime()?.phys.clone(),
             scope: match scope {
@@ -186,25 +186,17 @@ impl<'a> Keys<'a> {
         let mut parts = Vec::with_capacity(len);
         let mut counts = [0usize; PARTITIONS];
         let mut buf = Vec::with_capacity(64);
-        let dir = Column::from(self.direction.slice(offset as i64, len));
+        let dir = self.direction.slice(offset as i64, len);
         let cust = self.customer.slice(offset as i64, len);
         let arr = self.arrived.slice(offset as i64, len);
         let sc = self.scope.as_ref().map(|c| c.slice(offset as i64, len));
-        let mut scope_iter = match &sc {
-            Some(c) => Some(text_values(c)?),
-            None => None,
-        };
         let jd = judged.map(|c| c.slice(offset as i64, len));
-        let mut judged_iter = jd.as_ref().map(|c| c.iter());
-        for ((d, c), a) in text_values(&dir)?.zip(cust.iter()).zip(arr.iter()) {
-            let scope = match scope_iter.as_mut() {
-                Some(it) => it.next().flatten().unwrap_or(""),
-                None => "",
-            };
-            let measured = match judged_iter.as_mut() {
-                Some(it) => it.next().flatten().unwrap_or(false),
-                None => true,
-            };
+        let measured: Box<dyn Iterator<Item = bool>> = match &jd {
+            Some(j) => Box::new(j.iter().map(|v| v == Some(true))),
+            None => Box::new(std::iter::repeat(true)),
+        };
+        let rows = text_values(&dir)?.zip(cust.iter()).zip(arr.iter()).zip(scope_values(sc.as_ref())?).zip(measured);
+        for ((((d, c), a), scope), measured) in rows {
             match (measured, d, c, a) {
                 (true, Some("inbound"), Some(c), Some(_)) => {
                     let p = partition(hash64(key(scope, c, &mut buf), SEED1));
@@ -224,15 +216,9 @@ impl<'a> Keys<'a> {
         let mut out = Vec::with_capacity(expected);
         let mut buf = Vec::with_capacity(64);
         // Searched contacts were marked by the first pass: only the key columns are read here.
-        let mut scope_iter = match &self.scope {
-            Some(c) => Some(text_values(c)?),
-            None => None,
-        };
-        for (row, ((p, c), a)) in parts.iter().zip(self.customer.iter()).zip(self.arrived.iter()).enumerate() {
-            let scope = match scope_iter.as_mut() {
-                Some(it) => it.next().flatten().unwrap_or(""),
-                None => "",
-            };
+        let rows =
+            parts.iter().zip(self.customer.iter()).zip(self.arrived.iter()).zip(scope_values(self.scope.as_ref())?);
+        for (row, (((p, c), a), scope)) in rows.enumerate() {
             if let (true, Some(c), Some(a)) = (range.contains(p), c, a) {
                 let (h1, h2) = key_hash(scope, c, &mut buf);
                 out.push(Entry { h1, h2, arrived: a, row: row as u32 });
@@ -240,6 +226,14 @@ impl<'a> Keys<'a> {
         }
         Ok(out)
     }
+}
+
+/// Each row's scope value ("" for every row when the scope is any channel).
+fn scope_values(scope: Option<&Column>) -> PolarsResult<Box<dyn Iterator<Item = &str> + '_>> {
+    Ok(match scope {
+        Some(c) => Box::new(text_values(c)?.map(Option::unwrap_or_default)),
+        None => Box::new(std::iter::repeat("")),
+    })
 }
 
 /// A customer key's partition: the top bits of its first hash.
