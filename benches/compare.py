@@ -8,6 +8,9 @@
 3. The SQL from `callsla metrics --emit-sql duckdb` on DuckDB (benches/duckdb_run.py) → CSV.
 4. DuckDB parsing the CSV into a table, all columns, timestamps included: the floor.
 5. The numerators, denominators, sample sizes and unsettled counts of both are compared.
+6. With --spark, the SQL from `--emit-sql spark` on a local Spark session (benches/spark_run.py;
+   needs pyspark and Java) is compared the same way and its wall time printed (Spark's start-up
+   included: it is not a performance peer here, the check is that the definitions agree).
 
 Each command runs under /usr/bin/time for wall, CPU (user + system) and peak memory. Results go
 to stdout as a Markdown table for benches/README.md.
@@ -77,6 +80,8 @@ def main():
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "callsla-bench"))
     ap.add_argument("--extras", action="store_true",
                     help="also time metrics on the same rows as canonical Parquet, and the full run with the sample contract")
+    ap.add_argument("--spark", action="store_true",
+                    help="also run the emitted Spark SQL on a local Spark session and compare its counts")
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     log = os.path.join(args.workdir, f"log-{args.rows}.csv")
@@ -121,10 +126,26 @@ def main():
     print(f"- callsla / DuckDB wall: {c[0] / d[0]:.2f}× (target ≤ 0.5×)")
     print(f"- callsla / DuckDB parse floor: {c[0] / p[0]:.2f}× (target ≤ 2×)")
     print(f"- same numerators and denominators for {len(b)} group × metric figures: {same}")
+    if args.spark:
+        diffs += spark(args, log, base, ours, names)
     if args.extras:
         extras(args, log, base, c)
     if diffs:
         sys.exit(1)
+
+
+def spark(args, log, base, ours, names):
+    """The Spark form of the same definitions on the same file: its counts against callsla's."""
+    sql = os.path.join(args.workdir, "metrics-spark.sql")
+    out = os.path.join(args.workdir, "spark.csv")
+    emitted = subprocess.run(base + ["--emit-sql", "spark"], check=True, capture_output=True, text=True).stdout
+    open(sql, "w").write(emitted)
+    w, cpu, peak = timed([sys.executable, os.path.join(HERE, "spark_run.py"), "--csv", log, "--sql", sql, "--out", out])
+    a, b = callsla_counts(ours, names), duckdb_counts(out, len(names))
+    diffs = [k for k in b if a.get(k) != b[k]]
+    same = "yes" if not diffs and b else f"NO ({len(diffs)} of {len(b)} differ, e.g. {diffs[:1]})"
+    print(f"- Spark SQL (local[2], start-up included): {w:.2f} s wall; same numerators and denominators for {len(b)} group × metric figures: {same}")
+    return diffs
 
 
 def extras(args, log, base, csv_run):

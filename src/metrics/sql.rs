@@ -218,6 +218,10 @@ pub fn emit(
         env!("CARGO_PKG_VERSION"),
         if dialect == Dialect::DuckDb { "DuckDB" } else { "Spark" }
     );
+    if dialect == Dialect::Spark {
+        // The labels come from `from_utc_timestamp`, rendered in the session's zone.
+        out += "-- Run with the session time zone UTC (SET spark.sql.session.timeZone = UTC): the period labels depend on it.\n";
+    }
     for (i, d) in defs.iter().enumerate() {
         let note = if terms(d, i).is_some() { "" } else { "  (not additive: not emitted)" };
         out += &format!("--   {i}: {} {}{note}\n", d.name(), d.definition());

@@ -1,0 +1,275 @@
+//! Differential test of every additive metric definition on two SQL engines: the SQL that
+//! `--emit-sql duckdb` prints, run on DuckDB (Python package), and the SQL that `--emit-sql
+//! spark` prints, run on Spark SQL (pyspark, local), give the same numerators, denominators,
+//! sample sizes and unsettled counts as callsla on the same generated file, for the default
+//! catalogue and fourteen variants, every calendar period (the log spans a year end, so ISO
+//! week 2026-W53 holds days of 2027) and a given `--as-of`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::*;
+
+/// Whether `python3 -c <probe>` works; a skip message otherwise (and a failure in CI, which
+/// must install what the test needs: .ci/run does).
+fn available(what: &str, probe: &str, install: &str) -> bool {
+    let ok = Command::new("python3").args(["-c", probe]).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "CI must install {what} (.ci/run does)");
+        eprintln!("SKIPPED: {what} is not available ({install})");
+    }
+    ok
+}
+
+fn duckdb_available() -> bool {
+    available("python3 with the duckdb package", "import duckdb", "pip install duckdb")
+}
+
+fn spark_available() -> bool {
+    let java = Command::new("java").arg("-version").output().is_ok_and(|o| o.status.success());
+    if !java {
+        assert!(std::env::var_os("CI").is_none(), "CI must install a Java runtime for Spark (.ci/run does)");
+        eprintln!("SKIPPED: no Java runtime for Spark (apt-get install openjdk-17-jre-headless)");
+        return false;
+    }
+    available("python3 with the pyspark package", "import pyspark", "pip install pyspark==3.5.5")
+}
+
+/// (period, channel, queue, definition index) → [n, d, s, u] in whole units (ms for durations).
+type Sums = BTreeMap<(String, String, String, usize), [i128; 4]>;
+
+fn callsla_sums(csv_path: &std::path::Path, defs: &[(String, String)]) -> Sums {
+    let mut rdr = csv::Reader::from_path(csv_path).unwrap();
+    let mut out = Sums::new();
+    for rec in rdr.records() {
+        let r = rec.unwrap();
+        let Some(idx) = defs.iter().position(|(m, d)| m == &r[6] && d == &r[7]) else { continue };
+        if r[5] != *"*" {
+            continue;
+        }
+        let unit = &r[9];
+        // Durations are summed in ms by the SQL; callsla shows seconds with ms precision.
+        let whole = |s: &str, factor: i64| -> i128 {
+            if s.is_empty() {
+                return 0;
+            }
+            let d: rust_decimal::Decimal = s.parse().unwrap();
+            let d = (d * rust_decimal::Decimal::from(factor)).trunc();
+            d.mantissa() / 10i128.pow(d.scale())
+        };
+        let num_factor = if unit == "seconds" { 1000 } else { 1 };
+        out.insert(
+            (r[2].to_string(), r[3].to_string(), r[4].to_string(), idx),
+            [
+                whole(&r[10], num_factor),
+                if unit == "count" { 0 } else { whole(&r[11], 1) },
+                r[12].parse().unwrap(),
+                r[14].parse().unwrap(),
+            ],
+        );
+    }
+    out
+}
+
+fn engine_sums(csv_path: &std::path::Path, n_defs: usize) -> Sums {
+    let mut rdr = csv::Reader::from_path(csv_path).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let mut out = Sums::new();
+    for rec in rdr.records() {
+        let r = rec.unwrap();
+        for i in 0..n_defs {
+            let get = |tag: &str| {
+                headers.iter().position(|h| h == format!("{tag}{i}")).map(|j| r[j].parse::<i128>().unwrap())
+            };
+            if let (Some(n), Some(d), Some(s), Some(u)) = (get("n"), get("d"), get("s"), get("u")) {
+                out.insert((r[0].to_string(), r[1].to_string(), r[2].to_string(), i), [n, d, s, u]);
+            }
+        }
+    }
+    out
+}
+
+const VARIANTS: &str = r#"
+[[metric]]
+metric = "offered"
+[[metric]]
+metric = "short_abandoned"
+short_inclusive = true
+[[metric]]
+metric = "abandonment_rate"
+short_abandons = "include"
+[[metric]]
+metric = "service_level"
+threshold_s = 20
+abandons = "count_against"
+[[metric]]
+metric = "service_level"
+threshold_s = 30
+abandons = "met_before_t"
+inclusive = false
+[[metric]]
+metric = "service_level"
+threshold_s = 20
+abandons = "short_met"
+[[metric]]
+metric = "asa"
+[[metric]]
+metric = "aht"
+components = ["talk", "wrap"]
+[[metric]]
+metric = "fcr"
+window_days = 3
+scope = "same_channel"
+[[metric]]
+metric = "fcr"
+scope = "same_queue"
+[[metric]]
+metric = "fcr"
+method = "disposition"
+denominator = "offered"
+[[metric]]
+metric = "csat"
+measure = "mean"
+[[metric]]
+metric = "response_time"
+threshold_s = 14400
+[[metric]]
+metric = "resolution_time_mean"
+"#;
+
+/// One comparison: the metrics arguments (after `metrics --input log`), and the files of each.
+struct Case {
+    args: Vec<String>,
+    ours: PathBuf,
+    sql: PathBuf,
+    theirs: PathBuf,
+    names: Vec<(String, String)>,
+}
+
+/// The definitions in order, as the SQL's header comment numbers them.
+fn definition_names(sql: &str) -> Vec<(String, String)> {
+    sql.lines()
+        .filter_map(|l| l.strip_prefix("--   "))
+        .map(|l| {
+            let (_, rest) = l.split_once(": ").unwrap();
+            let (name, def) = rest.split_once(' ').unwrap();
+            (name.to_string(), def.trim_end_matches("  (not additive: not emitted)").to_string())
+        })
+        .collect()
+}
+
+/// Generates the log, runs callsla and emits the SQL in `dialect` for every case.
+fn cases(t: &TempDir, dialect: &str) -> (PathBuf, Vec<Case>) {
+    let log = t.path("log.csv");
+    let made = callsla(&[
+        "generate",
+        "--rows",
+        "30000",
+        "--months",
+        "2",
+        "--start",
+        "2026-12",
+        "--seed",
+        "21",
+        "--slow-months",
+        "1",
+        "--out",
+        s(&log),
+    ]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    // A definitions file with variants beyond the default catalogue.
+    let defs_file = t.write("defs.toml", VARIANTS);
+    let variants = format!("--metrics={}", s(&defs_file));
+    let matrix: Vec<Vec<&str>> = vec![
+        vec!["--period", "month"],
+        vec!["--period", "month", &variants],
+        vec!["--period", "week", &variants],
+        vec!["--period", "day"],
+        vec!["--period", "quarter"],
+        vec!["--period", "month", &variants, "--as-of", "2027-01-20T12:00:00-05:00"],
+    ];
+    let mut out = Vec::new();
+    for (k, extra) in matrix.into_iter().enumerate() {
+        let mut args: Vec<String> =
+            ["metrics", "--input", s(&log), "--tz", "America/New_York", "--by", "channel,queue"]
+                .iter()
+                .map(|a| a.to_string())
+                .collect();
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let ours = t.path(&format!("ours{k}.csv"));
+        let mut with_out: Vec<&str> = args.iter().map(String::as_str).collect();
+        with_out.extend_from_slice(&["--format", "csv", "--out", s(&ours)]);
+        let run = callsla(&with_out);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let mut emit: Vec<&str> = args.iter().map(String::as_str).collect();
+        emit.extend_from_slice(&["--emit-sql", dialect]);
+        let sql = callsla(&emit);
+        assert_eq!(sql.code, 0, "{}", sql.stderr);
+        let names = definition_names(&sql.stdout);
+        let sql_file = t.write(&format!("q{k}.sql"), &sql.stdout);
+        out.push(Case { args, ours, sql: sql_file, theirs: t.path(&format!("theirs{k}.csv")), names });
+    }
+    (log, out)
+}
+
+/// Every figure the engine returned equals callsla's.
+fn compare(engine: &str, c: &Case) {
+    let a = callsla_sums(&c.ours, &c.names);
+    let b = engine_sums(&c.theirs, c.names.len());
+    assert!(!b.is_empty(), "{engine} returned nothing for {:?}", c.args);
+    for (key, v) in &b {
+        assert_eq!(
+            a.get(key),
+            Some(v),
+            "{key:?} ({}) with {:?}: callsla {:?} vs {engine} {v:?}",
+            c.names[key.3].0,
+            c.args,
+            a.get(key)
+        );
+    }
+    // Every group callsla reports is in the engine's answer too (none missing on either side).
+    let groups =
+        |m: &Sums| m.keys().map(|k| (k.0.clone(), k.1.clone(), k.2.clone())).collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(groups(&a), groups(&b), "{engine}: groups differ for {:?}", c.args);
+    assert!(b.len() >= 12 * 5, "{engine}: compared only {} figures for {:?}", b.len(), c.args);
+}
+
+#[test]
+fn duckdb_sql_gives_the_same_counts_as_callsla() {
+    if !duckdb_available() {
+        return;
+    }
+    let t = TempDir::new("duckdb");
+    let (_, cases) = cases(&t, "duckdb");
+    for c in &cases {
+        let py = Command::new("python3")
+            .args([s(&repo("benches/duckdb_run.py")), "--sql", s(&c.sql), "--out", s(&c.theirs)])
+            .output()
+            .unwrap();
+        assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+        compare("duckdb", c);
+    }
+}
+
+#[test]
+fn spark_sql_gives_the_same_counts_as_callsla() {
+    if !spark_available() {
+        return;
+    }
+    let t = TempDir::new("spark");
+    let (log, cases) = cases(&t, "spark");
+    // One Spark session for every case (a start-up takes seconds).
+    let mut args = vec![s(&repo("benches/spark_run.py")).to_string(), "--csv".into(), s(&log).to_string()];
+    for c in &cases {
+        args.extend(["--sql".into(), s(&c.sql).to_string(), "--out".into(), s(&c.theirs).to_string()]);
+    }
+    let py = Command::new("python3").args(&args).output().unwrap();
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    for c in &cases {
+        compare("spark", c);
+    }
+}
