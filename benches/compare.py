@@ -2,12 +2,14 @@
 """Side-by-side: callsla and DuckDB computing the same metrics on the same generated file.
 
     python3 benches/compare.py --rows 1000000 [--callsla target/release/callsla] [--workdir /tmp/callsla-bench]
+        [--metrics benches/reference-metrics.toml] [--extras] [--spark]
 
 1. `callsla generate --rows N --months 2` writes the CSV (kept between runs of the same N).
-2. `callsla metrics --period month --by channel,queue` (the default catalogue) → CSV.
+2. `callsla metrics --period month --by channel,queue` (the default catalogue, or --metrics) → CSV.
 3. The SQL from `callsla metrics --emit-sql duckdb` on DuckDB (benches/duckdb_run.py) → CSV.
 4. DuckDB parsing the CSV into a table, all columns, timestamps included: the floor.
-5. The numerators, denominators, sample sizes and unsettled counts of both are compared.
+5. The numerators, denominators, sample sizes, unsettled counts and percentile values of both
+   are compared.
 6. With --spark, the SQL from `--emit-sql spark` on a local Spark session (benches/spark_run.py;
    needs pyspark and Java) is compared the same way and its wall time printed (Spark's start-up
    included: it is not a performance peer here, the check is that the definitions agree).
@@ -56,10 +58,14 @@ def callsla_counts(path, names):
             if key not in names:
                 continue
             i = names[key]
-            factor = 1000 if r["unit"] == "seconds" else 1
+            # A percentile's numerator and denominator are the rank and the count of values; its
+            # value (seconds) is compared in ms.
+            percentile = r["metric"].endswith("_percentile")
+            factor = 1000 if r["unit"] == "seconds" and not percentile else 1
             num = int(Decimal(r["numerator"] or "0") * factor)
             den = 0 if r["unit"] == "count" else int(Decimal(r["denominator"] or "0"))
-            out[(r["period"], r["channel"], r["queue"], i)] = (num, den, int(r["sample_size"]), int(r["unsettled"]))
+            value = int(Decimal(r["value"] or "0") * 1000) if percentile else 0
+            out[(r["period"], r["channel"], r["queue"], i)] = (num, den, int(r["sample_size"]), int(r["unsettled"]), value)
     return out
 
 
@@ -68,8 +74,11 @@ def duckdb_counts(path, n):
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
             for i in range(n):
-                if f"n{i}" in r:
-                    out[(r["period"], r["channel"], r["queue"], i)] = tuple(int(r[f"{t}{i}"]) for t in "ndsu")
+                # An empty field (NULL) where callsla has no row (interval compliance in a group
+                # with no contacts on the definition's channels).
+                if r.get(f"n{i}", "") != "":
+                    value = int(r.get(f"v{i}") or "0")
+                    out[(r["period"], r["channel"], r["queue"], i)] = tuple(int(r[f"{t}{i}"]) for t in "ndsu") + (value,)
     return out
 
 
@@ -80,6 +89,7 @@ def main():
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "callsla-bench"))
     ap.add_argument("--extras", action="store_true",
                     help="also time metrics on the same rows as canonical Parquet, and the full run with the sample contract")
+    ap.add_argument("--metrics", help="a metrics file (callsla metrics --metrics) instead of the default catalogue")
     ap.add_argument("--spark", action="store_true",
                     help="also run the emitted Spark SQL on a local Spark session and compare its counts")
     args = ap.parse_args()
@@ -94,6 +104,8 @@ def main():
     floor_sql = os.path.join(args.workdir, "parse.sql")
 
     base = [args.callsla, "metrics", "--input", log, "--tz", "America/New_York", "--period", "month", "--by", "channel,queue"]
+    if args.metrics:
+        base += ["--metrics", os.path.abspath(args.metrics)]
     emitted = subprocess.run(base + ["--emit-sql", "duckdb"], check=True, capture_output=True, text=True).stdout
     open(sql, "w").write(emitted)
     view = emitted.split(";\n", 1)[0] + ";\n"
@@ -111,7 +123,7 @@ def main():
         if line.startswith("--   "):
             idx, rest = line[5:].split(": ", 1)
             name, definition = rest.split(" ", 1)
-            names[(name, definition.replace("  (not additive: not emitted)", ""))] = int(idx)
+            names[(name, definition.replace("  (from the outage log: not emitted)", ""))] = int(idx)
     a, b = callsla_counts(ours, names), duckdb_counts(theirs, len(names))
     diffs = [k for k in b if a.get(k) != b[k]]
     same = "yes" if not diffs and b else f"NO ({len(diffs)} of {len(b)} differ, e.g. {diffs[:1]})"

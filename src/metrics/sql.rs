@@ -5,8 +5,11 @@
 //! timestamps as timestamps with zone, durations in seconds) and returns, per period label,
 //! channel and queue (with `*` roll-ups via CUBE), each additive definition's numerator,
 //! denominator, sample size and unsettled count under the column names `n{i}`, `d{i}`, `s{i}`,
-//! `u{i}` (i = the definition's position). Percentiles, interval compliance and availability are
-//! not additive and are not emitted. docs/scaling.md explains how the work partitions.
+//! `u{i}` (i = the definition's position). Percentiles (nearest rank: DuckDB's `quantile_disc`,
+//! on Spark `row_number()` over each grouping set) add `v{i}`, the value in ms, with the rank
+//! and the count of values as numerator and denominator; interval compliance is summed per clock interval, then the
+//! intervals are counted per period. Availability comes from the outage log, not the contacts,
+//! and is not emitted. docs/scaling.md explains how the work partitions.
 
 use chrono_tz::Tz;
 
@@ -33,6 +36,29 @@ impl Dialect {
         match self {
             Dialect::DuckDb => format!("epoch_ms({ts})"),
             Dialect::Spark => format!("unix_millis({ts})"),
+        }
+    }
+
+    fn us(self, ts: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("epoch_us({ts})"),
+            Dialect::Spark => format!("unix_micros({ts})"),
+        }
+    }
+
+    /// The instant `ms` milliseconds after the epoch (a whole number of seconds here).
+    fn instant_at_ms(self, ms: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("to_timestamp(({ms}) / 1000)"),
+            Dialect::Spark => format!("timestamp_millis({ms})"),
+        }
+    }
+
+    /// Integer division of non-negative integers.
+    fn idiv(self, a: &str, b: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("({a}) // ({b})"),
+            Dialect::Spark => format!("({a}) div ({b})"),
         }
     }
 
@@ -199,6 +225,104 @@ fn terms(def: &MetricDef, idx: usize) -> Option<[String; 4]> {
     })
 }
 
+/// How the header comment marks a definition the SQL does not compute (availability).
+pub const NOT_EMITTED: &str = "  (from the outage log: not emitted)";
+
+/// The timestamp column a percentile or deferred metric measures to.
+fn measured_to(def: &MetricDef) -> &'static str {
+    match def {
+        MetricDef::ResponseTimePercentile(_) | MetricDef::ResponseTime(_) | MetricDef::ResponseTimeMean(_) => {
+            "answered_at"
+        }
+        _ => "ended_at",
+    }
+}
+
+/// Service-level (numerator, denominator) from an interval's counts (as
+/// [`super::service_level_counts`]).
+fn sl_counts(t: AbandonTreatment) -> (&'static str, &'static str) {
+    match t {
+        AbandonTreatment::CountAgainst => ("a_le", "a + ab"),
+        AbandonTreatment::IgnoreBeforeT => ("a_le", "a + ab - ab_le"),
+        AbandonTreatment::MetBeforeT => ("a_le + ab_le", "a + ab"),
+        AbandonTreatment::AnsweredOnly => ("a_le", "a"),
+        AbandonTreatment::ExcludeShort => ("a_le", "a + ab - sa"),
+        AbandonTreatment::ShortMet => ("a_le + sa", "a + ab"),
+    }
+}
+
+/// The CTEs of one percentile definition on Spark: every value with its rank in each grouping
+/// set (`pv{i}`), and the value at the nearest rank ⌈p/100 × n⌉ (`pr{i}`), in integers.
+fn percentile_ctes(dialect: Dialect, def: &MetricDef, p: &PercentileDef, i: usize) -> String {
+    let at = measured_to(def);
+    let v = dialect.idiv(&format!("{} - {}", dialect.us(at), dialect.us("arrived_at")), "1000");
+    let filter = format!("{} AND {at} IS NOT NULL", in_channels(&def.channels()));
+    let sets: Vec<String> = [("channel", "queue"), ("channel", "'*'"), ("'*'", "queue"), ("'*'", "'*'")]
+        .iter()
+        .map(|(c, q)| format!("    SELECT period, {c} AS channel, {q} AS queue, {v} AS v FROM flagged WHERE {filter}"))
+        .collect();
+    let k = dialect.idiv(&format!("{} * cnt + 99", p.percentile), "100");
+    format!(
+        ", pv{i} AS (
+  SELECT period, channel, queue, v,
+    row_number() OVER (PARTITION BY period, channel, queue ORDER BY v) AS rnk,
+    count(*) OVER (PARTITION BY period, channel, queue) AS cnt
+  FROM (
+{sets}
+  ) x
+), pr{i} AS (
+  SELECT period, channel, queue, rnk AS n, cnt AS d, v FROM pv{i} WHERE rnk = greatest(1, {k})
+)",
+        sets = sets.join("\n    UNION ALL\n"),
+    )
+}
+
+/// The CTEs of one interval-compliance definition: the service-level counts per clock interval
+/// (offset-aware, as callsla buckets them) and grouping set (`iv{i}`), then per period the
+/// intervals meeting the target, the eligible ones and those with contacts (`ic{i}`).
+fn interval_ctes(
+    dialect: Dialect,
+    def: &MetricDef,
+    ic: &IntervalComplianceDef,
+    i: usize,
+    tz: &str,
+    period: &str,
+) -> String {
+    let len = i64::from(ic.interval_minutes) * 60_000;
+    let short = |s: u32, inc: bool| b(&format!("NOT answered AND {}", within("wait_ms", s, inc)));
+    let (num, den) = sl_counts(ic.abandons);
+    format!(
+        ", iv{i} AS (
+  SELECT ival, {gc} AS channel, {gq} AS queue,
+    SUM({a}) AS a, SUM({ab}) AS ab, SUM({a_le}) AS a_le, SUM({ab_le}) AS ab_le, SUM({sa}) AS sa
+  FROM (
+    SELECT channel, queue, answered, wait_ms, {bucket} * {len} - (local_ms - arrived_ms) AS ival
+    FROM (SELECT *, {local_ms} AS local_ms FROM flagged WHERE {ch}) y
+  ) x
+  GROUP BY ival, CUBE (channel, queue)
+), ic{i} AS (
+  SELECT {period} AS period, channel, queue,
+    SUM(CASE WHEN a + ab >= {min} AND {den} > 0 AND ({num}) * 100 >= {target} * ({den}) THEN 1 ELSE 0 END) AS n,
+    SUM(CASE WHEN a + ab >= {min} THEN 1 ELSE 0 END) AS d,
+    COUNT(*) AS s
+  FROM iv{i}
+  GROUP BY 1, channel, queue
+)",
+        gc = dialect.grouping("channel"),
+        gq = dialect.grouping("queue"),
+        a = b("answered"),
+        ab = b("NOT answered"),
+        a_le = b(&format!("answered AND {}", within("wait_ms", ic.threshold_s, ic.inclusive))),
+        ab_le = b(&format!("NOT answered AND {}", within("wait_ms", ic.threshold_s, ic.inclusive))),
+        sa = short(ic.short_abandon_s, ic.short_inclusive),
+        bucket = dialect.idiv("local_ms", &len.to_string()),
+        local_ms = dialect.ms(&dialect.local("arrived_at", tz)),
+        ch = in_channels(&def.channels()),
+        min = ic.min_offered,
+        target = ic.target_percent,
+    )
+}
+
 /// The SQL for the definitions, grouped by period, channel and queue with CUBE roll-ups.
 /// `as_of_ms` is the data-complete instant in ms, or `None` for the latest arrival.
 pub fn emit(
@@ -211,6 +335,8 @@ pub fn emit(
     let tz = zone.name();
     let local = dialect.local("arrived_at", tz);
     let label = dialect.label(&local, period)?;
+    // The period of an interval is the period of the interval's first instant.
+    let interval_label = dialect.label(&dialect.local(&dialect.instant_at_ms("ival"), tz), period)?;
     let ms = |c: &str| dialect.ms(c);
     let mut out = String::new();
     out += &format!(
@@ -223,7 +349,7 @@ pub fn emit(
         out += "-- Run with the session time zone UTC (SET spark.sql.session.timeZone = UTC): the period labels depend on it.\n";
     }
     for (i, d) in defs.iter().enumerate() {
-        let note = if terms(d, i).is_some() { "" } else { "  (not additive: not emitted)" };
+        let note = if matches!(d, MetricDef::Availability(_)) { NOT_EMITTED } else { "" };
         out += &format!("--   {i}: {} {}{note}\n", d.name(), d.definition());
     }
     // Derivations as in ingest (docs/schema.md): answered = answered_at present; the wait from
@@ -265,8 +391,8 @@ pub fn emit(
 ), flagged AS (
   SELECT *{fcr_cols}
   FROM base
-)
-SELECT period, {gc} AS channel, {gq} AS queue",
+), additive AS (
+  SELECT period, {gc} AS channel, {gq} AS queue",
         arr = ms("arrived_at"),
         ans = ms("answered_at"),
         end = ms("ended_at"),
@@ -277,14 +403,64 @@ SELECT period, {gc} AS channel, {gq} AS queue",
         gc = dialect.grouping("channel"),
         gq = dialect.grouping("queue"),
     );
+    let mut ctes = String::new();
+    let mut select = String::new();
+    let mut joins = String::new();
+    let join = |name: String| {
+        format!(
+            "\nLEFT JOIN {name} ON {name}.period = additive.period AND {name}.channel IS NOT DISTINCT FROM additive.channel AND {name}.queue IS NOT DISTINCT FROM additive.queue"
+        )
+    };
     for (i, d) in defs.iter().enumerate() {
         if let Some(t) = terms(d, i) {
             for (tag, e) in ["n", "d", "s", "u"].iter().zip(t) {
                 out += &format!(",\n  SUM({e}) AS {tag}{i}");
+                select += &format!(", additive.{tag}{i}");
             }
+            continue;
+        }
+        match d {
+            MetricDef::ResponseTimePercentile(p) | MetricDef::ResolutionTimePercentile(p) => {
+                // Sample size and unsettled count are additive: the values present and missing.
+                let ch = in_channels(&d.channels());
+                let at = measured_to(d);
+                out += &format!(",\n  SUM(CASE WHEN {ch} AND {at} IS NOT NULL THEN 1 ELSE 0 END) AS s{i}");
+                out += &format!(",\n  SUM(CASE WHEN {ch} AND {at} IS NULL THEN 1 ELSE 0 END) AS u{i}");
+                if dialect == Dialect::DuckDb {
+                    // DuckDB's quantile_disc is the nearest rank (the differential test checks
+                    // it): one aggregate in the CUBE, no ranking of each grouping set.
+                    let v = dialect.idiv(&format!("{} - {}", dialect.us(at), dialect.us("arrived_at")), "1000");
+                    let q = format!("{}.{:02}", p.percentile / 100, p.percentile % 100);
+                    out +=
+                        &format!(",\n  quantile_disc(CASE WHEN {ch} AND {at} IS NOT NULL THEN {v} END, {q}) AS v{i}");
+                    let k = dialect.idiv(&format!("{} * additive.s{i} + 99", p.percentile), "100");
+                    select += &format!(
+                        ", CASE WHEN additive.s{i} > 0 THEN greatest(1, {k}) ELSE 0 END AS n{i}, additive.s{i} AS d{i}, additive.s{i}, additive.u{i}, additive.v{i}"
+                    );
+                } else {
+                    ctes += &percentile_ctes(dialect, d, p, i);
+                    select += &format!(
+                        ", coalesce(pr{i}.n, 0) AS n{i}, coalesce(pr{i}.d, 0) AS d{i}, additive.s{i}, additive.u{i}, pr{i}.v AS v{i}"
+                    );
+                    joins += &join(format!("pr{i}"));
+                }
+            }
+            MetricDef::IntervalCompliance(ic) => {
+                ctes += &interval_ctes(dialect, d, ic, i, tz, &interval_label);
+                // A group with no contacts in the definition's channels has no row in callsla.
+                select += &format!(
+                    ", ic{i}.n AS n{i}, ic{i}.d AS d{i}, ic{i}.s AS s{i}, CASE WHEN ic{i}.s IS NULL THEN NULL ELSE 0 END AS u{i}"
+                );
+                joins += &join(format!("ic{i}"));
+            }
+            _ => {}
         }
     }
-    out += "\nFROM flagged\nGROUP BY period, CUBE (channel, queue)\nORDER BY period, channel, queue;\n";
+    out += "\nFROM flagged\nGROUP BY period, CUBE (channel, queue)\n)";
+    out += &ctes;
+    out += &format!(
+        "\nSELECT additive.period, additive.channel, additive.queue{select}\nFROM additive{joins}\nORDER BY 1, 2, 3;\n"
+    );
     Some(out)
 }
 
