@@ -137,7 +137,7 @@ def main():
     print()
     print(f"- callsla / DuckDB wall: {c[0] / d[0]:.2f}× (target ≤ 0.5×)")
     print(f"- callsla / DuckDB parse floor: {c[0] / p[0]:.2f}× (target ≤ 2×)")
-    print(f"- same numerators and denominators for {len(b)} group × metric figures: {same}")
+    print(f"- same numerators, denominators and percentile values for {len(b)} group × metric figures: {same}")
     if args.spark:
         diffs += spark(args, log, base, ours, names)
     if args.extras:
@@ -156,7 +156,7 @@ def spark(args, log, base, ours, names):
     a, b = callsla_counts(ours, names), duckdb_counts(out, len(names))
     diffs = [k for k in b if a.get(k) != b[k]]
     same = "yes" if not diffs and b else f"NO ({len(diffs)} of {len(b)} differ, e.g. {diffs[:1]})"
-    print(f"- Spark SQL (local[2], start-up included): {w:.2f} s wall; same numerators and denominators for {len(b)} group × metric figures: {same}")
+    print(f"- Spark SQL (local[2], start-up included): {w:.2f} s wall; same numerators, denominators and percentile values for {len(b)} group × metric figures: {same}")
     return diffs
 
 
