@@ -313,3 +313,37 @@ fn spark_sql_gives_the_same_counts_as_callsla() {
         compare("spark", c);
     }
 }
+
+/// The DuckDB form takes a percentile from `quantile_disc`: that must be the nearest rank
+/// ⌈p/100 × n⌉ exactly, also where p/100 × n in floating point lands beside the integer
+/// (e.g. 0.07 × 100 = 7.000000000000001), for every whole percentile.
+#[test]
+fn duckdb_quantile_disc_is_the_nearest_rank() {
+    if !duckdb_available() {
+        return;
+    }
+    let script = r#"
+import duckdb
+from fractions import Fraction
+con = duckdb.connect()
+cases = [(p, n) for p in range(1, 101) for n in range(1, 61)]
+for p in range(1, 101):
+    traps = [n for n in range(100, 400_000, 97) if Fraction(p * n, 100).denominator == 1 and Fraction(p / 100 * n) != Fraction(p * n, 100)]
+    cases += [(p, n) for n in traps[:2]]
+traps = len(cases) - 6000
+bad = []
+for p, n in cases:
+    q = f"{p // 100}.{p % 100:02d}"
+    got = con.execute(f"SELECT quantile_disc(x, {q}) FROM range(1, {n} + 1) t(x)").fetchall()[0][0]
+    if got != max(1, (p * n + 99) // 100):
+        bad.append((p, n, got))
+print(len(cases), traps, bad[:5])
+assert not bad
+"#;
+    let out = Command::new("python3").args(["-c", script]).output().unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let counts: Vec<usize> =
+        String::from_utf8_lossy(&out.stdout).split_whitespace().take(2).filter_map(|n| n.parse().ok()).collect();
+    // Every (p, n ≤ 60), and floating-point traps (41 with these ranges).
+    assert!(matches!(counts[..], [all, traps] if all >= 6_000 && traps >= 20), "checked {counts:?}");
+}
