@@ -11,12 +11,13 @@
 //! Entries are made one partition at a time: a first pass gives every contact one byte, the
 //! partition of its customer key (128 partitions by the hash's top bits, so a customer's
 //! contacts are all in one); partitions are then grouped, in order, into groups of about
-//! [`GROUP_ENTRIES`] entries, and two groups at a time (one per thread) are built, sorted and
-//! scanned. The search's own memory is then one byte a contact plus two groups of entries —
-//! about 2 × 128 MiB however many contacts there are (a group can exceed its share by one
-//! partition, 1/128 of the contacts: past about 500 million contacts a partition alone is more
-//! than a group). Equal keys mean the same customer
-//! and scope with the probability docs/metrics.md gives (a false match needs a 128-bit
+//! [`GROUP_ENTRIES`] entries, and two groups a round are built (one read of the key columns a
+//! round, each thread taking half the rows and filling both groups in place), then sorted and
+//! scanned (one group per thread). The search's own memory is then one byte a contact plus two
+//! groups of entries — about 2 × 128 MiB however many contacts there are (a group can exceed
+//! its share by one partition, 1/128 of the contacts: past about 500 million contacts a
+//! partition alone is more than a group) — and its time is one read of the key columns a
+//! round. Equal keys mean the same customer and scope with the probability docs/metrics.md gives (a false match needs a 128-bit
 //! collision, about 1e-25 for ten million customers). Contacts of one customer arriving at the
 //! same instant are ordered by `interaction_id`, as in the SQL.
 
@@ -26,7 +27,7 @@ use super::definition::RepeatScope;
 use crate::schema::text_values;
 use crate::util::hash64;
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Entry {
     h1: u64,
     h2: u64,
@@ -94,10 +95,11 @@ fn repeat_flags_in_groups(
         let t = s.spawn(|| keys.partitions(judged, half, n - half));
         (keys.partitions(judged, 0, half), t.join())
     });
-    let (mut parts, mut counts) = first?;
+    let (mut parts, counts1) = first?;
     let (parts2, counts2) =
         second.map_err(|_| polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly"))??;
     parts.extend(parts2);
+    let mut counts = counts1;
     for (c, c2) in counts.iter_mut().zip(counts2) {
         *c += c2;
     }
@@ -132,22 +134,37 @@ fn repeat_flags_in_groups(
             }
         }
     };
+    // Each round reads the key columns once, on two threads over half the rows each (the
+    // halves of the first pass, whose counts say where each half's entries go), filling both
+    // groups' entries in place; then each thread sorts and scans one group.
+    let stopped = || polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly");
+    let in_group = |counts: &[usize; PARTITIONS], g: Option<&(u8, u8, usize)>| -> usize {
+        g.map_or(0, |g| (g.0..=g.1).filter_map(|p| counts.get(p as usize)).sum())
+    };
     for pair in groups.chunks(2) {
-        let search = |g: &(u8, u8, usize)| -> PolarsResult<Vec<Entry>> {
-            let mut entries = keys.entries(&parts, g.0..=g.1, g.2)?;
-            scan(&mut entries, ids, window_us);
-            Ok(entries)
-        };
-        let (a, b) = std::thread::scope(|s| {
-            let t = pair.get(1).map(|g| s.spawn(move || search(g)));
-            (pair.first().map(search), t.map(|t| t.join()))
+        let (ga, gb) = (pair.first(), pair.get(1));
+        let (a1, b1) = (in_group(&counts1, ga), in_group(&counts1, gb));
+        let mut a = vec![Entry::default(); a1 + in_group(&counts2, ga)];
+        let mut b = vec![Entry::default(); b1 + in_group(&counts2, gb)];
+        let range = |g: Option<&(u8, u8, usize)>| g.map(|g| g.0..=g.1);
+        let (ra, rb) = (range(ga), range(gb));
+        {
+            let ((a_first, a_second), (b_first, b_second)) = (a.split_at_mut(a1), b.split_at_mut(b1));
+            let (first, second) = std::thread::scope(|s| {
+                let t = s.spawn(|| keys.fill(&parts, half, n - half, [(ra.clone(), a_second), (rb.clone(), b_second)]));
+                (keys.fill(&parts, 0, half, [(ra.clone(), a_first), (rb.clone(), b_first)]), t.join())
+            });
+            first?;
+            second.map_err(|_| stopped())??;
+        }
+        let second = std::thread::scope(|s| {
+            let t = s.spawn(|| scan(&mut b, ids, window_us));
+            scan(&mut a, ids, window_us);
+            t.join()
         });
-        if let Some(a) = a {
-            mark(&a?);
-        }
-        if let Some(b) = b {
-            mark(&b.map_err(|_| polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly"))??);
-        }
+        second.map_err(|_| stopped())?;
+        mark(&a);
+        mark(&b);
     }
     Ok(flags)
 }
@@ -211,20 +228,42 @@ impl<'a> Keys<'a> {
         Ok((parts, counts))
     }
 
-    /// The entries of the contacts whose partition is in `range` (`expected` of them).
-    fn entries(&self, parts: &[u8], range: std::ops::RangeInclusive<u8>, expected: usize) -> PolarsResult<Vec<Entry>> {
-        let mut out = Vec::with_capacity(expected);
+    /// Fills the entries of rows `offset..offset + len` into two groups: each row whose
+    /// partition is in a group's range goes into that group's slice, in row order. The slices
+    /// are exactly as long as the first pass counted; anything else is an internal error.
+    fn fill(
+        &self,
+        parts: &[u8],
+        offset: usize,
+        len: usize,
+        groups: [(Option<std::ops::RangeInclusive<u8>>, &mut [Entry]); 2],
+    ) -> PolarsResult<()> {
+        let [(ra, a), (rb, b)] = groups;
+        let (mut ia, mut ib) = (0usize, 0usize);
         let mut buf = Vec::with_capacity(64);
+        let cust = self.customer.slice(offset as i64, len);
+        let arr = self.arrived.slice(offset as i64, len);
+        let sc = self.scope.as_ref().map(|c| c.slice(offset as i64, len));
+        let our_parts = parts.get(offset..offset + len).unwrap_or_default();
         // Searched contacts were marked by the first pass: only the key columns are read here.
-        let rows =
-            parts.iter().zip(self.customer.iter()).zip(self.arrived.iter()).zip(scope_values(self.scope.as_ref())?);
-        for (row, (((p, c), a), scope)) in rows.enumerate() {
-            if let (true, Some(c), Some(a)) = (range.contains(p), c, a) {
-                let (h1, h2) = key_hash(scope, c, &mut buf);
-                out.push(Entry { h1, h2, arrived: a, row: row as u32 });
-            }
+        let rows = our_parts.iter().zip(cust.iter()).zip(arr.iter()).zip(scope_values(sc.as_ref())?);
+        for (i, (((p, c), a_us), scope)) in rows.enumerate() {
+            let (slot, at) = match (&ra, &rb) {
+                (Some(r), _) if r.contains(p) => (a.get_mut(ia), &mut ia),
+                (_, Some(r)) if r.contains(p) => (b.get_mut(ib), &mut ib),
+                _ => continue,
+            };
+            let (Some(slot), Some(c), Some(arrived)) = (slot, c, a_us) else {
+                polars_bail!(ComputeError: "internal error: the repeat-contact search miscounted its entries");
+            };
+            let (h1, h2) = key_hash(scope, c, &mut buf);
+            *slot = Entry { h1, h2, arrived, row: (offset + i) as u32 };
+            *at += 1;
         }
-        Ok(out)
+        if ia != a.len() || ib != b.len() {
+            polars_bail!(ComputeError: "internal error: the repeat-contact search miscounted its entries");
+        }
+        Ok(())
     }
 }
 
