@@ -17,9 +17,10 @@
 //! groups of entries — about 2 × 128 MiB however many contacts there are (a group can exceed
 //! its share by one partition, 1/128 of the contacts: past about 500 million contacts a
 //! partition alone is more than a group) — and its time is one read of the key columns a
-//! round. Equal keys mean the same customer and scope with the probability docs/metrics.md gives (a false match needs a 128-bit
-//! collision, about 1e-25 for ten million customers). Contacts of one customer arriving at the
-//! same instant are ordered by `interaction_id`, as in the SQL.
+//! round. Equal keys mean the same customer and scope with the probability docs/metrics.md
+//! gives (a false match needs a 128-bit collision, about 1e-25 for ten million customers).
+//! Contacts of one customer arriving at the same instant are ordered by `interaction_id`, as in
+//! the SQL.
 
 use polars::prelude::*;
 
