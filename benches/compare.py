@@ -69,7 +69,7 @@ def callsla_counts(path, names):
     return out
 
 
-def duckdb_counts(path, n):
+def engine_counts(path, n):
     out = {}
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
@@ -124,7 +124,7 @@ def main():
             idx, rest = line[5:].split(": ", 1)
             name, definition = rest.split(" ", 1)
             names[(name, definition.replace("  (from the outage log: not emitted)", ""))] = int(idx)
-    a, b = callsla_counts(ours, names), duckdb_counts(theirs, len(names))
+    a, b = callsla_counts(ours, names), engine_counts(theirs, len(names))
     diffs = [k for k in b if a.get(k) != b[k]]
     same = "yes" if not diffs and b else f"NO ({len(diffs)} of {len(b)} differ, e.g. {diffs[:1]})"
 
@@ -153,7 +153,7 @@ def spark(args, log, base, ours, names):
     emitted = subprocess.run(base + ["--emit-sql", "spark"], check=True, capture_output=True, text=True).stdout
     open(sql, "w").write(emitted)
     w, cpu, peak = timed([sys.executable, os.path.join(HERE, "spark_run.py"), "--csv", log, "--sql", sql, "--out", out])
-    a, b = callsla_counts(ours, names), duckdb_counts(out, len(names))
+    a, b = callsla_counts(ours, names), engine_counts(out, len(names))
     diffs = [k for k in b if a.get(k) != b[k]]
     same = "yes" if not diffs and b else f"NO ({len(diffs)} of {len(b)} differ, e.g. {diffs[:1]})"
     print(f"- Spark SQL (local[2], start-up included): {w:.2f} s wall; same numerators, denominators and percentile values for {len(b)} group × metric figures: {same}")

@@ -255,6 +255,21 @@ pub fn escapes(path: &Path) -> bool {
     false
 }
 
+/// Runs `a` on this thread and `b` on another one, and returns both results; a panic on the
+/// other thread becomes an error naming `what` ("the repeat-contact search", ...).
+pub fn on_two_threads<A, B: Send>(
+    what: &str,
+    a: impl FnOnce() -> A,
+    b: impl FnOnce() -> B + Send,
+) -> polars::prelude::PolarsResult<(A, B)> {
+    let (a, b) = std::thread::scope(|s| {
+        let t = s.spawn(b);
+        (a(), t.join())
+    });
+    let b = b.map_err(|_| polars::prelude::polars_err!(ComputeError: "{what} stopped unexpectedly"))?;
+    Ok((a, b))
+}
+
 /// The environment variable behind `callsla metrics --explain` (also set by hand for any
 /// command): print where the time and memory went.
 pub const EXPLAIN_ENV: &str = "CALLSLA_EXPLAIN";

@@ -268,12 +268,9 @@ impl SeenIds {
             }
             Ok(found)
         };
-        let (a, b) = std::thread::scope(|s| {
-            let t = s.spawn(|| half(1));
-            (half(0), t.join())
-        });
+        let (a, b) = crate::util::on_two_threads("the duplicate-id check", || half(0), || half(1))?;
         let mut all = a?;
-        all.extend(b.map_err(|_| polars_err!(ComputeError: "the duplicate-id check stopped unexpectedly"))??);
+        all.extend(b?);
         all.sort_unstable_by_key(|d| d.pos);
         Ok(all)
     }
@@ -346,19 +343,15 @@ impl SeenIds {
                 format!("line {first_line} of input file #{}", first_file + 1)
             };
             let Some(out) = files.get_mut(file as usize) else { continue };
-            let kind = RejectKind::DuplicateId;
             out.reconciliation.accepted -= 1;
-            out.reconciliation.rejected += 1;
-            *out.reconciliation.rejected_by_reason.entry(kind.code().to_string()).or_default() += 1;
-            out.rejects.push(Reject {
-                file: out.reconciliation.path.clone(),
-                line,
+            let fail = Fail {
                 column: id_column.to_string(),
-                field: Field::InteractionId.name().to_string(),
+                field: Field::InteractionId,
                 value: id.to_string(),
-                kind,
+                kind: RejectKind::DuplicateId,
                 message: format!("interaction_id \"{id}\" already seen at {where_}; the first occurrence is kept"),
-            });
+            };
+            record_reject(&mut out.reconciliation, &mut out.rejects, line, fail);
         }
         for (b, rows) in taken_out {
             let (f, k) = place[b];
@@ -411,7 +404,6 @@ pub struct BatchOut {
 
 /// What the sink accumulates for one file.
 pub struct FileState {
-    path: String,
     seen: SeenIds,
     accepted: Vec<DataFrame>,
     rejects: Vec<Reject>,
@@ -421,8 +413,7 @@ pub struct FileState {
 impl FileState {
     pub fn new(path: String, seen: SeenIds) -> FileState {
         FileState {
-            recon: FileReconciliation { path: path.clone(), ..Default::default() },
-            path,
+            recon: FileReconciliation { path, ..Default::default() },
             seen,
             accepted: Vec::new(),
             rejects: Vec::new(),
@@ -431,7 +422,7 @@ impl FileState {
 
     pub fn finish(mut self, format: &str) -> (FileOut, SeenIds) {
         self.recon.format = format.to_string();
-        // Validation failures and duplicates are found in two passes: report them by line.
+        // A batch's failures can come column by column (the column checks): list them by line.
         self.rejects.sort_by_key(|r| r.line);
         (
             FileOut { accepted: self.accepted, rejects: self.rejects, reconciliation: self.recon, sha256: None },
@@ -555,6 +546,21 @@ struct Fail {
     value: String,
     kind: RejectKind,
     message: String,
+}
+
+/// Counts a rejection in a file's reconciliation and lists it among the file's rejects.
+fn record_reject(recon: &mut FileReconciliation, rejects: &mut Vec<Reject>, line: u64, f: Fail) {
+    recon.rejected += 1;
+    *recon.rejected_by_reason.entry(f.kind.code().to_string()).or_default() += 1;
+    rejects.push(Reject {
+        file: recon.path.clone(),
+        line,
+        column: f.column,
+        field: f.field.name().to_string(),
+        value: f.value,
+        kind: f.kind,
+        message: f.message,
+    });
 }
 
 /// One accepted canonical row.
@@ -801,17 +807,7 @@ impl Plan {
     }
 
     fn reject(&self, st: &mut FileState, line: u64, f: Fail) {
-        st.recon.rejected += 1;
-        *st.recon.rejected_by_reason.entry(f.kind.code().to_string()).or_default() += 1;
-        st.rejects.push(Reject {
-            file: st.path.clone(),
-            line,
-            column: f.column,
-            field: f.field.name().to_string(),
-            value: f.value,
-            kind: f.kind,
-            message: f.message,
-        });
+        record_reject(&mut st.recon, &mut st.rejects, line, f);
     }
 
     fn excluded_by(&self, views: &[View<'_>], i: usize) -> Option<&str> {

@@ -26,7 +26,10 @@ use polars::prelude::*;
 
 use super::definition::RepeatScope;
 use crate::schema::text_values;
-use crate::util::hash64;
+use crate::util::{hash64, on_two_threads};
+
+/// How errors name this step.
+const SEARCH: &str = "the repeat-contact search";
 
 #[derive(Clone, Copy, Default)]
 struct Entry {
@@ -92,13 +95,9 @@ fn repeat_flags_in_groups(
     let keys = Keys::of(rows, scope)?;
     // First pass, on two threads over half the rows each: each contact's partition.
     let half = n / 2;
-    let (first, second) = std::thread::scope(|s| {
-        let t = s.spawn(|| keys.partitions(judged, half, n - half));
-        (keys.partitions(judged, 0, half), t.join())
-    });
-    let (mut parts, counts1) = first?;
-    let (parts2, counts2) =
-        second.map_err(|_| polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly"))??;
+    let (first, second) =
+        on_two_threads(SEARCH, || keys.partitions(judged, 0, half), || keys.partitions(judged, half, n - half))?;
+    let ((mut parts, counts1), (parts2, counts2)) = (first?, second?);
     parts.extend(parts2);
     let mut counts = counts1;
     for (c, c2) in counts.iter_mut().zip(counts2) {
@@ -138,7 +137,6 @@ fn repeat_flags_in_groups(
     // Each round reads the key columns once, on two threads over half the rows each (the
     // halves of the first pass, whose counts say where each half's entries go), filling both
     // groups' entries in place; then each thread sorts and scans one group.
-    let stopped = || polars_err!(ComputeError: "the repeat-contact search stopped unexpectedly");
     let in_group = |counts: &[usize; PARTITIONS], g: Option<&(u8, u8, usize)>| -> usize {
         g.map_or(0, |g| (g.0..=g.1).filter_map(|p| counts.get(p as usize)).sum())
     };
@@ -151,19 +149,15 @@ fn repeat_flags_in_groups(
         let (ra, rb) = (range(ga), range(gb));
         {
             let ((a_first, a_second), (b_first, b_second)) = (a.split_at_mut(a1), b.split_at_mut(b1));
-            let (first, second) = std::thread::scope(|s| {
-                let t = s.spawn(|| keys.fill(&parts, half, n - half, [(ra.clone(), a_second), (rb.clone(), b_second)]));
-                (keys.fill(&parts, 0, half, [(ra.clone(), a_first), (rb.clone(), b_first)]), t.join())
-            });
+            let (first, second) = on_two_threads(
+                SEARCH,
+                || keys.fill(&parts, 0, half, [(ra.clone(), a_first), (rb.clone(), b_first)]),
+                || keys.fill(&parts, half, n - half, [(ra.clone(), a_second), (rb.clone(), b_second)]),
+            )?;
             first?;
-            second.map_err(|_| stopped())??;
+            second?;
         }
-        let second = std::thread::scope(|s| {
-            let t = s.spawn(|| scan(&mut b, ids, window_us));
-            scan(&mut a, ids, window_us);
-            t.join()
-        });
-        second.map_err(|_| stopped())?;
+        on_two_threads(SEARCH, || scan(&mut a, ids, window_us), || scan(&mut b, ids, window_us))?;
         mark(&a);
         mark(&b);
     }

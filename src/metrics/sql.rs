@@ -103,6 +103,11 @@ fn b(cond: &str) -> String {
     format!("CASE WHEN {cond} THEN 1 ELSE 0 END")
 }
 
+/// A short abandon: not answered, and the wait within the short-abandon threshold.
+fn short_abandon(threshold_s: u32, inclusive: bool) -> String {
+    format!("NOT answered AND {}", within("wait_ms", threshold_s, inclusive))
+}
+
 fn within(col: &str, threshold_s: u32, inclusive: bool) -> String {
     format!("{col} {} {}", if inclusive { "<=" } else { "<" }, u64::from(threshold_s) * 1000)
 }
@@ -112,17 +117,16 @@ fn within(col: &str, threshold_s: u32, inclusive: bool) -> String {
 fn terms(def: &MetricDef, idx: usize) -> Option<[String; 4]> {
     let ch = in_channels(&def.channels());
     let gate = |e: String| format!("CASE WHEN {ch} THEN {e} ELSE 0 END");
-    let short = |s: u32, inc: bool| format!("NOT answered AND {}", within("wait_ms", s, inc));
     let zero = || "0".to_string();
     Some(match def {
         MetricDef::Offered(_) => [gate("1".into()), zero(), gate("1".into()), zero()],
         MetricDef::Answered(_) => [gate(b("answered")), zero(), gate("1".into()), zero()],
         MetricDef::Abandoned(_) => [gate(b("NOT answered")), zero(), gate("1".into()), zero()],
         MetricDef::ShortAbandoned(d) => {
-            [gate(b(&short(d.short_abandon_s, d.short_inclusive))), zero(), gate("1".into()), zero()]
+            [gate(b(&short_abandon(d.short_abandon_s, d.short_inclusive))), zero(), gate("1".into()), zero()]
         }
         MetricDef::AbandonmentRate(d) => {
-            let sa = b(&short(d.short_abandon_s, d.short_inclusive));
+            let sa = b(&short_abandon(d.short_abandon_s, d.short_inclusive));
             match d.short_abandons {
                 ShortAbandons::Exclude => {
                     [gate(format!("{} - {sa}", b("NOT answered"))), gate(format!("1 - {sa}")), gate("1".into()), zero()]
@@ -133,7 +137,7 @@ fn terms(def: &MetricDef, idx: usize) -> Option<[String; 4]> {
         MetricDef::ServiceLevel(d) => {
             let a_le = b(&format!("answered AND {}", within("wait_ms", d.threshold_s, d.inclusive)));
             let ab_le = b(&format!("NOT answered AND {}", within("wait_ms", d.threshold_s, d.inclusive)));
-            let sa = b(&short(d.short_abandon_s, d.short_inclusive));
+            let sa = b(&short_abandon(d.short_abandon_s, d.short_inclusive));
             let (n, den) = match d.abandons {
                 AbandonTreatment::CountAgainst => (a_le, "1".to_string()),
                 AbandonTreatment::IgnoreBeforeT => (a_le, format!("1 - {ab_le}")),
@@ -228,13 +232,13 @@ fn terms(def: &MetricDef, idx: usize) -> Option<[String; 4]> {
 /// How the header comment marks a definition the SQL does not compute (availability).
 pub const NOT_EMITTED: &str = "  (from the outage log: not emitted)";
 
-/// The timestamp column a percentile or deferred metric measures to.
+/// The timestamp column a percentile measures to: answered for response times, ended for
+/// resolution times.
 fn measured_to(def: &MetricDef) -> &'static str {
-    match def {
-        MetricDef::ResponseTimePercentile(_) | MetricDef::ResponseTime(_) | MetricDef::ResponseTimeMean(_) => {
-            "answered_at"
-        }
-        _ => "ended_at",
+    if matches!(def, MetricDef::ResponseTimePercentile(_)) {
+        "answered_at"
+    } else {
+        "ended_at"
     }
 }
 
@@ -251,17 +255,28 @@ fn sl_counts(t: AbandonTreatment) -> (&'static str, &'static str) {
     }
 }
 
+/// Milliseconds from arrival to `at`, from the microseconds (as callsla: the µs difference
+/// divided by 1000, not the difference of two rounded ms).
+fn elapsed_ms(dialect: Dialect, at: &str) -> String {
+    dialect.idiv(&format!("{} - {}", dialect.us(at), dialect.us("arrived_at")), "1000")
+}
+
+/// The nearest rank ⌈p/100 × n⌉ of `n` values (before the floor of 1), in integers.
+fn nearest_rank(dialect: Dialect, p: &PercentileDef, n: &str) -> String {
+    dialect.idiv(&format!("{} * {n} + 99", p.percentile), "100")
+}
+
 /// The CTEs of one percentile definition on Spark: every value with its rank in each grouping
 /// set (`pv{i}`), and the value at the nearest rank ⌈p/100 × n⌉ (`pr{i}`), in integers.
 fn percentile_ctes(dialect: Dialect, def: &MetricDef, p: &PercentileDef, i: usize) -> String {
     let at = measured_to(def);
-    let v = dialect.idiv(&format!("{} - {}", dialect.us(at), dialect.us("arrived_at")), "1000");
+    let v = elapsed_ms(dialect, at);
     let filter = format!("{} AND {at} IS NOT NULL", in_channels(&def.channels()));
     let sets: Vec<String> = [("channel", "queue"), ("channel", "'*'"), ("'*'", "queue"), ("'*'", "'*'")]
         .iter()
         .map(|(c, q)| format!("    SELECT period, {c} AS channel, {q} AS queue, {v} AS v FROM flagged WHERE {filter}"))
         .collect();
-    let k = dialect.idiv(&format!("{} * cnt + 99", p.percentile), "100");
+    let k = nearest_rank(dialect, p, "cnt");
     format!(
         ", pv{i} AS (
   SELECT period, channel, queue, v,
@@ -289,7 +304,6 @@ fn interval_ctes(
     period: &str,
 ) -> String {
     let len = i64::from(ic.interval_minutes) * 60_000;
-    let short = |s: u32, inc: bool| b(&format!("NOT answered AND {}", within("wait_ms", s, inc)));
     let (num, den) = sl_counts(ic.abandons);
     format!(
         ", iv{i} AS (
@@ -314,7 +328,7 @@ fn interval_ctes(
         ab = b("NOT answered"),
         a_le = b(&format!("answered AND {}", within("wait_ms", ic.threshold_s, ic.inclusive))),
         ab_le = b(&format!("NOT answered AND {}", within("wait_ms", ic.threshold_s, ic.inclusive))),
-        sa = short(ic.short_abandon_s, ic.short_inclusive),
+        sa = b(&short_abandon(ic.short_abandon_s, ic.short_inclusive)),
         bucket = dialect.idiv("local_ms", &len.to_string()),
         local_ms = dialect.ms(&dialect.local("arrived_at", tz)),
         ch = in_channels(&def.channels()),
@@ -429,11 +443,11 @@ pub fn emit(
                 if dialect == Dialect::DuckDb {
                     // DuckDB's quantile_disc is the nearest rank (the differential test checks
                     // it): one aggregate in the CUBE, no ranking of each grouping set.
-                    let v = dialect.idiv(&format!("{} - {}", dialect.us(at), dialect.us("arrived_at")), "1000");
+                    let v = elapsed_ms(dialect, at);
                     let q = format!("{}.{:02}", p.percentile / 100, p.percentile % 100);
                     out +=
                         &format!(",\n  quantile_disc(CASE WHEN {ch} AND {at} IS NOT NULL THEN {v} END, {q}) AS v{i}");
-                    let k = dialect.idiv(&format!("{} * additive.s{i} + 99", p.percentile), "100");
+                    let k = nearest_rank(dialect, p, &format!("additive.s{i}"));
                     select += &format!(
                         ", CASE WHEN additive.s{i} > 0 THEN greatest(1, {k}) ELSE 0 END AS n{i}, additive.s{i} AS d{i}, additive.s{i}, additive.u{i}, additive.v{i}"
                     );
