@@ -64,6 +64,7 @@ fn ingest_and_measure(path: &PathBuf) -> usize {
         definitions: default_catalogue(),
         as_of: None,
         outages: vec![],
+        csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     metrics::compute(&rows.accepted, &req).unwrap().rows.len()
 }
@@ -131,11 +132,13 @@ fn rules_36_periods(bencher: divan::Bencher, slas: usize) {
             metrics: &table,
             periods: periods.clone(),
             volumes: vec![],
-            forecast: vec![],
-            payments: vec![],
+            forecast: None,
+            payments: Some(vec![]),
             history: vec![],
             statement_date: None,
             adjustments: vec![],
+            outages_given: true,
+            assumptions: vec![],
         };
         rules::assess(&input).unwrap().periods.len()
     });

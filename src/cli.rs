@@ -12,20 +12,7 @@ use crate::metrics::{self, definition::MetricsFile, Dim, MetricsError, MetricsRe
 use crate::report;
 use crate::util::write_atomic;
 
-/// Process exit codes (README.md, "Exit codes").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Exit {
-    Success = 0,
-    /// `--fail-on-breach` and an SLA was breached.
-    Breach = 1,
-    /// Bad invocation, contract, profile or input.
-    BadInput = 2,
-    /// The data-quality threshold was exceeded.
-    DataQuality = 3,
-    /// `verify` found a difference.
-    VerifyDiffers = 4,
-}
+pub use crate::exit::Exit;
 
 /// Any error a subcommand can end with.
 #[derive(Debug, thiserror::Error)]
@@ -51,12 +38,16 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// The exit code: wrapped errors answer for themselves.
     pub fn exit_code(&self) -> Exit {
         match self {
-            CliError::Ingest(IngestError::TooManyRejects { .. } | IngestError::StrictRejects { .. }) => {
-                Exit::DataQuality
-            }
-            _ => Exit::BadInput,
+            CliError::Ingest(e) => e.exit_code(),
+            CliError::Run(e) => e.exit_code(),
+            CliError::Generate(_)
+            | CliError::Metrics(_)
+            | CliError::Contract(_)
+            | CliError::Write { .. }
+            | CliError::Usage(_) => Exit::BadInput,
         }
     }
 }
@@ -107,7 +98,9 @@ pub fn ingest(args: &IngestArgs) -> Result<Outcome, CliError> {
     }
     let verdict = ingest::check_thresholds(
         &result.reconciliation,
+        &result.rejects,
         &IngestOptions { max_reject_rate: args.max_reject_rate, strict: args.strict, hash_inputs: false },
+        args.rejects.as_deref(),
     );
     if let Some(path) = &args.out {
         // Enums and categoricals in memory, text in the file (the canonical format).
@@ -169,6 +162,26 @@ pub fn generate(args: &GenerateArgs) -> Result<Outcome, CliError> {
     })
 }
 
+/// Reads a date or instant given on the command line (`--at`): RFC 3339 or YYYY-MM-DD,
+/// returned as given.
+pub fn parse_when(s: &str) -> Result<String, String> {
+    let ok =
+        chrono::DateTime::parse_from_rfc3339(s).is_ok() || chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok();
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!("\"{s}\" is not a date (YYYY-MM-DD) or an RFC 3339 timestamp such as 2026-11-05T09:00:00Z"))
+    }
+}
+
+/// Output formats of `callsla history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryFormat {
+    Table,
+    Csv,
+    Json,
+}
+
 /// Output formats of `callsla metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MetricsFormat {
@@ -193,6 +206,10 @@ pub struct MetricsArgs {
     pub strict: bool,
     /// Print SQL in this dialect instead of computing.
     pub emit_sql: Option<String>,
+    /// Write rejected rows here (CSV), whenever there are any.
+    pub rejects: Option<PathBuf>,
+    /// Write customer and agent ids into the rejects file as they are (default: pseudonyms).
+    pub raw_rejects: bool,
 }
 
 /// Reads a metrics definition file (`[[metric]]` tables).
@@ -253,6 +270,14 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         Some(p) => metrics::availability::load_outages(p, zone).map_err(MetricsError::from)?,
         None => Vec::new(),
     };
+    let definitions = definitions
+        .into_iter()
+        .map(|mut d| {
+            let (scale, origin) = profile.csat_scale();
+            metrics::definition::bind_csat_scale(&mut d, scale, &origin).map(|()| d)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(MetricsError::from)?;
     if let Some(dialect) = &args.emit_sql {
         let d = metrics::sql::Dialect::parse(dialect)
             .ok_or_else(|| CliError::Usage(format!("--emit-sql \"{dialect}\" is not duckdb or spark")))?;
@@ -267,16 +292,32 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
     }
     let explain = crate::util::explaining();
     let started = std::time::Instant::now();
-    let ingested = ingest::ingest(
-        &profile,
-        &args.inputs,
+    // Thresholds are applied after the rejects file is written, so a stop can point at it.
+    let lenient = IngestOptions { max_reject_rate: Decimal::ONE, strict: false, hash_inputs: false };
+    let ingested = ingest::ingest(&profile, &args.inputs, &lenient)?;
+    if let Some(path) = &args.rejects {
+        write_atomic(path, |w| ingest::write_rejects_csv(&ingested.rejects, args.raw_rejects, w))
+            .map_err(write_err(path))?;
+    }
+    ingest::check_thresholds(
+        &ingested.reconciliation,
+        &ingested.rejects,
         &IngestOptions { max_reject_rate: args.max_reject_rate, strict: args.strict, hash_inputs: false },
+        args.rejects.as_deref(),
     )?;
     let ingest_s = started.elapsed().as_secs_f64();
     if explain {
         eprintln!("-- time: ingest done at {ingest_s:.3} s{}", crate::util::memory_note());
     }
-    let req = MetricsRequest { period, zone, by: parse_by(&args.by)?, definitions, as_of, outages };
+    let req = MetricsRequest {
+        period,
+        zone,
+        by: parse_by(&args.by)?,
+        definitions,
+        as_of,
+        outages,
+        csat_scale: profile.csat_scale(),
+    };
     let table = metrics::compute(&ingested.accepted, &req)?;
     if explain {
         // `--explain`: where the time went, for understanding a slow run.
@@ -372,6 +413,7 @@ pub fn run(
     out: &std::path::Path,
     force: bool,
     fail_on_breach: bool,
+    rejects: Option<&std::path::Path>,
 ) -> Result<Outcome, CliError> {
     use std::io::IsTerminal;
     let tty = std::io::stderr().is_terminal();
@@ -385,7 +427,7 @@ pub fn run(
             eprintln!("callsla: {step}…");
         }
     };
-    let outcome = crate::run::run(opts, ledger, out, force, &mut progress)?;
+    let outcome = crate::run::run(opts, ledger, out, force, rejects, &mut progress)?;
     let mut stdout = report::summary::run_summary(&outcome.computed.file, &out.display().to_string());
     if let Some(path) = &ledger.path {
         let changes: Vec<String> = outcome
@@ -419,14 +461,15 @@ pub fn close(
     period: &str,
     by: &str,
     at: &str,
+    accept_provisional: bool,
 ) -> Result<Outcome, CliError> {
     let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
-    l.close(contract_id, period, by, at).map_err(crate::run::RunError::from)?;
+    l.close(contract_id, period, by, at, accept_provisional).map_err(crate::run::RunError::from)?;
     Ok(Outcome::ok(format!("closed {period} of {contract_id} in {} (by {by}, {at})\n", ledger.display())))
 }
 
 /// `callsla history`: periods with state, money, restatements and termination events.
-pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: MetricsFormat) -> Result<Outcome, CliError> {
+pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: HistoryFormat) -> Result<Outcome, CliError> {
     if !ledger.is_file() {
         return Err(CliError::Usage(format!(
             "no ledger at {}; run `callsla run` first or pass --ledger",
@@ -439,11 +482,11 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: Metrics
     l.release().map_err(crate::run::RunError::from)?;
     let mut out = String::new();
     match format {
-        MetricsFormat::Json => {
+        HistoryFormat::Json => {
             let v = serde_json::json!({ "periods": periods, "termination_events": events.iter().map(|(c, e)| serde_json::json!({"contract_id": c, "event": e})).collect::<Vec<_>>() });
             out = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
         }
-        MetricsFormat::Csv | MetricsFormat::Parquet => {
+        HistoryFormat::Csv => {
             // Through the CSV writer: a name such as "Doe, Jane" in closed_by is quoted.
             let mut w = csv::Writer::from_writer(Vec::new());
             let io = |e: csv::Error| CliError::Usage(format!("cannot write the history as CSV: {e}"));
@@ -458,6 +501,7 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: Metrics
                 "termination_events",
                 "closed_by",
                 "closed_at",
+                "provisional",
             ])
             .map_err(io)?;
             for p in &periods {
@@ -472,20 +516,29 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: Metrics
                     p.termination_events.to_string(),
                     p.closed_by.clone().unwrap_or_default(),
                     p.closed_at.clone().unwrap_or_default(),
+                    p.provisional.clone(),
                 ])
                 .map_err(io)?;
             }
             let bytes = w.into_inner().map_err(|e| CliError::Usage(format!("cannot write the history as CSV: {e}")))?;
             out += &String::from_utf8_lossy(&bytes);
         }
-        MetricsFormat::Table => {
+        HistoryFormat::Table => {
             out += &format!(
-                "{:<20} {:<8} {:<6} {:>12} {:>12} {:>12} {:>12} {:>11}\n",
-                "contract", "period", "state", "fees", "net credit", "net due", "restatements", "termination"
+                "{:<20} {:<8} {:<6} {:>12} {:>12} {:>12} {:>12} {:>11} {:<11}\n",
+                "contract",
+                "period",
+                "state",
+                "fees",
+                "net credit",
+                "net due",
+                "restatements",
+                "termination",
+                "provisional"
             );
             for p in &periods {
                 out += &format!(
-                    "{:<20} {:<8} {:<6} {:>12} {:>12} {:>12} {:>12} {:>11}\n",
+                    "{:<20} {:<8} {:<6} {:>12} {:>12} {:>12} {:>12} {:>11} {:<11}\n",
                     p.contract_id,
                     p.period,
                     p.state,
@@ -493,7 +546,8 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: Metrics
                     p.credits,
                     p.net_due,
                     p.restatements,
-                    p.termination_events
+                    p.termination_events,
+                    p.provisional
                 );
             }
             for (c, e) in &events {
@@ -512,8 +566,8 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: Metrics
 }
 
 /// `callsla verify`: exit 4 naming each file that differs.
-pub fn verify(dir: &std::path::Path) -> Result<Outcome, CliError> {
-    let diffs = crate::run::verify::verify(dir)?;
+pub fn verify(dir: &std::path::Path, inputs: Option<&std::path::Path>) -> Result<Outcome, CliError> {
+    let diffs = crate::run::verify::verify(dir, inputs)?;
     if diffs.is_empty() {
         return Ok(Outcome::ok(format!(
             "verified {}: every input and output matches the manifest and re-derives identically\n",

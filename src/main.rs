@@ -71,18 +71,23 @@ enum Command {
         /// Write customer and agent ids into rejects.csv as they are (default: pseudonyms).
         #[arg(long)]
         raw_rejects: bool,
+        /// Where to write the rejected rows when the run stops on them (default: OUT.rejects.csv
+        /// beside the output folder; a finished run has them in OUT/rejects.csv).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
         /// Restate closed periods whose results change (needs --reason).
         #[arg(long, requires = "reason")]
         restate: bool,
         /// Why the closed period is restated.
         #[arg(long, requires = "restate")]
         reason: Option<String>,
-        /// Who restates (recorded in the ledger).
-        #[arg(long, default_value = "unspecified")]
-        by: String,
-        /// When (recorded as given; callsla does not read the clock).
-        #[arg(long, default_value = "unspecified")]
-        at: String,
+        /// Who restates (recorded in the ledger; needed with --restate).
+        #[arg(long, requires = "restate")]
+        by: Option<String>,
+        /// When, as RFC 3339 or YYYY-MM-DD (recorded as given; callsla does not read the clock;
+        /// needed with --restate).
+        #[arg(long, requires = "restate", value_parser = cli::parse_when)]
+        at: Option<String>,
     },
     /// Sign a period off in the ledger: later runs may change it only by restatement.
     Close {
@@ -94,9 +99,14 @@ enum Command {
         ledger: Option<PathBuf>,
         #[arg(long)]
         by: String,
-        /// When it was closed (recorded as given; callsla does not read the clock).
-        #[arg(long)]
+        /// When it was closed, as RFC 3339 or YYYY-MM-DD (recorded as given; callsla does not
+        /// read the clock).
+        #[arg(long, value_parser = cli::parse_when)]
         at: String,
+        /// Close a period whose results are provisional (FCR windows or response deadlines
+        /// still open at its as-of instant); recorded in the ledger.
+        #[arg(long)]
+        accept_provisional: bool,
     },
     /// Periods in the ledger with state, credits, net due, restatements and termination events.
     History {
@@ -106,7 +116,7 @@ enum Command {
         #[arg(long)]
         contract: Option<String>,
         #[arg(long, value_enum, default_value = "table")]
-        format: cli::MetricsFormat,
+        format: cli::HistoryFormat,
     },
     /// Export the ledger to JSON, or rebuild a ledger from run output folders.
     Ledger {
@@ -114,7 +124,13 @@ enum Command {
         action: LedgerAction,
     },
     /// Re-derive a run from the inputs in its manifest and check every hash (exit 4 on a difference).
-    Verify { dir: PathBuf },
+    Verify {
+        dir: PathBuf,
+        /// The folder the run was started in, against which the manifest's relative input paths
+        /// are read (default: the folder the manifest records, relative to DIR).
+        #[arg(long)]
+        inputs: Option<PathBuf>,
+    },
     /// Compare two assessments: per SLA and period, what changed in status and money.
     Diff { a: PathBuf, b: PathBuf },
     /// Explain in plain words how one SLA's credit in one period came about.
@@ -190,6 +206,12 @@ enum Command {
         /// Print the Polars query plans on stderr (for understanding a slow run).
         #[arg(long)]
         explain: bool,
+        /// Write rejected rows here (CSV).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Write customer and agent ids into the rejects file as they are (default: pseudonyms).
+        #[arg(long)]
+        raw_rejects: bool,
     },
     /// Validate a contract (and optionally a profile) without data.
     Check {
@@ -278,18 +300,25 @@ fn main() -> ExitCode {
             ledger,
             no_ledger,
             raw_rejects,
+            rejects,
             restate,
             reason,
             by,
             at,
         } => {
+            let restate = match (restate, by, at) {
+                (false, _, _) => None,
+                (true, Some(by), Some(at)) => {
+                    Some(callsla::ledger::Restatement { reason: reason.unwrap_or_default(), by, at })
+                }
+                (true, _, _) => {
+                    eprintln!("error: --restate records who restated and when: give --by NAME and --at DATE too");
+                    return ExitCode::from(cli::Exit::BadInput as u8);
+                }
+            };
             let ledger = callsla::run::LedgerOptions {
                 path: cli::ledger_path(&contract, ledger.as_deref(), no_ledger),
-                restate: if restate {
-                    Some(callsla::ledger::Restatement { reason: reason.unwrap_or_default(), by, at })
-                } else {
-                    None
-                },
+                restate,
             };
             let opts = callsla::run::RunOptions {
                 contract,
@@ -307,22 +336,25 @@ fn main() -> ExitCode {
                 as_of,
                 raw_rejects,
             };
-            cli::run(&opts, &ledger, &out, force, fail_on_breach)
+            cli::run(&opts, &ledger, &out, force, fail_on_breach, rejects.as_deref())
         }
-        Command::Close { contract, period, ledger, by, at } => match callsla::contract::Contract::load(&contract) {
-            Ok(c) => cli::close(
-                &cli::ledger_path(&contract, ledger.as_deref(), false).unwrap_or_default(),
-                &c.id,
-                &period,
-                &by,
-                &at,
-            ),
-            Err(e) => Err(e.into()),
-        },
+        Command::Close { contract, period, ledger, by, at, accept_provisional } => {
+            match callsla::contract::Contract::load(&contract) {
+                Ok(c) => cli::close(
+                    &cli::ledger_path(&contract, ledger.as_deref(), false).unwrap_or_default(),
+                    &c.id,
+                    &period,
+                    &by,
+                    &at,
+                    accept_provisional,
+                ),
+                Err(e) => Err(e.into()),
+            }
+        }
         Command::Ledger { action: LedgerAction::Export { ledger, out } } => cli::ledger_export(&ledger, &out),
         Command::Ledger { action: LedgerAction::Rebuild { ledger, from } } => cli::ledger_rebuild(&ledger, &from),
         Command::History { ledger, contract, format } => cli::history(&ledger, contract.as_deref(), format),
-        Command::Verify { dir } => cli::verify(&dir),
+        Command::Verify { dir, inputs } => cli::verify(&dir, inputs.as_deref()),
         Command::Diff { a, b } => cli::diff(&a, &b),
         Command::Explain { assessment, sla, period } => cli::explain(&assessment, &sla, &period),
         Command::Ingest { profile, input, rejects, out, max_reject_rate, strict, raw_rejects } => {
@@ -343,6 +375,8 @@ fn main() -> ExitCode {
             strict,
             emit_sql,
             explain,
+            rejects,
+            raw_rejects,
         } => {
             if explain {
                 // Read by the metrics stage: print each Polars plan before running it.
@@ -362,6 +396,8 @@ fn main() -> ExitCode {
                 max_reject_rate,
                 strict,
                 emit_sql,
+                rejects,
+                raw_rejects,
             })
         }
         Command::Check { contract, profile } => cli::check(&contract, profile.as_deref()),

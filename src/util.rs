@@ -237,6 +237,24 @@ pub fn read_named_csv(path: &Path, columns: &[&str]) -> Result<Vec<CsvRow>, (u64
     Ok(out)
 }
 
+/// The relative path that leads from folder `from` to `to` (both absolute and canonical):
+/// `..` for each component of `from` past their common prefix, then the rest of `to`.
+pub fn relative_path(from: &Path, to: &Path) -> std::path::PathBuf {
+    let (f, t): (Vec<_>, Vec<_>) = (from.components().collect(), to.components().collect());
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut out = std::path::PathBuf::new();
+    for _ in common..f.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c.as_os_str());
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
 /// True when a relative path climbs out of the folder it is resolved against (`../x`,
 /// `a/../../x`). Absolute paths are taken as given.
 pub fn escapes(path: &Path) -> bool {

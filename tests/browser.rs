@@ -55,7 +55,10 @@ fn audit_page_renders_tables_charts_and_reconciliation_and_escapes_input() {
     let log = std::fs::read_to_string(repo("sample-data/interactions.csv"))
         .unwrap()
         .replace(",retention,", &format!(",{evil},"));
+    let forecast =
+        std::fs::read_to_string(repo("sample-data/forecast.csv")).unwrap().replace(",retention,", &format!(",{evil},"));
     let (c, l) = (t.write("contract.toml", &contract), t.write("log.csv", &log));
+    let f = t.write("forecast.csv", &forecast);
     let out = t.path("out");
     let run = callsla(&[
         "run",
@@ -65,6 +68,10 @@ fn audit_page_renders_tables_charts_and_reconciliation_and_escapes_input() {
         s(&l),
         "--outages",
         s(&repo("sample-data/outages.csv")),
+        "--forecast",
+        s(&f),
+        "--payments",
+        s(&repo("sample-data/payments.csv")),
         "--out",
         s(&out),
     ]);

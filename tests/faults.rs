@@ -16,6 +16,12 @@ fn sample_run_args(out: &str) -> Vec<&str> {
         "sample-data/contract.toml",
         "--input",
         "sample-data/interactions.csv",
+        "--forecast",
+        "sample-data/forecast.csv",
+        "--outages",
+        "sample-data/outages.csv",
+        "--payments",
+        "sample-data/payments.csv",
         "--no-ledger",
         "--out",
         out,
@@ -71,7 +77,11 @@ fn inputs_are_read_only_and_never_modified() {
     let before = (std::fs::read(&input).unwrap(), std::fs::metadata(&input).unwrap().modified().unwrap());
     let contract = t.path("contract.toml");
     std::fs::copy(repo("sample-data/contract.toml"), &contract).unwrap();
-    let run = callsla(&["run", "--contract", s(&contract), "--input", s(&input), "--out", s(&t.path("out"))]);
+    let side = side_inputs();
+    let out = t.path("out");
+    let mut args = vec!["run", "--contract", s(&contract), "--input", s(&input), "--out", s(&out)];
+    args.extend(side.iter().map(String::as_str));
+    let run = callsla(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(callsla(&["verify", s(&t.path("out"))]).code, 0);
     assert_eq!((std::fs::read(&input).unwrap(), std::fs::metadata(&input).unwrap().modified().unwrap()), before);

@@ -37,9 +37,9 @@ fn each_reject_kind_is_reported_and_no_other_row_is_lost() {
         ("I9,voice,inbound,billing,C1,A1,2026-10-01T09:00:00-04:00,2026-10-01T09:00:20-04:00,,20,\"1,234\",0,30,true,5", "talk_s", "talk_s", "1,234", "unreadable_number"),
         ("I9,voice,inbound,billing,C1,A1,2026-10-01T09:00:00-04:00,2026-10-01T09:00:20-04:00,,20,-30,0,30,true,5", "talk_s", "talk_s", "-30", "negative_duration"),
         ("I9,voice,inbound,billing,C1,A1,2026-10-01T09:00:00-04:00,2026-10-01T09:00:20-04:00,,20,2592000,0,30,true,5", "talk_s", "talk_s", "2592000", "duration_too_long"),
-        ("I9,voice,inbound,billing,C1,A1,2026-10-01T09:00:00-04:00,2026-10-01T08:59:00-04:00,,,,,,,", "answered_at", "answered_at", "2026-10-01T12:59:00Z", "answer_before_arrival"),
-        ("I9,voice,inbound,billing,C1,A1,2026-10-01T09:00:00-04:00,,2026-10-01T08:00:00-04:00,,,,,,", "ended_at", "ended_at", "2026-10-01T12:00:00Z", "end_before_arrival"),
-        ("I9,voice,inbound,billing,C1,A1,2026-10-01T09:00:00-04:00,2026-10-01T09:01:00-04:00,2026-10-01T09:00:30-04:00,,,,,,", "ended_at", "ended_at", "2026-10-01T13:00:30Z", "end_before_answer"),
+        ("I9,voice,inbound,billing,C1,A1,2026-10-01T09:00:00-04:00,2026-10-01T08:59:00-04:00,,,,,,,", "answered_at", "answered_at", "2026-10-01T08:59:00-04:00", "answer_before_arrival"),
+        ("I9,voice,inbound,billing,C1,A1,2026-10-01T09:00:00-04:00,,2026-10-01T08:00:00-04:00,,,,,,", "ended_at", "ended_at", "2026-10-01T08:00:00-04:00", "end_before_arrival"),
+        ("I9,voice,inbound,billing,C1,A1,2026-10-01T09:00:00-04:00,2026-10-01T09:01:00-04:00,2026-10-01T09:00:30-04:00,,,,,,", "ended_at", "ended_at", "2026-10-01T09:00:30-04:00", "end_before_answer"),
         ("I9,voice,inbound,billing,C1,A1,2026-10-01T09:00:00-04:00,2026-10-01T09:00:20-04:00,,20,280,0,30,true,11", "csat", "csat", "11", "csat_out_of_scale"),
         ("I9,voice,inbound,billing,C1,A1,2026-10-01T09:00:00-04:00,2026-10-01T09:00:20-04:00,,20,280,0,30,true,0", "csat", "csat", "0", "csat_out_of_scale"),
         ("I9,voice,inbound,billing,C1,A1,2026-10-01T09:00:00-04:00,2026-10-01T09:00:20-04:00,,20,280,0,30,true,4.5", "csat", "csat", "4.5", "unreadable_number"),
@@ -59,6 +59,10 @@ fn each_reject_kind_is_reported_and_no_other_row_is_lost() {
             "case {reason}: {}",
             rej.message
         );
+        // The value is the cell as the file holds it; what callsla read it as stands beside it
+        // when that differs (a timestamp in UTC for the ordering checks).
+        let cross = matches!(reason, "answer_before_arrival" | "end_before_arrival" | "end_before_answer");
+        assert_eq!(rej.normalised.ends_with('Z'), cross, "case {reason}: normalised {}", rej.normalised);
         let ids: Vec<_> = out
             .accepted
             .column("interaction_id")
@@ -124,7 +128,7 @@ fn duplicates_across_files_and_batches_keep_the_first_and_count_on_their_own_fil
         (f2, 2, "X110000", "line 110002 of input file #1".to_string()),
         (f2, 4, "X200000", "line 3".to_string()),
     ] {
-        let expected = format!("{file},{line},interaction_id,interaction_id,{id},duplicate_id,\"interaction_id \"\"{id}\"\" already seen at {seen}; the first occurrence is kept\"\n");
+        let expected = format!("{file},{line},interaction_id,interaction_id,{id},,duplicate_id,\"interaction_id \"\"{id}\"\" already seen at {seen}; the first occurrence is kept\"\n");
         assert!(rejected.contains(&expected), "{expected} in {rejected}");
     }
     // The same result from one block per file.
@@ -163,7 +167,7 @@ fn rejects_csv_has_file_line_column_value_reason() {
     assert_eq!(
         std::fs::read_to_string(&rejects).unwrap(),
         format!(
-            "file,line,column,field,value,reason,message\n{},3,channel,channel,fax,unknown_channel,\"channel \"\"fax\"\" is not one of voice, email, chat, social; map it in the profile's [fields.channel] map\"\n",
+            "file,line,column,field,value,normalised,reason,message\n{},3,channel,channel,fax,,unknown_channel,\"channel \"\"fax\"\" is not one of voice, email, chat, social; map it in the profile's [fields.channel] map\"\n",
             s(&input)
         )
     );
@@ -178,12 +182,24 @@ fn reject_rate_threshold_and_strict_exit_3() {
     );
     let run = callsla(&["ingest", "--input", s(&input)]);
     assert_eq!(run.code, 3);
-    assert_eq!(run.stderr, "error: 1 of 2 rows rejected (50%), above the limit of 0.5%; see the rejects file, fix the data or the profile, or raise --max-reject-rate\n");
+    assert_eq!(
+        run.stderr,
+        format!("error: 1 of 2 rows rejected (50%), above the limit of 0.5%; most often unknown_channel (1); the first: {}:3: column channel: channel \"fax\" is not one of voice, email, chat, social; map it in the profile's [fields.channel] map; pass --rejects FILE to list every rejected row; fix the data or the profile, or raise --max-reject-rate\n", s(&input))
+    );
     let run = callsla(&["ingest", "--input", s(&input), "--max-reject-rate", "0.5"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = callsla(&["ingest", "--input", s(&input), "--max-reject-rate", "100%", "--strict"]);
     assert_eq!(run.code, 3);
-    assert_eq!(run.stderr, "error: 1 rows rejected and --strict is set; see the rejects file\n");
+    assert_eq!(
+        run.stderr,
+        format!("error: 1 rows rejected and --strict is set; most often unknown_channel (1); the first: {}:3: column channel: channel \"fax\" is not one of voice, email, chat, social; map it in the profile's [fields.channel] map; pass --rejects FILE to list every rejected row\n", s(&input))
+    );
+    // With --rejects, the message names the file it wrote.
+    let rejects = t.path("rejects.csv");
+    let run = callsla(&["ingest", "--input", s(&input), "--rejects", s(&rejects), "--strict"]);
+    assert_eq!(run.code, 3);
+    assert!(run.stderr.ends_with(&format!("; every rejected row is listed in {}\n", s(&rejects))), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&rejects).unwrap().lines().count(), 2);
 }
 
 #[test]

@@ -59,6 +59,8 @@ fn run_month(t: &TempDir, month: &str, extra: &[&str]) -> Run {
         "--out",
         s(&t.path(&format!("out-{month}"))).to_string().leak(),
     ];
+    let side = side_inputs();
+    args.extend(side.iter().map(String::as_str));
     args.extend_from_slice(extra);
     callsla(&args)
 }
@@ -134,18 +136,40 @@ fn idempotent_rerun_replace_open_refuse_closed_and_restate() {
     let replaced = run_month(&t, "2026-08", &["--force"]);
     assert!(replaced.stdout.contains("2026-08 replaced (open; net due "), "{}", replaced.stdout);
 
-    // Closed: a run that would change it is refused, and nothing is written.
-    let c = callsla(&[
-        "close",
-        "--contract",
-        s(&t.path("contract.toml")),
-        "--period",
-        "2026-08",
-        "--by",
-        "Doe, Jane (finance)",
-        "--at",
-        "2026-09-05",
-    ]);
+    // August was run on August's log alone: its FCR and response-time windows at the end of
+    // the month are still open, so it is provisional and closing it needs the explicit word.
+    let close = |extra: &[&str]| {
+        let contract = t.path("contract.toml");
+        let mut args = vec![
+            "close",
+            "--contract",
+            s(&contract),
+            "--period",
+            "2026-08",
+            "--by",
+            "Doe, Jane (finance)",
+            "--at",
+            "2026-09-05",
+        ];
+        args.extend_from_slice(extra);
+        callsla(&args)
+    };
+    let refused = close(&[]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused
+            .stderr
+            .starts_with("error: period 2026-08 of contract ACME-CONTOSO has provisional results (SL-3, SL-5: "),
+        "{}",
+        refused.stderr
+    );
+    let h = callsla(&["history", "--ledger", s(&ledger(&t)), "--format", "csv"]);
+    assert!(
+        h.stdout.lines().any(|l| l.starts_with("ACME-CONTOSO,2026-08,open,") && l.ends_with(",yes")),
+        "{}",
+        h.stdout
+    );
+    let c = close(&["--accept-provisional"]);
     assert_eq!(
         c.stdout,
         format!("closed 2026-08 of ACME-CONTOSO in {} (by Doe, Jane (finance), 2026-09-05)\n", s(&ledger(&t)))
@@ -193,10 +217,12 @@ fn idempotent_rerun_replace_open_refuse_closed_and_restate() {
         "{}",
         h.stdout
     );
-    // A name with a comma is quoted: every record has the header's ten fields.
+    // A name with a comma is quoted: every record has the header's eleven fields.
     let mut rows = csv::Reader::from_reader(h.stdout.as_bytes());
     let records: Vec<csv::StringRecord> = rows.records().map(|r| r.unwrap()).collect();
-    assert!(records.iter().all(|r| r.len() == 10), "{}", h.stdout);
+    assert!(records.iter().all(|r| r.len() == 11), "{}", h.stdout);
+    // Closed with --accept-provisional: recorded.
+    assert!(records.iter().any(|r| &r[1] == "2026-08" && &r[10] == "accepted"), "{}", h.stdout);
     assert!(records.iter().any(|r| &r[8] == "Doe, Jane (finance)"), "{}", h.stdout);
 }
 
@@ -217,9 +243,11 @@ fn a_crash_after_the_outputs_leaves_the_ledger_unchanged_and_a_rerun_records_it(
             "--out",
             s(&t.path("out-2026-09")),
         ])
+        .args(side_inputs())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CALLSLA_FAIL_AT"));
     // The outputs are complete (written atomically) but the ledger does not know September.
     assert!(t.path("out-2026-09").join("manifest.json").is_file());
     assert_eq!(callsla(&["verify", s(&t.path("out-2026-09"))]).code, 0);
@@ -232,18 +260,14 @@ fn a_crash_after_the_outputs_leaves_the_ledger_unchanged_and_a_rerun_records_it(
     assert_eq!(std::fs::read(t.path("out-2026-09").join("assessment.json")).unwrap(), before);
     // A run that fails before its outputs (an unreadable input) changes nothing either.
     t.write("bad.csv", "not,a,log\n1,2,3\n");
-    let bad = callsla(&[
-        "run",
-        "--contract",
-        s(&t.path("contract.toml")),
-        "--input",
-        s(&t.path("bad.csv")),
-        "--period",
-        "2026-10",
-        "--out",
-        s(&t.path("out-bad")),
-    ]);
+    let (contract, bad_log, bad_out) = (t.path("contract.toml"), t.path("bad.csv"), t.path("out-bad"));
+    let side = side_inputs();
+    let mut args =
+        vec!["run", "--contract", s(&contract), "--input", s(&bad_log), "--period", "2026-10", "--out", s(&bad_out)];
+    args.extend(side.iter().map(String::as_str));
+    let bad = callsla(&args);
     assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("bad.csv"), "{}", bad.stderr);
     assert!(!t.path("out-bad").exists());
     assert_eq!(callsla(&["history", "--ledger", s(&ledger(&t)), "--format", "csv"]).stdout.lines().count(), 3);
 }

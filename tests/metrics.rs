@@ -99,6 +99,7 @@ fn compute(contacts: &[C], defs: Vec<MetricDef>, period: PeriodKind, by: Vec<Dim
         definitions: defs,
         as_of: as_of.map(|s| t(s).timestamp_micros()),
         outages: vec![],
+        csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     metrics::compute(&rows.accepted, &req).unwrap()
 }
@@ -235,7 +236,7 @@ fn empty_denominators_are_no_data_not_zero() {
             channels: None,
         }),
         MetricDef::Asa(Scope::default()),
-        MetricDef::Csat(CsatDef { measure: CsatMeasure::Top2Box, scale: [1, 5], channels: None }),
+        MetricDef::Csat(CsatDef { measure: CsatMeasure::Top2Box, scale: Some([1, 5]), channels: None }),
     ];
     let tb = compute(&contacts, defs, PeriodKind::Month, vec![], None);
     for m in ["abandonment_rate", "asa", "csat"] {
@@ -265,9 +266,9 @@ fn asa_aht_csat_and_disposition_fcr() {
         MetricDef::Asa(Scope::default()),
         MetricDef::Aht(AhtDef { components: vec![Component::Talk, Component::Hold, Component::Wrap], channels: None }),
         MetricDef::Aht(AhtDef { components: vec![Component::Talk], channels: None }),
-        MetricDef::Csat(CsatDef { measure: CsatMeasure::Top2Box, scale: [1, 5], channels: None }),
-        MetricDef::Csat(CsatDef { measure: CsatMeasure::TopBox, scale: [1, 5], channels: None }),
-        MetricDef::Csat(CsatDef { measure: CsatMeasure::Mean, scale: [1, 5], channels: None }),
+        MetricDef::Csat(CsatDef { measure: CsatMeasure::Top2Box, scale: Some([1, 5]), channels: None }),
+        MetricDef::Csat(CsatDef { measure: CsatMeasure::TopBox, scale: Some([1, 5]), channels: None }),
+        MetricDef::Csat(CsatDef { measure: CsatMeasure::Mean, scale: Some([1, 5]), channels: None }),
         MetricDef::Fcr(FcrDef {
             method: FcrMethod::Disposition,
             window_days: 7,
@@ -544,8 +545,15 @@ fn availability_merges_outages_within_service_hours() {
     ];
     let def =
         MetricDef::Availability(AvailabilityDef { service_hours: Some("Mon-Fri 08:00-20:00".into()), scope: None });
-    let req =
-        MetricsRequest { period: PeriodKind::Day, zone: NY, by: vec![], definitions: vec![def], as_of: None, outages };
+    let req = MetricsRequest {
+        period: PeriodKind::Day,
+        zone: NY,
+        by: vec![],
+        definitions: vec![def],
+        as_of: None,
+        outages,
+        csat_scale: ([1, 5], "the canonical profile".to_string()),
+    };
     let tb = metrics::compute(&rows.accepted, &req).unwrap();
     let r = find(&tb, "2026-10-05", "availability", "");
     // Covered 12 h = 43200 s; down 12:00-14:00Z = 7200 s.

@@ -37,7 +37,11 @@ fn no_customer_phone_or_agent_in_any_output() {
     let input = t.write("log.csv", &out);
     std::fs::copy(repo("sample-data/contract.toml"), t.path("contract.toml")).unwrap();
     let dir = t.path("out");
-    let run = callsla(&["run", "--contract", s(&t.path("contract.toml")), "--input", s(&input), "--out", s(&dir)]);
+    let side = side_inputs();
+    let contract = t.path("contract.toml");
+    let mut args = vec!["run", "--contract", s(&contract), "--input", s(&input), "--out", s(&dir)];
+    args.extend(side.iter().map(String::as_str));
+    let run = callsla(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let by_agent = callsla(&["metrics", "--input", s(&input), "--tz", "America/New_York", "--by", "agent"]);
     assert_eq!(by_agent.code, 0, "{}", by_agent.stderr);

@@ -67,15 +67,22 @@ fn anonbank_default_threshold_fails_with_exit_3_and_still_writes_rejects() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(
         run.stderr,
-        "error: 183 of 33344 rows rejected (0.549%), above the limit of 0.5%; see the rejects file, fix the data or the profile, or raise --max-reject-rate\n"
+        format!("error: 183 of 33344 rows rejected (0.549%), above the limit of 0.5%; most often inconsistent (97), answer_before_arrival (86); the first: {}:419: column ser_start: answered_at 1999-02-07T14:30:21Z is before arrived_at 1999-02-07T14:30:25Z; every rejected row is listed in {}; fix the data or the profile, or raise --max-reject-rate\n", s(&input), s(&rejects))
     );
     let text = std::fs::read_to_string(&rejects).unwrap();
     assert_eq!(text.lines().count(), 184);
-    // Line 511 is a HANG row that has a service start: the outcome and the times disagree.
+    // Line 511 is a HANG row that has a service start: the outcome and the times disagree. The
+    // value is the cell as the file holds it (HANG), what callsla read it as beside it.
     assert!(
         text.contains(
-            ",511,outcome,answered,false,inconsistent,the row says not answered but has an answered_at time\n"
+            ",511,outcome,answered,HANG,false,inconsistent,the row says not answered but has an answered_at time\n"
         ),
+        "{text}"
+    );
+    // Line 419: the service start 16:30:21 (local) is before the queue exit; the reject shows
+    // the date and time cells, not the UTC instant (issue 15, case 10).
+    assert!(
+        text.contains(",419,ser_start,answered_at,990207 16:30:21,1999-02-07T14:30:21Z,answer_before_arrival,"),
         "{text}"
     );
 }
@@ -132,6 +139,7 @@ fn anonbank_february_metrics_match_an_independent_count() {
         definitions: default_catalogue(),
         as_of: None,
         outages: vec![],
+        csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     let t = metrics::compute(&rows.accepted, &req).unwrap();
     assert!(t.rows.iter().all(|r| r.period == "1999-02"));

@@ -5,7 +5,7 @@
 use callsla::contract::Contract;
 use callsla::metrics::definition::MetricDef;
 use callsla::metrics::{period, MetricRow, MetricTable, PeriodKind};
-use callsla::rules::{self, Assessment, Forecast, PaymentRecord, RulesInput, Status};
+use callsla::rules::{self, Assessment, Forecast, ForecastFile, PaymentRecord, RulesInput, Status};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -87,6 +87,9 @@ fn table(c: &Contract, months: &[(&str, i64, i64)]) -> MetricTable {
             }
         }
         rows.push(row(start, label, &rules::volume_def(c), *den, 0));
+        // The SLA's own channel (voice) carries all of the offered contacts.
+        rows.push(row(start, label, &rules::channel_volume_def("voice"), *den, 0));
+        rows.push(row(start, label, &rules::channel_volume_def("email"), 0, 0));
     }
     MetricTable { rows, period: PeriodKind::Month, zone: NY, as_of: 0 }
 }
@@ -113,13 +116,13 @@ fn row(start: i64, label: &str, def: &MetricDef, num: i64, den: i64) -> MetricRo
 }
 
 fn assess(c: &Contract, months: &[(&str, i64, i64)]) -> Assessment {
-    assess_with(c, months, vec![], vec![], None)
+    assess_with(c, months, None, vec![], None)
 }
 
 fn assess_with(
     c: &Contract,
     months: &[(&str, i64, i64)],
-    forecast: Vec<Forecast>,
+    forecast: Option<ForecastFile>,
     payments: Vec<PaymentRecord>,
     statement: Option<NaiveDate>,
 ) -> Assessment {
@@ -130,10 +133,12 @@ fn assess_with(
         periods: months.iter().map(|m| month(m.0)).collect(),
         volumes: vec![],
         forecast,
-        payments,
+        payments: Some(payments),
         history: vec![],
         statement_date: statement,
         adjustments: vec![],
+        outages_given: true,
+        assumptions: vec![],
     };
     rules::assess(&input).unwrap()
 }
@@ -252,7 +257,12 @@ fn exclusion_window_covering_the_period_and_volume_relief() {
 
     let relief = "[volume_relief]\ntolerance_percent = \"10\"\n";
     let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", ""), relief);
-    let fc = |n| vec![Forecast { period: "2026-10".into(), queue: "*".into(), offered: n }];
+    let fc = |n| {
+        Some(ForecastFile {
+            rows: vec![Forecast { period: "2026-10".into(), channel: "*".into(), queue: "*".into(), offered: n }],
+            without_channel: false,
+        })
+    };
     // 1000 offered against a forecast of 900: +11.1 % > 10 %: waived.
     let a = assess_with(&c, &[("2026-10", 750, 1000)], fc(900), vec![], None);
     assert_eq!(sla(&a, "2026-10").status, Status::Waived);
@@ -354,7 +364,7 @@ fn late_payment_interest_daily_simple_actual_365() {
             amount: d("50000"),
         },
     ];
-    let a = assess_with(&c, &[("2026-10", 700, 1000)], vec![], payments, None);
+    let a = assess_with(&c, &[("2026-10", 700, 1000)], None, payments, None);
     let f = &a.late_fees[0];
     assert_eq!(
         (f.invoice_date.to_string(), f.due_date.to_string()),
@@ -367,7 +377,7 @@ fn late_payment_interest_daily_simple_actual_365() {
     // 99,000 × 8 % × 10/365 + 50,000 × 8 % × 10/365 = 216.986… + 109.589… = 326.58
     assert_eq!(f.interest, d("326.58"));
     // Unpaid: interest runs to the statement date.
-    let a = assess_with(&c, &[("2026-10", 700, 1000)], vec![], vec![], NaiveDate::from_ymd_opt(2026, 12, 31));
+    let a = assess_with(&c, &[("2026-10", 700, 1000)], None, vec![], NaiveDate::from_ymd_opt(2026, 12, 31));
     let f = &a.late_fees[0];
     // 99,000 × 8 % × 30/365 = 650.958… → 650.96
     assert_eq!((f.outstanding, f.days_late, f.interest), (d("99000.00"), 30, d("650.96")));

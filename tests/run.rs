@@ -120,15 +120,11 @@ fn verify_detects_a_changed_input() {
         std::fs::copy(repo("sample-data").join(f), t.path(f)).unwrap();
     }
     let out = t.path("out");
-    let run = callsla(&[
-        "run",
-        "--contract",
-        s(&t.path("contract.toml")),
-        "--input",
-        s(&t.path("interactions.csv")),
-        "--out",
-        s(&out),
-    ]);
+    let side = side_inputs();
+    let (contract, log) = (t.path("contract.toml"), t.path("interactions.csv"));
+    let mut args = vec!["run", "--contract", s(&contract), "--input", s(&log), "--out", s(&out)];
+    args.extend(side.iter().map(String::as_str));
+    let run = callsla(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(callsla(&["verify", s(&out)]).code, 0);
     let log = t.path("interactions.csv");
@@ -154,6 +150,12 @@ fn a_failed_run_leaves_the_previous_output_intact() {
         "--input",
         "sample-data/interactions.csv",
         s(&bad),
+        "--forecast",
+        "sample-data/forecast.csv",
+        "--outages",
+        "sample-data/outages.csv",
+        "--payments",
+        "sample-data/payments.csv",
         "--no-ledger",
         "--out",
         s(&out),

@@ -110,6 +110,40 @@ pub enum Problem {
     TierCreditNotOne,
     #[error("a contract needs at least one SLA")]
     NoSla,
+    #[error(
+        "achieved values in {range} would be missed without falling in any tier, so they would earn no credit; {fix}"
+    )]
+    TiersLeaveGap { range: String, fix: String },
+    #[error("\"{0}\" is not how an input may be needed; use \"required\" (the run stops without it) or \"optional\" (without it the SLAs that need it are not measured)")]
+    BadNeed(String),
+    #[error("the contract has no {needs}, so it never reads the {input}; remove this key")]
+    InputNotNeeded { input: &'static str, needs: &'static str },
+    #[error("must be at least 1, got 0; to have no such rule, leave the key out")]
+    ZeroCount,
+    #[error("tier {tier} reaches {value}, past the target {target}, where the SLA is met; {fix}")]
+    TierCoversMet { tier: usize, value: String, target: String, fix: &'static str },
+}
+
+/// Whether a run may go without a side input the contract needs (`[inputs]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Need {
+    /// The run stops (exit 2) when the input is not given. The default.
+    Required,
+    /// Without the input, what needs it is not measured (SLAs) or not computed (interest),
+    /// with the reason in every output.
+    Optional,
+}
+
+/// `[inputs]`: the side inputs a run reads for this contract, and whether each may be absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Inputs {
+    /// The outage log (`--outages`), for availability SLAs.
+    pub outages: Need,
+    /// The forecast (`--forecast`), for volume relief.
+    pub forecast: Need,
+    /// The payments file (`--payments`), for late-payment interest.
+    pub payments: Need,
 }
 
 /// A channel's prices.
@@ -123,6 +157,10 @@ pub struct Pricing {
     pub per_contact: Option<Decimal>,
     pub monthly_fee: Option<Decimal>,
     pub minimum_charge: Option<Decimal>,
+    /// `billable` was left out (talk, hold and wrap by default; listed among the assumptions
+    /// when the channel bills time).
+    #[serde(skip)]
+    pub billable_defaulted: bool,
 }
 
 /// How a missed critical SLA turns into money.
@@ -225,6 +263,8 @@ pub struct Credits {
 pub struct Terms {
     /// "original" or the amendment id.
     pub version: String,
+    /// Why the amendment was made (empty for the original terms).
+    pub reason: String,
     /// First day the terms apply.
     pub from: NaiveDate,
     pub pricing: Vec<Pricing>,
@@ -304,6 +344,27 @@ pub struct Contract {
     pub volume_relief_tolerance_percent: Option<Decimal>,
     pub termination: Termination,
     pub payment: Option<Payment>,
+    pub inputs: Inputs,
+    /// The documented defaults this contract relies on (keys it leaves out that change
+    /// money), in words; every run lists them among its assumptions.
+    pub defaults: Vec<String>,
+}
+
+impl Contract {
+    /// Some terms hold an availability SLA (measured from the outage log).
+    pub fn needs_outages(&self) -> bool {
+        self.terms.iter().any(|t| t.slas.iter().any(|s| matches!(s.metric, MetricDef::Availability(_))))
+    }
+
+    /// The contract grants volume relief (judged against the forecast).
+    pub fn needs_forecast(&self) -> bool {
+        self.volume_relief_tolerance_percent.is_some()
+    }
+
+    /// The contract charges late-payment interest (from the payments file).
+    pub fn needs_payments(&self) -> bool {
+        self.payment.is_some()
+    }
 }
 
 fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
@@ -379,6 +440,7 @@ impl Validator<'_> {
     }
 
     fn contract(&self, raw: RawContract) -> R<Contract> {
+        let mut defaults: Vec<String> = Vec::new();
         let h = raw.contract.get_ref();
         let hs = raw.contract.span();
         let zone: Tz = h.time_zone.get_ref().parse().map_err(|_| {
@@ -439,7 +501,10 @@ impl Validator<'_> {
                 }
                 Rounding { minor_units: rr.minor_units, strategy: rr.strategy }
             }
-            None => Rounding { minor_units: 2, strategy: RoundingStrategy::HalfEven },
+            None => {
+                defaults.push("rounding: 2 minor units, half_even (the contract has no [rounding])".to_string());
+                Rounding { minor_units: 2, strategy: RoundingStrategy::HalfEven }
+            }
         };
 
         let scope = raw.scope.get_ref();
@@ -460,7 +525,14 @@ impl Validator<'_> {
         }
         let slas = raw.sla.iter().map(|s| self.sla(s, &ctx)).collect::<R<Vec<_>>>()?;
         self.check_slas(&slas, &raw.sla)?;
-        let mut terms = vec![Terms { version: "original".to_string(), from: effective_from, pricing, credits, slas }];
+        let mut terms = vec![Terms {
+            version: "original".to_string(),
+            reason: String::new(),
+            from: effective_from,
+            pricing,
+            credits,
+            slas,
+        }];
 
         let mut seen_dates = BTreeSet::new();
         let mut amendments: Vec<&Spanned<RawAmendment>> = raw.amendment.iter().collect();
@@ -495,7 +567,7 @@ impl Validator<'_> {
                 ));
             }
             let prev = terms.last().cloned().unwrap_or_else(|| terms[0].clone());
-            let mut next = Terms { version: ar.id.clone(), from, ..prev };
+            let mut next = Terms { version: ar.id.clone(), reason: ar.reason.clone(), from, ..prev };
             for id in &ar.remove_sla {
                 let before = next.slas.len();
                 next.slas.retain(|s| &s.id != id);
@@ -586,8 +658,11 @@ impl Validator<'_> {
                         }
                     }
                 };
+                if tr.consecutive_misses == Some(0) {
+                    return Err(self.err(t.span(), "termination.consecutive_misses", Problem::ZeroCount));
+                }
                 Termination {
-                    consecutive_misses: tr.consecutive_misses.filter(|k| *k >= 1),
+                    consecutive_misses: tr.consecutive_misses,
                     misses_in_window: window(&tr.misses_in_window, "termination.misses_in_window")?,
                     cap_hits_in_window: window(&tr.cap_hits_in_window, "termination.cap_hits_in_window")?,
                 }
@@ -622,7 +697,7 @@ impl Validator<'_> {
             })
             .transpose()?;
 
-        Ok(Contract {
+        let mut contract = Contract {
             id: h.id.clone(),
             name: h.name.clone().unwrap_or_default(),
             client: h.client.clone(),
@@ -640,7 +715,47 @@ impl Validator<'_> {
             volume_relief_tolerance_percent,
             termination,
             payment,
-        })
+            inputs: Inputs { outages: Need::Required, forecast: Need::Required, payments: Need::Required },
+            defaults,
+        };
+        contract.inputs = self.inputs(raw.inputs.as_ref(), &contract)?;
+        for t in &contract.terms {
+            for p in &t.pricing {
+                if p.billable_defaulted {
+                    let line =
+                        format!("pricing[{}].billable: talk, hold and wrap time (the key is left out)", p.channel);
+                    if !contract.defaults.contains(&line) {
+                        contract.defaults.push(line);
+                    }
+                }
+            }
+        }
+        Ok(contract)
+    }
+
+    /// `[inputs]`: each key must name an input the contract needs.
+    fn inputs(&self, raw: Option<&Spanned<RawInputs>>, c: &Contract) -> R<Inputs> {
+        let mut out = Inputs { outages: Need::Required, forecast: Need::Required, payments: Need::Required };
+        let Some(raw) = raw else { return Ok(out) };
+        let r = raw.get_ref();
+        type Check<'c> = (&'c Option<Spanned<String>>, &'c mut Need, bool, &'static str, &'static str, &'static str);
+        let checks: [Check<'_>; 3] = [
+            (&r.outages, &mut out.outages, c.needs_outages(), "inputs.outages", "outage log", "availability SLA"),
+            (&r.forecast, &mut out.forecast, c.needs_forecast(), "inputs.forecast", "forecast", "[volume_relief]"),
+            (&r.payments, &mut out.payments, c.needs_payments(), "inputs.payments", "payments file", "[payment] terms"),
+        ];
+        for (value, slot, needed, key, input, needs) in checks {
+            let Some(v) = value else { continue };
+            if !needed {
+                return Err(self.err(v.span(), key, Problem::InputNotNeeded { input, needs }));
+            }
+            *slot = match v.get_ref().as_str() {
+                "required" => Need::Required,
+                "optional" => Need::Optional,
+                other => return Err(self.err(v.span(), key, Problem::BadNeed(other.to_string()))),
+            };
+        }
+        Ok(out)
     }
 
     fn credits(&self, c: &Spanned<RawCredits>) -> R<Credits> {
@@ -714,6 +829,7 @@ impl Validator<'_> {
                 }
                 (None, None) => Vec::new(),
             };
+            let bills_time = !minute_tiers.is_empty();
             out.push(Pricing {
                 channel: ch.clone(),
                 minute_tiers,
@@ -722,6 +838,7 @@ impl Validator<'_> {
                     .billable
                     .clone()
                     .unwrap_or_else(|| vec![Component::Talk, Component::Hold, Component::Wrap]),
+                billable_defaulted: pr.billable.is_none() && bills_time,
                 per_contact: nn(pr.per_contact, "per_contact")?,
                 monthly_fee: nn(pr.monthly_fee, "monthly_fee")?,
                 minimum_charge: nn(pr.minimum_charge, "minimum_charge")?,
@@ -826,6 +943,10 @@ impl Validator<'_> {
             None => None,
             Some(c) => Some(self.credit(c, &key("credit"))?),
         };
+        if let (Some(CreditShape::Tiers { tiers }), Some(c)) = (&credit, &r.credit) {
+            self.tiers_cover_misses(tiers, direction, target, minimum)
+                .map_err(|p| self.err(c.span(), key("credit.tiers"), p))?;
+        }
         match kind {
             SlaKind::Critical if credit.is_none() => {
                 return Err(self.err(s.span(), key("credit"), Problem::CriticalWithoutCredit))
@@ -848,9 +969,12 @@ impl Validator<'_> {
                         Problem::EscalationBelowOne(er.factor.0.to_string()),
                     ));
                 }
+                if er.after_consecutive_misses == Some(0) {
+                    return Err(self.err(e.span(), key("escalation.after_consecutive_misses"), Problem::ZeroCount));
+                }
                 Ok(Escalation {
                     factor: er.factor.0,
-                    after_consecutive_misses: er.after_consecutive_misses.unwrap_or(1).max(1),
+                    after_consecutive_misses: er.after_consecutive_misses.unwrap_or(1),
                 })
             })
             .transpose()?;
@@ -955,6 +1079,97 @@ impl Validator<'_> {
                 CreditShape::Tiers { tiers: out }
             }
         })
+    }
+
+    /// Credit tiers must leave no missed value without a tier: every achieved value from the
+    /// target (or the minimum, when the tiers credit only below it) to the worst possible
+    /// value falls in exactly one tier. Tiers are `[from, to)`, ascending (checked in
+    /// [`Validator::credit`]); achieved values are never negative.
+    fn tiers_cover_misses(
+        &self,
+        tiers: &[CreditTier],
+        direction: Direction,
+        target: Decimal,
+        minimum: Option<Decimal>,
+    ) -> Result<(), Problem> {
+        let (Some(first), Some(last)) = (tiers.first(), tiers.last()) else { return Ok(()) };
+        let starts = |v: Decimal| v == target || minimum == Some(v);
+        for w in tiers.windows(2) {
+            if let (Some(end), next) = (w[0].to, &w[1]) {
+                if next.from > end {
+                    return Err(Problem::TiersLeaveGap {
+                        range: format!("[{end}, {})", next.from),
+                        fix: format!("start the next tier at {end}, where the one before ends"),
+                    });
+                }
+            }
+        }
+        match direction {
+            // Missed above the target: the tiers run from the target (or minimum) up, open-ended.
+            Direction::AtMost => {
+                if first.from > target && !starts(first.from) {
+                    return Err(Problem::TiersLeaveGap {
+                        range: format!("({target}, {})", first.from),
+                        fix: format!(
+                            "start the first tier at the target ({target}){}",
+                            minimum.map_or(String::new(), |m| format!(" or the minimum ({m})"))
+                        ),
+                    });
+                }
+                if first.from < target {
+                    return Err(Problem::TierCoversMet {
+                        tier: 1,
+                        value: first.from.to_string(),
+                        target: target.to_string(),
+                        fix: "start the first tier at the target",
+                    });
+                }
+                if let Some(to) = last.to {
+                    return Err(Problem::TiersLeaveGap {
+                        range: format!("[{to}, ∞)"),
+                        fix: "leave the last tier open-ended (no `to`)".to_string(),
+                    });
+                }
+            }
+            // Missed below the target: the tiers run from 0 up to the target (or minimum).
+            Direction::AtLeast => {
+                if first.from > Decimal::ZERO {
+                    return Err(Problem::TiersLeaveGap {
+                        range: format!("[0, {})", first.from),
+                        fix: "start the first tier at 0".to_string(),
+                    });
+                }
+                match last.to {
+                    Some(to) if to < target && !starts(to) => {
+                        return Err(Problem::TiersLeaveGap {
+                            range: format!("[{to}, {target})"),
+                            fix: format!(
+                                "end the last tier at the target ({target}){}",
+                                minimum.map_or(String::new(), |m| format!(" or the minimum ({m})"))
+                            ),
+                        })
+                    }
+                    Some(to) if to > target => {
+                        return Err(Problem::TierCoversMet {
+                            tier: tiers.len(),
+                            value: to.to_string(),
+                            target: target.to_string(),
+                            fix: "end the last tier at the target",
+                        })
+                    }
+                    None => {
+                        return Err(Problem::TierCoversMet {
+                            tier: tiers.len(),
+                            value: "∞".to_string(),
+                            target: target.to_string(),
+                            fix: "end the last tier at the target",
+                        })
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check_slas(&self, slas: &[Sla], raw: &[Spanned<RawSla>]) -> R<()> {

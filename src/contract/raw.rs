@@ -28,6 +28,20 @@ pub struct RawContract {
     pub payment: Option<Spanned<RawPayment>>,
     #[serde(default)]
     pub amendment: Vec<Spanned<RawAmendment>>,
+    #[serde(default)]
+    pub inputs: Option<Spanned<RawInputs>>,
+}
+
+/// `[inputs]`: which of the side inputs the contract needs may be absent from a run.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInputs {
+    #[serde(default)]
+    pub outages: Option<Spanned<String>>,
+    #[serde(default)]
+    pub forecast: Option<Spanned<String>>,
+    #[serde(default)]
+    pub payments: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

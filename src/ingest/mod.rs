@@ -53,10 +53,10 @@ pub enum IngestError {
     DuplicateHeader { path: String, column: String, first: usize, second: usize },
     #[error("{0}")]
     MissingColumn(Box<MissingColumn>),
-    #[error("{rejected} of {read} rows rejected ({rate}), above the limit of {max}; see the rejects file, fix the data or the profile, or raise --max-reject-rate")]
-    TooManyRejects { rejected: u64, read: u64, rate: String, max: String },
-    #[error("{rejected} rows rejected and --strict is set; see the rejects file")]
-    StrictRejects { rejected: u64 },
+    #[error("{rejected} of {read} rows rejected ({rate}), above the limit of {max}{detail}; fix the data or the profile, or raise --max-reject-rate")]
+    TooManyRejects { rejected: u64, read: u64, rate: String, max: String, detail: RejectDetail },
+    #[error("{rejected} rows rejected and --strict is set{detail}")]
+    StrictRejects { rejected: u64, detail: RejectDetail },
     #[error("internal error: {0}; this is a bug in callsla, please report it with the command you ran")]
     Internal(String),
 }
@@ -83,7 +83,65 @@ impl std::fmt::Display for MissingColumn {
     }
 }
 
+/// What a reject-limit message shows: the commonest reasons with their counts, the first
+/// rejected row, and where every rejected row was written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RejectDetail {
+    /// (reason, count), most frequent first, at most three.
+    pub top: Vec<(String, u64)>,
+    /// `file:line: column C: message` of the first rejected row (personal values pseudonymised).
+    pub example: String,
+    /// The rejects file written, if any.
+    pub file: Option<String>,
+}
+
+impl RejectDetail {
+    /// The detail of these rejects; `file` is where they were (or will be) written.
+    pub fn of(reconciliation: &Reconciliation, rejects: &[Reject], file: Option<&Path>) -> RejectDetail {
+        let mut top: Vec<(String, u64)> =
+            reconciliation.rejected_by_reason.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        top.truncate(3);
+        let example = rejects
+            .first()
+            .map(|r| {
+                let message = if r.field == Field::CustomerId.name() || r.field == Field::AgentId.name() {
+                    r.message.replace(&r.value, &crate::util::pseudonym(&r.field, &r.value))
+                } else {
+                    r.message.clone()
+                };
+                format!("{}:{}: column {}: {message}", r.file, r.line, r.column)
+            })
+            .unwrap_or_default();
+        RejectDetail { top, example, file: file.map(|p| p.display().to_string()) }
+    }
+}
+
+impl std::fmt::Display for RejectDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.top.is_empty() {
+            let top: Vec<String> = self.top.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+            write!(f, "; most often {}", top.join(", "))?;
+        }
+        if !self.example.is_empty() {
+            write!(f, "; the first: {}", self.example)?;
+        }
+        match &self.file {
+            Some(p) => write!(f, "; every rejected row is listed in {p}"),
+            None => write!(f, "; pass --rejects FILE to list every rejected row"),
+        }
+    }
+}
+
 impl IngestError {
+    /// The exit code: 3 for the data-quality stops, 2 for everything else.
+    pub fn exit_code(&self) -> crate::exit::Exit {
+        match self {
+            IngestError::TooManyRejects { .. } | IngestError::StrictRejects { .. } => crate::exit::Exit::DataQuality,
+            _ => crate::exit::Exit::BadInput,
+        }
+    }
+
     fn read(path: &Path, e: impl std::fmt::Display) -> IngestError {
         IngestError::Read { path: path.display().to_string(), message: e.to_string() }
     }
@@ -301,7 +359,7 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
     };
     // The accepted frame stays in its batch chunks: Polars reads chunked columns as they are,
     // and copying them into one would double the peak memory.
-    check_thresholds(&reconciliation, options)?;
+    check_thresholds(&reconciliation, &rejects, options, None)?;
     Ok(Ingested { accepted, rejects, reconciliation, input_hashes })
 }
 
@@ -316,11 +374,19 @@ pub fn with_text_columns(accepted: &DataFrame) -> PolarsResult<DataFrame> {
     Ok(out)
 }
 
-/// Fails when the rejects exceed `--max-reject-rate`, or any reject under `--strict`.
-pub fn check_thresholds(reconciliation: &Reconciliation, options: &IngestOptions) -> Result<(), IngestError> {
+/// Fails when the rejects exceed `--max-reject-rate`, or any reject under `--strict`; the
+/// error names the commonest reasons, the first rejected row and `rejects_file` (where the
+/// caller writes them all).
+pub fn check_thresholds(
+    reconciliation: &Reconciliation,
+    rejects: &[Reject],
+    options: &IngestOptions,
+    rejects_file: Option<&Path>,
+) -> Result<(), IngestError> {
     let rejected = reconciliation.rejected;
+    let detail = || RejectDetail::of(reconciliation, rejects, rejects_file);
     if options.strict && rejected > 0 {
-        return Err(IngestError::StrictRejects { rejected });
+        return Err(IngestError::StrictRejects { rejected, detail: detail() });
     }
     if reconciliation.read > 0 {
         let rate = Decimal::from(rejected) / Decimal::from(reconciliation.read);
@@ -330,6 +396,7 @@ pub fn check_thresholds(reconciliation: &Reconciliation, options: &IngestOptions
                 read: reconciliation.read,
                 rate: format!("{}%", (rate * Decimal::ONE_HUNDRED).round_dp(3).normalize()),
                 max: format!("{}%", (options.max_reject_rate * Decimal::ONE_HUNDRED).normalize()),
+                detail: detail(),
             });
         }
     }
@@ -741,20 +808,30 @@ fn check_header(path: &Path, shown: &str, profile: &Profile) -> Result<(), Inges
     Ok(())
 }
 
-/// Writes rejects as CSV: `file,line,column,field,value,reason,message`. Values of personal
+/// Writes rejects as CSV: `file,line,column,field,value,normalised,reason,message`. Values of personal
 /// fields (customer and agent ids) are written as keyed pseudonyms unless `raw` is asked for.
 pub fn write_rejects_csv(rejects: &[Reject], raw: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(["file", "line", "column", "field", "value", "reason", "message"])?;
+    w.write_record(["file", "line", "column", "field", "value", "normalised", "reason", "message"])?;
     for r in rejects {
         let personal = !raw && (r.field == Field::CustomerId.name() || r.field == Field::AgentId.name());
-        let (value, message) = if personal && !r.value.is_empty() {
+        let (value, normalised, message) = if personal && !r.value.is_empty() {
             let p = crate::util::pseudonym(&r.field, &r.value);
-            (p.clone(), r.message.replace(&r.value, &p))
+            let hide = |s: &str| s.replace(&r.value, &p);
+            (p.clone(), hide(&r.normalised), hide(&r.message))
         } else {
-            (r.value.clone(), r.message.clone())
+            (r.value.clone(), r.normalised.clone(), r.message.clone())
         };
-        w.write_record([&r.file, &r.line.to_string(), &r.column, r.field.as_str(), &value, r.kind.code(), &message])?;
+        w.write_record([
+            &r.file,
+            &r.line.to_string(),
+            &r.column,
+            r.field.as_str(),
+            &value,
+            &normalised,
+            r.kind.code(),
+            &message,
+        ])?;
     }
     w.flush()
 }

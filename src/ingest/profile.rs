@@ -64,6 +64,10 @@ pub enum ProfileProblem {
     EmptyRule,
     #[error("the rule name \"{0}\" is used twice; each exclusion rule needs its own name")]
     DuplicateRule(String),
+    #[error("the map keys \"{0}\" and \"{1}\" are the same after trimming and ignoring case (map keys match that way); keep one")]
+    DuplicateMapKey(String, String),
+    #[error("the constant \"{value}\" is not a key of the field's map (keys: {keys}); add it to the map or change the constant")]
+    ConstantNotMapped { value: String, keys: String },
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +122,8 @@ struct RawField {
     false_values: Option<Vec<String>>,
     #[serde(default)]
     next_day_if_before_arrival: bool,
+    #[serde(default)]
+    invert: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,6 +181,9 @@ pub struct SourceOptions {
     pub max_wait_ms: i64,
     /// Inclusive CSAT scale.
     pub csat_scale: (i64, i64),
+    /// The profile states `csat_scale` (otherwise 1..5 is the documented default, and runs
+    /// that measure CSAT list it among their assumptions).
+    pub csat_scale_declared: bool,
 }
 
 /// Where a field's value comes from.
@@ -230,8 +239,14 @@ pub struct FieldSpec {
     pub source: Source,
     /// Field-level values read as null, besides the source-level ones.
     pub null_values: Vec<String>,
-    /// Source value → canonical value, applied before reading.
+    /// Source value → canonical value, applied before reading. Keys are stored trimmed and
+    /// lower-cased ([`map_key`]): a source value matches a key after trimming, ignoring case.
+    /// When the map is not empty, a value that matches no key is rejected (`unmapped_value`).
     pub map: BTreeMap<String, String>,
+    /// The map's keys as the profile writes them, for messages.
+    pub map_keys: Vec<String>,
+    /// A boolean field read negated (`invert = true`), e.g. `answered` from an "Abandoned?" column.
+    pub invert: bool,
     pub reader: Reader,
     /// The column may be absent from a file (only in the built-in canonical profile).
     pub optional_column: bool,
@@ -281,6 +296,7 @@ impl Default for SourceOptions {
             max_duration_ms: 86_400_000,
             max_wait_ms: 31 * 86_400_000,
             csat_scale: (1, 5),
+            csat_scale_declared: false,
         }
     }
 }
@@ -301,6 +317,12 @@ fn default_reader(field: Field) -> Reader {
     }
 }
 
+/// How a source value is looked up in a field's `map`: trimmed and lower-cased, so `Yes`,
+/// ` yes ` and `YES` all match the key `yes` (docs/profiles.md, "map").
+pub fn map_key(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
 fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Text => "text",
@@ -313,6 +335,13 @@ fn kind_name(kind: Kind) -> &'static str {
 }
 
 impl Profile {
+    /// The CSAT scale the data is declared on, and where (for metric definitions to bind to).
+    pub fn csat_scale(&self) -> ([i64; 2], String) {
+        let (lo, hi) = self.source.csat_scale;
+        let origin = if self.source.csat_scale_declared { self.to_string() } else { format!("{self}, by default") };
+        ([lo, hi], origin)
+    }
+
     /// The canonical schema as a profile: each field read from the column of its own name,
     /// timestamps as RFC 3339 with offset. Optional columns may be absent.
     pub fn canonical() -> Profile {
@@ -323,6 +352,8 @@ impl Profile {
                 source: Source::Columns(vec![field.name().to_string()]),
                 null_values: Vec::new(),
                 map: BTreeMap::new(),
+                map_keys: Vec::new(),
+                invert: false,
                 reader: default_reader(field),
                 optional_column: !field.required(),
             })
@@ -425,6 +456,7 @@ impl Profile {
                 return Err(invalid(s.span(), "source.csat_scale", ProfileProblem::BadScale(lo, hi)));
             }
             source.csat_scale = (lo, hi);
+            source.csat_scale_declared = true;
         }
 
         let mut fields = Vec::new();
@@ -526,8 +558,31 @@ impl Profile {
                 _ if r.true_values.is_some() || r.false_values.is_some() => return Err(not_for("true_values")),
                 _ => {}
             }
+            if r.invert && !matches!(reader, Reader::Boolean { .. }) {
+                return Err(not_for("invert"));
+            }
+            let mut map = BTreeMap::new();
+            let mut originals: BTreeMap<String, &String> = BTreeMap::new();
+            for (k, v) in &r.map {
+                let norm = map_key(k);
+                if let Some(first) = originals.get(&norm) {
+                    return Err(invalid(at, &key, ProfileProblem::DuplicateMapKey((*first).clone(), k.clone())));
+                }
+                originals.insert(norm.clone(), k);
+                map.insert(norm, v.clone());
+            }
+            let map_keys: Vec<String> = r.map.keys().cloned().collect();
+            if let (Source::Constant(v), false) = (&src, map.is_empty()) {
+                if !map.contains_key(&map_key(v)) {
+                    return Err(invalid(
+                        at,
+                        &key,
+                        ProfileProblem::ConstantNotMapped { value: v.clone(), keys: map_keys.join(", ") },
+                    ));
+                }
+            }
             if let (Source::Constant(v), Reader::Choice(choices)) = (&src, &reader) {
-                let mapped = r.map.get(v).unwrap_or(v);
+                let mapped = map.get(&map_key(v)).unwrap_or(v);
                 if !choices.contains(&mapped.as_str()) {
                     return Err(invalid(
                         at,
@@ -540,7 +595,9 @@ impl Profile {
                 field,
                 source: src,
                 null_values: r.null_values.clone(),
-                map: r.map.clone(),
+                map,
+                map_keys,
+                invert: r.invert,
                 reader,
                 optional_column: false,
             });
@@ -675,7 +732,7 @@ answered_at = { column = "ans" }
             ),
             (
                 MINIMAL.replace("{ column = \"q\" }", "{ colum = \"q\" }"),
-                "p.toml:6: unknown field `colum`, expected one of `column`, `columns`, `join`, `separator`, `value`, `format`, `date_column`, `date_format`, `time_zone`, `unit`, `null_values`, `map`, `true_values`, `false_values`, `next_day_if_before_arrival` (did you mean \"column\"?)",
+                "p.toml:6: unknown field `colum`, expected one of `column`, `columns`, `join`, `separator`, `value`, `format`, `date_column`, `date_format`, `time_zone`, `unit`, `null_values`, `map`, `true_values`, `false_values`, `next_day_if_before_arrival`, `invert` (did you mean \"column\"?)",
             ),
         ];
         for (text, expected) in cases {

@@ -40,10 +40,11 @@ pub enum RejectKind {
     EndBeforeAnswer,
     Inconsistent,
     DuplicateId,
+    UnmappedValue,
 }
 
 impl RejectKind {
-    pub const ALL: [RejectKind; 17] = [
+    pub const ALL: [RejectKind; 18] = [
         RejectKind::MissingValue,
         RejectKind::UnreadableTimestamp,
         RejectKind::NoUtcOffset,
@@ -61,6 +62,7 @@ impl RejectKind {
         RejectKind::EndBeforeAnswer,
         RejectKind::Inconsistent,
         RejectKind::DuplicateId,
+        RejectKind::UnmappedValue,
     ];
 
     pub fn code(self) -> &'static str {
@@ -82,6 +84,7 @@ impl RejectKind {
             RejectKind::EndBeforeAnswer => "end_before_answer",
             RejectKind::Inconsistent => "inconsistent",
             RejectKind::DuplicateId => "duplicate_id",
+            RejectKind::UnmappedValue => "unmapped_value",
         }
     }
 }
@@ -96,7 +99,12 @@ pub struct Reject {
     pub column: String,
     /// The canonical field being read.
     pub field: String,
+    /// The source text as it stands in the file (for a date and a time read from two
+    /// columns, both, separated by a space), so the row can be found by its value.
     pub value: String,
+    /// What callsla read the value as, when that differs from the source text (a mapped
+    /// value, a timestamp in UTC); empty otherwise.
+    pub normalised: String,
     pub kind: RejectKind,
     pub message: String,
 }
@@ -350,6 +358,7 @@ impl SeenIds {
                 value: id.to_string(),
                 kind: RejectKind::DuplicateId,
                 message: format!("interaction_id \"{id}\" already seen at {where_}; the first occurrence is kept"),
+                source: None,
             };
             record_reject(&mut out.reconciliation, &mut out.rejects, line, fail);
         }
@@ -543,21 +552,30 @@ impl Value<'_> {
 struct Fail {
     column: String,
     field: Field,
+    /// The value as callsla read it (the source text when it could not be read).
     value: String,
     kind: RejectKind,
     message: String,
+    /// The source text of the field, when the row validator knows it ([`Plan::row`]).
+    source: Option<String>,
 }
 
 /// Counts a rejection in a file's reconciliation and lists it among the file's rejects.
 fn record_reject(recon: &mut FileReconciliation, rejects: &mut Vec<Reject>, line: u64, f: Fail) {
     recon.rejected += 1;
     *recon.rejected_by_reason.entry(f.kind.code().to_string()).or_default() += 1;
+    let (value, normalised) = match f.source {
+        Some(source) if source != f.value => (source, f.value),
+        Some(source) => (source, String::new()),
+        None => (f.value, String::new()),
+    };
     rejects.push(Reject {
         file: recon.path.clone(),
         line,
         column: f.column,
         field: f.field.name().to_string(),
-        value: f.value,
+        value,
+        normalised,
         kind: f.kind,
         message: f.message,
     });
@@ -885,8 +903,11 @@ impl Plan {
             let Some(s) = self.joined(spec, k, views, i) else {
                 return Ok(None);
             };
-            let s = spec.map.get(&s).cloned().unwrap_or(s);
             let label = cols.join("+");
+            let s = match self.mapped_value(spec, &s, &label)? {
+                Some(m) => m.to_string(),
+                None => s,
+            };
             return match &spec.reader {
                 Reader::Text => Ok(Some(Value::Text(Cow::Owned(s)))),
                 _ => self.read_value(spec, k, Raw::Text(&s), &label, (views, i), arrived).map(|v| Some(v.into_owned())),
@@ -909,9 +930,13 @@ impl Plan {
         arrived: Option<i64>,
     ) -> Result<Value<'b>, Fail> {
         let field = spec.field;
-        let raw = match raw {
-            Raw::Text(s) => Raw::Text(spec.map.get(s).map_or(s, String::as_str)),
-            other => other,
+        let raw = if spec.map.is_empty() {
+            raw
+        } else {
+            match self.mapped_value(spec, &raw.show(), column_label)? {
+                Some(m) => Raw::Text(m),
+                None => raw,
+            }
         };
         let fail = |kind: RejectKind, value: String, message: String| Fail {
             column: column_label.to_string(),
@@ -919,6 +944,7 @@ impl Plan {
             value,
             kind,
             message,
+            source: None,
         };
         let src = &self.profile.source;
         let value = match (&spec.reader, raw) {
@@ -966,11 +992,11 @@ impl Plan {
                 }
             }
             (Reader::Boolean { true_values, false_values }, r) => match r {
-                Raw::Bool(b) => Value::Bool(b),
-                Raw::Text(s) if true_values.iter().any(|t| t == s) => Value::Bool(true),
-                Raw::Text(s) if false_values.iter().any(|t| t == s) => Value::Bool(false),
+                Raw::Bool(b) => Value::Bool(b != spec.invert),
+                Raw::Text(s) if true_values.iter().any(|t| t == s) => Value::Bool(!spec.invert),
+                Raw::Text(s) if false_values.iter().any(|t| t == s) => Value::Bool(spec.invert),
                 Raw::Text(s) => match parse::boolean(s) {
-                    Some(b) => Value::Bool(b),
+                    Some(b) => Value::Bool(b != spec.invert),
                     None => {
                         return Err(fail(
                             RejectKind::UnreadableBoolean,
@@ -1082,8 +1108,59 @@ impl Plan {
         }
     }
 
-    /// Reads, derives and checks one row.
+    /// The map's value for a source value (`Ok(None)` when the field has no map), or an
+    /// `unmapped_value` failure naming the keys: a map is a complete list, never a partial
+    /// one with a fallback to another reading (docs/profiles.md, "map").
+    fn mapped_value<'s>(&self, spec: &'s FieldSpec, s: &str, column_label: &str) -> Result<Option<&'s str>, Fail> {
+        if spec.map.is_empty() {
+            return Ok(None);
+        }
+        match spec.map.get(&super::profile::map_key(s)) {
+            Some(m) => Ok(Some(m.as_str())),
+            None => Err(Fail {
+                column: column_label.to_string(),
+                field: spec.field,
+                value: s.to_string(),
+                kind: RejectKind::UnmappedValue,
+                message: format!(
+                    "{} \"{s}\" matches no key of the profile's [fields.{}] map (keys: {}; matched after trimming, ignoring case); add it to the map",
+                    spec.field,
+                    spec.field,
+                    spec.map_keys.join(", ")
+                ),
+                source: None,
+            }),
+        }
+    }
+
+    /// The source text a field was read from on row `i`, as the file holds it: the constant,
+    /// the first non-null listed column, the joined columns, and for a timestamp with a
+    /// separate date column the date and the time separated by a space.
+    fn source_text(&self, field: Field, views: &[View<'_>], i: usize) -> String {
+        let Some(k) = self.profile.fields.iter().position(|f| f.field == field) else { return String::new() };
+        let spec = &self.profile.fields[k];
+        let text = match &spec.source {
+            Source::Constant(v) => v.clone(),
+            Source::Joined(..) => self.joined(spec, k, views, i).unwrap_or_default(),
+            Source::Columns(_) => self.raw(spec, k, views, i).map(|(r, _)| r.show()).unwrap_or_default(),
+        };
+        match self.date_cols.get(k).copied().flatten().and_then(|p| views[p].get(i)) {
+            Some(date) if !text.is_empty() => format!("{} {text}", date.show()),
+            _ => text,
+        }
+    }
+
+    /// Reads, derives and checks one row; a failure carries the failing field's source text.
     fn row<'a>(&'a self, views: &[View<'a>], i: usize, line: u64) -> Result<Row<'a>, Fail> {
+        self.read_row(views, i, line).map_err(|mut f| {
+            if f.source.is_none() && f.kind != RejectKind::DuplicateId {
+                f.source = Some(self.source_text(f.field, views, i));
+            }
+            f
+        })
+    }
+
+    fn read_row<'a>(&'a self, views: &[View<'a>], i: usize, line: u64) -> Result<Row<'a>, Fail> {
         let mut row = Row { direction: "inbound", line, ..Default::default() };
         let mut answered_flag = None;
         let mut arrived = None;
@@ -1101,6 +1178,7 @@ impl Plan {
                         value: String::new(),
                         kind: RejectKind::MissingValue,
                         message: format!("{field} is required but empty"),
+                        source: None,
                     });
                 }
                 continue;
@@ -1132,6 +1210,7 @@ impl Plan {
                         value: String::new(),
                         kind: RejectKind::Inconsistent,
                         message: format!("internal error: {field} read as the wrong kind; please report this bug"),
+                        source: None,
                     })
                 }
             }
@@ -1187,7 +1266,7 @@ impl Plan {
                 "an answered contact needs answered_at or wait_s".to_string(),
             ),
         };
-        Err(Fail { column: self.column_label(field), field, value, kind, message })
+        Err(Fail { column: self.column_label(field), field, value, kind, message, source: None })
     }
 }
 

@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 use crate::rules::{AdjustmentLine, PeriodAssessment, TerminationEvent};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
-const MIGRATIONS: [&str; 1] = ["
+const MIGRATIONS: [&str; 2] = [
+    "
 CREATE TABLE periods (
     contract_id    TEXT    NOT NULL,
     period         TEXT    NOT NULL,
@@ -68,7 +69,12 @@ CREATE TABLE restatements (
     restated_at       TEXT NOT NULL,
     applied_in_period TEXT
 );
-"];
+",
+    "
+ALTER TABLE periods ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE periods ADD COLUMN provisional_accepted INTEGER NOT NULL DEFAULT 0;
+",
+];
 
 /// Errors of the ledger.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +89,8 @@ pub enum LedgerError {
     ClosedChanged { contract: String, period: String, old: String, new: String },
     #[error("period {period} of contract {contract} is not in the ledger; run it first")]
     UnknownPeriod { contract: String, period: String },
+    #[error("period {period} of contract {contract} has provisional results ({slas}: windows or deadlines still open at the data's as-of instant); re-run it once the data covers them, or close it with --accept-provisional (recorded in the ledger)")]
+    Provisional { contract: String, period: String, slas: String },
     #[error("cannot read {path}: {message}")]
     Read { path: String, message: String },
 }
@@ -121,6 +129,9 @@ pub struct StoredPeriod {
     pub termination_events: i64,
     pub closed_by: Option<String>,
     pub closed_at: Option<String>,
+    /// `no`, `yes` (some results provisional), or `accepted` (closed with
+    /// `--accept-provisional`).
+    pub provisional: String,
 }
 
 /// An open ledger holding the write lock until [`Ledger::commit`] or drop.
@@ -348,20 +359,20 @@ impl Ledger {
         manifest: &str,
         state: &str,
     ) -> Result<(), LedgerError> {
-        let closed: Option<(Option<String>, Option<String>)> = self
+        let closed: Option<(Option<String>, Option<String>, bool)> = self
             .conn
             .query_row(
-                "SELECT closed_by, closed_at FROM periods WHERE contract_id = ?1 AND period = ?2",
+                "SELECT closed_by, closed_at, provisional_accepted FROM periods WHERE contract_id = ?1 AND period = ?2",
                 params![contract, p.period],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
             .map_err(|e| self.db_err(e))?;
-        let (by, at) = closed.unwrap_or((None, None));
+        let (by, at, accepted) = closed.unwrap_or((None, None, false));
         self.conn
             .execute(
-                "INSERT OR REPLACE INTO periods (contract_id, period, period_start, state, content_sha256, assessment, manifest, fees, credits, net_due, closed_by, closed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                "INSERT OR REPLACE INTO periods (contract_id, period, period_start, state, content_sha256, assessment, manifest, fees, credits, net_due, closed_by, closed_at, provisional, provisional_accepted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     contract,
                     p.period,
@@ -374,7 +385,9 @@ impl Ledger {
                     p.net_credit.to_string(),
                     p.net_due.to_string(),
                     by,
-                    at
+                    at,
+                    p.slas.iter().any(|s| s.provisional),
+                    accepted
                 ],
             )
             .map_err(|e| self.db_err(e))?;
@@ -401,15 +414,34 @@ impl Ledger {
         Ok(())
     }
 
-    /// Signs a period off: later runs may not change it without a restatement.
-    pub fn close(self, contract: &str, period: &str, by: &str, at: &str) -> Result<(), LedgerError> {
-        let n = self
-            .conn
-            .execute("UPDATE periods SET state = 'closed', closed_by = ?3, closed_at = ?4 WHERE contract_id = ?1 AND period = ?2", params![contract, period, by, at])
-            .map_err(|e| self.db_err(e))?;
-        if n == 0 {
+    /// Signs a period off: later runs may not change it without a restatement. A period with
+    /// provisional results is refused unless `accept_provisional`, which is recorded.
+    pub fn close(
+        self,
+        contract: &str,
+        period: &str,
+        by: &str,
+        at: &str,
+        accept_provisional: bool,
+    ) -> Result<(), LedgerError> {
+        let Some((_, _, text, _)) = self.stored(contract, period)? else {
             return Err(LedgerError::UnknownPeriod { contract: contract.to_string(), period: period.to_string() });
+        };
+        let stored: PeriodAssessment = serde_json::from_str(&text).map_err(|e| self.db_err(e))?;
+        let provisional: Vec<&str> = stored.slas.iter().filter(|s| s.provisional).map(|s| s.sla_id.as_str()).collect();
+        if !provisional.is_empty() && !accept_provisional {
+            return Err(LedgerError::Provisional {
+                contract: contract.to_string(),
+                period: period.to_string(),
+                slas: provisional.join(", "),
+            });
         }
+        self.conn
+            .execute(
+                "UPDATE periods SET state = 'closed', closed_by = ?3, closed_at = ?4, provisional_accepted = ?5 WHERE contract_id = ?1 AND period = ?2",
+                params![contract, period, by, at, !provisional.is_empty()],
+            )
+            .map_err(|e| self.db_err(e))?;
         self.conn.execute_batch("COMMIT").map_err(|e| self.db_err(e))
     }
 
@@ -420,7 +452,8 @@ impl Ledger {
             .prepare(
                 "SELECT p.contract_id, p.period, p.state, p.fees, p.credits, p.net_due, p.closed_by, p.closed_at,
                         (SELECT COUNT(*) FROM restatements r WHERE r.contract_id = p.contract_id AND r.period = p.period),
-                        (SELECT COUNT(*) FROM termination_events t WHERE t.contract_id = p.contract_id AND t.period = p.period)
+                        (SELECT COUNT(*) FROM termination_events t WHERE t.contract_id = p.contract_id AND t.period = p.period),
+                        p.provisional, p.provisional_accepted
                  FROM periods p WHERE ?1 IS NULL OR p.contract_id = ?1 ORDER BY p.contract_id, p.period_start",
             )
             .map_err(|e| self.db_err(e))?;
@@ -437,6 +470,12 @@ impl Ledger {
                     closed_at: r.get(7)?,
                     restatements: r.get(8)?,
                     termination_events: r.get(9)?,
+                    provisional: match (r.get::<_, bool>(10)?, r.get::<_, bool>(11)?) {
+                        (_, true) => "accepted",
+                        (true, false) => "yes",
+                        (false, false) => "no",
+                    }
+                    .to_string(),
                 })
             })
             .map_err(|e| self.db_err(e))?;
@@ -471,7 +510,7 @@ impl Ledger {
     pub fn export(&self) -> Result<serde_json::Value, LedgerError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT contract_id, period, state, closed_by, closed_at, assessment, manifest FROM periods ORDER BY contract_id, period_start")
+            .prepare("SELECT contract_id, period, state, closed_by, closed_at, assessment, manifest, provisional_accepted FROM periods ORDER BY contract_id, period_start")
             .map_err(|e| self.db_err(e))?;
         let rows = stmt
             .query_map([], |r| {
@@ -483,14 +522,16 @@ impl Ledger {
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, String>(5)?,
                     r.get::<_, String>(6)?,
+                    r.get::<_, bool>(7)?,
                 ))
             })
             .map_err(|e| self.db_err(e))?;
         let mut periods = Vec::new();
         for row in rows {
-            let (c, p, state, by, at, a, m) = row.map_err(|e| self.db_err(e))?;
+            let (c, p, state, by, at, a, m, accepted) = row.map_err(|e| self.db_err(e))?;
             periods.push(serde_json::json!({
                 "contract_id": c, "period": p, "state": state, "closed_by": by, "closed_at": at,
+                "provisional_accepted": accepted,
                 "assessment": serde_json::from_str::<serde_json::Value>(&a).map_err(|e| self.db_err(e))?,
                 "manifest": serde_json::from_str::<serde_json::Value>(&m).unwrap_or(serde_json::Value::Null),
             }));

@@ -31,9 +31,6 @@ fn d30() -> u32 {
 fn d1() -> u32 {
     1
 }
-fn d_scale() -> [i64; 2] {
-    [1, 5]
-}
 fn d_components() -> Vec<Component> {
     vec![Component::Talk, Component::Hold, Component::Wrap]
 }
@@ -191,8 +188,11 @@ pub struct FcrDef {
 pub struct CsatDef {
     #[serde(default)]
     pub measure: CsatMeasure,
-    #[serde(default = "d_scale")]
-    pub scale: [i64; 2],
+    /// The score scale. The data's scale is declared once, in the ingest profile
+    /// (`source.csat_scale`); a definition may repeat it, but naming another scale is an error
+    /// ([`bind_csat_scale`]). `None` until bound to the profile's scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<[i64; 2]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<String>>,
 }
@@ -325,6 +325,28 @@ pub enum DefinitionError {
     OutOfRange { metric: String, param: &'static str, rule: &'static str, got: String },
     #[error("{metric}: components must name at least one of talk, hold, wrap")]
     NoComponents { metric: String },
+    #[error("{metric}: scale = [{}, {}] differs from the scale the profile declares for the data ({profile}: csat_scale = [{}, {}]); remove the metric's `scale` (the profile's is used) or correct the one that is wrong", named[0], named[1], declared[0], declared[1])]
+    ScaleMismatch { metric: String, named: [i64; 2], declared: [i64; 2], profile: String },
+}
+
+/// Binds a CSAT definition to the scale the profile declares for the data: an unset scale
+/// takes it, the same scale is kept, another scale is an error. Other metrics are unchanged.
+pub fn bind_csat_scale(def: &mut MetricDef, declared: [i64; 2], profile: &str) -> Result<(), DefinitionError> {
+    if let MetricDef::Csat(c) = def {
+        match c.scale {
+            None => c.scale = Some(declared),
+            Some(named) if named == declared => {}
+            Some(named) => {
+                return Err(DefinitionError::ScaleMismatch {
+                    metric: "csat".to_string(),
+                    named,
+                    declared,
+                    profile: profile.to_string(),
+                })
+            }
+        }
+    }
+    Ok(())
 }
 
 impl MetricDef {
@@ -440,8 +462,8 @@ impl MetricDef {
             }
             MetricDef::Aht(a) if a.components.is_empty() => Err(DefinitionError::NoComponents { metric }),
             MetricDef::Fcr(f) if f.window_days == 0 => Err(range("window_days", "at least 1", "0".to_string())),
-            MetricDef::Csat(c) if c.scale[0] >= c.scale[1] => {
-                Err(range("scale", "[low, high] with low < high", format!("{:?}", c.scale)))
+            MetricDef::Csat(CsatDef { scale: Some(sc), .. }) if sc[0] >= sc[1] => {
+                Err(range("scale", "[low, high] with low < high", format!("{sc:?}")))
             }
             MetricDef::IntervalCompliance(i)
                 if i.interval_minutes == 0 || 1440 % i.interval_minutes != 0 || i.interval_minutes < 5 =>
@@ -516,7 +538,7 @@ pub fn default_catalogue() -> Vec<MetricDef> {
             denominator: FcrDenominator::Handled,
             channels: None,
         }),
-        MetricDef::Csat(CsatDef { measure: CsatMeasure::Top2Box, scale: [1, 5], channels: None }),
+        MetricDef::Csat(CsatDef { measure: CsatMeasure::Top2Box, scale: None, channels: None }),
         MetricDef::ResponseTime(DeferredDef { threshold_s: 86_400, channels: None }),
         MetricDef::ResponseTimeMean(Scope::default()),
         MetricDef::ResponseTimePercentile(PercentileDef { percentile: 90, channels: None }),

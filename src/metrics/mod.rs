@@ -91,6 +91,9 @@ pub struct MetricsRequest {
     pub as_of: Option<i64>,
     /// Outage log, for availability.
     pub outages: Vec<Outage>,
+    /// The CSAT scale the data is declared on (the profile's `source.csat_scale`), and where
+    /// it is declared (for messages). CSAT definitions are bound to it before computing.
+    pub csat_scale: ([i64; 2], String),
 }
 
 /// One output row: a metric for one period and group.
@@ -244,8 +247,10 @@ fn indicators(def: &MetricDef, idx: usize, as_of: i64) -> Option<[Expr; 4]> {
             FcrMethod::RepeatContact => {
                 let rep = col(format!("__rep{idx}"));
                 let known = col("customer_id").is_not_null();
-                let window_end_passed = (col(ARR) + lit(i64::from(d.window_days) * 86_400_000_000)).lt_eq(lit(as_of));
-                let settled = rep.clone().fill_null(lit(false)).or(window_end_passed);
+                // A contact counts once its window has ended by `as_of`, whether or not a repeat
+                // was already seen: counting early repeats but not early non-repeats biases the
+                // rate low (docs/metrics.md, "Provisional figures").
+                let settled = (col(ARR) + lit(i64::from(d.window_days) * 86_400_000_000)).lt_eq(lit(as_of));
                 let base = ans.clone().and(known);
                 [
                     gate(b2i(base.clone().and(settled.clone()).and(rep.clone().fill_null(lit(false)).not()))),
@@ -256,7 +261,8 @@ fn indicators(def: &MetricDef, idx: usize, as_of: i64) -> Option<[Expr; 4]> {
             }
         },
         MetricDef::Csat(d) => {
-            let [lo, hi] = d.scale;
+            // Bound to the profile's scale before computing ([`compute_subset`]).
+            let [lo, hi] = d.scale?;
             let score = col("csat").cast(DataType::Int64);
             let valid = score.clone().is_not_null().and(score.clone().gt_eq(lit(lo))).and(score.clone().lt_eq(lit(hi)));
             let num = match d.measure {
@@ -270,9 +276,10 @@ fn indicators(def: &MetricDef, idx: usize, as_of: i64) -> Option<[Expr; 4]> {
             let at = if matches!(def, MetricDef::ResponseTime(_)) { ANS } else { END };
             let t = lit(i64::from(d.threshold_s) * 1_000_000);
             let done = col(at).is_not_null();
-            let met = done.clone().and((col(at) - col(ARR)).lt_eq(t.clone()));
-            let deadline_passed = (col(ARR) + t).lt_eq(lit(as_of));
-            let decided = done.or(deadline_passed);
+            // Only contacts whose deadline has passed by `as_of` count (the same cohort for the
+            // numerator and the denominator; docs/metrics.md, "Provisional figures").
+            let decided = (col(ARR) + t.clone()).lt_eq(lit(as_of));
+            let met = decided.clone().and(done).and((col(at) - col(ARR)).lt_eq(t));
             [gate(b2i(met)), gate(b2i(decided.clone())), gate(one()), gate(b2i(decided.not()))]
         }
         MetricDef::ResponseTimeMean(_) | MetricDef::ResolutionTimeMean(_) => {
@@ -557,9 +564,12 @@ pub fn compute_subset(
         rows.with_column(aligned(&rows, JUDGED, mask)?)?;
     }
     let rows = &rows;
-    for d in &req.definitions {
+    let mut bound = req.clone();
+    for d in &mut bound.definitions {
         d.validate()?;
+        definition::bind_csat_scale(d, req.csat_scale.0, &req.csat_scale.1)?;
     }
+    let req = &bound;
     let mut by = req.by.clone();
     by.sort();
     by.dedup();

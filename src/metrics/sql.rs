@@ -182,7 +182,8 @@ fn terms(def: &MetricDef, idx: usize) -> Option<[String; 4]> {
             FcrMethod::RepeatContact => {
                 let rep = format!("rep{idx}");
                 let window = u64::from(d.window_days) * 86_400_000;
-                let settled = format!("(coalesce({rep}, false) OR arrived_ms + {window} <= as_of_ms)");
+                // Settled once the window has ended, repeat or not (docs/metrics.md, "Provisional figures").
+                let settled = format!("(arrived_ms + {window} <= as_of_ms)");
                 let base = "answered AND customer_id IS NOT NULL";
                 [
                     gate(b(&format!("{base} AND {settled} AND NOT coalesce({rep}, false)"))),
@@ -193,7 +194,8 @@ fn terms(def: &MetricDef, idx: usize) -> Option<[String; 4]> {
             }
         },
         MetricDef::Csat(d) => {
-            let [lo, hi] = d.scale;
+            // Bound to the profile's scale before emitting (`definition::bind_csat_scale`).
+            let [lo, hi] = d.scale?;
             let valid = format!("csat IS NOT NULL AND csat >= {lo} AND csat <= {hi}");
             let num = match d.measure {
                 CsatMeasure::Top2Box => b(&format!("{valid} AND csat >= {}", hi - 1)),
@@ -205,9 +207,9 @@ fn terms(def: &MetricDef, idx: usize) -> Option<[String; 4]> {
         MetricDef::ResponseTime(d) | MetricDef::ResolutionTime(d) => {
             let at = if matches!(def, MetricDef::ResponseTime(_)) { "answered_ms" } else { "ended_ms" };
             let t = u64::from(d.threshold_s) * 1000;
-            let decided = format!("({at} IS NOT NULL OR arrived_ms + {t} <= as_of_ms)");
+            let decided = format!("(arrived_ms + {t} <= as_of_ms)");
             [
-                gate(b(&format!("{at} IS NOT NULL AND {at} - arrived_ms <= {t}"))),
+                gate(b(&format!("{decided} AND {at} IS NOT NULL AND {at} - arrived_ms <= {t}"))),
                 gate(b(&decided)),
                 gate("1".into()),
                 gate(b(&format!("NOT {decided}"))),

@@ -64,12 +64,25 @@ pub fn render(f: &AssessmentFile, m: &Manifest) -> String {
         engine = esc(&f.engine),
     );
 
+    // What the figures rest on besides the inputs: every default and missing optional input.
+    h += "<h2 id=\"assumptions\">Assumptions</h2>";
+    if a.assumptions.is_empty() {
+        h += "<p class=\"muted\">None: every value came from the inputs as declared.</p>\n";
+    } else {
+        h += "<ul id=\"assumption-list\">";
+        for line in &a.assumptions {
+            let _ = write!(h, "<li>assumed: {}</li>", esc(line));
+        }
+        h += "</ul>\n";
+    }
+
     // Summary per period.
-    h += "<h2 id=\"summary\">Summary</h2><table id=\"period-table\"><tr><th>Period</th><th>Terms</th><th>Invoice</th><th>Fees</th><th>At risk</th><th>Credits before cap</th><th>Cap adjustment</th><th>Earn-back applied</th><th>Net credit</th><th>Net due</th></tr>\n";
+    h += "<h2 id=\"summary\">Summary</h2><table id=\"period-table\"><tr><th>Period</th><th>Terms</th><th>Invoice</th><th>Fees</th><th>At risk</th><th>Credits before cap</th><th>Cap adjustment</th><th>Earn-back applied</th><th>Net credit</th><th>Net due</th><th>Provisional</th></tr>\n";
     for p in &a.periods {
+        let provisional: Vec<&str> = p.slas.iter().filter(|s| s.provisional).map(|s| s.sla_id.as_str()).collect();
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             esc(&p.period),
             esc(&p.terms_version),
             esc(&p.invoice_id),
@@ -79,10 +92,32 @@ pub fn render(f: &AssessmentFile, m: &Manifest) -> String {
             p.cap_adjustment,
             p.earn_back_applied,
             p.net_credit,
-            p.net_due
+            p.net_due,
+            if provisional.is_empty() { "no".to_string() } else { esc(&provisional.join(", ")) }
         );
     }
     h += "</table>\n";
+    if a.periods.iter().any(|p| p.slas.iter().any(|s| s.provisional)) {
+        h += "<p class=\"muted\" id=\"provisional-note\">Provisional: some contacts' FCR windows or response deadlines had not ended at the data's as-of instant; they are left out of numerator and denominator until they have. Re-run the period when the data covers them; `callsla close` refuses a provisional period unless <code>--accept-provisional</code>.</p>\n";
+    }
+    let forfeits: Vec<(&str, &crate::rules::ForfeitLine)> =
+        a.periods.iter().flat_map(|p| p.earn_back_forfeited.iter().map(move |f| (p.period.as_str(), f))).collect();
+    if !forfeits.is_empty() {
+        h += "<h3 id=\"forfeited\">Earn-back forfeited</h3><table id=\"forfeit-table\"><tr><th>Period</th><th>SLA</th><th>Credit of</th><th>Amount</th><th>Why</th><th>Clause</th></tr>\n";
+        for (period, f) in forfeits {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                esc(period),
+                esc(&f.sla_id),
+                esc(&f.credit_period),
+                f.amount,
+                esc(&f.reason),
+                esc(&f.clause)
+            );
+        }
+        h += "</table>\n";
+    }
 
     // SLA table: every SLA and period.
     h += "<h2 id=\"slas\">Service levels</h2><table id=\"sla-table\"><tr><th>Period</th><th>SLA</th><th>Kind</th><th>Queue</th><th>Achieved</th><th>Numerator / denominator</th><th>Target</th><th>Minimum</th><th>Sample</th><th>Status</th><th>Credit</th><th>Earn-back</th></tr>\n";

@@ -18,7 +18,7 @@ fn zone(f: &AssessmentFile) -> chrono_tz::Tz {
 }
 
 /// Columns of `sla_results.csv`.
-pub const SLA_COLUMNS: [&str; 29] = [
+pub const SLA_COLUMNS: [&str; 30] = [
     "contract_id",
     "period",
     "period_start",
@@ -46,6 +46,7 @@ pub const SLA_COLUMNS: [&str; 29] = [
     "escalation_factor",
     "credit",
     "earn_back",
+    "earn_back_forfeited",
     "currency",
     "clause",
 ];
@@ -84,6 +85,7 @@ pub fn write_sla_results(f: &AssessmentFile, out: &mut dyn Write) -> io::Result<
                 s.escalation_factor.to_string(),
                 s.credit.to_string(),
                 s.earn_back.to_string(),
+                s.earn_back_forfeited.to_string(),
                 f.contract.currency.clone(),
                 s.clause.clone(),
             ])?;

@@ -17,14 +17,22 @@ pub fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
         for r in &p.slas {
             let _ = writeln!(
                 s,
-                "  {:<6} {:<13} achieved {:>12} {} {:<8} {:<13} credit {:>10} {cur}",
+                "  {:<6} {:<13} achieved {:>12} {} {:<8} {:<13} credit {:>10} {cur}{}",
                 r.sla_id,
                 r.metric,
                 r.achieved.map(|v| v.to_string()).unwrap_or_else(|| "no data".to_string()),
                 if r.direction == "at_least" { "≥" } else { "≤" },
                 r.target.to_string(),
                 r.status.as_str(),
-                r.credit
+                r.credit,
+                if r.provisional { " (provisional)" } else { "" }
+            );
+        }
+        for f in &p.earn_back_forfeited {
+            let _ = writeln!(
+                s,
+                "  earn-back forfeited: {} credit of {} ({} {cur}): {}",
+                f.sla_id, f.credit_period, f.amount, f.reason
             );
         }
         let _ = writeln!(
@@ -53,6 +61,9 @@ pub fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
         let _ =
             writeln!(s, "late payment: {} paid {} days late, interest {} {cur}", l.invoice_id, l.days_late, l.interest);
     }
+    for line in &a.assumptions {
+        let _ = writeln!(s, "assumed: {line}");
+    }
     let r = &f.data.reconciliation;
     let _ =
         writeln!(s, "rows: read {}, accepted {}, rejected {}, excluded {}", r.read, r.accepted, r.rejected, r.excluded);
@@ -71,6 +82,13 @@ pub fn explain(f: &AssessmentFile, sla: &str, period: &str) -> Option<String> {
     let mut s = String::new();
     let _ = writeln!(s, "{} — {} in {} (terms {})", r.sla_id, r.name, p.period, p.terms_version);
     let _ = writeln!(s, "Metric: {} ({})", r.metric, r.definition);
+    if r.provisional {
+        let _ = writeln!(
+            s,
+            "Provisional: some contacts' windows or deadlines had not ended at the data's as-of instant ({}); they are left out until they have, so the figure can still change.",
+            f.data.as_of
+        );
+    }
     for (i, step) in r.explanation.iter().enumerate() {
         let _ = writeln!(s, "{}. {step}", i + 1);
     }
@@ -85,6 +103,9 @@ pub fn explain(f: &AssessmentFile, sla: &str, period: &str) -> Option<String> {
     );
     if !r.earn_back.is_zero() {
         let _ = writeln!(s, "Earn-back granted in this period for earlier credits: {} {cur}.", r.earn_back);
+    }
+    if !r.earn_back_forfeited.is_zero() {
+        let _ = writeln!(s, "Earn-back forfeited in this period for earlier credits: {} {cur}.", r.earn_back_forfeited);
     }
     let _ = writeln!(
         s,

@@ -8,6 +8,7 @@
 //! late-payment interest. Rounding happens only where docs/contract.md says: each invoice line,
 //! each credit line, each earn-back line and each interest amount. Totals are sums of lines.
 
+mod forecast;
 mod payments;
 
 use std::cmp::Ordering;
@@ -17,6 +18,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use forecast::{forecast_for, load_forecast, Forecast, ForecastFile};
 pub use payments::{late_fees, load_payments, LateFee, PaymentRecord};
 
 use crate::contract::{BillingIncrement, Contract, CreditShape, Direction, EarnBack, Sla, SlaKind, Terms};
@@ -48,14 +50,6 @@ pub struct Volume {
     pub billable_ms: i64,
     /// Σ per contact of billable time rounded up to whole minutes.
     pub started_minutes: i64,
-}
-
-/// Forecast offered contacts for a period and queue (`*` = all queues).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Forecast {
-    pub period: String,
-    pub queue: String,
-    pub offered: u64,
 }
 
 /// Status of an SLA in a period.
@@ -118,6 +112,9 @@ pub struct SlaResult {
     pub credit: Decimal,
     /// The earn-back this SLA's credits produced in this period.
     pub earn_back: Decimal,
+    /// Earlier credits of this SLA whose earn-back became impossible in this period.
+    #[serde(default)]
+    pub earn_back_forfeited: Decimal,
     /// The contract clause(s) behind the figure.
     pub clause: String,
     /// Plain-language steps from counts to money.
@@ -142,6 +139,18 @@ pub struct EarnBackLine {
     /// The period whose credit is returned.
     pub credit_period: String,
     pub amount: Decimal,
+    pub clause: String,
+}
+
+/// An earlier credit whose earn-back can no longer happen: the window it needed broke.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForfeitLine {
+    pub sla_id: String,
+    /// The period whose credit stays with the client.
+    pub credit_period: String,
+    pub amount: Decimal,
+    /// Why, in words (e.g. "2026-09 was not measured").
+    pub reason: String,
     pub clause: String,
 }
 
@@ -186,6 +195,9 @@ pub struct PeriodAssessment {
     pub earn_back: Vec<EarnBackLine>,
     /// Earn-back granted in this period: credits of earlier periods returned (Σ earn-back lines).
     pub earn_back_applied: Decimal,
+    /// Credits of earlier periods whose earn-back became impossible in this period.
+    #[serde(default)]
+    pub earn_back_forfeited: Vec<ForfeitLine>,
     pub net_credit: Decimal,
     /// Restatements of earlier closed periods settled on this invoice.
     #[serde(default)]
@@ -204,6 +216,10 @@ pub struct Assessment {
     pub periods: Vec<PeriodAssessment>,
     pub termination_events: Vec<TerminationEvent>,
     pub late_fees: Vec<LateFee>,
+    /// Every documented default and every missing optional input that affected a result, in
+    /// words (docs/reliability.md, "Nothing silent").
+    #[serde(default)]
+    pub assumptions: Vec<String>,
 }
 
 /// What the rules judge.
@@ -216,8 +232,17 @@ pub struct RulesInput<'a> {
     /// Period starts to assess, in order.
     pub periods: Vec<i64>,
     pub volumes: Vec<Volume>,
-    pub forecast: Vec<Forecast>,
-    pub payments: Vec<PaymentRecord>,
+    /// The forecast; `None` when none was given (allowed only when the contract marks it
+    /// optional: then SLAs volume relief could waive are not measured).
+    pub forecast: Option<ForecastFile>,
+    /// Payments; `None` when no payments file was given (allowed only when the contract marks
+    /// it optional: then no late interest is computed).
+    pub payments: Option<Vec<PaymentRecord>>,
+    /// An outage log was given (without one, allowed only when the contract marks it optional,
+    /// availability SLAs are not measured).
+    pub outages_given: bool,
+    /// Assumptions the caller made (the default `as_of`, the profile's defaults), listed first.
+    pub assumptions: Vec<String>,
     /// Earlier periods' assessments (from the ledger), oldest first.
     pub history: Vec<PeriodAssessment>,
     /// Date late interest runs to for invoices not yet paid in full.
@@ -229,6 +254,18 @@ pub struct RulesInput<'a> {
 /// The offered-contacts definition the run adds for volume relief (all contract channels).
 pub fn volume_def(contract: &Contract) -> MetricDef {
     MetricDef::Offered(Scope { channels: Some(contract.channels.clone()) })
+}
+
+/// The offered-contacts definition of one channel, for volume relief per channel.
+pub fn channel_volume_def(channel: &str) -> MetricDef {
+    MetricDef::Offered(Scope { channels: Some(vec![channel.to_string()]) })
+}
+
+/// Every definition volume relief reads: all contract channels, and each channel alone.
+pub fn volume_defs(contract: &Contract) -> Vec<MetricDef> {
+    let mut v = vec![volume_def(contract)];
+    v.extend(contract.channels.iter().map(|c| channel_volume_def(c)));
+    v
 }
 
 fn dir_str(d: Direction) -> &'static str {
@@ -410,6 +447,11 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
                 *left -= e.amount;
             }
         }
+        for f in &h.earn_back_forfeited {
+            if let Some(t) = tracks.get_mut(&f.sla_id) {
+                close_credit(t, &f.credit_period);
+            }
+        }
     }
     let mut periods = Vec::new();
     let mut events = Vec::new();
@@ -418,12 +460,47 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
         let pa = assess_period(input, &index, start, &mut tracks, &mut cap_hits, &mut returnable, &mut events)?;
         periods.push(pa);
     }
-    let late = match &c.payment {
-        Some(terms) => {
-            late_fees(c, terms, input.history.iter().chain(periods.iter()), &input.payments, input.statement_date)?
+    let mut assumptions = input.assumptions.clone();
+    assumptions.extend(c.defaults.iter().cloned());
+    let late = match (&c.payment, &input.payments) {
+        (Some(terms), Some(payments)) => {
+            late_fees(c, terms, input.history.iter().chain(periods.iter()), payments, input.statement_date)?
         }
-        None => Vec::new(),
+        (Some(_), None) => {
+            assumptions.push(
+                "no payments file (--payments), which [inputs] marks optional: late-payment interest is not computed"
+                    .to_string(),
+            );
+            Vec::new()
+        }
+        (None, _) => Vec::new(),
     };
+    if c.needs_outages() && !input.outages_given {
+        assumptions.push(
+            "no outage log (--outages), which [inputs] marks optional: availability SLAs are not measured".to_string(),
+        );
+    }
+    match &input.forecast {
+        None if c.needs_forecast() => assumptions.push(
+            "no forecast (--forecast), which [inputs] marks optional: SLAs volume relief could waive are not measured"
+                .to_string(),
+        ),
+        Some(f) if f.without_channel && c.needs_forecast() => assumptions.push(
+            "the forecast has no channel column: each row is read as all channels (channel *), so volume relief compares every channel's offered contacts"
+                .to_string(),
+        ),
+        _ => {}
+    }
+    for p in &periods {
+        for s in &p.slas {
+            for line in s.explanation.iter().filter(|l| l.starts_with(NO_FORECAST_ROW)) {
+                let a = format!("{} {}: {line}", p.period, s.sla_id);
+                if !assumptions.contains(&a) {
+                    assumptions.push(a);
+                }
+            }
+        }
+    }
     Ok(Assessment {
         schema_version: SCHEMA_VERSION,
         contract_id: c.id.clone(),
@@ -432,7 +509,78 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
         periods,
         termination_events: events,
         late_fees: late,
+        assumptions,
     })
+}
+
+/// How an explanation line starts when no forecast row covers an SLA's scope (the SLA is
+/// judged without volume relief, and the run lists it among its assumptions).
+const NO_FORECAST_ROW: &str = "no forecast row covers";
+
+/// Credits whose earn-back can no longer happen after this period's results: for "the next N
+/// periods met", a period inside the window that was not met (missed, not measured, waived or
+/// excluded); for the year average, the year ended without its pooled figure meeting the
+/// target. Each is closed (never returned later) and listed with its reason.
+fn forfeit_earn_back(
+    slas: &[Sla],
+    tracks: &mut BTreeMap<String, Track>,
+    label: &str,
+    end: i64,
+    c: &Contract,
+) -> Result<Vec<ForfeitLine>, Overflow> {
+    let mut out = Vec::new();
+    for sla in slas {
+        let Some(eb) = &sla.earn_back else { continue };
+        let Some(t) = tracks.get_mut(&sla.id) else { continue };
+        let Some(now) = t.entries.last().cloned() else { continue };
+        let broken: Vec<(String, Decimal, String)> = match eb {
+            EarnBack::NextPeriods(n) => {
+                let n = *n as usize;
+                let len = t.entries.len();
+                t.open_credits
+                    .iter()
+                    .filter(|(p, _)| {
+                        t.entries.iter().position(|e| &e.period == p).is_some_and(|i| {
+                            // The current period is inside the credit's window and not met.
+                            len - 1 > i && len - 1 <= i + n && now.status != Status::Met
+                        })
+                    })
+                    .map(|(p, a)| {
+                        (
+                            p.clone(),
+                            *a,
+                            format!("{label} was {} (earn-back needs the next {n} period(s) met)", now.status.as_str()),
+                        )
+                    })
+                    .collect()
+            }
+            EarnBack::YearAverage => {
+                if !is_contract_year_end(c, end) {
+                    continue;
+                }
+                let granted = year_average_grant(c, sla, end, t)?;
+                let year_start = year_start_label(c, end);
+                t.open_credits
+                    .iter()
+                    .filter(|(p, _)| *p >= year_start && !granted.iter().any(|(g, _)| g == p))
+                    .map(|(p, a)| {
+                        (p.clone(), *a, format!("the contract year ending {label} did not meet the target on average"))
+                    })
+                    .collect()
+            }
+        };
+        for (p, amount, reason) in broken {
+            close_credit(t, &p);
+            out.push(ForfeitLine {
+                sla_id: sla.id.clone(),
+                credit_period: p,
+                amount,
+                reason,
+                clause: format!("sla.{}.earn_back", sla.id),
+            });
+        }
+    }
+    Ok(out)
 }
 
 fn close_credit(t: &mut Track, period: &str) {
@@ -512,11 +660,18 @@ fn assess_period(
             }
         }
     }
+    let earn_back_forfeited = forfeit_earn_back(&terms.slas, tracks, &label, end, c)?;
     let earn_back_applied =
         r.apply(earn_back.iter().try_fold(Decimal::ZERO, |a, e| money::add(a, e.amount, "the earn-back"))?);
     returnable.insert(label.clone(), credits_after_cap);
     for s in &mut slas {
         s.earn_back = r.apply(earn_back.iter().filter(|e| e.sla_id == s.sla_id).map(|e| e.amount).sum());
+        s.earn_back_forfeited =
+            r.apply(earn_back_forfeited.iter().filter(|f| f.sla_id == s.sla_id).map(|f| f.amount).sum());
+        for f in earn_back_forfeited.iter().filter(|f| f.sla_id == s.sla_id) {
+            s.explanation
+                .push(format!("earn-back of the {} credit of {} forfeited: {}", f.credit_period, f.amount, f.reason));
+        }
     }
     let net_credit = r.apply(credits_after_cap - earn_back_applied);
     let adjustments: Vec<AdjustmentLine> =
@@ -581,6 +736,7 @@ fn assess_period(
         credits_after_cap,
         earn_back,
         earn_back_applied,
+        earn_back_forfeited,
         net_credit,
         adjustments,
         net_due,
@@ -614,19 +770,31 @@ fn window_event(hits: &[(&String, bool)], count: u32, window: u32, label: &str) 
     })
 }
 
+/// The period ending at `end` is the last of a contract year (its end is an anniversary of
+/// the effective date).
+fn is_contract_year_end(c: &Contract, end: i64) -> bool {
+    use chrono::Datelike;
+    let end_date = crate::contract::period_date(c, end);
+    end_date.month() == c.effective_from.month()
+        && end_date.day() == c.effective_from.day()
+        && end_date > c.effective_from
+}
+
+/// The label of the first period of the contract year that ends at `end`.
+fn year_start_label(c: &Contract, end: i64) -> String {
+    use chrono::Datelike;
+    let end_date = crate::contract::period_date(c, end);
+    let year_start = end_date.with_year(end_date.year() - 1).unwrap_or(c.effective_from);
+    period::label(c.period, c.zone, period::local_midnight(c.zone, year_start))
+}
+
 /// Year-average earn-back: at the last period of a contract year, when the year's pooled
 /// figure meets the target, every open credit of that year is returned.
 fn year_average_grant(c: &Contract, sla: &Sla, end: i64, t: &Track) -> Result<Vec<(String, Decimal)>, Overflow> {
-    use chrono::Datelike;
-    let end_date = crate::contract::period_date(c, end);
-    let anniversary = end_date.month() == c.effective_from.month()
-        && end_date.day() == c.effective_from.day()
-        && end_date > c.effective_from;
-    if !anniversary {
+    if !is_contract_year_end(c, end) {
         return Ok(Vec::new());
     }
-    let year_start = end_date.with_year(end_date.year() - 1).unwrap_or(c.effective_from);
-    let year_start_label = period::label(c.period, c.zone, period::local_midnight(c.zone, year_start));
+    let year_start_label = year_start_label(c, end);
     let in_year: Vec<_> = t.entries.iter().filter(|e| e.period >= year_start_label).collect();
     let (mut num, mut den) = (Decimal::ZERO, Decimal::ZERO);
     for e in &in_year {
@@ -685,7 +853,17 @@ fn judge(
             && e.end >= period::period_end(c.period, c.zone, start)
             && e.queues.as_ref().is_none_or(|q| sla.queue.as_ref().is_none_or(|s| q.contains(s)))
     });
-    let waived = volume_relief(input, index, sla, start, label, &queue, &mut explanation);
+    let is_availability = matches!(sla.metric, MetricDef::Availability(_));
+    let missing_input = if is_availability && !input.outages_given {
+        Some("no outage log was given (--outages) and [inputs] marks it optional: not measured, no credit")
+    } else if !is_availability && c.needs_forecast() && input.forecast.is_none() {
+        Some("no forecast was given (--forecast) and [inputs] marks it optional, so volume relief cannot be judged: not measured, no credit")
+    } else {
+        None
+    };
+    let waived = missing_input.is_none()
+        && !is_availability
+        && volume_relief(input, index, sla, start, label, &queue, &mut explanation);
     let value_known = match (num, den, unit) {
         (Some(_), _, Unit::Count) => true,
         (Some(_), Some(d), _) => !d.is_zero(),
@@ -694,6 +872,9 @@ fn judge(
     let status = if excluded_window {
         explanation.push("the whole period lies in an agreed exclusion window".to_string());
         Status::Excluded
+    } else if let Some(why) = missing_input {
+        explanation.push(why.to_string());
+        Status::NotMeasured
     } else if waived {
         Status::Waived
     } else if !value_known || sample < sla.min_sample {
@@ -818,12 +999,17 @@ fn judge(
         escalation_factor: factor,
         credit,
         earn_back: Decimal::ZERO,
+        earn_back_forfeited: Decimal::ZERO,
         clause: clause_detail,
         explanation,
     })
 }
 
-/// Volume relief: waived when actual offered exceeds forecast × (1 + tolerance).
+/// Volume relief: waived when the offered contacts in the SLA's scope exceed the forecast for
+/// that scope × (1 + tolerance). The scope is the SLA's channels and queue: per-channel
+/// forecast rows for every one of its channels, or else a row for all channels (`*`, which
+/// is then compared with every channel's offered contacts). With no row covering the scope,
+/// the SLA is judged without relief and the run says so.
 fn volume_relief(
     input: &RulesInput<'_>,
     index: &RowIndex<'_>,
@@ -834,29 +1020,40 @@ fn volume_relief(
     explanation: &mut Vec<String>,
 ) -> bool {
     let c = input.contract;
-    let Some(tol) = c.volume_relief_tolerance_percent else { return false };
-    let forecast: u64 = if queue == ALL {
-        let direct = input.forecast.iter().find(|f| f.period == label && f.queue == ALL);
-        match direct {
-            Some(f) => f.offered,
-            None => input.forecast.iter().filter(|f| f.period == label && f.queue != ALL).map(|f| f.offered).sum(),
-        }
-    } else {
-        input.forecast.iter().filter(|f| f.period == label && f.queue == queue).map(|f| f.offered).sum()
+    let (Some(tol), Some(file)) = (c.volume_relief_tolerance_percent, &input.forecast) else { return false };
+    let offered = |def: &MetricDef| index.find(start, queue, def).and_then(|r| r.numerator).unwrap_or_default();
+    let channels = sla.metric.channels();
+    let per_channel: Option<Vec<u64>> = channels.iter().map(|ch| forecast_for(file, label, ch, queue)).collect();
+    let (forecast, actual, scope) = match per_channel {
+        Some(f) if !channels.is_empty() => (
+            f.iter().sum::<u64>(),
+            channels.iter().map(|ch| offered(&channel_volume_def(ch))).sum::<Decimal>(),
+            channels.join(", "),
+        ),
+        _ => match forecast_for(file, label, "*", queue) {
+            Some(f) => (f, offered(&volume_def(c)), "all channels".to_string()),
+            None => {
+                explanation.push(format!(
+                    "{NO_FORECAST_ROW} channel(s) {} in {} for {label}: judged without volume relief",
+                    channels.join(", "),
+                    if queue == ALL { "all queues".to_string() } else { format!("queue {queue}") }
+                ));
+                return false;
+            }
+        },
     };
-    if forecast == 0 {
-        return false;
-    }
-    let actual = index.find(start, queue, &volume_def(c)).and_then(|r| r.numerator).unwrap_or_default();
     let limit = Decimal::from(forecast) * (Decimal::ONE_HUNDRED + tol) / Decimal::ONE_HUNDRED;
     if actual > limit {
         explanation.push(format!(
-            "offered {actual} exceeds forecast {forecast} by more than {tol}% (limit {}): waived under volume relief",
+            "offered {actual} ({scope}) exceeds forecast {forecast} by more than {tol}% (limit {}): waived under volume relief",
             limit.normalize()
         ));
-        let _ = sla;
         true
     } else {
+        explanation.push(format!(
+            "offered {actual} ({scope}) is within forecast {forecast} + {tol}% (limit {}): no volume relief",
+            limit.normalize()
+        ));
         false
     }
 }
@@ -924,10 +1121,17 @@ fn credit_by_shape(
                         ),
                     )
                 }
+                // `check` refuses tiers that leave a missed value uncovered, except between the
+                // target and the minimum when the tiers start at the minimum.
                 None => (
                     Decimal::ZERO,
                     ".tiers".to_string(),
-                    format!("achieved {} falls in no tier of {}: no credit", achieved.round_dp(4), sla.id),
+                    format!(
+                        "achieved {} is missed but not below the minimum {}, where the tiers of {} start: no credit",
+                        achieved.round_dp(4),
+                        sla.minimum.map(|m| m.to_string()).unwrap_or_else(|| "-".to_string()),
+                        sla.id
+                    ),
                 ),
             }
         }

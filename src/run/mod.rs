@@ -22,7 +22,7 @@ use crate::contract::{Contract, ContractError};
 use crate::ingest::{self, IngestError, IngestOptions, Profile, Reconciliation};
 use crate::metrics::{self, period, Dim, MetricTable, MetricsError, MetricsRequest};
 use crate::report;
-use crate::rules::{self, Assessment, Forecast, RulesError, RulesInput, Volume};
+use crate::rules::{self, Assessment, RulesError, RulesInput, Volume};
 
 /// Version of `assessment.json` and `manifest.json` (docs/outputs.md).
 pub const OUTPUT_VERSION: u32 = 1;
@@ -69,6 +69,23 @@ pub enum RunError {
     Injected(String),
     #[error("internal error: {0}; this is a bug in callsla, please report it")]
     Internal(String),
+    #[error("the contract needs {what} ({why}) and none was given; pass {option} FILE, or mark it optional in the contract ([inputs] {key} = \"optional\") to leave what needs it not measured")]
+    MissingInput { what: &'static str, why: &'static str, option: &'static str, key: &'static str },
+    /// Too many rows were rejected; the rejects travel with the error so `run` can write them.
+    #[error("{error}")]
+    RejectLimit { error: IngestError, rejects: Vec<ingest::Reject>, raw: bool },
+    #[error("{0}")]
+    Verify(String),
+}
+
+impl RunError {
+    /// The exit code: wrapped errors answer for themselves; a stop on rejected rows is 3.
+    pub fn exit_code(&self) -> crate::exit::Exit {
+        match self {
+            RunError::Ingest(e) | RunError::RejectLimit { error: e, .. } => e.exit_code(),
+            _ => crate::exit::Exit::BadInput,
+        }
+    }
 }
 
 /// Fails on purpose at a named step when `CALLSLA_FAIL_AT` names it, so tests can show that a
@@ -198,8 +215,34 @@ pub struct Manifest {
     pub outages: Option<FileHash>,
     pub payments: Option<FileHash>,
     pub options: RunOptions,
+    /// The folder the run started in, relative to the output folder: the input paths above are
+    /// relative to it, and `verify` reads them from there.
+    #[serde(default)]
+    pub run_dir: String,
     /// Output file name → SHA-256.
     pub outputs: BTreeMap<String, String>,
+}
+
+/// Where a computation reads its inputs from, and what its manifest records about that.
+#[derive(Debug, Clone, Default)]
+pub struct Place {
+    /// Relative input paths are read against this folder (empty: the current folder).
+    pub base: PathBuf,
+    /// The manifest's `run_dir`.
+    pub run_dir: String,
+}
+
+impl Place {
+    fn at(&self, p: &Path) -> PathBuf {
+        self.base.join(p)
+    }
+
+    /// Size and SHA-256 of an input, recorded under the path as given.
+    fn hash(&self, p: &Path) -> Result<FileHash, RunError> {
+        let mut h = hash_file(&self.at(p))?;
+        h.path = p.display().to_string();
+        Ok(h)
+    }
 }
 
 /// What a run produced.
@@ -237,16 +280,35 @@ pub fn hash_file(path: &Path) -> Result<FileHash, RunError> {
     Ok(FileHash { path: path.display().to_string(), size, sha256 })
 }
 
-fn load_forecast(path: &Path) -> Result<Vec<Forecast>, RunError> {
-    let err = |(line, message): (u64, String)| RulesError::Forecast { path: path.display().to_string(), line, message };
-    let mut out = Vec::new();
-    for (line, f) in crate::util::read_named_csv(path, &["period", "queue", "forecast_offered"]).map_err(err)? {
-        let offered = f[2]
-            .parse()
-            .map_err(|_| err((line, format!("column forecast_offered: \"{}\" is not a whole number", f[2]))))?;
-        out.push(Forecast { period: f[0].clone(), queue: f[1].clone(), offered });
+/// Stops a run that lacks a side input the contract needs, unless the contract marks it
+/// optional (`[inputs]`).
+fn check_inputs(opts: &RunOptions, c: &Contract) -> Result<(), RunError> {
+    use crate::contract::Need;
+    if c.needs_outages() && opts.outages.is_none() && c.inputs.outages == Need::Required {
+        return Err(RunError::MissingInput {
+            what: "an outage log",
+            why: "it has an availability SLA",
+            option: "--outages",
+            key: "outages",
+        });
     }
-    Ok(out)
+    if c.needs_forecast() && opts.forecast.is_none() && c.inputs.forecast == Need::Required {
+        return Err(RunError::MissingInput {
+            what: "a forecast",
+            why: "it grants [volume_relief]",
+            option: "--forecast",
+            key: "forecast",
+        });
+    }
+    if c.needs_payments() && opts.payments.is_none() && c.inputs.payments == Need::Required {
+        return Err(RunError::MissingInput {
+            what: "a payments file (a header line alone when nothing was paid yet)",
+            why: "its [payment] terms charge late interest",
+            option: "--payments",
+            key: "payments",
+        });
+    }
+    Ok(())
 }
 
 /// A boolean expression evaluated on every row (no copy of the rows).
@@ -467,27 +529,51 @@ pub type LedgerSource<'a> = dyn FnMut(&str, i64, &str) -> Result<LedgerInput, Ru
 /// Runs every stage and renders the outputs in memory.
 pub fn compute(
     opts: &RunOptions,
+    place: &Place,
     ledger: &mut LedgerSource<'_>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Computed, Outputs), RunError> {
     progress("reading the contract and profile");
-    let contract = Contract::load(&opts.contract)?;
+    let mut contract = Contract::load(&place.at(&opts.contract))?;
     let profile = match &opts.profile {
-        Some(p) => Profile::load(p).map_err(IngestError::from)?,
+        Some(p) => Profile::load(&place.at(p)).map_err(IngestError::from)?,
         None => Profile::canonical(),
     };
-    let files = ingest::expand_inputs(&opts.inputs)?;
-    let hash_opt = |p: &Option<PathBuf>| p.as_deref().map(hash_file).transpose();
+    check_inputs(opts, &contract)?;
+    // CSAT is measured on the scale the profile declares for the data.
+    let (csat_scale, scale_origin) = profile.csat_scale();
+    let mut assumptions = Vec::new();
+    for t in &mut contract.terms {
+        for s in &mut t.slas {
+            metrics::definition::bind_csat_scale(&mut s.metric, csat_scale, &scale_origin)
+                .map_err(MetricsError::from)?;
+            if matches!(s.metric, metrics::MetricDef::Csat(_)) && !profile.source.csat_scale_declared {
+                let line = format!(
+                    "CSAT scale: {}..{}, the documented default (the profile \"{}\" states no csat_scale)",
+                    csat_scale[0], csat_scale[1], profile.name
+                );
+                if !assumptions.contains(&line) {
+                    assumptions.push(line);
+                }
+            }
+        }
+    }
+    let files = ingest::expand_inputs(&opts.inputs.iter().map(|p| place.at(p)).collect::<Vec<_>>())?;
+    // Each file as the run names it: relative to the folder it started in.
+    let shown: Vec<String> =
+        files.iter().map(|f| f.strip_prefix(&place.base).unwrap_or(f).display().to_string()).collect();
+    let hash_opt = |p: &Option<PathBuf>| p.as_deref().map(|p| place.hash(p)).transpose();
     let mut manifest = Manifest {
         output_version: OUTPUT_VERSION,
         engine: engine(),
-        contract: hash_file(&opts.contract)?,
+        contract: place.hash(&opts.contract)?,
         profile: hash_opt(&opts.profile)?,
         inputs: Vec::new(),
         forecast: hash_opt(&opts.forecast)?,
         outages: hash_opt(&opts.outages)?,
         payments: hash_opt(&opts.payments)?,
         options: opts.clone(),
+        run_dir: place.run_dir.clone(),
         outputs: BTreeMap::new(),
     };
 
@@ -497,18 +583,32 @@ pub fn compute(
         let read_err = |source| RunError::Read { path: f.display().to_string(), source };
         std::fs::File::open(f).and_then(|mut h| h.read(&mut [0u8; 1])).map_err(read_err)?;
     }
-    let ingested = ingest::ingest(
-        &profile,
-        &files,
-        &IngestOptions { max_reject_rate: opts.max_reject_rate, strict: opts.strict, hash_inputs: true },
-    )?;
+    // Thresholds are checked here, so a stop on rejected rows carries them to be written.
+    let lenient = IngestOptions { max_reject_rate: Decimal::ONE, strict: false, hash_inputs: true };
+    let mut ingested = ingest::ingest(&profile, &files, &lenient)?;
+    if !place.base.as_os_str().is_empty() {
+        for (f, name) in files.iter().zip(&shown) {
+            let read_as = f.display().to_string();
+            for r in ingested.rejects.iter_mut().filter(|r| r.file == read_as) {
+                r.file = name.clone();
+            }
+            for r in ingested.reconciliation.files.iter_mut().filter(|r| r.path == read_as) {
+                r.path = name.clone();
+            }
+        }
+    }
+    let thresholds = IngestOptions { max_reject_rate: opts.max_reject_rate, strict: opts.strict, hash_inputs: true };
+    if let Err(error) = ingest::check_thresholds(&ingested.reconciliation, &ingested.rejects, &thresholds, None) {
+        return Err(RunError::RejectLimit { error, rejects: ingested.rejects, raw: opts.raw_rejects });
+    }
     // Plain CSV inputs were hashed as they were read (each byte read once); others are hashed now.
     manifest.inputs = files
         .iter()
+        .zip(&shown)
         .zip(&ingested.input_hashes)
-        .map(|(f, h)| match h {
-            Some((size, sha256)) => Ok(FileHash { path: f.display().to_string(), size: *size, sha256: sha256.clone() }),
-            None => hash_file(f),
+        .map(|((f, name), h)| match h {
+            Some((size, sha256)) => Ok(FileHash { path: name.clone(), size: *size, sha256: sha256.clone() }),
+            None => hash_file(f).map(|h| FileHash { path: name.clone(), ..h }),
         })
         .collect::<Result<_, _>>()?;
     // Scope and exclusions are masks over the ingested rows: nothing is copied.
@@ -518,18 +618,22 @@ pub fn compute(
     let (judged, exclusions) = apply_exclusions(rows, &scoped, &contract)?;
 
     progress("measuring");
-    let mut definitions: Vec<metrics::MetricDef> = vec![rules::volume_def(&contract)];
+    let mut definitions: Vec<metrics::MetricDef> = rules::volume_defs(&contract);
     for t in &contract.terms {
-        for s in &t.slas {
+        // Without an outage log, availability is not measured at all (not reported as 100 %).
+        for s in
+            t.slas.iter().filter(|s| opts.outages.is_some() || !matches!(s.metric, metrics::MetricDef::Availability(_)))
+        {
             if !definitions.iter().any(|d| d.definition() == s.metric.definition() && d.name() == s.metric.name()) {
                 definitions.push(s.metric.clone());
             }
         }
     }
     let outages = match &opts.outages {
-        Some(p) => {
-            clip_outages(metrics::availability::load_outages(p, contract.zone).map_err(MetricsError::from)?, &contract)
-        }
+        Some(p) => clip_outages(
+            metrics::availability::load_outages(&place.at(p), contract.zone).map_err(MetricsError::from)?,
+            &contract,
+        ),
         None => Vec::new(),
     };
     let as_of = match &opts.as_of {
@@ -539,6 +643,11 @@ pub fn compute(
         ),
         None => None,
     };
+    if as_of.is_none() {
+        assumptions.push(
+            "as of: the latest arrival in the judged data (--as-of not given); contacts whose FCR window or response deadline ends later are left out as provisional".to_string(),
+        );
+    }
     let req = MetricsRequest {
         period: contract.period,
         zone: contract.zone,
@@ -546,19 +655,14 @@ pub fn compute(
         definitions,
         as_of,
         outages,
+        csat_scale: (csat_scale, scale_origin),
     };
     let table = metrics::compute_subset(rows, Some(&judged), &req)?;
 
     progress("judging against the contract");
     let periods = period_starts(opts, &contract, &table)?;
-    let forecast = match &opts.forecast {
-        Some(p) => load_forecast(p)?,
-        None => Vec::new(),
-    };
-    let payments = match &opts.payments {
-        Some(p) => rules::load_payments(p)?,
-        None => Vec::new(),
-    };
+    let forecast = opts.forecast.as_deref().map(|p| rules::load_forecast(&place.at(p), &contract)).transpose()?;
+    let payments = opts.payments.as_deref().map(|p| rules::load_payments(&place.at(p))).transpose()?;
     let first = periods.first().copied().unwrap_or(0);
     let ledger_input = ledger(&contract.id, first, &period::label(contract.period, contract.zone, first))?;
     let input = RulesInput {
@@ -571,6 +675,8 @@ pub fn compute(
         history: ledger_input.history.clone(),
         statement_date: opts.statement_date,
         adjustments: ledger_input.adjustments.clone(),
+        outages_given: opts.outages.is_some(),
+        assumptions,
     };
     let assessment = rules::assess(&input)?;
 
@@ -631,6 +737,24 @@ pub fn compute(
     m.push(b'\n');
     outputs.insert("manifest.json".into(), m);
     Ok((Computed { file, metrics: judged_table, rejects: ingested.rejects, manifest, contract }, outputs))
+}
+
+/// The folder the run starts in, relative to the output folder `out` (whose parent exists):
+/// what `verify` climbs to find the inputs. Empty when it cannot be told (then `verify`
+/// reads inputs from its own folder or `--inputs`).
+fn run_dir_of(out: &Path) -> String {
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let (Ok(cwd), Ok(parent), Some(name)) = (std::env::current_dir(), parent.canonicalize(), out.file_name()) else {
+        return String::new();
+    };
+    let Ok(cwd) = cwd.canonicalize() else { return String::new() };
+    crate::util::relative_path(&parent.join(name), &cwd).display().to_string()
+}
+
+/// Where `run` writes the rejects of a run stopped on them: `OUT.rejects.csv` beside `OUT`.
+pub fn default_rejects_path(out: &Path) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_string());
+    out.with_file_name(format!("{name}.rejects.csv"))
 }
 
 /// A lock beside the output folder, removed when dropped.
@@ -703,11 +827,15 @@ pub fn write_outputs(out: &Path, outputs: &Outputs, force: bool) -> Result<(), R
 /// `callsla run`: computes everything (reading earlier periods from the ledger), refuses to
 /// change a closed period without a restatement, writes the output folder atomically, and only
 /// then records the periods in the ledger in the one transaction held since the start.
+///
+/// When too many rows are rejected the run stops (exit 3) and writes every rejected row to
+/// `rejects` (default: `OUT.rejects.csv` beside the output folder), which the message names.
 pub fn run(
     opts: &RunOptions,
     ledger_opts: &LedgerOptions,
     out: &Path,
     force: bool,
+    rejects: Option<&Path>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<RunOutcome, RunError> {
     if out.exists() && !force {
@@ -727,7 +855,28 @@ pub fn run(
             None => Ok(LedgerInput::default()),
         }
     };
-    let (computed, outputs) = compute(opts, &mut source, progress)?;
+    let place = Place { base: PathBuf::new(), run_dir: run_dir_of(out) };
+    let (computed, outputs) = match compute(opts, &place, &mut source, progress) {
+        Ok(done) => done,
+        Err(RunError::RejectLimit { error, rejects: rows, raw }) => {
+            let path = rejects.map_or_else(|| default_rejects_path(out), Path::to_path_buf);
+            crate::util::write_atomic(&path, |w| ingest::write_rejects_csv(&rows, raw, w))
+                .map_err(|source| RunError::Write { path: path.display().to_string(), source })?;
+            let error = match error {
+                IngestError::TooManyRejects { rejected, read, rate, max, mut detail } => {
+                    detail.file = Some(path.display().to_string());
+                    IngestError::TooManyRejects { rejected, read, rate, max, detail }
+                }
+                IngestError::StrictRejects { rejected, mut detail } => {
+                    detail.file = Some(path.display().to_string());
+                    IngestError::StrictRejects { rejected, detail }
+                }
+                other => other,
+            };
+            return Err(RunError::Ingest(error));
+        }
+        Err(e) => return Err(e),
+    };
     if let Some(l) = &ledger {
         l.plan(&computed.contract.id, &computed.file.assessment.periods, ledger_opts.restate.as_ref())?;
     }

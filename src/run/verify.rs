@@ -1,10 +1,16 @@
 //! `callsla verify`: the auditor's command. Checks every input named in a run's manifest
 //! against its recorded hash, re-derives the run from those inputs under the recorded options,
 //! and compares every output, byte for byte, with the manifest and with the files on disk.
+//!
+//! The manifest names inputs relative to the folder the run started in, and records that
+//! folder relative to the output folder (`run_dir`), so verify finds the inputs from wherever
+//! it is started; `--inputs DIR` names the folder instead (a copy of the inputs elsewhere).
+//! An input that cannot be found is not a difference: verify stops (exit 2) and says where it
+//! looked.
 
 use std::path::{Path, PathBuf};
 
-use super::{compute, hash_file, sha256_hex, Manifest, RunError};
+use super::{compute, hash_file, sha256_hex, Manifest, Place, RunError};
 
 /// One difference found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,22 +20,27 @@ pub struct Difference {
 }
 
 /// Verifies an output folder. `Ok(vec![])` means everything matches.
-pub fn verify(dir: &Path) -> Result<Vec<Difference>, RunError> {
+pub fn verify(dir: &Path, inputs: Option<&Path>) -> Result<Vec<Difference>, RunError> {
     let manifest_path = dir.join("manifest.json");
     let text = std::fs::read_to_string(&manifest_path)
         .map_err(|source| RunError::Read { path: manifest_path.display().to_string(), source })?;
     let manifest: Manifest = serde_json::from_str(&text)
         .map_err(|e| RunError::Usage(format!("{} is not a callsla manifest: {e}", manifest_path.display())))?;
+    let base = match inputs {
+        Some(d) => d.to_path_buf(),
+        None if manifest.run_dir.is_empty() => PathBuf::new(),
+        None => dir.join(&manifest.run_dir),
+    };
     let mut diffs = Vec::new();
-    let mut inputs = vec![
+    let mut recorded_inputs = vec![
         Some(&manifest.contract),
         manifest.profile.as_ref(),
         manifest.forecast.as_ref(),
         manifest.outages.as_ref(),
         manifest.payments.as_ref(),
     ];
-    inputs.extend(manifest.inputs.iter().map(Some));
-    for recorded in inputs.into_iter().flatten() {
+    recorded_inputs.extend(manifest.inputs.iter().map(Some));
+    for recorded in recorded_inputs.into_iter().flatten() {
         // A manifest names files relative to where the run started; it may not reach outside.
         if crate::util::escapes(Path::new(&recorded.path)) {
             diffs.push(Difference {
@@ -38,7 +49,16 @@ pub fn verify(dir: &Path) -> Result<Vec<Difference>, RunError> {
             });
             continue;
         }
-        match hash_file(&PathBuf::from(&recorded.path)) {
+        let at = base.join(&recorded.path);
+        if !at.exists() {
+            return Err(RunError::Verify(format!(
+                "cannot find the input {} at {} ({}); run verify where the inputs are, or pass --inputs DIR naming the folder the run was started in",
+                recorded.path,
+                at.display(),
+                if inputs.is_some() { "under --inputs" } else { "where the manifest says the run started" }
+            )));
+        }
+        match hash_file(&at) {
             Ok(now) if now.sha256 == recorded.sha256 => {}
             Ok(now) => diffs.push(Difference {
                 file: recorded.path.clone(),
@@ -72,7 +92,8 @@ pub fn verify(dir: &Path) -> Result<Vec<Difference>, RunError> {
         Err(_) => super::LedgerInput::default(),
     };
     let mut source = |_: &str, _: i64, _: &str| Ok(ledger_input.clone());
-    let (_, outputs) = compute(&manifest.options, &mut source, &mut |_| {})?;
+    let place = Place { base, run_dir: manifest.run_dir.clone() };
+    let (_, outputs) = compute(&manifest.options, &place, &mut source, &mut |_| {})?;
     for (name, bytes) in &outputs {
         if name == "manifest.json" {
             continue;

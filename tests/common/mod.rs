@@ -56,6 +56,18 @@ pub fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// The sample contract's side inputs as `run` options (absolute paths): the forecast, the
+/// outage log and the payments, which the contract needs (it grants volume relief, has an
+/// availability SLA and charges late interest).
+pub fn side_inputs() -> Vec<String> {
+    let mut v = Vec::new();
+    for (opt, file) in [("--forecast", "forecast.csv"), ("--outages", "outages.csv"), ("--payments", "payments.csv")] {
+        v.push(opt.to_string());
+        v.push(repo("sample-data").join(file).display().to_string());
+    }
+    v
+}
+
 /// Output of one run of the binary.
 pub struct Run {
     pub code: i32,

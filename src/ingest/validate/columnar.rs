@@ -61,7 +61,7 @@ impl Plan {
         }
         let mut out = Vec::new();
         for (k, spec) in self.profile.fields.iter().enumerate() {
-            if !spec.map.is_empty() || !spec.null_values.is_empty() {
+            if !spec.map.is_empty() || !spec.null_values.is_empty() || spec.invert {
                 return None;
             }
             let pos = match &spec.source {
