@@ -622,3 +622,104 @@ fn period_column_equals_period_start_per_instant_across_dst_and_wide_spans() {
         }
     }
 }
+
+/// Issue 15, case 6: a contact whose repeat window has not ended by `as_of` counts neither as
+/// resolved nor as not resolved, even when its repeat was already seen. Counting the early
+/// repeats but not the early non-repeats read the rate low.
+#[test]
+fn fcr_contacts_whose_window_is_still_open_count_neither_way() {
+    let contacts = vec![
+        // A: Oct 1 and Oct 3. Both windows end by as_of (Oct 12): the first is a repeat, the
+        // second resolved first time.
+        with_customer(voice("2026-10-01T14:00:00Z", 5, true), "A", "voice"),
+        with_customer(voice("2026-10-03T14:00:00Z", 5, true), "A", "voice"),
+        // B: Oct 9 and Oct 10. Windows end Oct 16 and 17, after as_of: left out, although the
+        // first one's repeat is already in the data.
+        with_customer(voice("2026-10-09T14:00:00Z", 5, true), "B", "voice"),
+        with_customer(voice("2026-10-10T14:00:00Z", 5, true), "B", "voice"),
+    ];
+    let tb =
+        compute(&contacts, vec![fcr(RepeatScope::AnyChannel)], PeriodKind::Month, vec![], Some("2026-10-12T00:00:00Z"));
+    let r = find(&tb, "2026-10", "fcr", "");
+    // 1 resolved of 2 settled (50 %); the old rule gave 1 of 3 (33.3 %).
+    assert_eq!(
+        (r.numerator, r.denominator, r.unsettled, r.provisional, r.value),
+        (Some(d("1")), Some(d("2")), 2, true, Some(d("50.0000")))
+    );
+    // Exactly at the window's end (Oct 10 14:00 = Oct 3 + 7 days): settled.
+    let tb =
+        compute(&contacts, vec![fcr(RepeatScope::AnyChannel)], PeriodKind::Month, vec![], Some("2026-10-10T14:00:00Z"));
+    let r = find(&tb, "2026-10", "fcr", "");
+    assert_eq!((r.numerator, r.denominator, r.unsettled), (Some(d("1")), Some(d("2")), 2));
+    // One microsecond before: the Oct 3 contact is still open.
+    let tb = compute(
+        &contacts,
+        vec![fcr(RepeatScope::AnyChannel)],
+        PeriodKind::Month,
+        vec![],
+        Some("2026-10-10T13:59:59.999999Z"),
+    );
+    let r = find(&tb, "2026-10", "fcr", "");
+    assert_eq!((r.numerator, r.denominator, r.unsettled), (Some(d("0")), Some(d("1")), 3));
+}
+
+/// The same cohort rule for response times: an email answered within the threshold, but whose
+/// deadline is still ahead at `as_of`, is left out with the unanswered ones, not counted met.
+#[test]
+fn response_time_counts_only_contacts_whose_deadline_has_passed() {
+    let contacts = vec![
+        email("2026-10-05T12:00:00Z", Some(3_600), Some(7_200)), // settled, met
+        email("2026-10-05T13:00:00Z", None, None),               // settled, missed
+        email("2026-10-30T16:00:00Z", Some(3_600), Some(7_200)), // answered in 1 h, deadline ahead
+        email("2026-10-30T17:00:00Z", None, None),               // unanswered, deadline ahead
+    ];
+    let defs = vec![MetricDef::ResponseTime(DeferredDef { threshold_s: 86_400, channels: None })];
+    let tb = compute(&contacts, defs, PeriodKind::Month, vec![], Some("2026-10-31T00:00:00Z"));
+    let rt = find(&tb, "2026-10", "response_time", "");
+    assert_eq!((rt.numerator, rt.denominator, rt.unsettled, rt.provisional), (Some(d("1")), Some(d("2")), 2, true));
+}
+
+/// Issue 15, case 2: CSAT is measured on the scale the profile declares; top-2-box on 1..10
+/// is 9 and 10. A definition naming another scale is refused, not silently used.
+#[test]
+fn csat_uses_the_scale_the_profile_declares() {
+    let mut contacts = Vec::new();
+    for (i, score) in [1, 5, 6, 8, 9, 10, 10, 3, 7, 9].iter().enumerate() {
+        let mut c = voice(&format!("2026-10-05T12:{i:02}:00Z"), 5, true);
+        c.csat = Some(*score);
+        contacts.push(c);
+    }
+    let dir = TempDir::new("csat-scale");
+    let input = dir.write("log.csv", &log(&contacts));
+    let profile = Profile::parse(
+        &format!(
+            "name = \"ten\"\n[source]\ncsat_scale = [1, 10]\n[fields]\n{}",
+            HEADER.split(',').map(|f| format!("{f} = {{ column = \"{f}\" }}\n")).collect::<String>()
+        ),
+        "ten.toml",
+    )
+    .unwrap();
+    let rows = ingest::ingest(&profile, &[input], &IngestOptions::default()).unwrap();
+    assert_eq!(rows.reconciliation.rejected, 0, "scores 6..10 are on the declared scale");
+    let mut req = MetricsRequest {
+        period: PeriodKind::Month,
+        zone: NY,
+        by: vec![],
+        definitions: vec![MetricDef::Csat(CsatDef { measure: CsatMeasure::Top2Box, scale: None, channels: None })],
+        as_of: None,
+        outages: vec![],
+        csat_scale: profile.csat_scale(),
+    };
+    let tb = metrics::compute(&rows.accepted, &req).unwrap();
+    let r = find(&tb, "2026-10", "csat", "");
+    // 9, 10, 10, 9 of ten responses.
+    assert_eq!((r.numerator, r.denominator, r.value), (Some(d("4")), Some(d("10")), Some(d("40.0000"))));
+    assert!(r.definition.contains("scale=1|10"), "{}", r.definition);
+    req.definitions =
+        vec![MetricDef::Csat(CsatDef { measure: CsatMeasure::Top2Box, scale: Some([1, 5]), channels: None })];
+    let err = metrics::compute(&rows.accepted, &req).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "csat: scale = [1, 5] differs from the scale the profile declares for the data (profile \"ten\" (ten.toml): csat_scale = [1, 10]); remove the metric's `scale` (the profile's is used) or correct the one that is wrong"
+    );
+}

@@ -493,3 +493,136 @@ fn year_average_earn_back_at_the_contract_anniversary() {
     let bad: Vec<(&str, i64, i64)> = months.iter().map(|m| (*m, 700, 1000)).collect();
     assert!(assess(&c, &bad).periods.iter().all(|p| p.earn_back.is_empty()));
 }
+
+/// Issue 15, case 8: an earn-back that can no longer happen is forfeited in the period that
+/// breaks its window, with the reason, instead of disappearing.
+#[test]
+fn earn_back_forfeited_when_a_period_in_its_window_is_not_measured_or_missed() {
+    let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", "earn_back = { periods = 2 }"), "");
+    // August missed (credit 1000); September below the minimum sample (8 of 9 < 10): not measured.
+    let a = assess(&c, &[("2026-08", 750, 1000), ("2026-09", 8, 9), ("2026-10", 900, 1000)]);
+    let sep = &a.periods[1];
+    assert_eq!(sep.slas[0].status, Status::NotMeasured);
+    let f: Vec<(&str, &str, Decimal, &str)> = sep
+        .earn_back_forfeited
+        .iter()
+        .map(|f| (f.sla_id.as_str(), f.credit_period.as_str(), f.amount, f.reason.as_str()))
+        .collect();
+    assert_eq!(
+        f,
+        [("SL", "2026-08", d("1000.00"), "2026-09 was not_measured (earn-back needs the next 2 period(s) met)")]
+    );
+    assert_eq!(sep.slas[0].earn_back_forfeited, d("1000.00"));
+    assert!(sep.slas[0]
+        .explanation
+        .iter()
+        .any(|l| l.starts_with("earn-back of the 2026-08 credit of 1000.00 forfeited")));
+    // Never returned later, and not forfeited twice.
+    assert!(a.periods[2].earn_back.is_empty() && a.periods[2].earn_back_forfeited.is_empty());
+    // A miss in the window forfeits too; the money is unchanged (a forfeit is not a line).
+    let a = assess(&c, &[("2026-08", 750, 1000), ("2026-09", 700, 1000), ("2026-10", 900, 1000)]);
+    assert_eq!(
+        a.periods[1].earn_back_forfeited[0].reason,
+        "2026-09 was missed (earn-back needs the next 2 period(s) met)"
+    );
+    assert_eq!(a.periods[1].net_credit, d("1000.00"));
+    // The year average: a year that misses forfeits its open credits at the anniversary.
+    let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", "earn_back = { year_average = true }"), "");
+    let months = [
+        "2026-08", "2026-09", "2026-10", "2026-11", "2026-12", "2027-01", "2027-02", "2027-03", "2027-04", "2027-05",
+        "2027-06", "2027-07",
+    ];
+    let bad: Vec<(&str, i64, i64)> = months.iter().map(|m| (*m, 700, 1000)).collect();
+    let a = assess(&c, &bad);
+    assert!(a.periods[..11].iter().all(|p| p.earn_back_forfeited.is_empty()));
+    assert_eq!(a.periods[11].earn_back_forfeited.len(), 12);
+    assert_eq!(
+        a.periods[11].earn_back_forfeited[0].reason,
+        "the contract year ending 2027-07 did not meet the target on average"
+    );
+}
+
+/// Issue 15, case 5: volume relief is judged on the SLA's own channels when the forecast has
+/// them: the email and chat contacts of a queue do not waive its voice SLA.
+#[test]
+fn volume_relief_per_channel_and_queue() {
+    let relief = "[volume_relief]\ntolerance_percent = \"10\"\n";
+    let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", ""), relief);
+    let file = |rows: &[(&str, u64)]| {
+        Some(ForecastFile {
+            rows: rows
+                .iter()
+                .map(|(ch, n)| Forecast {
+                    period: "2026-10".into(),
+                    channel: ch.to_string(),
+                    queue: "*".into(),
+                    offered: *n,
+                })
+                .collect(),
+            without_channel: false,
+        })
+    };
+    // The table's 1000 offered contacts are all voice. A voice forecast of 950 (limit 1045):
+    // not waived, although an all-channel comparison against 900 would be.
+    let a = assess_with(&c, &[("2026-10", 750, 1000)], file(&[("voice", 950), ("*", 900)]), vec![], None);
+    let s = sla(&a, "2026-10");
+    assert_eq!(s.status, Status::Missed);
+    assert!(
+        s.explanation
+            .iter()
+            .any(|l| l == "offered 1000 (voice) is within forecast 950 + 10% (limit 1045): no volume relief"),
+        "{:?}",
+        s.explanation
+    );
+    // No row for voice: the all-channel row is used, and the explanation says so.
+    let a = assess_with(&c, &[("2026-10", 750, 1000)], file(&[("*", 900)]), vec![], None);
+    let s = sla(&a, "2026-10");
+    assert_eq!(s.status, Status::Waived);
+    assert!(
+        s.explanation.iter().any(|l| l.starts_with("offered 1000 (all channels) exceeds forecast 900")),
+        "{:?}",
+        s.explanation
+    );
+    // No row covers the SLA's scope: judged without relief, and the run lists it.
+    let a = assess_with(&c, &[("2026-10", 750, 1000)], file(&[("email", 10)]), vec![], None);
+    assert_eq!(sla(&a, "2026-10").status, Status::Missed);
+    assert!(
+        a.assumptions
+            .iter()
+            .any(|l| l.starts_with("2026-10 SL: no forecast row covers channel(s) voice in all queues")),
+        "{:?}",
+        a.assumptions
+    );
+}
+
+/// Tiers may start at the minimum: a miss between the target and the minimum then earns no
+/// credit, and the explanation says why (`check` refuses any other uncovered range).
+#[test]
+fn tiers_starting_at_the_minimum_explain_a_miss_without_credit() {
+    let asa = r#"
+[[sla]]
+id = "ASA"
+name = "ASA"
+metric = { metric = "asa" }
+channels = ["voice"]
+target = "30"
+minimum = "40"
+direction = "at_most"
+min_sample = 1
+kind = "critical"
+credit = { shape = "tiers", tiers = [ { from = "40", to = "60", amount = "750" }, { from = "60", amount = "1500" } ] }
+"#;
+    let c = contract(asa, "");
+    // ASA 35 s: missed, above the minimum, no tier.
+    let a = assess(&c, &[("2026-10", 35_000_000, 1_000_000)]);
+    let s = sla(&a, "2026-10");
+    assert_eq!((s.status, s.credit), (Status::Missed, d("0.00")));
+    assert!(
+        s.explanation.iter().any(|l| l == "achieved 35 is missed but not below the minimum 40, where the tiers of ASA start: no credit"),
+        "{:?}",
+        s.explanation
+    );
+    // 45 s: below the minimum, in the first tier.
+    let a = assess(&c, &[("2026-10", 45_000_000, 1_000_000)]);
+    assert_eq!((sla(&a, "2026-10").status, sla(&a, "2026-10").credit), (Status::BelowMinimum, d("750.00")));
+}

@@ -54,9 +54,9 @@ pub enum IngestError {
     #[error("{0}")]
     MissingColumn(Box<MissingColumn>),
     #[error("{rejected} of {read} rows rejected ({rate}), above the limit of {max}{detail}; fix the data or the profile, or raise --max-reject-rate")]
-    TooManyRejects { rejected: u64, read: u64, rate: String, max: String, detail: RejectDetail },
+    TooManyRejects { rejected: u64, read: u64, rate: String, max: String, detail: Box<RejectDetail> },
     #[error("{rejected} rows rejected and --strict is set{detail}")]
-    StrictRejects { rejected: u64, detail: RejectDetail },
+    StrictRejects { rejected: u64, detail: Box<RejectDetail> },
     #[error("internal error: {0}; this is a bug in callsla, please report it with the command you ran")]
     Internal(String),
 }
@@ -384,7 +384,7 @@ pub fn check_thresholds(
     rejects_file: Option<&Path>,
 ) -> Result<(), IngestError> {
     let rejected = reconciliation.rejected;
-    let detail = || RejectDetail::of(reconciliation, rejects, rejects_file);
+    let detail = || Box::new(RejectDetail::of(reconciliation, rejects, rejects_file));
     if options.strict && rejected > 0 {
         return Err(IngestError::StrictRejects { rejected, detail: detail() });
     }

@@ -94,18 +94,16 @@ pub fn load_forecast(path: &Path, contract: &Contract) -> Result<ForecastFile, R
 }
 
 /// The forecast for one channel key (a channel, or `*`) and queue (or [`ALL`]) in a period:
-/// for one queue, its row; for all queues, the `*` row, or else the sum of the queue rows.
+/// for one queue, its row; for all queues, the `*` row, or else the sum of the rows of every
+/// one of the contract's `queues` (a forecast for some queues only covers none of "all").
 /// `None` when no row covers it.
-pub fn forecast_for(file: &ForecastFile, label: &str, channel: &str, queue: &str) -> Option<u64> {
+pub fn forecast_for(file: &ForecastFile, label: &str, channel: &str, queue: &str, queues: &[String]) -> Option<u64> {
     let rows: Vec<&Forecast> = file.rows.iter().filter(|f| f.period == label && f.channel == channel).collect();
     if queue == ALL {
         if let Some(all) = rows.iter().find(|f| f.queue == "*") {
             return Some(all.offered);
         }
-        if rows.is_empty() {
-            return None;
-        }
-        return Some(rows.iter().map(|f| f.offered).sum());
+        return queues.iter().map(|q| rows.iter().find(|f| f.queue == *q).map(|f| f.offered)).sum();
     }
     rows.iter().find(|f| f.queue == queue).map(|f| f.offered)
 }

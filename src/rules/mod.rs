@@ -1023,14 +1023,15 @@ fn volume_relief(
     let (Some(tol), Some(file)) = (c.volume_relief_tolerance_percent, &input.forecast) else { return false };
     let offered = |def: &MetricDef| index.find(start, queue, def).and_then(|r| r.numerator).unwrap_or_default();
     let channels = sla.metric.channels();
-    let per_channel: Option<Vec<u64>> = channels.iter().map(|ch| forecast_for(file, label, ch, queue)).collect();
+    let per_channel: Option<Vec<u64>> =
+        channels.iter().map(|ch| forecast_for(file, label, ch, queue, &c.queues)).collect();
     let (forecast, actual, scope) = match per_channel {
         Some(f) if !channels.is_empty() => (
             f.iter().sum::<u64>(),
             channels.iter().map(|ch| offered(&channel_volume_def(ch))).sum::<Decimal>(),
             channels.join(", "),
         ),
-        _ => match forecast_for(file, label, "*", queue) {
+        _ => match forecast_for(file, label, "*", queue, &c.queues) {
             Some(f) => (f, offered(&volume_def(c)), "all channels".to_string()),
             None => {
                 explanation.push(format!(

@@ -72,17 +72,27 @@ pub enum RunError {
     #[error("the contract needs {what} ({why}) and none was given; pass {option} FILE, or mark it optional in the contract ([inputs] {key} = \"optional\") to leave what needs it not measured")]
     MissingInput { what: &'static str, why: &'static str, option: &'static str, key: &'static str },
     /// Too many rows were rejected; the rejects travel with the error so `run` can write them.
-    #[error("{error}")]
-    RejectLimit { error: IngestError, rejects: Vec<ingest::Reject>, raw: bool },
+    #[error("{}", .0.error)]
+    RejectLimit(Box<RejectStop>),
     #[error("{0}")]
     Verify(String),
+}
+
+/// A run stopped on rejected rows: the error and the rows, to be written by [`run`].
+#[derive(Debug)]
+pub struct RejectStop {
+    pub error: IngestError,
+    pub rejects: Vec<ingest::Reject>,
+    /// Write personal values as they are (`--raw-rejects`).
+    pub raw: bool,
 }
 
 impl RunError {
     /// The exit code: wrapped errors answer for themselves; a stop on rejected rows is 3.
     pub fn exit_code(&self) -> crate::exit::Exit {
         match self {
-            RunError::Ingest(e) | RunError::RejectLimit { error: e, .. } => e.exit_code(),
+            RunError::Ingest(e) => e.exit_code(),
+            RunError::RejectLimit(stop) => stop.error.exit_code(),
             _ => crate::exit::Exit::BadInput,
         }
     }
@@ -599,7 +609,11 @@ pub fn compute(
     }
     let thresholds = IngestOptions { max_reject_rate: opts.max_reject_rate, strict: opts.strict, hash_inputs: true };
     if let Err(error) = ingest::check_thresholds(&ingested.reconciliation, &ingested.rejects, &thresholds, None) {
-        return Err(RunError::RejectLimit { error, rejects: ingested.rejects, raw: opts.raw_rejects });
+        return Err(RunError::RejectLimit(Box::new(RejectStop {
+            error,
+            rejects: ingested.rejects,
+            raw: opts.raw_rejects,
+        })));
     }
     // Plain CSV inputs were hashed as they were read (each byte read once); others are hashed now.
     manifest.inputs = files
@@ -858,7 +872,8 @@ pub fn run(
     let place = Place { base: PathBuf::new(), run_dir: run_dir_of(out) };
     let (computed, outputs) = match compute(opts, &place, &mut source, progress) {
         Ok(done) => done,
-        Err(RunError::RejectLimit { error, rejects: rows, raw }) => {
+        Err(RunError::RejectLimit(stop)) => {
+            let RejectStop { error, rejects: rows, raw } = *stop;
             let path = rejects.map_or_else(|| default_rejects_path(out), Path::to_path_buf);
             crate::util::write_atomic(&path, |w| ingest::write_rejects_csv(&rows, raw, w))
                 .map_err(|source| RunError::Write { path: path.display().to_string(), source })?;
