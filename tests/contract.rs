@@ -175,3 +175,93 @@ fn no_floating_point_on_the_money_path() {
         }
     }
 }
+
+/// One leaf of a TOML document: the keys and indices leading to it.
+#[derive(Debug, Clone)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn leaves(v: &toml::Value, path: &mut Vec<Seg>, out: &mut Vec<Vec<Seg>>) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, x) in t {
+                path.push(Seg::Key(k.clone()));
+                leaves(x, path, out);
+                path.pop();
+            }
+        }
+        toml::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                path.push(Seg::Index(i));
+                leaves(x, path, out);
+                path.pop();
+            }
+        }
+        _ => out.push(path.clone()),
+    }
+}
+
+fn at<'a>(v: &'a mut toml::Value, path: &[Seg]) -> &'a mut toml::Value {
+    path.iter().fold(v, |v, seg| match seg {
+        Seg::Key(k) => v.get_mut(k.as_str()).unwrap(),
+        Seg::Index(i) => v.get_mut(*i).unwrap(),
+    })
+}
+
+/// Another value of the same kind: numbers and decimal strings one more, dates a month later,
+/// booleans flipped, other text with a letter appended.
+fn changed(v: &toml::Value) -> toml::Value {
+    match v {
+        toml::Value::Integer(i) => toml::Value::Integer(i + 1),
+        toml::Value::Boolean(b) => toml::Value::Boolean(!b),
+        toml::Value::String(s) => {
+            if let Ok(d) = s.parse::<rust_decimal::Decimal>() {
+                return toml::Value::String((d + rust_decimal::Decimal::ONE).to_string());
+            }
+            if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                return toml::Value::String((d + chrono::Months::new(1)).to_string());
+            }
+            toml::Value::String(format!("{s}x"))
+        }
+        other => panic!("unexpected leaf {other:?}"),
+    }
+}
+
+/// Walks every key of a file that sets every key, changes its value, and checks the change is
+/// either used (the validated result differs) or refused (an error): no key is read and then
+/// ignored. Issue 15: "a test that walks every contract and profile key".
+fn every_key_is_used_or_refused(file: &str, parse: &dyn Fn(&str) -> Result<String, String>) {
+    let text = std::fs::read_to_string(common::repo(file)).unwrap();
+    let doc: toml::Value = toml::from_str(&text).unwrap();
+    let base = parse(&toml::to_string(&doc).unwrap()).unwrap_or_else(|e| panic!("{file} must be valid: {e}"));
+    let mut paths = Vec::new();
+    leaves(&doc, &mut Vec::new(), &mut paths);
+    assert!(paths.len() > 40, "{file}: only {} keys", paths.len());
+    let mut ignored = Vec::new();
+    for path in &paths {
+        let mut d = doc.clone();
+        let leaf = at(&mut d, path);
+        *leaf = changed(leaf);
+        match parse(&toml::to_string(&d).unwrap()) {
+            Ok(result) if result == base => ignored.push(format!("{path:?}")),
+            _ => {}
+        }
+    }
+    assert!(ignored.is_empty(), "{file}: changing these keys changed nothing:\n{}", ignored.join("\n"));
+}
+
+#[test]
+fn every_contract_key_is_used_or_refused() {
+    every_key_is_used_or_refused("tests/keys/every_contract_key.toml", &|t| {
+        Contract::parse(t, "c.toml").map(|c| format!("{c:?}")).map_err(|e| e.to_string())
+    });
+}
+
+#[test]
+fn every_profile_key_is_used_or_refused() {
+    every_key_is_used_or_refused("tests/keys/every_profile_key.toml", &|t| {
+        callsla::ingest::Profile::parse(t, "p.toml").map(|p| format!("{p:?}")).map_err(|e| e.to_string())
+    });
+}

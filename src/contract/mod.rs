@@ -256,6 +256,9 @@ impl Sla {
 pub struct Credits {
     pub at_risk_percent: Decimal,
     pub pool_percent: Decimal,
+    /// `pool_percent` was left out (100 by default; an assumption when allocations use it).
+    #[serde(skip)]
+    pub pool_defaulted: bool,
 }
 
 /// Everything that can change by amendment.
@@ -397,18 +400,28 @@ impl Contract {
             line: e.span().map_or(1, |s| line_of(text, s.start)),
             message: crate::util::suggest_in_message(e.message().trim_end()),
         })?;
-        Validator { text, path }.contract(raw)
+        Validator { text, path, noted: std::cell::RefCell::new(Vec::new()) }.contract(raw)
     }
 }
 
 struct Validator<'a> {
     text: &'a str,
     path: &'a str,
+    /// Documented defaults applied so far, in words (see [`Contract::defaults`]).
+    noted: std::cell::RefCell<Vec<String>>,
 }
 
 type R<T> = Result<T, ContractError>;
 
 impl Validator<'_> {
+    /// Records a documented default the contract relies on (once).
+    fn default_used(&self, line: String) {
+        let mut noted = self.noted.borrow_mut();
+        if !noted.contains(&line) {
+            noted.push(line);
+        }
+    }
+
     fn err(&self, span: std::ops::Range<usize>, key: impl Into<String>, problem: Problem) -> ContractError {
         ContractError::Invalid {
             path: self.path.to_string(),
@@ -621,6 +634,26 @@ impl Validator<'_> {
                         },
                     ));
                 }
+                // A channel or queue outside the scope would never match: a typo, refused.
+                for (values, allowed, what, key) in [
+                    (&er.channels, &channels, "channels", "exclusion.channels"),
+                    (&er.queues, &queues, "queues", "exclusion.queues"),
+                ] {
+                    for v in values.iter().flatten() {
+                        if !allowed.contains(v) {
+                            return Err(self.err(
+                                e.span(),
+                                key,
+                                Problem::NotInScope {
+                                    what,
+                                    value: v.clone(),
+                                    allowed: allowed.join(", "),
+                                    hint: did_you_mean(v, allowed.iter().map(String::as_str)),
+                                },
+                            ));
+                        }
+                    }
+                }
                 Ok(Exclusion {
                     id: er.id.clone(),
                     start,
@@ -686,7 +719,13 @@ impl Validator<'_> {
                 };
                 Ok(Payment {
                     net_days: pr.net_days,
-                    invoice_lag_days: pr.invoice_lag_days,
+                    invoice_lag_days: pr.invoice_lag_days.unwrap_or_else(|| {
+                        self.default_used(
+                            "payment.invoice_lag_days: 0, invoices dated the day after the period (the key is left out)"
+                                .to_string(),
+                        );
+                        0
+                    }),
                     late_interest_annual_percent: self.percent(
                         &pr.late_interest_annual_percent,
                         "payment.late_interest_annual_percent",
@@ -719,6 +758,11 @@ impl Validator<'_> {
             defaults,
         };
         contract.inputs = self.inputs(raw.inputs.as_ref(), &contract)?;
+        contract.defaults.extend(self.noted.borrow().iter().cloned());
+        let allocates = |t: &Terms| t.slas.iter().any(|s| matches!(s.credit, Some(CreditShape::Allocation { .. })));
+        if contract.terms.iter().any(|t| t.credits.pool_defaulted && allocates(t)) {
+            contract.defaults.push("credits.pool_percent: 100 (the key is left out)".to_string());
+        }
         for t in &contract.terms {
             for p in &t.pricing {
                 if p.billable_defaulted {
@@ -761,6 +805,7 @@ impl Validator<'_> {
     fn credits(&self, c: &Spanned<RawCredits>) -> R<Credits> {
         let cr = c.get_ref();
         Ok(Credits {
+            pool_defaulted: cr.pool_percent.is_none(),
             at_risk_percent: self.percent(&cr.at_risk_percent, "credits.at_risk_percent", "100")?,
             pool_percent: match &cr.pool_percent {
                 Some(p) => self.percent(p, "credits.pool_percent", "1000")?,
@@ -974,7 +1019,13 @@ impl Validator<'_> {
                 }
                 Ok(Escalation {
                     factor: er.factor.0,
-                    after_consecutive_misses: er.after_consecutive_misses.unwrap_or(1),
+                    after_consecutive_misses: er.after_consecutive_misses.unwrap_or_else(|| {
+                        self.default_used(format!(
+                            "sla[{}].escalation.after_consecutive_misses: 1 (the key is left out)",
+                            r.id
+                        ));
+                        1
+                    }),
                 })
             })
             .transpose()?;
@@ -995,7 +1046,15 @@ impl Validator<'_> {
             target,
             direction,
             minimum,
-            min_sample: r.min_sample,
+            min_sample: r.min_sample.unwrap_or_else(|| {
+                if kind == SlaKind::Critical && !is_availability {
+                    self.default_used(format!(
+                        "sla[{}].min_sample: 0, judged at any sample size (the key is left out)",
+                        r.id
+                    ));
+                }
+                0
+            }),
             kind,
             credit,
             cap,

@@ -174,7 +174,7 @@ pub struct RawSla {
     #[serde(default)]
     pub minimum: Option<Spanned<Dec>>,
     #[serde(default)]
-    pub min_sample: u64,
+    pub min_sample: Option<u64>,
     pub kind: Spanned<String>,
     #[serde(default)]
     pub credit: Option<Spanned<RawCredit>>,
@@ -230,7 +230,7 @@ pub struct RawTermination {
 pub struct RawPayment {
     pub net_days: u32,
     #[serde(default)]
-    pub invoice_lag_days: u32,
+    pub invoice_lag_days: Option<u32>,
     pub late_interest_annual_percent: Spanned<Dec>,
     pub day_count: Spanned<String>,
 }
