@@ -133,10 +133,7 @@ fn rules_36_periods(bencher: divan::Bencher, slas: usize) {
             periods: periods.clone(),
             volumes: vec![],
             forecast: None,
-            payments: Some(vec![]),
             history: vec![],
-            statement_date: None,
-            adjustments: vec![],
             outages_given: true,
             assumptions: vec![],
         };

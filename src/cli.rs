@@ -440,7 +440,21 @@ pub fn run(
                     format!("{p} replaced (open; net due {old_net_due} → {new_net_due})")
                 }
                 crate::ledger::Change::Restated { id, difference } => {
-                    format!("{p} restated (#{id}, {difference:+} on the next invoice)")
+                    let settled = outcome
+                        .computed
+                        .file
+                        .billing
+                        .documents
+                        .iter()
+                        .find(|d| d.period == *p && !d.references.is_empty())
+                        .map_or_else(
+                            || "on the next invoice".to_string(),
+                            |n| format!("on {} {}", n.kind.as_str().replace('_', " "), n.id),
+                        );
+                    format!("{p} restated (#{id}, {difference:+} {settled})")
+                }
+                crate::ledger::Change::InvoiceReplaced { old_total, new_total } => {
+                    format!("{p} invoice re-issued (open; total {old_total} → {new_total})")
                 }
             })
             .collect();
@@ -502,6 +516,7 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: History
                 "closed_by",
                 "closed_at",
                 "provisional",
+                "invoice_total",
             ])
             .map_err(io)?;
             for p in &periods {
@@ -517,6 +532,7 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: History
                     p.closed_by.clone().unwrap_or_default(),
                     p.closed_at.clone().unwrap_or_default(),
                     p.provisional.clone(),
+                    p.invoice_total.clone(),
                 ])
                 .map_err(io)?;
             }
@@ -525,26 +541,28 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: History
         }
         HistoryFormat::Table => {
             out += &format!(
-                "{:<20} {:<8} {:<6} {:>12} {:>12} {:>12} {:>12} {:>11} {:<11}\n",
+                "{:<20} {:<8} {:<6} {:>12} {:>12} {:>12} {:>13} {:>12} {:>11} {:<11}\n",
                 "contract",
                 "period",
                 "state",
                 "fees",
                 "net credit",
                 "net due",
+                "invoice total",
                 "restatements",
                 "termination",
                 "provisional"
             );
             for p in &periods {
                 out += &format!(
-                    "{:<20} {:<8} {:<6} {:>12} {:>12} {:>12} {:>12} {:>11} {:<11}\n",
+                    "{:<20} {:<8} {:<6} {:>12} {:>12} {:>12} {:>13} {:>12} {:>11} {:<11}\n",
                     p.contract_id,
                     p.period,
                     p.state,
                     p.fees,
                     p.credits,
                     p.net_due,
+                    p.invoice_total,
                     p.restatements,
                     p.termination_events,
                     p.provisional
@@ -563,6 +581,55 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: History
         }
     }
     Ok(Outcome::ok(out))
+}
+
+/// `callsla statement`: the statement of account of each contract (or one) from the ledger.
+pub fn statement(
+    ledger: &std::path::Path,
+    contract: Option<&str>,
+    as_of: chrono::NaiveDate,
+    format: HistoryFormat,
+    out: Option<&std::path::Path>,
+) -> Result<Outcome, CliError> {
+    if !ledger.is_file() {
+        return Err(CliError::Usage(format!(
+            "no ledger at {}; run `callsla run` first or pass --ledger",
+            ledger.display()
+        )));
+    }
+    let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
+    let ids = match contract {
+        Some(c) => vec![c.to_string()],
+        None => l.contracts().map_err(crate::run::RunError::from)?,
+    };
+    let mut statements = Vec::new();
+    for id in &ids {
+        let terms = l.account_terms(id).map_err(crate::run::RunError::from)?.ok_or_else(|| {
+            CliError::Usage(format!("the ledger {} has no account for contract {id}", ledger.display()))
+        })?;
+        let r = l.receivables(id, "").map_err(crate::run::RunError::from)?;
+        let st = crate::billing::statement::statement(&terms, &r.documents, &r.payments, &r.interest, as_of)
+            .map_err(crate::run::RunError::from)?;
+        statements.push(st);
+    }
+    l.release().map_err(crate::run::RunError::from)?;
+    let text = match format {
+        HistoryFormat::Json => {
+            serde_json::to_string_pretty(&statements)
+                .map_err(|e| CliError::Usage(format!("cannot write the statement as JSON: {e}")))?
+                + "\n"
+        }
+        HistoryFormat::Csv => report::statement::csv(&statements)
+            .map_err(|e| CliError::Usage(format!("cannot write the statement as CSV: {e}")))?,
+        HistoryFormat::Table => report::statement::table(&statements),
+    };
+    match out {
+        Some(path) => {
+            write_atomic(path, |w| w.write_all(text.as_bytes())).map_err(write_err(path))?;
+            Ok(Outcome::ok(format!("wrote the statement of account as of {as_of} to {}\n", path.display())))
+        }
+        None => Ok(Outcome::ok(text)),
+    }
 }
 
 /// `callsla verify`: exit 4 naming each file that differs.

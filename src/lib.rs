@@ -4,6 +4,7 @@
 //! reconciliation), then metrics, contract, rules and report stages, each a module with one
 //! public entry point and a typed output.
 
+pub mod billing;
 pub mod cli;
 pub mod contract;
 pub mod exit;

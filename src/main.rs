@@ -71,6 +71,9 @@ enum Command {
         /// Write customer and agent ids into rejects.csv as they are (default: pseudonyms).
         #[arg(long)]
         raw_rejects: bool,
+        /// Invoice a period with no contacts in the contract's scope (otherwise exit 3).
+        #[arg(long)]
+        allow_empty_period: bool,
         /// Where to write the rejected rows when the run stops on them (default: OUT.rejects.csv
         /// beside the output folder; a finished run has them in OUT/rejects.csv).
         #[arg(long)]
@@ -117,6 +120,24 @@ enum Command {
         contract: Option<String>,
         #[arg(long, value_enum, default_value = "table")]
         format: cli::HistoryFormat,
+    },
+    /// The statement of account from the ledger: documents, notes and payments with the running
+    /// balance, open items and their ageing.
+    Statement {
+        /// The ledger (SQLite).
+        #[arg(long, default_value = "callsla.db")]
+        ledger: PathBuf,
+        /// Only this contract id (default: every contract in the ledger).
+        #[arg(long)]
+        contract: Option<String>,
+        /// The statement date (YYYY-MM-DD): documents issued and payments received by then.
+        #[arg(long)]
+        as_of: chrono::NaiveDate,
+        #[arg(long, value_enum, default_value = "table")]
+        format: cli::HistoryFormat,
+        /// Write the statement here instead of standard output (atomically).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Export the ledger to JSON, or rebuild a ledger from run output folders.
     Ledger {
@@ -300,6 +321,7 @@ fn main() -> ExitCode {
             ledger,
             no_ledger,
             raw_rejects,
+            allow_empty_period,
             rejects,
             restate,
             reason,
@@ -335,6 +357,7 @@ fn main() -> ExitCode {
                 statement_date,
                 as_of,
                 raw_rejects,
+                allow_empty_period,
             };
             cli::run(&opts, &ledger, &out, force, fail_on_breach, rejects.as_deref())
         }
@@ -354,6 +377,9 @@ fn main() -> ExitCode {
         Command::Ledger { action: LedgerAction::Export { ledger, out } } => cli::ledger_export(&ledger, &out),
         Command::Ledger { action: LedgerAction::Rebuild { ledger, from } } => cli::ledger_rebuild(&ledger, &from),
         Command::History { ledger, contract, format } => cli::history(&ledger, contract.as_deref(), format),
+        Command::Statement { ledger, contract, as_of, format, out } => {
+            cli::statement(&ledger, contract.as_deref(), as_of, format, out.as_deref())
+        }
         Command::Verify { dir, inputs } => cli::verify(&dir, inputs.as_deref()),
         Command::Diff { a, b } => cli::diff(&a, &b),
         Command::Explain { assessment, sla, period } => cli::explain(&assessment, &sla, &period),

@@ -89,7 +89,7 @@ impl RoundingStrategy {
 }
 
 /// The contract's rounding rule: minor units and strategy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rounding {
     pub minor_units: u32,
     pub strategy: RoundingStrategy,

@@ -329,3 +329,13 @@ pub fn frame_bytes(df: &polars::prelude::DataFrame) -> usize {
         })
         .sum()
 }
+
+/// Text for a CSV cell a spreadsheet may open: a cell starting with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return gets a leading `'`, so it is shown as text and never run as a formula
+/// (OWASP, "CSV injection"). For text from inputs only, never for numbers.
+pub fn csv_safe(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}

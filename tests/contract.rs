@@ -117,7 +117,7 @@ fn mistakes_are_named_word_for_word() {
         ),
         (
             s.replace("net_days = 30", "net_days = 30\nnet_dayz = 3"),
-            format!("c.toml:{}: unknown field `net_dayz`, expected one of `net_days`, `invoice_lag_days`, `late_interest_annual_percent`, `day_count` (did you mean \"net_days\"?)", line_of(&s, "net_days = 30") + 1),
+            format!("c.toml:{}: unknown field `net_dayz`, expected one of `net_days`, `invoice_lag_days`, `late_interest_annual_percent`, `day_count`, `grace_days`, `restatements` (did you mean \"net_days\"?)", line_of(&s, "net_days = 30") + 1),
         ),
     ];
     assert!(cases.len() >= 8);

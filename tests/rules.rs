@@ -5,8 +5,7 @@
 use callsla::contract::Contract;
 use callsla::metrics::definition::MetricDef;
 use callsla::metrics::{period, MetricRow, MetricTable, PeriodKind};
-use callsla::rules::{self, Assessment, Forecast, ForecastFile, PaymentRecord, RulesInput, Status};
-use chrono::NaiveDate;
+use callsla::rules::{self, Assessment, Forecast, ForecastFile, RulesInput, Status};
 use rust_decimal::Decimal;
 
 const NY: chrono_tz::Tz = chrono_tz::America::New_York;
@@ -116,16 +115,10 @@ fn row(start: i64, label: &str, def: &MetricDef, num: i64, den: i64) -> MetricRo
 }
 
 fn assess(c: &Contract, months: &[(&str, i64, i64)]) -> Assessment {
-    assess_with(c, months, None, vec![], None)
+    assess_with(c, months, None)
 }
 
-fn assess_with(
-    c: &Contract,
-    months: &[(&str, i64, i64)],
-    forecast: Option<ForecastFile>,
-    payments: Vec<PaymentRecord>,
-    statement: Option<NaiveDate>,
-) -> Assessment {
+fn assess_with(c: &Contract, months: &[(&str, i64, i64)], forecast: Option<ForecastFile>) -> Assessment {
     let t = table(c, months);
     let input = RulesInput {
         contract: c,
@@ -133,10 +126,7 @@ fn assess_with(
         periods: months.iter().map(|m| month(m.0)).collect(),
         volumes: vec![],
         forecast,
-        payments: Some(payments),
         history: vec![],
-        statement_date: statement,
-        adjustments: vec![],
         outages_given: true,
         assumptions: vec![],
     };
@@ -264,10 +254,10 @@ fn exclusion_window_covering_the_period_and_volume_relief() {
         })
     };
     // 1000 offered against a forecast of 900: +11.1 % > 10 %: waived.
-    let a = assess_with(&c, &[("2026-10", 750, 1000)], fc(900), vec![], None);
+    let a = assess_with(&c, &[("2026-10", 750, 1000)], fc(900));
     assert_eq!(sla(&a, "2026-10").status, Status::Waived);
     // Against 910: limit 1001, not exceeded: judged and missed.
-    let a = assess_with(&c, &[("2026-10", 750, 1000)], fc(910), vec![], None);
+    let a = assess_with(&c, &[("2026-10", 750, 1000)], fc(910));
     assert_eq!(sla(&a, "2026-10").status, Status::Missed);
 }
 
@@ -345,42 +335,6 @@ fn rounding_half_up_and_half_even_differ_on_credit_lines() {
         );
         assert_eq!(sla(&assess(&c, &[("2026-10", 700, 1000)]), "2026-10").credit.to_string(), expected, "{strategy}");
     }
-}
-
-#[test]
-fn late_payment_interest_daily_simple_actual_365() {
-    let pay = "[payment]\nnet_days = 30\nlate_interest_annual_percent = \"8\"\nday_count = \"actual_365\"\n";
-    let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", ""), pay);
-    // October invoice: dated 2026-11-01, due 2026-12-01, net due 99,000 (1,000 credit).
-    let payments = vec![
-        PaymentRecord {
-            invoice_id: "T-2026-10".into(),
-            paid_date: NaiveDate::from_ymd_opt(2026, 12, 11).unwrap(),
-            amount: d("49000"),
-        },
-        PaymentRecord {
-            invoice_id: "T-2026-10".into(),
-            paid_date: NaiveDate::from_ymd_opt(2026, 12, 21).unwrap(),
-            amount: d("50000"),
-        },
-    ];
-    let a = assess_with(&c, &[("2026-10", 700, 1000)], None, payments, None);
-    let f = &a.late_fees[0];
-    assert_eq!(
-        (f.invoice_date.to_string(), f.due_date.to_string()),
-        ("2026-11-01".to_string(), "2026-12-01".to_string())
-    );
-    assert_eq!(
-        (f.amount_due, f.credited, f.paid, f.outstanding, f.days_late),
-        (d("99000.00"), d("1000.00"), d("99000"), d("0.00"), 20)
-    );
-    // 99,000 × 8 % × 10/365 + 50,000 × 8 % × 10/365 = 216.986… + 109.589… = 326.58
-    assert_eq!(f.interest, d("326.58"));
-    // Unpaid: interest runs to the statement date.
-    let a = assess_with(&c, &[("2026-10", 700, 1000)], None, vec![], NaiveDate::from_ymd_opt(2026, 12, 31));
-    let f = &a.late_fees[0];
-    // 99,000 × 8 % × 30/365 = 650.958… → 650.96
-    assert_eq!((f.outstanding, f.days_late, f.interest), (d("99000.00"), 30, d("650.96")));
 }
 
 #[test]
@@ -564,7 +518,7 @@ fn volume_relief_per_channel_and_queue() {
     };
     // The table's 1000 offered contacts are all voice. A voice forecast of 950 (limit 1045):
     // not waived, although an all-channel comparison against 900 would be.
-    let a = assess_with(&c, &[("2026-10", 750, 1000)], file(&[("voice", 950), ("*", 900)]), vec![], None);
+    let a = assess_with(&c, &[("2026-10", 750, 1000)], file(&[("voice", 950), ("*", 900)]));
     let s = sla(&a, "2026-10");
     assert_eq!(s.status, Status::Missed);
     assert!(
@@ -575,7 +529,7 @@ fn volume_relief_per_channel_and_queue() {
         s.explanation
     );
     // No row for voice: the all-channel row is used, and the explanation says so.
-    let a = assess_with(&c, &[("2026-10", 750, 1000)], file(&[("*", 900)]), vec![], None);
+    let a = assess_with(&c, &[("2026-10", 750, 1000)], file(&[("*", 900)]));
     let s = sla(&a, "2026-10");
     assert_eq!(s.status, Status::Waived);
     assert!(
@@ -584,7 +538,7 @@ fn volume_relief_per_channel_and_queue() {
         s.explanation
     );
     // No row covers the SLA's scope: judged without relief, and the run lists it.
-    let a = assess_with(&c, &[("2026-10", 750, 1000)], file(&[("email", 10)]), vec![], None);
+    let a = assess_with(&c, &[("2026-10", 750, 1000)], file(&[("email", 10)]));
     assert_eq!(sla(&a, "2026-10").status, Status::Missed);
     assert!(
         a.assumptions

@@ -208,9 +208,9 @@ fn no_payments_file_stops_the_run_or_computes_no_interest() {
     let c = contract_with_inputs(&t, "payments = \"optional\"\n");
     let run = sample_run(&out, &c, &["--payments"], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(assessment(&out)["assessment"]["late_fees"], Value::Array(vec![]));
+    assert_eq!(assessment(&out)["billing"]["interest"], Value::Array(vec![]));
     assert!(run.stdout.contains(
-        "assumed: no payments file (--payments), which [inputs] marks optional: late-payment interest is not computed"
+        "assumed: no payments file (--payments), which [inputs] marks optional: no payment is known, so late-payment interest is not computed"
     ));
 }
 

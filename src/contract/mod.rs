@@ -98,8 +98,16 @@ pub enum Problem {
     EarnBackEmpty,
     #[error("escalation factor must be at least 1, got {0}")]
     EscalationBelowOne(String),
-    #[error("\"{0}\" is not a day-count convention; use \"actual_365\" or \"actual_360\"")]
+    #[error("\"{0}\" is not a day-count convention; use \"actual_365\", \"actual_360\" or \"thirty_360\"")]
     BadDayCount(String),
+    #[error("\"{0}\" is not how restatements are billed; use \"next_invoice\" (a referenced line on the next invoice) or \"notes\" (a credit or debit note of its own)")]
+    BadRestatements(String),
+    #[error("\"{0}\" is not an invoice line type; use {1}")]
+    BadLineType(String, &'static str),
+    #[error("\"{0}\" is not a tax rounding; use \"line\" (each taxed line rounded) or \"document\" (the document's base rounded once)")]
+    BadTaxRounding(String),
+    #[error("the tax \"{0}\" is declared twice; give each tax one [[tax]] entry")]
+    DuplicateTax(String),
     #[error("two amendments take effect on {0}; merge them into one")]
     AmendmentsOverlap(String),
     #[error("\"{0}\" is not an SLA of the terms being amended{1}")]
@@ -301,28 +309,91 @@ pub struct Termination {
     pub cap_hits_in_window: Option<Window>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DayCount {
     Actual365,
     Actual360,
+    /// 30/360 (bond basis): every month counts 30 days.
+    Thirty360,
 }
 
 impl DayCount {
     pub fn basis(self) -> Decimal {
         match self {
             DayCount::Actual365 => Decimal::from(365),
-            DayCount::Actual360 => Decimal::from(360),
+            DayCount::Actual360 | DayCount::Thirty360 => Decimal::from(360),
+        }
+    }
+
+    /// Days from `a` to `b` under the convention (docs/contract.md, "[payment]"): actual days,
+    /// or 30/360 bond basis: 360 × Δyears + 30 × Δmonths + Δdays, with day 31 read as 30
+    /// (and the end's 31 as 30 when the start is on a 30th or 31st).
+    pub fn days(self, a: NaiveDate, b: NaiveDate) -> i64 {
+        use chrono::Datelike;
+        match self {
+            DayCount::Actual365 | DayCount::Actual360 => (b - a).num_days(),
+            DayCount::Thirty360 => {
+                let d1 = a.day().min(30);
+                let d2 = if d1 == 30 { b.day().min(30) } else { b.day() };
+                360 * i64::from(b.year() - a.year())
+                    + 30 * (i64::from(b.month()) - i64::from(a.month()))
+                    + (i64::from(d2) - i64::from(d1))
+            }
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayCount::Actual365 => "actual/365",
+            DayCount::Actual360 => "actual/360",
+            DayCount::Thirty360 => "30/360",
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// How the difference of a restated closed period is billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Restatements {
+    /// A `restatement` line on the next invoice, referencing the restated one.
+    NextInvoice,
+    /// A credit note (or debit note) of its own, dated the restatement.
+    Notes,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Payment {
     pub net_days: u32,
     pub invoice_lag_days: u32,
     pub late_interest_annual_percent: Decimal,
     pub day_count: DayCount,
+    /// Interest accrues from the due date plus this many days.
+    pub grace_days: u32,
+    pub restatements: Restatements,
+}
+
+/// The invoice line types a tax may apply to.
+pub const LINE_TYPES: [&str; 6] = ["fee", "credit", "cap_adjustment", "earn_back", "restatement", "late_interest"];
+
+/// How a tax is rounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxRounding {
+    /// Each taxed line's tax is rounded, then summed.
+    Line,
+    /// The document's taxable base is taxed and rounded once.
+    Document,
+}
+
+/// `[[tax]]`: a tax on invoice and note lines.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tax {
+    pub name: String,
+    pub rate_percent: Decimal,
+    /// Line types in the taxable base (credits reduce it when `credit` is listed).
+    pub applies_to: Vec<String>,
+    pub rounding: TaxRounding,
 }
 
 /// A validated contract.
@@ -347,6 +418,7 @@ pub struct Contract {
     pub volume_relief_tolerance_percent: Option<Decimal>,
     pub termination: Termination,
     pub payment: Option<Payment>,
+    pub taxes: Vec<Tax>,
     pub inputs: Inputs,
     /// The documented defaults this contract relies on (keys it leaves out that change
     /// money), in words; every run lists them among its assumptions.
@@ -709,6 +781,7 @@ impl Validator<'_> {
                 let day_count = match pr.day_count.get_ref().as_str() {
                     "actual_365" => DayCount::Actual365,
                     "actual_360" => DayCount::Actual360,
+                    "thirty_360" => DayCount::Thirty360,
                     other => {
                         return Err(self.err(
                             pr.day_count.span(),
@@ -732,9 +805,65 @@ impl Validator<'_> {
                         "100",
                     )?,
                     day_count,
+                    grace_days: pr.grace_days.unwrap_or_else(|| {
+                        self.default_used(
+                            "payment.grace_days: 0, interest from the due date (the key is left out)".to_string(),
+                        );
+                        0
+                    }),
+                    restatements: match pr.restatements.as_ref().map(|r| (r, r.get_ref().as_str())) {
+                        None => {
+                            self.default_used("payment.restatements: next_invoice (the key is left out)".to_string());
+                            Restatements::NextInvoice
+                        }
+                        Some((_, "next_invoice")) => Restatements::NextInvoice,
+                        Some((_, "notes")) => Restatements::Notes,
+                        Some((r, other)) => {
+                            return Err(self.err(
+                                r.span(),
+                                "payment.restatements",
+                                Problem::BadRestatements(other.to_string()),
+                            ))
+                        }
+                    },
                 })
             })
             .transpose()?;
+        let mut taxes: Vec<Tax> = Vec::new();
+        for t in &raw.tax {
+            let tr = t.get_ref();
+            if taxes.iter().any(|x| x.name == tr.name) {
+                return Err(self.err(t.span(), "tax.name", Problem::DuplicateTax(tr.name.clone())));
+            }
+            for lt in tr.applies_to.get_ref() {
+                if !LINE_TYPES.contains(&lt.as_str()) {
+                    return Err(self.err(
+                        tr.applies_to.span(),
+                        "tax.applies_to",
+                        Problem::BadLineType(
+                            lt.clone(),
+                            "fee, credit, cap_adjustment, earn_back, restatement or late_interest",
+                        ),
+                    ));
+                }
+            }
+            taxes.push(Tax {
+                name: tr.name.clone(),
+                rate_percent: self.percent(&tr.rate_percent, "tax.rate_percent", "100")?,
+                applies_to: tr.applies_to.get_ref().clone(),
+                rounding: match tr.rounding.get_ref().as_str() {
+                    "line" => TaxRounding::Line,
+                    "document" => TaxRounding::Document,
+                    other => {
+                        return Err(self.err(
+                            tr.rounding.span(),
+                            "tax.rounding",
+                            Problem::BadTaxRounding(other.to_string()),
+                        ))
+                    }
+                },
+            });
+        }
 
         let mut contract = Contract {
             id: h.id.clone(),
@@ -754,6 +883,7 @@ impl Validator<'_> {
             volume_relief_tolerance_percent,
             termination,
             payment,
+            taxes,
             inputs: Inputs { outages: Need::Required, forecast: Need::Required, payments: Need::Required },
             defaults,
         };

@@ -30,6 +30,8 @@ pub struct RawContract {
     pub amendment: Vec<Spanned<RawAmendment>>,
     #[serde(default)]
     pub inputs: Option<Spanned<RawInputs>>,
+    #[serde(default)]
+    pub tax: Vec<Spanned<RawTax>>,
 }
 
 /// `[inputs]`: which of the side inputs the contract needs may be absent from a run.
@@ -233,6 +235,20 @@ pub struct RawPayment {
     pub invoice_lag_days: Option<u32>,
     pub late_interest_annual_percent: Spanned<Dec>,
     pub day_count: Spanned<String>,
+    #[serde(default)]
+    pub grace_days: Option<u32>,
+    #[serde(default)]
+    pub restatements: Option<Spanned<String>>,
+}
+
+/// `[[tax]]`: a tax on invoice and note lines.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTax {
+    pub name: String,
+    pub rate_percent: Spanned<Dec>,
+    pub applies_to: Spanned<Vec<String>>,
+    pub rounding: Spanned<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -14,12 +14,13 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::rules::{AdjustmentLine, PeriodAssessment, TerminationEvent};
+use crate::billing::{AccountTerms, AdjustmentLine, Billing, Document, PaymentRecord, Receivables};
+use crate::rules::{PeriodAssessment, TerminationEvent};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     "
 CREATE TABLE periods (
     contract_id    TEXT    NOT NULL,
@@ -74,6 +75,41 @@ CREATE TABLE restatements (
 ALTER TABLE periods ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE periods ADD COLUMN provisional_accepted INTEGER NOT NULL DEFAULT 0;
 ",
+    "
+CREATE TABLE accounts (
+    contract_id TEXT PRIMARY KEY,
+    terms       TEXT NOT NULL
+);
+CREATE TABLE documents (
+    contract_id TEXT    NOT NULL,
+    id          TEXT    NOT NULL,
+    kind        TEXT    NOT NULL CHECK (kind IN ('invoice', 'credit_note', 'debit_note')),
+    period      TEXT    NOT NULL,
+    issue_date  TEXT    NOT NULL,
+    due_date    TEXT    NOT NULL,
+    total       TEXT    NOT NULL,
+    final       INTEGER NOT NULL,
+    body        TEXT    NOT NULL,
+    PRIMARY KEY (contract_id, id)
+);
+CREATE TABLE payments (
+    contract_id TEXT NOT NULL,
+    payment_id  TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    paid_date   TEXT NOT NULL,
+    amount      TEXT NOT NULL,
+    PRIMARY KEY (contract_id, payment_id)
+);
+CREATE TABLE interest_charges (
+    contract_id TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    from_date   TEXT NOT NULL,
+    to_date     TEXT NOT NULL,
+    amount      TEXT NOT NULL,
+    charged_on  TEXT NOT NULL,
+    body        TEXT NOT NULL
+);
+",
 ];
 
 /// Errors of the ledger.
@@ -106,6 +142,8 @@ pub enum Change {
     Replaced { old_net_due: String, new_net_due: String },
     /// A closed period was restated: both versions are kept.
     Restated { id: i64, difference: String },
+    /// The period's results stand, but its open invoice was re-issued with other lines.
+    InvoiceReplaced { old_total: String, new_total: String },
 }
 
 /// Who restates, why and when (from options, never the clock unless asked).
@@ -132,6 +170,9 @@ pub struct StoredPeriod {
     /// `no`, `yes` (some results provisional), or `accepted` (closed with
     /// `--accept-provisional`).
     pub provisional: String,
+    /// The total of the period's invoice as issued (net due plus what it carries for other
+    /// documents, plus tax); empty when no invoice is recorded.
+    pub invoice_total: String,
 }
 
 /// An open ledger holding the write lock until [`Ledger::commit`] or drop.
@@ -217,13 +258,15 @@ impl Ledger {
         Ok(out)
     }
 
-    /// Restatement adjustments not yet on an invoice (or already on `period`'s, for re-runs).
+    /// Restatement differences not yet on an invoice, or on the invoice of `period` or a later
+    /// one (a run re-issuing those places them again; billing skips those on final documents).
     pub fn pending_adjustments(&self, contract: &str, period: &str) -> Result<Vec<AdjustmentLine>, LedgerError> {
         let mut stmt = self
             .conn
             .prepare(
                 "SELECT id, period, difference, reason FROM restatements
-                 WHERE contract_id = ?1 AND period < ?2 AND (applied_in_period IS NULL OR applied_in_period = ?2) ORDER BY id",
+                 WHERE contract_id = ?1 AND (applied_in_period IS NULL OR (applied_in_period >= ?2 AND applied_in_period NOT LIKE 'note:%'))
+                 ORDER BY id",
             )
             .map_err(|e| self.db_err(e))?;
         let rows = stmt
@@ -242,6 +285,151 @@ impl Ledger {
             });
         }
         Ok(out)
+    }
+
+    /// What the ledger knows of the contract's account: documents, payments, charged interest
+    /// and pending restatements (from `first_period` on, see [`Ledger::pending_adjustments`]).
+    pub fn receivables(&self, contract: &str, first_period: &str) -> Result<Receivables, LedgerError> {
+        let mut out =
+            Receivables { adjustments: self.pending_adjustments(contract, first_period)?, ..Default::default() };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT body, final FROM documents WHERE contract_id = ?1 ORDER BY issue_date, id")
+            .map_err(|e| self.db_err(e))?;
+        let rows = stmt
+            .query_map(params![contract], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))
+            .map_err(|e| self.db_err(e))?;
+        for row in rows {
+            let (body, fin) = row.map_err(|e| self.db_err(e))?;
+            let d: Document = serde_json::from_str(&body).map_err(|e| self.db_err(e))?;
+            if fin {
+                out.final_ids.push(d.id.clone());
+            }
+            out.documents.push(d);
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT body FROM interest_charges WHERE contract_id = ?1 ORDER BY to_date, document_id")
+            .map_err(|e| self.db_err(e))?;
+        let rows = stmt.query_map(params![contract], |r| r.get::<_, String>(0)).map_err(|e| self.db_err(e))?;
+        for row in rows {
+            out.interest.push(serde_json::from_str(&row.map_err(|e| self.db_err(e))?).map_err(|e| self.db_err(e))?);
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT payment_id, document_id, paid_date, amount FROM payments WHERE contract_id = ?1 ORDER BY paid_date, payment_id")
+            .map_err(|e| self.db_err(e))?;
+        let rows = stmt
+            .query_map(params![contract], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+            })
+            .map_err(|e| self.db_err(e))?;
+        for row in rows {
+            let (payment_id, document_id, date, amount) = row.map_err(|e| self.db_err(e))?;
+            out.payments.push(PaymentRecord {
+                payment_id,
+                document_id,
+                paid_date: date.parse().map_err(|e| self.db_err(e))?,
+                amount: amount.parse().map_err(|e| self.db_err(e))?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The account terms recorded for a contract (for `statement`).
+    pub fn account_terms(&self, contract: &str) -> Result<Option<AccountTerms>, LedgerError> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT terms FROM accounts WHERE contract_id = ?1", params![contract], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.db_err(e))?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| self.db_err(e))).transpose()
+    }
+
+    /// Contract ids with an account.
+    pub fn contracts(&self) -> Result<Vec<String>, LedgerError> {
+        let mut stmt =
+            self.conn.prepare("SELECT contract_id FROM accounts ORDER BY contract_id").map_err(|e| self.db_err(e))?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.db_err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db_err(e))
+    }
+
+    /// Records what billing issued: the account terms, the documents (an open period's
+    /// invoice is replaced; final documents never are), the interest they charge, and new
+    /// payments; marks restatements as carried by the invoice that settles them.
+    /// Returns the invoices whose content changed: (period, old total, new total).
+    fn record_billing(
+        &self,
+        terms: &AccountTerms,
+        billing: &Billing,
+    ) -> Result<Vec<(String, String, String)>, LedgerError> {
+        let mut changed = Vec::new();
+        let contract = terms.contract_id.as_str();
+        let terms_json = serde_json::to_string(terms).map_err(|e| self.db_err(e))?;
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO accounts (contract_id, terms) VALUES (?1, ?2)",
+                params![contract, terms_json],
+            )
+            .map_err(|e| self.db_err(e))?;
+        for d in &billing.documents {
+            let before: Option<(bool, String, String)> = self
+                .conn
+                .query_row(
+                    "SELECT final, body, total FROM documents WHERE contract_id = ?1 AND id = ?2",
+                    params![contract, d.id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(|e| self.db_err(e))?;
+            if before.as_ref().is_some_and(|b| b.0) {
+                continue;
+            }
+            let body = serde_json::to_string(d).map_err(|e| self.db_err(e))?;
+            if let Some((_, old_body, old_total)) = &before {
+                if *old_body != body && d.kind == crate::billing::DocKind::Invoice {
+                    changed.push((d.period.clone(), old_total.clone(), d.total.to_string()));
+                }
+            }
+            let note = d.kind != crate::billing::DocKind::Invoice;
+            self.conn
+                .execute(
+                    "INSERT OR REPLACE INTO documents (contract_id, id, kind, period, issue_date, due_date, total, final, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![contract, d.id, d.kind.as_str(), d.period, d.issue_date.to_string(), d.due_date.to_string(), d.total.to_string(), note, body],
+                )
+                .map_err(|e| self.db_err(e))?;
+            self.conn
+                .execute(
+                    "DELETE FROM interest_charges WHERE contract_id = ?1 AND charged_on = ?2",
+                    params![contract, d.id],
+                )
+                .map_err(|e| self.db_err(e))?;
+            for l in &d.lines {
+                if let Some(id) = l.clause.strip_prefix("restatement #").and_then(|i| i.parse::<i64>().ok()) {
+                    self.conn
+                        .execute("UPDATE restatements SET applied_in_period = ?1 WHERE id = ?2", params![d.period, id])
+                        .map_err(|e| self.db_err(e))?;
+                }
+            }
+        }
+        for ch in billing.interest.iter().filter(|ch| !ch.charged_on.is_empty()) {
+            let body = serde_json::to_string(ch).map_err(|e| self.db_err(e))?;
+            self.conn
+                .execute(
+                    "INSERT INTO interest_charges (contract_id, document_id, from_date, to_date, amount, charged_on, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![contract, ch.document_id, ch.from.to_string(), ch.to.to_string(), ch.amount.to_string(), ch.charged_on, body],
+                )
+                .map_err(|e| self.db_err(e))?;
+        }
+        for p in &billing.payments {
+            self.conn
+                .execute(
+                    "INSERT OR IGNORE INTO payments (contract_id, payment_id, document_id, paid_date, amount) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![contract, p.payment_id, p.document_id, p.paid_date.to_string(), p.amount.to_string()],
+                )
+                .map_err(|e| self.db_err(e))?;
+        }
+        Ok(changed)
     }
 
     fn stored(&self, contract: &str, period: &str) -> Result<Option<(String, String, String, String)>, LedgerError> {
@@ -294,11 +482,13 @@ impl Ledger {
 
     /// Records the periods (as planned), their termination events and the manifest, then
     /// commits the transaction. Nothing is written before this.
+    #[allow(clippy::too_many_arguments)] // reason: the parts of one run's record, named
     pub fn commit(
         self,
         contract: &str,
         periods: &[PeriodAssessment],
         events: &[TerminationEvent],
+        billing: Option<(&AccountTerms, &Billing)>,
         manifest_json: &str,
         restate: Option<&Restatement>,
     ) -> Result<Vec<(String, Change)>, LedgerError> {
@@ -320,6 +510,20 @@ impl Ledger {
                         .map_err(|e| self.db_err(e))?;
                     let id = self.conn.last_insert_rowid();
                     self.write_period(contract, p, &text, manifest_json, "closed")?;
+                    // Settled by a note of this run (`restatements = "notes"`): not pending.
+                    let note = billing.and_then(|(_, b)| {
+                        b.documents
+                            .iter()
+                            .find(|d| d.references == p.invoice_id && d.kind != crate::billing::DocKind::Invoice)
+                    });
+                    if let Some(note) = note {
+                        self.conn
+                            .execute(
+                                "UPDATE restatements SET applied_in_period = ?1 WHERE id = ?2",
+                                params![format!("note:{}", note.id), id],
+                            )
+                            .map_err(|e| self.db_err(e))?;
+                    }
                     Change::Restated { id, difference }
                 }
                 other => {
@@ -327,14 +531,16 @@ impl Ledger {
                     other
                 }
             };
-            for adj in &p.adjustments {
-                if let Some(id) = adj.clause.strip_prefix("restatement #").and_then(|i| i.parse::<i64>().ok()) {
-                    self.conn
-                        .execute("UPDATE restatements SET applied_in_period = ?1 WHERE id = ?2", params![p.period, id])
-                        .map_err(|e| self.db_err(e))?;
+            done.push((p.period.clone(), change));
+        }
+        if let Some((terms, b)) = billing {
+            // An open period whose results stand but whose invoice now carries more (a
+            // restatement, late interest) is reported as replaced, with the invoice totals.
+            for (period, old, new) in self.record_billing(terms, b)? {
+                if let Some(entry) = done.iter_mut().find(|(p, c)| *p == period && *c == Change::Unchanged) {
+                    entry.1 = Change::InvoiceReplaced { old_total: old, new_total: new };
                 }
             }
-            done.push((p.period.clone(), change));
         }
         for e in events {
             self.conn
@@ -442,6 +648,13 @@ impl Ledger {
                 params![contract, period, by, at, !provisional.is_empty()],
             )
             .map_err(|e| self.db_err(e))?;
+        // Its invoice is final from now on: a later change is a note or a restatement line.
+        self.conn
+            .execute(
+                "UPDATE documents SET final = 1 WHERE contract_id = ?1 AND id = ?2",
+                params![contract, stored.invoice_id],
+            )
+            .map_err(|e| self.db_err(e))?;
         self.conn.execute_batch("COMMIT").map_err(|e| self.db_err(e))
     }
 
@@ -453,7 +666,8 @@ impl Ledger {
                 "SELECT p.contract_id, p.period, p.state, p.fees, p.credits, p.net_due, p.closed_by, p.closed_at,
                         (SELECT COUNT(*) FROM restatements r WHERE r.contract_id = p.contract_id AND r.period = p.period),
                         (SELECT COUNT(*) FROM termination_events t WHERE t.contract_id = p.contract_id AND t.period = p.period),
-                        p.provisional, p.provisional_accepted
+                        p.provisional, p.provisional_accepted,
+                        (SELECT d.total FROM documents d WHERE d.contract_id = p.contract_id AND d.kind = 'invoice' AND d.period = p.period)
                  FROM periods p WHERE ?1 IS NULL OR p.contract_id = ?1 ORDER BY p.contract_id, p.period_start",
             )
             .map_err(|e| self.db_err(e))?;
@@ -476,6 +690,7 @@ impl Ledger {
                         (false, false) => "no",
                     }
                     .to_string(),
+                    invoice_total: r.get::<_, Option<String>>(12)?.unwrap_or_default(),
                 })
             })
             .map_err(|e| self.db_err(e))?;
@@ -589,7 +804,14 @@ pub fn rebuild(path: &Path, dirs: &[PathBuf]) -> Result<Vec<(String, Change)>, L
         let manifest = read("manifest.json")?;
         let l = Ledger::open(path)?;
         let a = &file.assessment;
-        done.extend(l.commit(&a.contract_id, &a.periods, &a.termination_events, &manifest, None)?);
+        done.extend(l.commit(
+            &a.contract_id,
+            &a.periods,
+            &a.termination_events,
+            Some((&file.billing.terms, &file.billing)),
+            &manifest,
+            None,
+        )?);
     }
     Ok(done)
 }

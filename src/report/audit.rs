@@ -100,6 +100,15 @@ pub fn render(f: &AssessmentFile, m: &Manifest) -> String {
     if a.periods.iter().any(|p| p.slas.iter().any(|s| s.provisional)) {
         h += "<p class=\"muted\" id=\"provisional-note\">Provisional: some contacts' FCR windows or response deadlines had not ended at the data's as-of instant; they are left out of numerator and denominator until they have. Re-run the period when the data covers them; `callsla close` refuses a provisional period unless <code>--accept-provisional</code>.</p>\n";
     }
+    for cov in f.data.coverage.iter().filter(|c| !c.partial.is_empty()) {
+        let _ = writeln!(
+            h,
+            "<p class=\"missed partial\">Partial period {}: {} ({} contacts).</p>",
+            esc(&cov.period),
+            esc(&cov.partial),
+            cov.contacts
+        );
+    }
     let forfeits: Vec<(&str, &crate::rules::ForfeitLine)> =
         a.periods.iter().flat_map(|p| p.earn_back_forfeited.iter().map(move |f| (p.period.as_str(), f))).collect();
     if !forfeits.is_empty() {
@@ -199,24 +208,55 @@ pub fn render(f: &AssessmentFile, m: &Manifest) -> String {
         h += &waterfall(p);
     }
 
-    // Invoice lines.
-    h += "<h2 id=\"invoice\">Invoice lines</h2><table id=\"invoice-table\"><tr><th>Period</th><th>Channel</th><th>Item</th><th>Quantity</th><th>Rate</th><th>Amount</th><th>Clause</th></tr>\n";
-    for p in &a.periods {
-        for l in &p.invoice {
+    // Documents: every line of every document the run issues.
+    h += "<h2 id=\"invoice\">Documents</h2>\n";
+    for d in &f.billing.documents {
+        let _ = writeln!(
+            h,
+            "<h3 id=\"doc-{id}\">{kind} {id}</h3><p class=\"muted\">Period {period}; issued {issue}, due {due}{refs}. Subtotal {sub}, tax {tax}, total <strong>{total} {cur}</strong>.</p>",
+            kind = esc(&d.kind.as_str().replace('_', " ")),
+            id = esc(&d.id),
+            period = esc(&d.period),
+            issue = d.issue_date,
+            due = d.due_date,
+            refs = if d.references.is_empty() { String::new() } else { format!("; corrects {} ({})", esc(&d.references), esc(&d.reason)) },
+            sub = d.subtotal,
+            tax = d.tax,
+            total = d.total,
+            cur = esc(&d.currency),
+        );
+        h += "<table class=\"doc-lines\"><tr><th>#</th><th>Type</th><th>Channel</th><th>SLA</th><th>Description</th><th>Quantity</th><th>Unit</th><th>Rate</th><th>Amount</th><th>Refers to</th><th>Clause</th></tr>\n";
+        for (i, l) in d.lines.iter().enumerate() {
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
-                esc(&p.period),
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                i + 1,
+                l.line_type.as_str(),
                 esc(&l.channel),
-                esc(&l.item),
-                l.quantity.round_dp(3),
-                l.rate,
+                esc(&l.sla_id),
+                esc(&l.description),
+                esc(&l.quantity),
+                esc(&l.unit),
+                opt(l.rate),
                 l.amount,
+                esc(&l.reference),
                 esc(&l.clause)
             );
         }
+        h += "</table>\n";
     }
-    h += "</table>\n";
+
+    for d in &f.billing.final_documents {
+        let _ = writeln!(
+            h,
+            "<p class=\"muted final-doc\">Invoice {} for {} is final (its period is closed): issued {} for {} {}, and not issued again by this run.</p>",
+            esc(&d.id),
+            esc(&d.period),
+            d.issue_date,
+            d.total,
+            esc(&d.currency)
+        );
+    }
 
     // Termination and payments.
     h += "<h2 id=\"termination\">Termination rights</h2>";
@@ -238,26 +278,58 @@ pub fn render(f: &AssessmentFile, m: &Manifest) -> String {
         h += "</table>\n";
     }
     h += "<h2 id=\"payments\">Payments and late interest</h2>";
-    if a.late_fees.is_empty() {
-        h += "<p>The contract has no payment terms, or no payments file was given.</p>\n";
+    let b = &f.billing;
+    if b.payments.is_empty() {
+        h += "<p>No payment is known (none recorded in the ledger, and no payments file, or an empty one).</p>\n";
     } else {
-        h += "<table id=\"payments-table\"><tr><th>Invoice</th><th>Invoice date</th><th>Due</th><th>Amount due</th><th>Credited</th><th>Paid</th><th>Outstanding</th><th>Days late</th><th>Interest</th></tr>";
-        for l in &a.late_fees {
+        h += "<table id=\"payments-table\"><tr><th>Payment</th><th>Date</th><th>Names</th><th>Amount</th><th>Applied to</th></tr>";
+        for p in &b.payments {
+            let applied: Vec<String> = b
+                .applications
+                .iter()
+                .filter(|a| a.payment_id == p.payment_id)
+                .map(|a| format!("{} {}", esc(&a.document_id), a.amount))
+                .collect();
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                esc(&l.invoice_id),
-                l.invoice_date,
-                l.due_date,
-                l.amount_due,
-                l.credited,
-                l.paid,
-                l.outstanding,
-                l.days_late,
-                l.interest
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                esc(&p.payment_id),
+                p.paid_date,
+                esc(&p.document_id),
+                p.amount,
+                applied.join("; ")
             );
         }
-        let _ = writeln!(h, "</table><p class=\"muted\">Simple interest, accrued daily on the unpaid balance after the due date ({}).</p>", esc(&a.late_fees[0].day_count));
+        h += "</table>\n";
+    }
+    for i in &b.payment_issues {
+        let _ = writeln!(
+            h,
+            "<p class=\"missed\">Payment {} of {}: {} ({} unapplied).</p>",
+            esc(&i.payment_id),
+            i.paid_date,
+            esc(&i.message),
+            i.amount
+        );
+    }
+    if !b.interest.is_empty() {
+        h += "<table id=\"interest-table\"><tr><th>Late document</th><th>From</th><th>To</th><th>Days</th><th>Balance</th><th>Rate</th><th>Interest</th><th>Charged on</th></tr>";
+        for ch in &b.interest {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}% ({})</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                esc(&ch.document_id),
+                ch.from,
+                ch.to,
+                ch.days,
+                ch.balance,
+                ch.annual_rate_percent,
+                esc(&ch.day_count),
+                ch.amount,
+                if ch.charged_on.is_empty() { "accrued, not yet charged".to_string() } else { esc(&ch.charged_on) }
+            );
+        }
+        h += "</table><p class=\"muted\">Simple interest per document on its open balance from the due date (plus grace days); each span is charged once, on the first invoice issued on or after the day it was fixed.</p>\n";
     }
 
     // Inputs and reconciliation.

@@ -1,6 +1,7 @@
-//! Finance files: `sla_results.csv` (one row per SLA and period) and `invoice.csv` (invoice
-//! lines a finance system imports without editing: ISO dates, a decimal point, no thousands
-//! separators, a currency column, credits as negative amounts).
+//! Finance files: `sla_results.csv` (one row per SLA and period) and `invoice.csv` (the lines
+//! of every document the run issues, which a finance system imports without editing: ISO
+//! dates, a decimal point, no thousands separators, a currency column, credits negative,
+//! quantities at their documented precision).
 
 use std::io::{self, Write};
 
@@ -95,118 +96,61 @@ pub fn write_sla_results(f: &AssessmentFile, out: &mut dyn Write) -> io::Result<
 }
 
 /// Columns of `invoice.csv`.
-pub const INVOICE_COLUMNS: [&str; 14] = [
+pub const INVOICE_COLUMNS: [&str; 20] = [
     "contract_id",
-    "invoice_id",
+    "document_id",
+    "document_type",
     "period",
-    "invoice_date",
+    "issue_date",
     "due_date",
+    "references",
+    "line_no",
     "line_type",
     "channel",
     "sla_id",
     "description",
     "quantity",
+    "unit",
     "rate",
     "amount",
+    "line_reference",
+    "document_total",
     "currency",
     "clause",
 ];
 
-/// Invoice lines per period: fees, credits (negative), the cap adjustment (positive: it gives
-/// back what the cap removes), earn-back applied (positive), then late interest lines. For an
-/// invoice, the amounts of all lines but `late_interest` add up to its net amount due.
+/// One row per line of every document the run issues (the assessed periods' invoices, as
+/// issued — a closed period's stays as it was — and the notes), in issue order. A document
+/// id always comes with the same lines, so an import keyed by document id books each amount
+/// once; the amounts of a document's lines add up to its `document_total`.
 pub fn write_invoice(f: &AssessmentFile, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(INVOICE_COLUMNS)?;
-    let dates = |invoice_id: &str| {
-        f.assessment
-            .late_fees
-            .iter()
-            .find(|l| l.invoice_id == invoice_id)
-            .map(|l| (l.invoice_date.to_string(), l.due_date.to_string()))
-            .unwrap_or_default()
-    };
-    let cur = &f.contract.currency;
-    for p in &f.assessment.periods {
-        let (inv_date, due) = dates(&p.invoice_id);
-        let mut line = |kind: &str,
-                        channel: &str,
-                        sla: &str,
-                        desc: &str,
-                        qty: String,
-                        rate: String,
-                        amount: Decimal,
-                        clause: &str| {
+    for d in &f.billing.documents {
+        for (i, l) in d.lines.iter().enumerate() {
             w.write_record([
-                f.contract.id.as_str(),
-                p.invoice_id.as_str(),
-                p.period.as_str(),
-                inv_date.as_str(),
-                due.as_str(),
-                kind,
-                channel,
-                sla,
-                desc,
-                qty.as_str(),
-                rate.as_str(),
-                amount.to_string().as_str(),
-                cur.as_str(),
-                clause,
-            ])
-        };
-        for l in &p.invoice {
-            line("fee", &l.channel, "", &l.item, l.quantity.to_string(), l.rate.to_string(), l.amount, &l.clause)?;
+                d.contract_id.clone(),
+                d.id.clone(),
+                d.kind.as_str().to_string(),
+                d.period.clone(),
+                d.issue_date.to_string(),
+                d.due_date.to_string(),
+                d.references.clone(),
+                (i + 1).to_string(),
+                l.line_type.as_str().to_string(),
+                l.channel.clone(),
+                l.sla_id.clone(),
+                l.description.clone(),
+                l.quantity.clone(),
+                l.unit.clone(),
+                opt(l.rate),
+                l.amount.to_string(),
+                l.reference.clone(),
+                d.total.to_string(),
+                d.currency.clone(),
+                l.clause.clone(),
+            ])?;
         }
-        for s in p.slas.iter().filter(|s| !s.credit.is_zero()) {
-            let desc = format!("service credit: {} {}", s.name, s.status.as_str());
-            line("credit", "", &s.sla_id, &desc, String::new(), String::new(), -s.credit, &s.clause)?;
-        }
-        if !p.cap_adjustment.is_zero() {
-            line(
-                "cap_adjustment",
-                "",
-                "",
-                "credits above the at-risk amount",
-                String::new(),
-                String::new(),
-                -p.cap_adjustment,
-                "credits.at_risk_percent",
-            )?;
-        }
-        for adj in &p.adjustments {
-            let desc = format!("restatement of {}: {}", adj.restated_period, adj.reason);
-            line("restatement", "", "", &desc, String::new(), String::new(), adj.amount, &adj.clause)?;
-        }
-        if !p.earn_back_applied.is_zero() {
-            let from: Vec<String> = p.earn_back.iter().map(|e| format!("{} {}", e.sla_id, e.credit_period)).collect();
-            let desc = format!("earn-back of earlier credits ({})", from.join(", "));
-            line("earn_back", "", "", &desc, String::new(), String::new(), p.earn_back_applied, "sla.earn_back")?;
-        }
-    }
-    for l in &f.assessment.late_fees {
-        if l.interest.is_zero() {
-            continue;
-        }
-        let desc = format!(
-            "late payment interest: {} days at {}% a year, {}",
-            l.days_late, l.annual_rate_percent, l.day_count
-        );
-        w.write_record([
-            f.contract.id.as_str(),
-            l.invoice_id.as_str(),
-            l.period.as_str(),
-            l.invoice_date.to_string().as_str(),
-            l.due_date.to_string().as_str(),
-            "late_interest",
-            "",
-            "",
-            desc.as_str(),
-            "",
-            "",
-            l.interest.to_string().as_str(),
-            cur.as_str(),
-            l.clause.as_str(),
-        ])?;
     }
     w.flush()
 }

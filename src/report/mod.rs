@@ -4,4 +4,5 @@
 pub mod audit;
 pub mod finance;
 pub mod metrics;
+pub mod statement;
 pub mod summary;

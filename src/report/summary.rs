@@ -45,6 +45,31 @@ pub fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
             p.net_credit,
             p.net_due
         );
+        if let Some(cov) = f.data.coverage.iter().find(|c| c.period == p.period && !c.partial.is_empty()) {
+            let _ = writeln!(s, "  partial period: {}", cov.partial);
+        }
+        if let Some(d) = f.billing.documents.iter().find(|d| d.id == p.invoice_id) {
+            let _ = writeln!(s, "  {}", document_line(d, p.net_due, cur));
+        } else if let Some(d) = f.billing.final_documents.iter().find(|d| d.id == p.invoice_id) {
+            let _ = writeln!(
+                s,
+                "  invoice {} is final (the period is closed): issued {} for {} {cur}, not issued again",
+                d.id, d.issue_date, d.total
+            );
+        }
+    }
+    for d in f.billing.documents.iter().filter(|d| !d.references.is_empty()) {
+        let _ = writeln!(
+            s,
+            "{} {} of {} issued {}, due {}: {} {cur} ({})",
+            d.kind.as_str().replace('_', " "),
+            d.id,
+            d.references,
+            d.issue_date,
+            d.due_date,
+            d.total,
+            d.reason
+        );
     }
     for e in &a.termination_events {
         let _ = writeln!(
@@ -57,9 +82,25 @@ pub fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
             e.clause
         );
     }
-    for l in a.late_fees.iter().filter(|l| !l.interest.is_zero()) {
+    for ch in &f.billing.interest {
+        let _ = writeln!(
+            s,
+            "late interest on {}: {} to {}, {} days, {} {cur}, {}",
+            ch.document_id,
+            ch.from,
+            ch.to,
+            ch.days,
+            ch.amount,
+            if ch.charged_on.is_empty() {
+                "accrued, not yet charged (no invoice issued since)".to_string()
+            } else {
+                format!("charged on {}", ch.charged_on)
+            }
+        );
+    }
+    for i in &f.billing.payment_issues {
         let _ =
-            writeln!(s, "late payment: {} paid {} days late, interest {} {cur}", l.invoice_id, l.days_late, l.interest);
+            writeln!(s, "payment {} of {}: {} ({} {cur} unapplied)", i.payment_id, i.paid_date, i.message, i.amount);
     }
     for line in &a.assumptions {
         let _ = writeln!(s, "assumed: {line}");
@@ -72,6 +113,26 @@ pub fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
     }
     let _ = writeln!(s, "outputs in {out_dir}");
     s
+}
+
+/// A period's invoice in one line: the performance's net due, what the document carries for
+/// others, tax, and the total — the same figures as invoice.csv and audit.html.
+pub fn document_line(d: &crate::billing::Document, net_due: Decimal, cur: &str) -> String {
+    use crate::billing::LineType;
+    let sum = |t: LineType| d.lines.iter().filter(|l| l.line_type == t).map(|l| l.amount).sum::<Decimal>();
+    let mut parts = format!("invoice {} issued {}, due {}: net due {net_due}", d.id, d.issue_date, d.due_date);
+    let restated = sum(LineType::Restatement);
+    if !restated.is_zero() {
+        parts += &format!(" + restatements {restated}");
+    }
+    let interest = sum(LineType::LateInterest);
+    if !interest.is_zero() {
+        parts += &format!(" + late interest {interest}");
+    }
+    if d.lines.iter().any(|l| l.line_type == LineType::Tax) {
+        parts += &format!(" + tax {}", d.tax);
+    }
+    format!("{parts} = total {} {cur}", d.total)
 }
 
 /// `callsla explain`: how one SLA's credit in one period came about, in plain words.

@@ -1,25 +1,23 @@
 //! Rules: validated contract + measured figures → an assessment in exact decimals.
 //!
 //! A pure function ([`assess`]) of the contract, the metric table, billing volumes and the
-//! optional forecast, payments and earlier periods' results. For every SLA and period it
-//! records the achieved figure (as the exact numerator and denominator), the status, the
-//! credit before and after escalation and caps, and the clause that produced it; per period
-//! the invoice, the cap adjustment, earn-back and net amount due; termination events; and
-//! late-payment interest. Rounding happens only where docs/contract.md says: each invoice line,
-//! each credit line, each earn-back line and each interest amount. Totals are sums of lines.
+//! optional forecast and earlier periods' results. For every SLA and period it records the
+//! achieved figure (as the exact numerator and denominator), the status, the credit before and
+//! after escalation and caps, and the clause that produced it; per period the fees, the cap
+//! adjustment, earn-back and the net amount the performance asks for; and termination events.
+//! Documents, payments and late interest are the billing stage's (`crate::billing`).
+//! Rounding happens only where docs/contract.md says: each invoice line, each credit line and
+//! each earn-back line. Totals are sums of lines.
 
 mod forecast;
-mod payments;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub use forecast::{forecast_for, load_forecast, Forecast, ForecastFile};
-pub use payments::{late_fees, load_payments, LateFee, PaymentRecord};
 
 use crate::contract::{BillingIncrement, Contract, CreditShape, Direction, EarnBack, Sla, SlaKind, Terms};
 use crate::metrics::definition::{MetricDef, Scope, Unit};
@@ -36,8 +34,6 @@ pub enum RulesError {
     Overflow(#[from] Overflow),
     #[error("forecast {path}:{line}: {message}")]
     Forecast { path: String, line: u64, message: String },
-    #[error("payments {path}:{line}: {message}")]
-    Payments { path: String, line: u64, message: String },
 }
 
 /// Billing volumes of one channel in one period (handled contacts and billable time).
@@ -164,18 +160,6 @@ pub struct TerminationEvent {
     pub clause: String,
 }
 
-/// A restatement of a closed period carried onto a later invoice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdjustmentLine {
-    /// The closed period that was restated.
-    pub restated_period: String,
-    /// New net due − old net due of the restated period.
-    pub amount: Decimal,
-    pub reason: String,
-    /// `restatement #N` in the ledger.
-    pub clause: String,
-}
-
 /// Everything decided for one period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PeriodAssessment {
@@ -199,10 +183,8 @@ pub struct PeriodAssessment {
     #[serde(default)]
     pub earn_back_forfeited: Vec<ForfeitLine>,
     pub net_credit: Decimal,
-    /// Restatements of earlier closed periods settled on this invoice.
-    #[serde(default)]
-    pub adjustments: Vec<AdjustmentLine>,
-    /// fees − net credit + Σ adjustments.
+    /// fees − net credit: what the period's own performance asks to be paid. The invoice
+    /// document adds what it carries for others (restatements, late interest) and taxes.
     pub net_due: Decimal,
 }
 
@@ -215,7 +197,6 @@ pub struct Assessment {
     pub time_zone: String,
     pub periods: Vec<PeriodAssessment>,
     pub termination_events: Vec<TerminationEvent>,
-    pub late_fees: Vec<LateFee>,
     /// Every documented default and every missing optional input that affected a result, in
     /// words (docs/reliability.md, "Nothing silent").
     #[serde(default)]
@@ -235,9 +216,6 @@ pub struct RulesInput<'a> {
     /// The forecast; `None` when none was given (allowed only when the contract marks it
     /// optional: then SLAs volume relief could waive are not measured).
     pub forecast: Option<ForecastFile>,
-    /// Payments; `None` when no payments file was given (allowed only when the contract marks
-    /// it optional: then no late interest is computed).
-    pub payments: Option<Vec<PaymentRecord>>,
     /// An outage log was given (without one, allowed only when the contract marks it optional,
     /// availability SLAs are not measured).
     pub outages_given: bool,
@@ -245,10 +223,6 @@ pub struct RulesInput<'a> {
     pub assumptions: Vec<String>,
     /// Earlier periods' assessments (from the ledger), oldest first.
     pub history: Vec<PeriodAssessment>,
-    /// Date late interest runs to for invoices not yet paid in full.
-    pub statement_date: Option<NaiveDate>,
-    /// Restatement adjustments to put on the first assessed period's invoice.
-    pub adjustments: Vec<AdjustmentLine>,
 }
 
 /// The offered-contacts definition the run adds for volume relief (all contract channels).
@@ -462,19 +436,6 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
     }
     let mut assumptions = input.assumptions.clone();
     assumptions.extend(c.defaults.iter().cloned());
-    let late = match (&c.payment, &input.payments) {
-        (Some(terms), Some(payments)) => {
-            late_fees(c, terms, input.history.iter().chain(periods.iter()), payments, input.statement_date)?
-        }
-        (Some(_), None) => {
-            assumptions.push(
-                "no payments file (--payments), which [inputs] marks optional: late-payment interest is not computed"
-                    .to_string(),
-            );
-            Vec::new()
-        }
-        (None, _) => Vec::new(),
-    };
     if c.needs_outages() && !input.outages_given {
         assumptions.push(
             "no outage log (--outages), which [inputs] marks optional: availability SLAs are not measured".to_string(),
@@ -508,7 +469,6 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
         time_zone: c.zone.name().to_string(),
         periods,
         termination_events: events,
-        late_fees: late,
         assumptions,
     })
 }
@@ -674,10 +634,7 @@ fn assess_period(
         }
     }
     let net_credit = r.apply(credits_after_cap - earn_back_applied);
-    let adjustments: Vec<AdjustmentLine> =
-        if input.periods.first() == Some(&start) { input.adjustments.clone() } else { Vec::new() };
-    let adjusted = adjustments.iter().try_fold(Decimal::ZERO, |a, l| money::add(a, l.amount, "the adjustments"))?;
-    let net_due = r.apply(money::add(fees - net_credit, adjusted, "the net due")?);
+    let net_due = r.apply(money::add(fees, -net_credit, "the net due")?);
     let fees = r.apply(fees);
 
     // Termination rights.
@@ -738,7 +695,6 @@ fn assess_period(
         earn_back_applied,
         earn_back_forfeited,
         net_credit,
-        adjustments,
         net_due,
     })
 }

@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
+use crate::billing::{self, BillingError};
 use crate::contract::{Contract, ContractError};
 use crate::ingest::{self, IngestError, IngestOptions, Profile, Reconciliation};
 use crate::metrics::{self, period, Dim, MetricTable, MetricsError, MetricsRequest};
@@ -25,7 +26,7 @@ use crate::report;
 use crate::rules::{self, Assessment, RulesError, RulesInput, Volume};
 
 /// Version of `assessment.json` and `manifest.json` (docs/outputs.md).
-pub const OUTPUT_VERSION: u32 = 1;
+pub const OUTPUT_VERSION: u32 = 2;
 
 /// The engine that produced an output: name and version.
 pub fn engine() -> String {
@@ -43,6 +44,8 @@ pub enum RunError {
     Metrics(#[from] MetricsError),
     #[error(transparent)]
     Rules(#[from] RulesError),
+    #[error(transparent)]
+    Billing(#[from] BillingError),
     #[error("cannot read {path}: {source}")]
     Read {
         path: String,
@@ -76,6 +79,8 @@ pub enum RunError {
     RejectLimit(Box<RejectStop>),
     #[error("{0}")]
     Verify(String),
+    #[error("period {period} has no contacts in the contract's scope ({found}); an invoice for it would bill fixed fees and minimum charges on no data. Check --period and the inputs, or pass --allow-empty-period to invoice it anyway")]
+    EmptyPeriod { period: String, found: String },
 }
 
 /// A run stopped on rejected rows: the error and the rows, to be written by [`run`].
@@ -93,6 +98,7 @@ impl RunError {
         match self {
             RunError::Ingest(e) => e.exit_code(),
             RunError::RejectLimit(stop) => stop.error.exit_code(),
+            RunError::EmptyPeriod { .. } => crate::exit::Exit::DataQuality,
             _ => crate::exit::Exit::BadInput,
         }
     }
@@ -135,6 +141,9 @@ pub struct RunOptions {
     /// Write personal values into rejects.csv as they are (default: keyed pseudonyms).
     #[serde(default)]
     pub raw_rejects: bool,
+    /// Invoice a period with no contacts in scope (otherwise a data-quality stop, exit 3).
+    #[serde(default)]
+    pub allow_empty_period: bool,
 }
 
 /// What the ledger contributes to a run: earlier periods' results and restatement adjustments.
@@ -142,7 +151,9 @@ pub struct RunOptions {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct LedgerInput {
     pub history: Vec<rules::PeriodAssessment>,
-    pub adjustments: Vec<rules::AdjustmentLine>,
+    /// The account so far: documents, payments, charged interest, pending restatements, and
+    /// this run's restatement (for its note).
+    pub receivables: crate::billing::Receivables,
 }
 
 /// Where the ledger is and what a run may do to it.
@@ -170,6 +181,20 @@ pub struct ScopeCount {
     pub contacts: u64,
 }
 
+/// What the judged data covers of one assessed period.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PeriodCoverage {
+    pub period: String,
+    /// Judged contacts that arrived in the period.
+    pub contacts: u64,
+    /// First and last arrival (RFC 3339 in the contract's zone); empty without contacts.
+    pub first_arrival: String,
+    pub last_arrival: String,
+    /// Why the period looks partial (the data starts or ends more than two days inside it),
+    /// or empty.
+    pub partial: String,
+}
+
 /// Contacts removed by an agreed exclusion window.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ExclusionCount {
@@ -188,6 +213,9 @@ pub struct DataSummary {
     pub exclusions: Vec<ExclusionCount>,
     pub judged_contacts: u64,
     pub as_of: String,
+    /// Per assessed period: how much of it the data covers.
+    #[serde(default)]
+    pub coverage: Vec<PeriodCoverage>,
 }
 
 /// Contract facts repeated in the output for readers.
@@ -211,6 +239,8 @@ pub struct AssessmentFile {
     pub contract: ContractSummary,
     pub data: DataSummary,
     pub assessment: Assessment,
+    /// The documents this run issues, payments, applications and late interest.
+    pub billing: billing::Billing,
 }
 
 /// `manifest.json`: what went in, under which options, and the hash of every output.
@@ -483,6 +513,81 @@ fn volumes(rows: &DataFrame, scoped: &BooleanChunked, c: &Contract, periods: &[i
     Ok(out)
 }
 
+/// How much of each assessed period the judged contacts cover; a period with none stops the
+/// run (exit 3) unless `--allow-empty-period`. A gap of more than two days at either end marks
+/// the period partial (said in the summary and audit.html).
+fn coverage(
+    rows: &DataFrame,
+    judged: &BooleanChunked,
+    c: &Contract,
+    periods: &[i64],
+    opts: &RunOptions,
+) -> Result<Vec<PeriodCoverage>, RunError> {
+    let mut rows = rows.clone();
+    rows.with_column(metrics::aligned(&rows, "__judged_c", judged)?)?;
+    let t = col("arrived_at").dt().timestamp(TimeUnit::Microseconds);
+    let df = rows
+        .lazy()
+        .filter(col("__judged_c"))
+        .with_column(metrics::period_column(c.period, c.zone).alias("__p"))
+        .group_by([col("__p")])
+        .agg([len().alias("n"), t.clone().min().alias("first"), t.max().alias("last")])
+        .collect()?;
+    let (ps, ns, firsts, lasts) = (
+        df.column("__p")?.i64()?,
+        df.column("n")?.cast(&DataType::UInt64)?,
+        df.column("first")?.i64()?,
+        df.column("last")?.i64()?,
+    );
+    let ns = ns.u64()?;
+    let two_days = 2 * 86_400_000_000_i64;
+    let mut out = Vec::new();
+    for &start in periods {
+        let label = period::label(c.period, c.zone, start);
+        let end = period::period_end(c.period, c.zone, start);
+        let i = (0..df.height()).find(|&i| ps.get(i) == Some(start));
+        let (n, first, last) = match i {
+            Some(i) => (ns.get(i).unwrap_or(0), firsts.get(i), lasts.get(i)),
+            None => (0, None, None),
+        };
+        if n == 0 && !opts.allow_empty_period {
+            let all: Vec<i64> = (0..df.height()).filter_map(|i| ps.get(i)).collect();
+            let found = match (all.iter().min(), all.iter().max()) {
+                (Some(a), Some(b)) => format!(
+                    "the judged contacts fall in {} to {}",
+                    period::label(c.period, c.zone, *a),
+                    period::label(c.period, c.zone, *b)
+                ),
+                _ => "no contact is in scope at all".to_string(),
+            };
+            return Err(RunError::EmptyPeriod { period: label, found });
+        }
+        let day = |us: i64| period::rfc3339(c.zone, us).get(..10).unwrap_or_default().to_string();
+        let mut partial = Vec::new();
+        if let Some(f) = first.filter(|f| *f - start > two_days) {
+            partial.push(format!("the data starts {}, {} days into the period", day(f), (f - start) / 86_400_000_000));
+        }
+        if let Some(l) = last.filter(|l| end - *l > two_days) {
+            partial.push(format!(
+                "the data ends {}, {} days before the period ends",
+                day(l),
+                (end - l) / 86_400_000_000
+            ));
+        }
+        if n == 0 {
+            partial.push("no contacts in scope (--allow-empty-period)".to_string());
+        }
+        out.push(PeriodCoverage {
+            period: label,
+            contacts: n,
+            first_arrival: first.map(|f| period::rfc3339(c.zone, f)).unwrap_or_default(),
+            last_arrival: last.map(|l| period::rfc3339(c.zone, l)).unwrap_or_default(),
+            partial: partial.join("; "),
+        });
+    }
+    Ok(out)
+}
+
 fn period_starts(opts: &RunOptions, c: &Contract, table: &MetricTable) -> Result<Vec<i64>, RunError> {
     let parse = |label: &str| {
         period::parse_label(c.period, c.zone, label).ok_or_else(|| {
@@ -675,8 +780,15 @@ pub fn compute(
 
     progress("judging against the contract");
     let periods = period_starts(opts, &contract, &table)?;
+    let period_coverage = coverage(rows, &judged, &contract, &periods, opts)?;
     let forecast = opts.forecast.as_deref().map(|p| rules::load_forecast(&place.at(p), &contract)).transpose()?;
-    let payments = opts.payments.as_deref().map(|p| rules::load_payments(&place.at(p))).transpose()?;
+    let payments = opts.payments.as_deref().map(|p| billing::load_payments(&place.at(p))).transpose()?;
+    if contract.needs_payments() && payments.is_none() {
+        assumptions.push(
+            "no payments file (--payments), which [inputs] marks optional: no payment is known, so late-payment interest is not computed"
+                .to_string(),
+        );
+    }
     let first = periods.first().copied().unwrap_or(0);
     let ledger_input = ledger(&contract.id, first, &period::label(contract.period, contract.zone, first))?;
     let input = RulesInput {
@@ -685,14 +797,23 @@ pub fn compute(
         periods: periods.clone(),
         volumes: volumes(rows, &scoped, &contract, &periods)?,
         forecast,
-        payments,
         history: ledger_input.history.clone(),
-        statement_date: opts.statement_date,
-        adjustments: ledger_input.adjustments.clone(),
         outages_given: opts.outages.is_some(),
         assumptions,
     };
     let assessment = rules::assess(&input)?;
+
+    progress("billing");
+    // Without a payments file (optional in the contract) no payment is known, and interest
+    // would run on every balance: none is fixed.
+    let statement_date = if contract.needs_payments() && payments.is_none() { None } else { opts.statement_date };
+    let billing = billing::bill(&billing::BillingInput {
+        contract: &contract,
+        periods: &assessment.periods,
+        receivables: &ledger_input.receivables,
+        payments: payments.as_deref(),
+        statement_date,
+    })?;
 
     let reject_reasons = ingested.reconciliation.rejected_by_reason.clone();
     let file = AssessmentFile {
@@ -715,9 +836,11 @@ pub fn compute(
             out_of_scope,
             exclusions,
             judged_contacts: trues(&judged),
+            coverage: period_coverage,
             as_of: period::rfc3339(contract.zone, table.as_of),
         },
         assessment,
+        billing,
     };
 
     progress("writing the reports");
@@ -864,7 +987,13 @@ pub fn run(
         match &ledger {
             Some(l) => Ok(LedgerInput {
                 history: l.history_before(contract, first)?,
-                adjustments: l.pending_adjustments(contract, label)?,
+                receivables: crate::billing::Receivables {
+                    restatement: ledger_opts
+                        .restate
+                        .as_ref()
+                        .map(|r| crate::billing::NoteRequest { reason: r.reason.clone(), at: r.at.clone() }),
+                    ..l.receivables(contract, label)?
+                },
             }),
             None => Ok(LedgerInput::default()),
         }
@@ -905,6 +1034,7 @@ pub fn run(
                 &computed.contract.id,
                 &computed.file.assessment.periods,
                 &computed.file.assessment.termination_events,
+                Some((&computed.file.billing.terms, &computed.file.billing)),
                 &manifest,
                 ledger_opts.restate.as_ref(),
             )?

@@ -1,0 +1,119 @@
+//! The statement of account for people (a table) and for ledger systems (CSV).
+
+use std::fmt::Write as _;
+
+use crate::billing::statement::Statement;
+
+/// The statements as plain text: entries with the running balance, open items, ageing, and
+/// interest accrued but not yet charged.
+pub fn table(statements: &[Statement]) -> String {
+    let mut s = String::new();
+    for st in statements {
+        let cur = &st.currency;
+        let _ = writeln!(s, "statement of account {} as of {} ({cur})", st.contract_id, st.as_of);
+        let _ = writeln!(
+            s,
+            "{:<10}  {:<12}  {:<28}  {:>12}  {:>12}  description",
+            "date", "kind", "id", "amount", "balance"
+        );
+        for e in &st.entries {
+            let _ = writeln!(
+                s,
+                "{:<10}  {:<12}  {:<28}  {:>12}  {:>12}  {}",
+                e.date.to_string(),
+                e.kind,
+                e.id,
+                e.amount.to_string(),
+                e.balance.to_string(),
+                e.description
+            );
+        }
+        let _ = writeln!(
+            s,
+            "documents {} − payments {} = balance {} {cur}",
+            st.documents_total, st.payments_total, st.balance
+        );
+        let _ = writeln!(s, "open items:");
+        for o in &st.open_items {
+            let _ = writeln!(
+                s,
+                "  {:<28} {:<18} due {:<10} {:>4} days past due  {:<7} {:>12}",
+                o.id,
+                o.kind,
+                o.due_date.map(|d| d.to_string()).unwrap_or_else(|| "-".to_string()),
+                o.days_past_due,
+                o.bucket,
+                o.open.to_string()
+            );
+        }
+        let ageing: Vec<String> = st.ageing.iter().map(|(b, v)| format!("{b} {v}")).collect();
+        let _ = writeln!(s, "ageing: {}", ageing.join("; "));
+        for ch in &st.interest_accrued_not_charged {
+            let _ = writeln!(
+                s,
+                "interest accrued, not yet charged (not in the balance): {} {} to {}, {} days, {} {cur}",
+                ch.document_id, ch.from, ch.to, ch.days, ch.amount
+            );
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// The statements as CSV: one row per entry, then one per open item (`section` tells which),
+/// so a ledger system can reconcile line by line.
+pub fn csv(statements: &[Statement]) -> Result<String, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "contract_id",
+        "as_of",
+        "section",
+        "date",
+        "kind",
+        "id",
+        "description",
+        "amount",
+        "balance",
+        "due_date",
+        "days_past_due",
+        "bucket",
+        "currency",
+    ])?;
+    for st in statements {
+        let base = |section: &str| vec![st.contract_id.clone(), st.as_of.to_string(), section.to_string()];
+        for e in &st.entries {
+            let mut r = base("entry");
+            r.extend([
+                e.date.to_string(),
+                e.kind.clone(),
+                e.id.clone(),
+                crate::util::csv_safe(&e.description),
+                e.amount.to_string(),
+                e.balance.to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                st.currency.clone(),
+            ]);
+            w.write_record(&r)?;
+        }
+        for o in &st.open_items {
+            let mut r = base("open_item");
+            r.extend([
+                String::new(),
+                o.kind.clone(),
+                o.id.clone(),
+                String::new(),
+                o.open.to_string(),
+                String::new(),
+                o.due_date.map(|d| d.to_string()).unwrap_or_default(),
+                o.days_past_due.to_string(),
+                o.bucket.clone(),
+                st.currency.clone(),
+            ]);
+            w.write_record(&r)?;
+        }
+    }
+    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
