@@ -308,3 +308,45 @@ fn six_months_book_every_amount_once_and_the_statement_balances() {
         assert_eq!(d(&row[11]), total(&sc.documents(out), &id), "history and invoice.csv agree on {id}");
     }
 }
+
+/// An empty period is not invoiced by accident (exit 3, naming what was found), and a period
+/// whose data stops early is flagged in the summary and audit.html.
+#[test]
+fn empty_and_partial_periods() {
+    let t = TempDir::new("empty-period");
+    let side = side_inputs();
+    let run = |input: &str, out: &Path, extra: &[&str]| {
+        let mut args =
+            vec!["run", "--contract", "sample-data/contract.toml", "--input", input, "--no-ledger", "--out", s(out)];
+        args.extend(side.iter().map(String::as_str));
+        args.extend_from_slice(extra);
+        callsla_in_repo(&args)
+    };
+    let r = run("sample-data/interactions.csv", &t.path("dec"), &["--period", "2026-12"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "error: period 2026-12 has no contacts in the contract's scope (the judged contacts fall in 2026-08 to 2026-10); an invoice for it would bill fixed fees and minimum charges on no data. Check --period and the inputs, or pass --allow-empty-period to invoice it anyway\n"
+    );
+    assert!(!t.path("dec").exists());
+    let r = run("sample-data/interactions.csv", &t.path("dec"), &["--period", "2026-12", "--allow-empty-period"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("  partial period: no contacts in scope (--allow-empty-period)\n"), "{}", r.stdout);
+    // October's logs stop on the 20th.
+    let log = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
+    let late = |l: &&str| l.split(',').nth(6).is_some_and(|a| a.as_bytes().get(..10) > Some(b"2026-10-20".as_slice()));
+    let cut: Vec<&str> = log.lines().take(1).chain(log.lines().skip(1).filter(|l| !late(l))).collect();
+    let input = t.write("cut.csv", &(cut.join("\n") + "\n"));
+    let r = run(s(&input), &t.path("oct"), &["--period", "2026-10"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("  partial period: the data ends 2026-10-20, 11 days before the period ends\n"),
+        "{}",
+        r.stdout
+    );
+    let html = std::fs::read_to_string(t.path("oct").join("audit.html")).unwrap();
+    assert!(
+        html.contains("Partial period 2026-10: the data ends 2026-10-20, 11 days before the period ends"),
+        "audit.html flags it"
+    );
+}
