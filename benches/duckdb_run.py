@@ -4,7 +4,7 @@
     python3 benches/duckdb_run.py --sql metrics.sql --out result.csv [--threads N]
 
 Prints the wall and CPU seconds of the query on stderr. Used by the DuckDB differential test
-(tests/sql_engines.rs) and by the side-by-side comparison (benches/compare.py).
+(tests/it/sql_engines.rs) and by the side-by-side comparison (benches/compare.py).
 """
 import argparse
 import sys

@@ -8,7 +8,7 @@ cluster), registers the canonical CSV as the view `interactions` with the canoni
 (timestamps as TIMESTAMP read from RFC 3339 with offsets, durations in seconds as DOUBLE,
 `resolved` as BOOLEAN, `csat` as INT), runs each query and writes its rows as one CSV file
 with a header (several queries share one session: a Spark start-up takes seconds). Prints the wall and CPU seconds of the query on stderr. Needs a Java runtime
-and `pip install pyspark`. Used by the Spark differential test (tests/sql_engines.rs).
+and `pip install pyspark`. Used by the Spark differential test (tests/it/sql_engines.rs).
 """
 import argparse
 import csv

@@ -257,7 +257,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
     };
     let as_of = match &args.as_of {
         Some(s) => Some(
-            ingest::parse::rfc3339(s, Some((zone, ingest::parse::DstAmbiguous::Earliest)))
+            crate::time::timestamp::rfc3339(s, Some((zone, crate::time::timestamp::DstAmbiguous::Earliest)))
                 .map_err(|_| CliError::Usage(format!("--as-of \"{s}\" is not an RFC 3339 timestamp")))?,
         ),
         None => None,

@@ -4,6 +4,7 @@
 //! reconciliation), then metrics, contract, rules and report stages, each a module with one
 //! public entry point and a typed output.
 
+pub mod assessment;
 pub mod billing;
 pub mod cli;
 pub mod contract;
@@ -11,10 +12,12 @@ pub mod exit;
 pub mod generate;
 pub mod ingest;
 pub mod ledger;
+pub mod manifest;
 pub mod metrics;
 pub mod money;
 pub mod report;
 pub mod rules;
 pub mod run;
 pub mod schema;
+pub mod time;
 pub mod util;

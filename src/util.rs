@@ -339,3 +339,9 @@ pub fn csv_safe(s: &str) -> String {
         _ => s.to_string(),
     }
 }
+
+/// SHA-256 of bytes, lowercase hex (manifests, ledger content hashes, the block reader's check).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex(&sha2::Sha256::digest(bytes))
+}

@@ -687,9 +687,9 @@ impl Validator<'_> {
             .map(|e| {
                 let er = e.get_ref();
                 let ts = |s: &Spanned<String>, key: &str| {
-                    crate::ingest::parse::rfc3339(
+                    crate::time::timestamp::rfc3339(
                         s.get_ref().trim(),
-                        Some((zone, crate::ingest::parse::DstAmbiguous::Earliest)),
+                        Some((zone, crate::time::timestamp::DstAmbiguous::Earliest)),
                     )
                     .map_err(|_| self.err(s.span(), key, Problem::BadTimestamp(s.get_ref().clone())))
                 };

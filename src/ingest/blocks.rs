@@ -265,7 +265,7 @@ mod tests {
             assert!(opened.is_ok());
             if let Ok(mut b) = opened {
                 while let Ok(Some(_)) = b.next_block() {}
-                let want = hash.then(|| (text.len() as u64, crate::run::sha256_hex(&text)));
+                let want = hash.then(|| (text.len() as u64, crate::util::sha256_hex(&text)));
                 assert_eq!(b.finish(), want, "block {block}, hash {hash}");
             }
         }

@@ -182,7 +182,7 @@ pub struct Ledger {
 }
 
 fn sha(text: &str) -> String {
-    crate::run::sha256_hex(text.as_bytes())
+    crate::util::sha256_hex(text.as_bytes())
 }
 
 impl Ledger {
@@ -798,7 +798,7 @@ pub fn rebuild(path: &Path, dirs: &[PathBuf]) -> Result<Vec<(String, Change)>, L
             std::fs::read_to_string(dir.join(name))
                 .map_err(|e| LedgerError::Read { path: dir.join(name).display().to_string(), message: e.to_string() })
         };
-        let file: crate::run::AssessmentFile = serde_json::from_str(&read("assessment.json")?).map_err(|e| {
+        let file: crate::assessment::AssessmentFile = serde_json::from_str(&read("assessment.json")?).map_err(|e| {
             LedgerError::Read { path: dir.join("assessment.json").display().to_string(), message: e.to_string() }
         })?;
         let manifest = read("manifest.json")?;

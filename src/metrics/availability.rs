@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use super::definition::{AvailabilityDef, MetricDef};
 use super::{period, Key, MetricRow, MetricsRequest, ALL};
-use crate::ingest::parse;
+use crate::time::timestamp as parse;
 
 /// One outage: `[start, end)` in µs, the scope it hit (`*` = everything, or a queue or
 /// channel name) and why.

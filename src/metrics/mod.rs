@@ -11,7 +11,7 @@
 pub mod availability;
 pub mod definition;
 mod fcr;
-pub mod period;
+pub use crate::time::period;
 pub mod sql;
 
 use std::collections::BTreeMap;

@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use crate::run::{AssessmentFile, FileHash, Manifest};
+use crate::assessment::AssessmentFile;
+use crate::manifest::{FileHash, Manifest};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {

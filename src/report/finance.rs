@@ -7,8 +7,8 @@ use std::io::{self, Write};
 
 use rust_decimal::Decimal;
 
+use crate::assessment::AssessmentFile;
 use crate::metrics::period::rfc3339;
-use crate::run::AssessmentFile;
 
 fn opt(d: Option<Decimal>) -> String {
     d.map(|v| v.to_string()).unwrap_or_default()

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
 
-use crate::run::AssessmentFile;
+use crate::assessment::AssessmentFile;
 
 /// The short summary `callsla run` prints: per SLA achieved vs target, status and credit;
 /// per period the totals; termination events; reject counts.

@@ -12,26 +12,19 @@ use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
 use polars::prelude::*;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sha2::Digest as _;
+
+pub use crate::assessment::{AssessmentFile, ContractSummary, DataSummary, ExclusionCount, PeriodCoverage, ScopeCount};
+pub use crate::manifest::{engine, sha256_hex, FileHash, Manifest, RunOptions, OUTPUT_VERSION};
 
 use crate::billing::{self, BillingError};
 use crate::contract::{Contract, ContractError};
-use crate::ingest::{self, IngestError, IngestOptions, Profile, Reconciliation};
+use crate::ingest::{self, IngestError, IngestOptions, Profile};
 use crate::metrics::{self, period, Dim, MetricTable, MetricsError, MetricsRequest};
 use crate::report;
 use crate::rules::{self, Assessment, RulesError, RulesInput, Volume};
-
-/// Version of `assessment.json` and `manifest.json` (docs/outputs.md).
-pub const OUTPUT_VERSION: u32 = 2;
-
-/// The engine that produced an output: name and version.
-pub fn engine() -> String {
-    format!("callsla {}", env!("CARGO_PKG_VERSION"))
-}
 
 /// Errors of a run.
 #[derive(Debug, thiserror::Error)]
@@ -119,33 +112,6 @@ impl From<PolarsError> for RunError {
     }
 }
 
-/// What to run.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct RunOptions {
-    pub contract: PathBuf,
-    pub profile: Option<PathBuf>,
-    pub inputs: Vec<PathBuf>,
-    pub forecast: Option<PathBuf>,
-    pub outages: Option<PathBuf>,
-    pub payments: Option<PathBuf>,
-    /// One period (`2026-10`), or a range with `from`/`to`; default: every period with data.
-    pub period: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub max_reject_rate: Decimal,
-    pub strict: bool,
-    /// Date late interest runs to for unpaid invoices (ISO date).
-    pub statement_date: Option<NaiveDate>,
-    /// The data is complete up to this instant (RFC 3339); default: the latest arrival.
-    pub as_of: Option<String>,
-    /// Write personal values into rejects.csv as they are (default: keyed pseudonyms).
-    #[serde(default)]
-    pub raw_rejects: bool,
-    /// Invoice a period with no contacts in scope (otherwise a data-quality stop, exit 3).
-    #[serde(default)]
-    pub allow_empty_period: bool,
-}
-
 /// What the ledger contributes to a run: earlier periods' results and restatement adjustments.
 /// Written to `ledger_input.json` so `verify` can re-derive the run without the ledger.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -165,104 +131,6 @@ pub struct LedgerOptions {
     pub restate: Option<crate::ledger::Restatement>,
 }
 
-/// A file the run read: as given, its size and SHA-256.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct FileHash {
-    pub path: String,
-    pub size: u64,
-    pub sha256: String,
-}
-
-/// Contacts left out of judgement, by reason.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ScopeCount {
-    pub channel: String,
-    pub queue: String,
-    pub contacts: u64,
-}
-
-/// What the judged data covers of one assessed period.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct PeriodCoverage {
-    pub period: String,
-    /// Judged contacts that arrived in the period.
-    pub contacts: u64,
-    /// First and last arrival (RFC 3339 in the contract's zone); empty without contacts.
-    pub first_arrival: String,
-    pub last_arrival: String,
-    /// Why the period looks partial (the data starts or ends more than two days inside it),
-    /// or empty.
-    pub partial: String,
-}
-
-/// Contacts removed by an agreed exclusion window.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ExclusionCount {
-    pub id: String,
-    pub reason: String,
-    pub reference: String,
-    pub contacts: u64,
-}
-
-/// Where the judged contacts came from.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct DataSummary {
-    pub reconciliation: Reconciliation,
-    pub reject_reasons: BTreeMap<String, u64>,
-    pub out_of_scope: Vec<ScopeCount>,
-    pub exclusions: Vec<ExclusionCount>,
-    pub judged_contacts: u64,
-    pub as_of: String,
-    /// Per assessed period: how much of it the data covers.
-    #[serde(default)]
-    pub coverage: Vec<PeriodCoverage>,
-}
-
-/// Contract facts repeated in the output for readers.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ContractSummary {
-    pub id: String,
-    pub name: String,
-    pub client: String,
-    pub provider: String,
-    pub currency: String,
-    pub time_zone: String,
-    pub measurement_period: String,
-    pub rounding: String,
-}
-
-/// `assessment.json`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct AssessmentFile {
-    pub output_version: u32,
-    pub engine: String,
-    pub contract: ContractSummary,
-    pub data: DataSummary,
-    pub assessment: Assessment,
-    /// The documents this run issues, payments, applications and late interest.
-    pub billing: billing::Billing,
-}
-
-/// `manifest.json`: what went in, under which options, and the hash of every output.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Manifest {
-    pub output_version: u32,
-    pub engine: String,
-    pub contract: FileHash,
-    pub profile: Option<FileHash>,
-    pub inputs: Vec<FileHash>,
-    pub forecast: Option<FileHash>,
-    pub outages: Option<FileHash>,
-    pub payments: Option<FileHash>,
-    pub options: RunOptions,
-    /// The folder the run started in, relative to the output folder: the input paths above are
-    /// relative to it, and `verify` reads them from there.
-    #[serde(default)]
-    pub run_dir: String,
-    /// Output file name → SHA-256.
-    pub outputs: BTreeMap<String, String>,
-}
-
 /// Where a computation reads its inputs from, and what its manifest records about that.
 #[derive(Debug, Clone, Default)]
 pub struct Place {
@@ -279,46 +147,18 @@ impl Place {
 
     /// Size and SHA-256 of an input, recorded under the path as given.
     fn hash(&self, p: &Path) -> Result<FileHash, RunError> {
-        let mut h = hash_file(&self.at(p))?;
-        h.path = p.display().to_string();
-        Ok(h)
+        let h = read_hash(&self.at(p))?;
+        Ok(FileHash { path: p.display().to_string(), ..h })
     }
 }
 
-/// What a run produced.
-pub struct RunResult {
-    pub file: AssessmentFile,
-    pub manifest: Manifest,
-    /// True when a critical SLA was missed in an assessed period.
-    pub breach: bool,
+/// [`crate::manifest::hash_file`], an unreadable file being a run error naming it.
+pub fn read_hash(path: &Path) -> Result<FileHash, RunError> {
+    crate::manifest::hash_file(path).map_err(|source| RunError::Read { path: path.display().to_string(), source })
 }
 
 /// The outputs of a run, in memory: file name → bytes.
 pub type Outputs = BTreeMap<String, Vec<u8>>;
-
-/// SHA-256 of bytes, lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    crate::util::hex(&sha2::Sha256::digest(bytes))
-}
-
-/// Size and SHA-256 of a file, read in chunks.
-pub fn hash_file(path: &Path) -> Result<FileHash, RunError> {
-    let read_err = |source| RunError::Read { path: path.display().to_string(), source };
-    let mut f = std::fs::File::open(path).map_err(read_err)?;
-    let mut h = sha2::Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf).map_err(read_err)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        h.update(&buf[..n]);
-    }
-    let sha256 = crate::util::hex(&h.finalize());
-    Ok(FileHash { path: path.display().to_string(), size, sha256 })
-}
 
 /// Stops a run that lacks a side input the contract needs, unless the contract marks it
 /// optional (`[inputs]`).
@@ -727,7 +567,7 @@ pub fn compute(
         .zip(&ingested.input_hashes)
         .map(|((f, name), h)| match h {
             Some((size, sha256)) => Ok(FileHash { path: name.clone(), size: *size, sha256: sha256.clone() }),
-            None => hash_file(f).map(|h| FileHash { path: name.clone(), ..h }),
+            None => read_hash(f).map(|h| FileHash { path: name.clone(), ..h }),
         })
         .collect::<Result<_, _>>()?;
     // Scope and exclusions are masks over the ingested rows: nothing is copied.
@@ -757,7 +597,7 @@ pub fn compute(
     };
     let as_of = match &opts.as_of {
         Some(s) => Some(
-            ingest::parse::rfc3339(s, Some((contract.zone, ingest::parse::DstAmbiguous::Earliest)))
+            crate::time::timestamp::rfc3339(s, Some((contract.zone, crate::time::timestamp::DstAmbiguous::Earliest)))
                 .map_err(|_| RunError::Usage(format!("--as-of \"{s}\" is not an RFC 3339 timestamp")))?,
         ),
         None => None,

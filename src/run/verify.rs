@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{compute, hash_file, sha256_hex, Manifest, Place, RunError};
+use super::{compute, read_hash, sha256_hex, Manifest, Place, RunError};
 
 /// One difference found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub fn verify(dir: &Path, inputs: Option<&Path>) -> Result<Vec<Difference>, RunE
                 if inputs.is_some() { "under --inputs" } else { "where the manifest says the run started" }
             )));
         }
-        match hash_file(&at) {
+        match read_hash(&at) {
             Ok(now) if now.sha256 == recorded.sha256 => {}
             Ok(now) => diffs.push(Difference {
                 file: recorded.path.clone(),

@@ -7,7 +7,7 @@
 //! passes as it would in the row validator; any other row — a value it cannot read, a
 //! required value missing, text with surrounding spaces, an ordering check that fails — goes
 //! to [`Plan::row`], which accepts it or gives the exact reject. So reject messages have one
-//! source, and the accepted values are the same either way (`tests/columnar.rs` compares both
+//! source, and the accepted values are the same either way (`tests/it/columnar.rs` compares both
 //! on CSV and typed Parquet with every kind of bad and awkward value; every other ingest test
 //! runs this path).
 //!

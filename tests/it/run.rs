@@ -2,7 +2,7 @@
 //! output, diff, explain and exit codes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

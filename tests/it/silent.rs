@@ -3,7 +3,7 @@
 //! One test per case the issue lists; each failed on the code before it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! `callsla metrics` from the command line: output, messages and exit codes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -3,7 +3,7 @@
 //! the files with Python's csv module and the documented rules, independently of callsla.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use callsla::ingest::{self, IngestOptions, Profile};
 use common::*;

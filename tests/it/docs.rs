@@ -1,7 +1,7 @@
 //! The documentation and the code name the same things.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use callsla::ingest::RejectKind;
 use callsla::metrics::definition::METRIC_NAMES;

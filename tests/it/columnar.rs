@@ -3,7 +3,7 @@
 //! and awkward value mixed among good rows. `CALLSLA_ROW_VALIDATOR=1` turns the fast path off.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! output of a run or in the terminal summary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -3,7 +3,7 @@
 //! folder survives.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,7 +1,7 @@
 //! Ingest end to end: every reject kind, missing columns, DST rules, formats and the generator.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use callsla::ingest::{self, IngestError, IngestOptions, Profile};
 use common::*;

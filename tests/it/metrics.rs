@@ -1,7 +1,7 @@
 //! Metrics engine: hand-worked vectors for every metric and variant, at their boundaries.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use callsla::ingest::{self, IngestOptions, Profile};
 use callsla::metrics::definition::*;

@@ -2,7 +2,7 @@
 //! closing, refusing and restating, crash consistency and concurrent runs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! rendered DOM. Chromium comes from Debian's `chromium` package (installed by .ci/run).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! naming the file, the line and the key. And no floating point on the money path.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use callsla::contract::Contract;
 

@@ -3,7 +3,7 @@
 //! cases (`NAME.expected`); `UPDATE_GOLDEN=1` rewrites them for review.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -4,7 +4,7 @@
 //! profiles never panic the readers and never break the reconciliation.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

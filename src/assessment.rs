@@ -1,0 +1,81 @@
+//! `assessment.json`: the complete assessment of a run — contract facts, where the judged
+//! contacts came from, the rules' judgement and the documents billed. The type below the
+//! reports and the ledger that read it, and the run that writes it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::billing;
+use crate::ingest::Reconciliation;
+use crate::rules::Assessment;
+
+/// Contacts left out of judgement, by reason.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ScopeCount {
+    pub channel: String,
+    pub queue: String,
+    pub contacts: u64,
+}
+
+/// What the judged data covers of one assessed period.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PeriodCoverage {
+    pub period: String,
+    /// Judged contacts that arrived in the period.
+    pub contacts: u64,
+    /// First and last arrival (RFC 3339 in the contract's zone); empty without contacts.
+    pub first_arrival: String,
+    pub last_arrival: String,
+    /// Why the period looks partial (the data starts or ends more than two days inside it),
+    /// or empty.
+    pub partial: String,
+}
+
+/// Contacts removed by an agreed exclusion window.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExclusionCount {
+    pub id: String,
+    pub reason: String,
+    pub reference: String,
+    pub contacts: u64,
+}
+
+/// Where the judged contacts came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DataSummary {
+    pub reconciliation: Reconciliation,
+    pub reject_reasons: BTreeMap<String, u64>,
+    pub out_of_scope: Vec<ScopeCount>,
+    pub exclusions: Vec<ExclusionCount>,
+    pub judged_contacts: u64,
+    pub as_of: String,
+    /// Per assessed period: how much of it the data covers.
+    #[serde(default)]
+    pub coverage: Vec<PeriodCoverage>,
+}
+
+/// Contract facts repeated in the output for readers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ContractSummary {
+    pub id: String,
+    pub name: String,
+    pub client: String,
+    pub provider: String,
+    pub currency: String,
+    pub time_zone: String,
+    pub measurement_period: String,
+    pub rounding: String,
+}
+
+/// `assessment.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AssessmentFile {
+    pub output_version: u32,
+    pub engine: String,
+    pub contract: ContractSummary,
+    pub data: DataSummary,
+    pub assessment: Assessment,
+    /// The documents this run issues, payments, applications and late interest.
+    pub billing: billing::Billing,
+}
