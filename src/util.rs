@@ -6,17 +6,7 @@ use std::path::Path;
 
 /// Levenshtein distance, for suggesting the key a user probably meant.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    strsim::levenshtein(a, b)
 }
 
 /// The closest candidate within a third of the word's length, if any.
@@ -44,19 +34,20 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let file = std::fs::File::create(&tmp)?;
-        let mut out = io::BufWriter::new(file);
-        write(&mut out)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    // An unpredictable name, created exclusively, removed if anything fails before the rename.
+    let tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
+    // Readable like any file the user writes (a temporary file is private by default).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
-    result
+    let mut out = io::BufWriter::new(tmp);
+    write(&mut out)?;
+    let tmp = out.into_inner().map_err(|e| e.into_error())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -151,23 +142,16 @@ pub const PSEUDONYM_KEY_ENV: &str = "CALLSLA_PSEUDONYM_KEY";
 /// fixed public key is used, which keeps pseudonyms stable but lets anyone with a candidate
 /// identifier test it: set your own key for reports that leave the building.
 pub fn pseudonym(prefix: &str, value: &str) -> String {
-    use sha2::Digest as _;
+    use hmac::{KeyInit as _, Mac as _};
     let key = std::env::var(PSEUDONYM_KEY_ENV).unwrap_or_else(|_| "callsla-public-default-key".to_string());
-    let mut k = [0u8; 64];
-    let kb = key.as_bytes();
-    if kb.len() > 64 {
-        k[..32].copy_from_slice(&sha2::Sha256::digest(kb));
-    } else {
-        k[..kb.len()].copy_from_slice(kb);
+    // HMAC takes a key of any length.
+    match hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()) {
+        Ok(mut mac) => {
+            mac.update(value.as_bytes());
+            format!("{prefix}-{}", hex(&mac.finalize().into_bytes()[..6]))
+        }
+        Err(_) => format!("{prefix}-unkeyed"),
     }
-    let mut inner = sha2::Sha256::new();
-    inner.update(k.map(|b| b ^ 0x36));
-    inner.update(value.as_bytes());
-    let mut outer = sha2::Sha256::new();
-    outer.update(k.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    let mac = outer.finalize();
-    format!("{prefix}-{}", hex(&mac[..6]))
 }
 
 /// Adds a "did you mean" to serde's unknown-key messages:

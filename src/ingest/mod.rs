@@ -273,12 +273,17 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
         }
         let dir = input.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let pattern = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        // Within one file name: `*`, `?` and sets such as `[0-9]` (the glob crate's rules).
+        let glob = glob::Pattern::new(&pattern).map_err(|e| IngestError::Read {
+            path: input.display().to_string(),
+            message: format!("the pattern \"{pattern}\" is not a valid glob: {e}"),
+        })?;
         let entries =
             std::fs::read_dir(dir).map_err(|source| IngestError::Io { path: dir.display().to_string(), source })?;
         let mut matched: Vec<PathBuf> = entries
             .filter_map(|e| e.ok())
             .map(|e| e.path())
-            .filter(|p| p.file_name().is_some_and(|n| glob_match(&pattern, &n.to_string_lossy())))
+            .filter(|p| p.file_name().is_some_and(|n| glob.matches(&n.to_string_lossy())))
             .collect();
         if matched.is_empty() {
             return Err(IngestError::NoInput { pattern: s.into_owned() });
@@ -290,20 +295,6 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
         return Err(IngestError::NoInput { pattern: "(no --input given)".to_string() });
     }
     Ok(out)
-}
-
-/// `*` and `?` wildcards within one file name.
-fn glob_match(pattern: &str, name: &str) -> bool {
-    fn go(p: &[u8], n: &[u8]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
-            (Some(b'?'), Some(_)) => go(&p[1..], &n[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
-            _ => false,
-        }
-    }
-    go(pattern.as_bytes(), name.as_bytes())
 }
 
 /// Reads every input through the profile. This is the ingest stage's one entry point.
@@ -411,11 +402,22 @@ struct FileOut {
 }
 
 /// A gzip input decompressed to a temporary file that is removed when dropped.
-struct TempCopy(PathBuf);
+/// A temporary copy of an input (decompressed or transcoded): an unpredictable name, created
+/// exclusively (never through a planted link), removed when dropped.
+struct TempCopy(tempfile::TempPath);
 
-impl Drop for TempCopy {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+impl TempCopy {
+    fn new(what: &str, path: &Path) -> Result<TempCopy, IngestError> {
+        tempfile::Builder::new()
+            .prefix(&format!("callsla-{what}-"))
+            .suffix(".csv")
+            .tempfile()
+            .map(|f| TempCopy(f.into_temp_path()))
+            .map_err(|source| IngestError::Io { path: path.display().to_string(), source })
+    }
+
+    fn path(&self) -> PathBuf {
+        self.0.to_path_buf()
     }
 }
 
@@ -427,12 +429,12 @@ fn is_gzip(path: &Path) -> Result<bool, IngestError> {
     Ok(n == 2 && magic == [0x1f, 0x8b])
 }
 
-fn gunzip_to_temp(path: &Path, file_idx: u32) -> Result<TempCopy, IngestError> {
+fn gunzip_to_temp(path: &Path) -> Result<TempCopy, IngestError> {
     let io = |source| IngestError::Io { path: path.display().to_string(), source };
-    let tmp = TempCopy(std::env::temp_dir().join(format!("callsla-{}-{file_idx}.csv", std::process::id())));
+    let tmp = TempCopy::new("gunzip", path)?;
     let input = std::fs::File::open(path).map_err(io)?;
     let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(input));
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp.0).map_err(io)?);
+    let mut out = std::io::BufWriter::new(std::fs::OpenOptions::new().write(true).open(tmp.path()).map_err(io)?);
     std::io::copy(&mut decoder, &mut out).map_err(io)?;
     std::io::Write::flush(&mut out).map_err(io)?;
     Ok(tmp)
@@ -484,8 +486,8 @@ fn ingest_file(
             .map_err(|e| IngestError::read(path, e))?
     } else {
         let mut scan_path = if is_gzip(path)? {
-            let t = gunzip_to_temp(path, file_idx)?;
-            let p = t.0.clone();
+            let t = gunzip_to_temp(path)?;
+            let p = t.path();
             _temp = Some(t);
             p
         } else {
@@ -501,10 +503,9 @@ fn ingest_file(
             // only when it finds a bad one (docs/profiles.md).
             None => check_utf8 = true,
             Some(how) => {
-                let t =
-                    TempCopy(std::env::temp_dir().join(format!("callsla-{}-{file_idx}-utf8.csv", std::process::id())));
-                encoding::transcode(&scan_path, how, &t.0)?;
-                scan_path = t.0.clone();
+                let t = TempCopy::new("utf8", &scan_path)?;
+                encoding::transcode(&scan_path, how, &t.path())?;
+                scan_path = t.path();
                 _temp = Some(t);
             }
         }

@@ -53,9 +53,7 @@ pub enum RunError {
     },
     #[error("{0} already holds output; pass --force to replace it")]
     OutputExists(String),
-    #[error(
-        "another callsla run is writing {0} (lock file {0}.lock); wait for it, or remove the lock if no run is active"
-    )]
+    #[error("another callsla run is writing {0}; wait for it to finish (its lock on {0}.lock ends with it)")]
     Busy(String),
     #[error("{0}")]
     Usage(String),
@@ -734,29 +732,37 @@ pub fn default_rejects_path(out: &Path) -> PathBuf {
     out.with_file_name(format!("{name}.rejects.csv"))
 }
 
-/// A lock beside the output folder, removed when dropped.
-struct Lock(PathBuf);
+/// An exclusive OS lock on `OUT.lock` beside the output folder, held while the run writes:
+/// released when dropped or when the process ends, so a killed run leaves no stale lock. The
+/// lock file stays (removing it would let a second run lock a new file while a third holds the
+/// old one).
+struct Lock(#[allow(dead_code)] std::fs::File); // reason: held for its lock, never read
 
 impl Lock {
     fn take(out: &Path) -> Result<Lock, RunError> {
         // The output folder's parent may not exist yet (e.g. `--out target/assessment` on a
         // fresh clone): create it, so the lock file has somewhere to go.
-        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|source| RunError::Write { path: parent.display().to_string(), source })?;
+        let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent)
+            .map_err(|source| RunError::Write { path: parent.display().to_string(), source })?;
+        // One lock per folder however it is named (`D`, `D/`, `./D`, a link to its parent).
+        let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_string());
+        let canonical =
+            parent.canonicalize().map_err(|source| RunError::Write { path: parent.display().to_string(), source })?;
+        let path = canonical.join(format!("{name}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|source| RunError::Write { path: path.display().to_string(), source })?;
+        match file.try_lock() {
+            Ok(()) => Ok(Lock(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(RunError::Busy(out.display().to_string())),
+            Err(std::fs::TryLockError::Error(source)) => {
+                Err(RunError::Write { path: path.display().to_string(), source })
+            }
         }
-        let path = PathBuf::from(format!("{}.lock", out.display()));
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(_) => Ok(Lock(path)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(RunError::Busy(out.display().to_string())),
-            Err(source) => Err(RunError::Write { path: path.display().to_string(), source }),
-        }
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
     }
 }
 
@@ -769,10 +775,17 @@ pub fn write_outputs(out: &Path, outputs: &Outputs, force: bool) -> Result<(), R
     };
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_string());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+    // An unpredictable name, created exclusively; removed (when dropped) if anything fails.
+    let tmp_dir =
+        tempfile::Builder::new().prefix(&format!(".{name}.tmp-")).tempdir_in(parent).map_err(write_err(parent))?;
+    let tmp = tmp_dir.path().to_path_buf();
+    // Readable like any folder the user makes (a temporary folder is private by default).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).map_err(write_err(&tmp))?;
+    }
     let result = (|| {
-        std::fs::create_dir_all(&tmp).map_err(write_err(&tmp))?;
         for (file, bytes) in outputs {
             let p = tmp.join(file);
             let mut f = std::fs::File::create(&p).map_err(write_err(&p))?;

@@ -355,6 +355,19 @@ fn parquet_round_trip_and_gzip_and_globs() {
 
     let none = ingest::ingest(&Profile::canonical(), &[t.path("*.nothing")], &lenient());
     assert!(matches!(none, Err(IngestError::NoInput { .. })));
+    // Sets: [ab] matches a.csv and b.csv.gz, [c-z] neither (the hand-written matcher took `[`
+    // literally and matched nothing).
+    let set = ingest::ingest(&Profile::canonical(), &[t.path("[ab].csv*")], &lenient()).unwrap();
+    assert_eq!(set.reconciliation.files.len(), 2);
+    let none = ingest::ingest(&Profile::canonical(), &[t.path("[c-z].csv*")], &lenient());
+    assert!(matches!(none, Err(IngestError::NoInput { .. })));
+    // The decompressed copy is gone once ingest is done.
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("callsla-{}-", std::process::id())))
+        .collect();
+    assert!(left.is_empty(), "no temporary copy named after the process id: {left:?}");
 }
 
 #[test]

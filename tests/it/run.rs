@@ -183,13 +183,26 @@ fn existing_output_needs_force_and_a_running_run_holds_a_lock() {
         (2, format!("error: {} already holds output; pass --force to replace it\n", s(&out)))
     );
     assert_eq!(main_command(&out, &["--force"]).code, 0);
+    // A lock file left by a run that was killed holds nothing: the next run goes ahead.
     std::fs::write(format!("{}.lock", s(&out)), "").unwrap();
+    assert_eq!(main_command(&out, &["--force"]).code, 0, "a stale lock file blocks nothing");
+    // A run holding the OS lock (here, this test) keeps a second run out; so does the lock
+    // under another spelling of the same folder.
+    let held = std::fs::OpenOptions::new().write(true).open(format!("{}.lock", s(&out))).unwrap();
+    held.try_lock().unwrap();
     let busy = main_command(&out, &["--force"]);
     assert_eq!(busy.code, 2);
     assert_eq!(
         busy.stderr,
-        format!("error: another callsla run is writing {0} (lock file {0}.lock); wait for it, or remove the lock if no run is active\n", s(&out))
+        format!(
+            "error: another callsla run is writing {0}; wait for it to finish (its lock on {0}.lock ends with it)\n",
+            s(&out)
+        )
     );
+    let slash = format!("{}/", s(&out));
+    assert_eq!(main_command(std::path::Path::new(&slash), &["--force"]).code, 2, "D/ is the same folder as D");
+    held.unlock().unwrap();
+    assert_eq!(main_command(&out, &["--force"]).code, 0);
 }
 
 #[test]
