@@ -1,0 +1,83 @@
+//! Fees: a period's billing volumes priced by the terms in force (minute tiers, per contact,
+//! fixed fees, minimum charges), each line rounded once (docs/contract.md, "[[pricing]]").
+
+use rust_decimal::Decimal;
+
+use super::{InvoiceLine, Volume};
+use crate::contract::{BillingIncrement, Contract, Terms};
+use crate::money::{self, Overflow};
+
+pub(super) fn invoice_lines(
+    terms: &Terms,
+    contract: &Contract,
+    start: i64,
+    volumes: &[Volume],
+) -> Result<Vec<InvoiceLine>, Overflow> {
+    let r = contract.rounding;
+    let mut lines = Vec::new();
+    for p in &terms.pricing {
+        let v = volumes.iter().find(|v| v.period_start == start && v.channel == p.channel).cloned().unwrap_or_default();
+        let clause = format!("pricing.{}", p.channel);
+        let mut ch: Vec<InvoiceLine> = Vec::new();
+        let line = |item: String, quantity: Decimal, rate: Decimal, amount: Decimal, clause: String| InvoiceLine {
+            channel: p.channel.clone(),
+            item,
+            quantity,
+            rate,
+            amount,
+            clause,
+        };
+        if !p.minute_tiers.is_empty() {
+            let minutes = match p.billing_increment {
+                BillingIncrement::Second => {
+                    money::div(Decimal::new(v.billable_ms, 3), Decimal::from(60), "billable minutes")?
+                }
+                BillingIncrement::StartedMinute => Decimal::from(v.started_minutes),
+            };
+            let mut done = Decimal::ZERO;
+            for (i, (up_to, rate)) in p.minute_tiers.iter().enumerate() {
+                let limit = up_to.unwrap_or(Decimal::MAX);
+                let qty = minutes.min(limit) - done;
+                if qty <= Decimal::ZERO {
+                    break;
+                }
+                let amount = r.apply(money::mul(qty, *rate, "minutes × rate")?);
+                let label = match up_to {
+                    Some(u) if p.minute_tiers.len() > 1 => format!("handled minutes up to {u}"),
+                    _ if i > 0 => "handled minutes beyond the tiers".to_string(),
+                    _ => "handled minutes".to_string(),
+                };
+                ch.push(line(label, qty, *rate, amount, format!("{clause}.minute_tiers[{}]", i + 1)));
+                done += qty;
+            }
+        }
+        if let Some(rate) = p.per_contact {
+            let qty = Decimal::from(v.handled);
+            ch.push(line(
+                "handled contacts".to_string(),
+                qty,
+                rate,
+                r.apply(money::mul(qty, rate, "contacts × rate")?),
+                format!("{clause}.per_contact"),
+            ));
+        }
+        if let Some(fee) = p.monthly_fee {
+            ch.push(line("fixed fee".to_string(), Decimal::ONE, fee, r.apply(fee), format!("{clause}.monthly_fee")));
+        }
+        let channel_total = ch.iter().try_fold(Decimal::ZERO, |a, l| money::add(a, l.amount, "the channel total"))?;
+        if let Some(min) = p.minimum_charge {
+            if channel_total < min {
+                let top_up = r.apply(min - channel_total);
+                ch.push(line(
+                    "minimum charge top-up".to_string(),
+                    Decimal::ONE,
+                    top_up,
+                    top_up,
+                    format!("{clause}.minimum_charge"),
+                ));
+            }
+        }
+        lines.extend(ch);
+    }
+    Ok(lines)
+}
