@@ -154,11 +154,19 @@ fn cli_check_reports_contract_errors_with_exit_2() {
 /// no `f32`/`f64` (outside comments).
 #[test]
 fn no_floating_point_on_the_money_path() {
-    let mut files = Vec::new();
-    for dir in ["src/contract", "src/rules"] {
-        for e in std::fs::read_dir(common::repo(dir)).unwrap() {
-            files.push(e.unwrap().path());
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
         }
+    }
+    let mut files = Vec::new();
+    for dir in ["src/contract", "src/rules", "src/billing"] {
+        walk(&common::repo(dir), &mut files);
     }
     files.push(common::repo("src/money.rs"));
     for f in files {

@@ -1,0 +1,109 @@
+//! What can be wrong with a contract: the error a run or `check` ends with, and the problem
+//! with one key, each saying how to fix it (the word-for-word messages of
+//! tests/bad_contracts/).
+
+/// A contract that cannot be read or makes no sense.
+#[derive(Debug, thiserror::Error)]
+pub enum ContractError {
+    #[error("cannot read contract {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Syntax { path: String, line: usize, message: String },
+    #[error("{path}:{line}: {key}: {problem}")]
+    Invalid { path: String, line: usize, key: String, problem: Box<Problem> },
+}
+
+/// What is wrong with one key of a contract, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("unknown time zone \"{0}\"; use an IANA name such as \"America/New_York\"")]
+    UnknownZone(String),
+    #[error("\"{0}\" is not an ISO 4217 currency code (three capital letters, e.g. \"USD\")")]
+    BadCurrency(String),
+    #[error("\"{0}\" is not a measurement period; use \"month\" or \"quarter\"")]
+    BadPeriod(String),
+    #[error("\"{0}\" is not a date; write YYYY-MM-DD")]
+    BadDate(String),
+    #[error("\"{0}\" is not a timestamp; write RFC 3339 such as 2026-09-14T08:00:00-04:00")]
+    BadTimestamp(String),
+    #[error("{what} ({later}) is before {earlier_what} ({earlier})")]
+    DatesOutOfOrder { what: &'static str, later: String, earlier_what: &'static str, earlier: String },
+    #[error("must start a measurement period (the first day of a {period}), got {date}")]
+    NotPeriodStart { period: &'static str, date: String },
+    #[error("\"{value}\" is not in [scope] {what} ({allowed}){hint}")]
+    NotInScope { what: &'static str, value: String, allowed: String, hint: String },
+    #[error("\"{0}\" is not a channel; use voice, email, chat or social")]
+    UnknownChannel(String),
+    #[error("the id \"{0}\" is used twice; every {1} needs its own id")]
+    DuplicateId(String, &'static str),
+    #[error("{0} is priced twice; give each channel one [[pricing]] entry")]
+    DuplicatePricing(String),
+    #[error("{what} must be between 0 and {max}, got {got}")]
+    OutOfRange { what: &'static str, max: &'static str, got: String },
+    #[error("must not be negative, got {0}")]
+    Negative(String),
+    #[error("tiers must be in ascending order without overlaps: tier {index} starts at {start}, before the previous tier ends at {previous_end}")]
+    TiersOverlap { index: usize, start: String, previous_end: String },
+    #[error("only the last tier may be open-ended (no `{0}`)")]
+    OpenTierNotLast(&'static str),
+    #[error("allocations add up to {total}% of the pool, more than 100%; lower the allocation_percent of the SLAs")]
+    AllocationsExceedPool { total: String },
+    #[error("the minimum level {minimum} is stricter than the target {target}; for direction \"{direction}\" the minimum must be {side} the target")]
+    MinimumBeyondTarget { minimum: String, target: String, direction: &'static str, side: &'static str },
+    #[error("\"{0}\" is not a direction; use \"at_least\" (higher is better) or \"at_most\" (lower is better)")]
+    BadDirection(String),
+    #[error("\"{0}\" is not an SLA kind; use \"critical\" (credit-bearing) or \"key\" (reported only)")]
+    BadKind(String),
+    #[error("a critical SLA needs a [sla.credit] telling how the credit is computed")]
+    CriticalWithoutCredit,
+    #[error(
+        "a key measurement is reported only; remove its credit, cap, escalation and earn-back or make it critical"
+    )]
+    KeyWithCredit,
+    #[error("the metric is invalid: {0}")]
+    Metric(String),
+    #[error("an availability SLA measures outages, not contacts; it cannot take channels or a queue")]
+    AvailabilityScope,
+    #[error("give either `per_minute` or `minute_tiers`, not both")]
+    MinuteRateTwice,
+    #[error("earn-back needs `periods = N` (N ≥ 1) or `year_average = true`")]
+    EarnBackEmpty,
+    #[error("escalation factor must be at least 1, got {0}")]
+    EscalationBelowOne(String),
+    #[error("\"{0}\" is not a day-count convention; use \"actual_365\", \"actual_360\" or \"thirty_360\"")]
+    BadDayCount(String),
+    #[error("\"{0}\" is not how restatements are billed; use \"next_invoice\" (a referenced line on the next invoice) or \"notes\" (a credit or debit note of its own)")]
+    BadRestatements(String),
+    #[error("\"{0}\" is not an invoice line type; use {1}")]
+    BadLineType(String, &'static str),
+    #[error("\"{0}\" is not a tax rounding; use \"line\" (each taxed line rounded) or \"document\" (the document's base rounded once)")]
+    BadTaxRounding(String),
+    #[error("the tax \"{0}\" is declared twice; give each tax one [[tax]] entry")]
+    DuplicateTax(String),
+    #[error("two amendments take effect on {0}; merge them into one")]
+    AmendmentsOverlap(String),
+    #[error("\"{0}\" is not an SLA of the terms being amended{1}")]
+    UnknownSla(String, String),
+    #[error("a window needs 1 ≤ count ≤ window, got {count} of {window}")]
+    BadWindow { count: u32, window: u32 },
+    #[error("a credit tier needs exactly one of `amount` or `percent_of_at_risk`")]
+    TierCreditNotOne,
+    #[error("a contract needs at least one SLA")]
+    NoSla,
+    #[error(
+        "achieved values in {range} would be missed without falling in any tier, so they would earn no credit; {fix}"
+    )]
+    TiersLeaveGap { range: String, fix: String },
+    #[error("\"{0}\" is not how an input may be needed; use \"required\" (the run stops without it) or \"optional\" (without it the SLAs that need it are not measured)")]
+    BadNeed(String),
+    #[error("the contract has no {needs}, so it never reads the {input}; remove this key")]
+    InputNotNeeded { input: &'static str, needs: &'static str },
+    #[error("must be at least 1, got 0; to have no such rule, leave the key out")]
+    ZeroCount,
+    #[error("tier {tier} reaches {value}, past the target {target}, where the SLA is met; {fix}")]
+    TierCoversMet { tier: usize, value: String, target: String, fix: &'static str },
+}

@@ -1,0 +1,590 @@
+//! The second step of reading a contract: the raw TOML (`raw`) checked key by key into the
+//! validated [`Contract`], with every error naming the file, line and key. Contract-level
+//! sections here; SLAs, credit shapes and tiers in [`sla`].
+
+mod sla;
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use toml::Spanned;
+
+use super::raw::*;
+use super::*;
+use crate::money::{Dec, Rounding, RoundingStrategy};
+use crate::schema::CHANNELS;
+use crate::util::{did_you_mean, line_of};
+
+pub(super) struct Validator<'a> {
+    pub(super) text: &'a str,
+    pub(super) path: &'a str,
+    /// Documented defaults applied so far, in words (see [`Contract::defaults`]).
+    pub(super) noted: std::cell::RefCell<Vec<String>>,
+}
+
+type R<T> = Result<T, ContractError>;
+
+impl Validator<'_> {
+    /// Records a documented default the contract relies on (once).
+    fn default_used(&self, line: String) {
+        let mut noted = self.noted.borrow_mut();
+        if !noted.contains(&line) {
+            noted.push(line);
+        }
+    }
+
+    fn err(&self, span: std::ops::Range<usize>, key: impl Into<String>, problem: Problem) -> ContractError {
+        ContractError::Invalid {
+            path: self.path.to_string(),
+            line: line_of(self.text, span.start),
+            key: key.into(),
+            problem: Box::new(problem),
+        }
+    }
+
+    fn date(&self, s: &Spanned<String>, key: &str) -> R<NaiveDate> {
+        NaiveDate::parse_from_str(s.get_ref().trim(), "%Y-%m-%d")
+            .map_err(|_| self.err(s.span(), key, Problem::BadDate(s.get_ref().clone())))
+    }
+
+    fn percent(&self, v: &Spanned<Dec>, key: &str, max: &'static str) -> R<Decimal> {
+        let d = v.get_ref().0;
+        let limit: Decimal = max.parse().unwrap_or(Decimal::ONE_HUNDRED);
+        if d < Decimal::ZERO || d > limit {
+            return Err(self.err(v.span(), key, Problem::OutOfRange { what: "a percentage", max, got: d.to_string() }));
+        }
+        Ok(d)
+    }
+
+    fn non_negative(&self, v: Decimal, span: std::ops::Range<usize>, key: &str) -> R<Decimal> {
+        if v < Decimal::ZERO {
+            return Err(self.err(span, key, Problem::Negative(v.to_string())));
+        }
+        Ok(v)
+    }
+
+    pub(super) fn contract(&self, raw: RawContract) -> R<Contract> {
+        let mut defaults: Vec<String> = Vec::new();
+        let h = raw.contract.get_ref();
+        let hs = raw.contract.span();
+        let zone: Tz = h.time_zone.get_ref().parse().map_err(|_| {
+            self.err(h.time_zone.span(), "contract.time_zone", Problem::UnknownZone(h.time_zone.get_ref().clone()))
+        })?;
+        let cur = h.currency.get_ref();
+        if cur.len() != 3 || !cur.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(self.err(h.currency.span(), "contract.currency", Problem::BadCurrency(cur.clone())));
+        }
+        let period = match h.measurement_period.get_ref().as_str() {
+            "month" => PeriodKind::Month,
+            "quarter" => PeriodKind::Quarter,
+            other => {
+                return Err(self.err(
+                    h.measurement_period.span(),
+                    "contract.measurement_period",
+                    Problem::BadPeriod(other.to_string()),
+                ))
+            }
+        };
+        let period_name = if period == PeriodKind::Month { "month" } else { "quarter" };
+        let effective_from = self.date(&h.effective_from, "contract.effective_from")?;
+        let effective_to = h.effective_to.as_ref().map(|d| self.date(d, "contract.effective_to")).transpose()?;
+        if let (Some(to), Some(span)) = (effective_to, h.effective_to.as_ref().map(|s| s.span())) {
+            if to < effective_from {
+                return Err(self.err(
+                    span,
+                    "contract.effective_to",
+                    Problem::DatesOutOfOrder {
+                        what: "effective_to",
+                        later: to.to_string(),
+                        earlier_what: "effective_from",
+                        earlier: effective_from.to_string(),
+                    },
+                ));
+            }
+        }
+        let is_period_start = |d: NaiveDate| {
+            use chrono::Datelike;
+            d.day() == 1 && (period == PeriodKind::Month || d.month0().is_multiple_of(3))
+        };
+        if !is_period_start(effective_from) {
+            return Err(self.err(
+                h.effective_from.span(),
+                "contract.effective_from",
+                Problem::NotPeriodStart { period: period_name, date: effective_from.to_string() },
+            ));
+        }
+        let rounding = match &raw.rounding {
+            Some(r) => {
+                let rr = r.get_ref();
+                if rr.minor_units > 4 {
+                    return Err(self.err(
+                        r.span(),
+                        "rounding.minor_units",
+                        Problem::OutOfRange { what: "minor units", max: "4", got: rr.minor_units.to_string() },
+                    ));
+                }
+                Rounding { minor_units: rr.minor_units, strategy: rr.strategy }
+            }
+            None => {
+                defaults.push("rounding: 2 minor units, half_even (the contract has no [rounding])".to_string());
+                Rounding { minor_units: 2, strategy: RoundingStrategy::HalfEven }
+            }
+        };
+
+        let scope = raw.scope.get_ref();
+        let mut channels = Vec::new();
+        for c in &scope.channels {
+            if !CHANNELS.contains(&c.get_ref().as_str()) {
+                return Err(self.err(c.span(), "scope.channels", Problem::UnknownChannel(c.get_ref().clone())));
+            }
+            channels.push(c.get_ref().clone());
+        }
+        let queues: Vec<String> = scope.queues.iter().map(|q| q.get_ref().clone()).collect();
+
+        let ctx = Ctx { channels: &channels, queues: &queues };
+        let pricing = self.pricing(&raw.pricing, &ctx)?;
+        let credits = self.credits(&raw.credits)?;
+        if raw.sla.is_empty() {
+            return Err(self.err(hs.clone(), "sla", Problem::NoSla));
+        }
+        let slas = raw.sla.iter().map(|s| self.sla(s, &ctx)).collect::<R<Vec<_>>>()?;
+        self.check_slas(&slas, &raw.sla)?;
+        let mut terms = vec![Terms {
+            version: "original".to_string(),
+            reason: String::new(),
+            from: effective_from,
+            pricing,
+            credits,
+            slas,
+        }];
+
+        let mut seen_dates = BTreeSet::new();
+        let mut amendments: Vec<&Spanned<RawAmendment>> = raw.amendment.iter().collect();
+        amendments.sort_by(|a, b| a.get_ref().effective_from.get_ref().cmp(b.get_ref().effective_from.get_ref()));
+        for a in amendments {
+            let ar = a.get_ref();
+            let from = self.date(&ar.effective_from, "amendment.effective_from")?;
+            if from <= effective_from {
+                return Err(self.err(
+                    ar.effective_from.span(),
+                    "amendment.effective_from",
+                    Problem::DatesOutOfOrder {
+                        what: "the amendment",
+                        later: effective_from.to_string(),
+                        earlier_what: "a date after effective_from",
+                        earlier: from.to_string(),
+                    },
+                ));
+            }
+            if !is_period_start(from) {
+                return Err(self.err(
+                    ar.effective_from.span(),
+                    "amendment.effective_from",
+                    Problem::NotPeriodStart { period: period_name, date: from.to_string() },
+                ));
+            }
+            if !seen_dates.insert(from) {
+                return Err(self.err(
+                    ar.effective_from.span(),
+                    "amendment.effective_from",
+                    Problem::AmendmentsOverlap(from.to_string()),
+                ));
+            }
+            let prev = terms.last().cloned().unwrap_or_else(|| terms[0].clone());
+            let mut next = Terms { version: ar.id.clone(), reason: ar.reason.clone(), from, ..prev };
+            for id in &ar.remove_sla {
+                let before = next.slas.len();
+                next.slas.retain(|s| &s.id != id);
+                if next.slas.len() == before {
+                    let hint = did_you_mean(id, next.slas.iter().map(|s| s.id.as_str()));
+                    return Err(self.err(a.span(), "amendment.remove_sla", Problem::UnknownSla(id.clone(), hint)));
+                }
+            }
+            for s in &ar.sla {
+                let sla = self.sla(s, &ctx)?;
+                match next.slas.iter_mut().find(|x| x.id == sla.id) {
+                    Some(x) => *x = sla,
+                    None => next.slas.push(sla),
+                }
+            }
+            for p in self.pricing(&ar.pricing, &ctx)? {
+                match next.pricing.iter_mut().find(|x| x.channel == p.channel) {
+                    Some(x) => *x = p,
+                    None => next.pricing.push(p),
+                }
+            }
+            if let Some(c) = &ar.credits {
+                next.credits = self.credits(c)?;
+            }
+            self.check_slas(&next.slas, &ar.sla)?;
+            terms.push(next);
+        }
+
+        let exclusions = raw
+            .exclusion
+            .iter()
+            .map(|e| {
+                let er = e.get_ref();
+                let ts = |s: &Spanned<String>, key: &str| {
+                    crate::time::timestamp::rfc3339(
+                        s.get_ref().trim(),
+                        Some((zone, crate::time::timestamp::DstAmbiguous::Earliest)),
+                    )
+                    .map_err(|_| self.err(s.span(), key, Problem::BadTimestamp(s.get_ref().clone())))
+                };
+                let (start, end) = (ts(&er.start, "exclusion.start")?, ts(&er.end, "exclusion.end")?);
+                if end <= start {
+                    return Err(self.err(
+                        er.end.span(),
+                        "exclusion.end",
+                        Problem::DatesOutOfOrder {
+                            what: "end",
+                            later: er.end.get_ref().clone(),
+                            earlier_what: "start",
+                            earlier: er.start.get_ref().clone(),
+                        },
+                    ));
+                }
+                // A channel or queue outside the scope would never match: a typo, refused.
+                for (values, allowed, what, key) in [
+                    (&er.channels, &channels, "channels", "exclusion.channels"),
+                    (&er.queues, &queues, "queues", "exclusion.queues"),
+                ] {
+                    for v in values.iter().flatten() {
+                        if !allowed.contains(v) {
+                            return Err(self.err(
+                                e.span(),
+                                key,
+                                Problem::NotInScope {
+                                    what,
+                                    value: v.clone(),
+                                    allowed: allowed.join(", "),
+                                    hint: did_you_mean(v, allowed.iter().map(String::as_str)),
+                                },
+                            ));
+                        }
+                    }
+                }
+                Ok(Exclusion {
+                    id: er.id.clone(),
+                    start,
+                    end,
+                    reason: er.reason.clone(),
+                    reference: er.reference.clone().unwrap_or_default(),
+                    channels: er.channels.clone(),
+                    queues: er.queues.clone(),
+                })
+            })
+            .collect::<R<Vec<_>>>()?;
+        let mut ids = BTreeSet::new();
+        for (e, raw_e) in exclusions.iter().zip(&raw.exclusion) {
+            if !ids.insert(e.id.clone()) {
+                return Err(self.err(raw_e.span(), "exclusion.id", Problem::DuplicateId(e.id.clone(), "exclusion")));
+            }
+        }
+        let volume_relief_tolerance_percent = raw
+            .volume_relief
+            .as_ref()
+            .map(|v| self.percent(&v.get_ref().tolerance_percent, "volume_relief.tolerance_percent", "1000"))
+            .transpose()?;
+        let termination = match &raw.termination {
+            None => Termination::default(),
+            Some(t) => {
+                let tr = t.get_ref();
+                let window = |w: &Option<RawWindow>, key: &str| -> R<Option<Window>> {
+                    match w {
+                        None => Ok(None),
+                        Some(w) if w.count >= 1 && w.count <= w.window => {
+                            Ok(Some(Window { count: w.count, window: w.window }))
+                        }
+                        Some(w) => {
+                            Err(self.err(t.span(), key, Problem::BadWindow { count: w.count, window: w.window }))
+                        }
+                    }
+                };
+                if tr.consecutive_misses == Some(0) {
+                    return Err(self.err(t.span(), "termination.consecutive_misses", Problem::ZeroCount));
+                }
+                Termination {
+                    consecutive_misses: tr.consecutive_misses,
+                    misses_in_window: window(&tr.misses_in_window, "termination.misses_in_window")?,
+                    cap_hits_in_window: window(&tr.cap_hits_in_window, "termination.cap_hits_in_window")?,
+                }
+            }
+        };
+        let payment = raw
+            .payment
+            .as_ref()
+            .map(|p| {
+                let pr = p.get_ref();
+                let day_count = match pr.day_count.get_ref().as_str() {
+                    "actual_365" => DayCount::Actual365,
+                    "actual_360" => DayCount::Actual360,
+                    "thirty_360" => DayCount::Thirty360,
+                    other => {
+                        return Err(self.err(
+                            pr.day_count.span(),
+                            "payment.day_count",
+                            Problem::BadDayCount(other.to_string()),
+                        ))
+                    }
+                };
+                Ok(Payment {
+                    net_days: pr.net_days,
+                    invoice_lag_days: pr.invoice_lag_days.unwrap_or_else(|| {
+                        self.default_used(
+                            "payment.invoice_lag_days: 0, invoices dated the day after the period (the key is left out)"
+                                .to_string(),
+                        );
+                        0
+                    }),
+                    late_interest_annual_percent: self.percent(
+                        &pr.late_interest_annual_percent,
+                        "payment.late_interest_annual_percent",
+                        "100",
+                    )?,
+                    day_count,
+                    grace_days: pr.grace_days.unwrap_or_else(|| {
+                        self.default_used(
+                            "payment.grace_days: 0, interest from the due date (the key is left out)".to_string(),
+                        );
+                        0
+                    }),
+                    restatements: match pr.restatements.as_ref().map(|r| (r, r.get_ref().as_str())) {
+                        None => {
+                            self.default_used("payment.restatements: next_invoice (the key is left out)".to_string());
+                            Restatements::NextInvoice
+                        }
+                        Some((_, "next_invoice")) => Restatements::NextInvoice,
+                        Some((_, "notes")) => Restatements::Notes,
+                        Some((r, other)) => {
+                            return Err(self.err(
+                                r.span(),
+                                "payment.restatements",
+                                Problem::BadRestatements(other.to_string()),
+                            ))
+                        }
+                    },
+                })
+            })
+            .transpose()?;
+        let mut taxes: Vec<Tax> = Vec::new();
+        for t in &raw.tax {
+            let tr = t.get_ref();
+            if taxes.iter().any(|x| x.name == tr.name) {
+                return Err(self.err(t.span(), "tax.name", Problem::DuplicateTax(tr.name.clone())));
+            }
+            for lt in tr.applies_to.get_ref() {
+                if !LINE_TYPES.contains(&lt.as_str()) {
+                    return Err(self.err(
+                        tr.applies_to.span(),
+                        "tax.applies_to",
+                        Problem::BadLineType(
+                            lt.clone(),
+                            "fee, credit, cap_adjustment, earn_back, restatement or late_interest",
+                        ),
+                    ));
+                }
+            }
+            taxes.push(Tax {
+                name: tr.name.clone(),
+                rate_percent: self.percent(&tr.rate_percent, "tax.rate_percent", "100")?,
+                applies_to: tr.applies_to.get_ref().clone(),
+                rounding: match tr.rounding.get_ref().as_str() {
+                    "line" => TaxRounding::Line,
+                    "document" => TaxRounding::Document,
+                    other => {
+                        return Err(self.err(
+                            tr.rounding.span(),
+                            "tax.rounding",
+                            Problem::BadTaxRounding(other.to_string()),
+                        ))
+                    }
+                },
+            });
+        }
+
+        let mut contract = Contract {
+            id: h.id.clone(),
+            name: h.name.clone().unwrap_or_default(),
+            client: h.client.clone(),
+            provider: h.provider.clone(),
+            currency: cur.clone(),
+            zone,
+            period,
+            effective_from,
+            effective_to,
+            rounding,
+            channels,
+            queues,
+            terms,
+            exclusions,
+            volume_relief_tolerance_percent,
+            termination,
+            payment,
+            taxes,
+            inputs: Inputs { outages: Need::Required, forecast: Need::Required, payments: Need::Required },
+            defaults,
+        };
+        contract.inputs = self.inputs(raw.inputs.as_ref(), &contract)?;
+        contract.defaults.extend(self.noted.borrow().iter().cloned());
+        let allocates = |t: &Terms| t.slas.iter().any(|s| matches!(s.credit, Some(CreditShape::Allocation { .. })));
+        if contract.terms.iter().any(|t| t.credits.pool_defaulted && allocates(t)) {
+            contract.defaults.push("credits.pool_percent: 100 (the key is left out)".to_string());
+        }
+        for t in &contract.terms {
+            for p in &t.pricing {
+                if p.billable_defaulted {
+                    let line =
+                        format!("pricing[{}].billable: talk, hold and wrap time (the key is left out)", p.channel);
+                    if !contract.defaults.contains(&line) {
+                        contract.defaults.push(line);
+                    }
+                }
+            }
+        }
+        Ok(contract)
+    }
+
+    /// `[inputs]`: each key must name an input the contract needs.
+    fn inputs(&self, raw: Option<&Spanned<RawInputs>>, c: &Contract) -> R<Inputs> {
+        let mut out = Inputs { outages: Need::Required, forecast: Need::Required, payments: Need::Required };
+        let Some(raw) = raw else { return Ok(out) };
+        let r = raw.get_ref();
+        type Check<'c> = (&'c Option<Spanned<String>>, &'c mut Need, bool, &'static str, &'static str, &'static str);
+        let checks: [Check<'_>; 3] = [
+            (&r.outages, &mut out.outages, c.needs_outages(), "inputs.outages", "outage log", "availability SLA"),
+            (&r.forecast, &mut out.forecast, c.needs_forecast(), "inputs.forecast", "forecast", "[volume_relief]"),
+            (&r.payments, &mut out.payments, c.needs_payments(), "inputs.payments", "payments file", "[payment] terms"),
+        ];
+        for (value, slot, needed, key, input, needs) in checks {
+            let Some(v) = value else { continue };
+            if !needed {
+                return Err(self.err(v.span(), key, Problem::InputNotNeeded { input, needs }));
+            }
+            *slot = match v.get_ref().as_str() {
+                "required" => Need::Required,
+                "optional" => Need::Optional,
+                other => return Err(self.err(v.span(), key, Problem::BadNeed(other.to_string()))),
+            };
+        }
+        Ok(out)
+    }
+
+    fn credits(&self, c: &Spanned<RawCredits>) -> R<Credits> {
+        let cr = c.get_ref();
+        Ok(Credits {
+            pool_defaulted: cr.pool_percent.is_none(),
+            at_risk_percent: self.percent(&cr.at_risk_percent, "credits.at_risk_percent", "100")?,
+            pool_percent: match &cr.pool_percent {
+                Some(p) => self.percent(p, "credits.pool_percent", "1000")?,
+                None => Decimal::ONE_HUNDRED,
+            },
+        })
+    }
+
+    fn pricing(&self, raw: &[Spanned<RawPricing>], ctx: &Ctx<'_>) -> R<Vec<Pricing>> {
+        let mut out: Vec<Pricing> = Vec::new();
+        for p in raw {
+            let pr = p.get_ref();
+            let ch = pr.channel.get_ref();
+            if !ctx.channels.contains(ch) {
+                return Err(self.err(
+                    pr.channel.span(),
+                    "pricing.channel",
+                    Problem::NotInScope {
+                        what: "channels",
+                        value: ch.clone(),
+                        allowed: ctx.channels.join(", "),
+                        hint: did_you_mean(ch, ctx.channels.iter().map(String::as_str)),
+                    },
+                ));
+            }
+            if out.iter().any(|x| &x.channel == ch) {
+                return Err(self.err(pr.channel.span(), "pricing.channel", Problem::DuplicatePricing(ch.clone())));
+            }
+            let key = format!("pricing[{ch}]");
+            let nn = |v: Option<Dec>, k: &str| {
+                v.map(|d| self.non_negative(d.0, p.span(), &format!("{key}.{k}"))).transpose()
+            };
+            let minute_tiers = match (&pr.per_minute, &pr.minute_tiers) {
+                (Some(_), Some(_)) => return Err(self.err(p.span(), &key, Problem::MinuteRateTwice)),
+                (Some(r), None) => vec![(None, self.non_negative(r.0, p.span(), &format!("{key}.per_minute"))?)],
+                (None, Some(tiers)) => {
+                    let mut v = Vec::new();
+                    let mut prev_end = Decimal::ZERO;
+                    for (i, t) in tiers.get_ref().iter().enumerate() {
+                        let rate = self.non_negative(t.rate.0, tiers.span(), &format!("{key}.minute_tiers"))?;
+                        match t.up_to {
+                            Some(u) if u.0 <= prev_end => {
+                                return Err(self.err(
+                                    tiers.span(),
+                                    format!("{key}.minute_tiers"),
+                                    Problem::TiersOverlap {
+                                        index: i + 1,
+                                        start: u.0.to_string(),
+                                        previous_end: prev_end.to_string(),
+                                    },
+                                ))
+                            }
+                            Some(u) => prev_end = u.0,
+                            None if i + 1 != tiers.get_ref().len() => {
+                                return Err(self.err(
+                                    tiers.span(),
+                                    format!("{key}.minute_tiers"),
+                                    Problem::OpenTierNotLast("up_to"),
+                                ))
+                            }
+                            None => {}
+                        }
+                        v.push((t.up_to.map(|u| u.0), rate));
+                    }
+                    v
+                }
+                (None, None) => Vec::new(),
+            };
+            let bills_time = !minute_tiers.is_empty();
+            out.push(Pricing {
+                channel: ch.clone(),
+                minute_tiers,
+                billing_increment: pr.billing_increment,
+                billable: pr
+                    .billable
+                    .clone()
+                    .unwrap_or_else(|| vec![Component::Talk, Component::Hold, Component::Wrap]),
+                billable_defaulted: pr.billable.is_none() && bills_time,
+                per_contact: nn(pr.per_contact, "per_contact")?,
+                monthly_fee: nn(pr.monthly_fee, "monthly_fee")?,
+                minimum_charge: nn(pr.minimum_charge, "minimum_charge")?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+struct Ctx<'a> {
+    channels: &'a [String],
+    queues: &'a [String],
+}
+
+/// Sets a metric definition's channels (the SLA's scope overrides the metric's default).
+fn set_channels(m: &mut MetricDef, chs: Vec<String>) {
+    use MetricDef::*;
+    let slot = match m {
+        Offered(s) | Answered(s) | Abandoned(s) | Asa(s) | ResponseTimeMean(s) | ResolutionTimeMean(s) => {
+            &mut s.channels
+        }
+        ShortAbandoned(d) => &mut d.channels,
+        AbandonmentRate(d) => &mut d.channels,
+        ServiceLevel(d) => &mut d.channels,
+        Aht(d) => &mut d.channels,
+        Fcr(d) => &mut d.channels,
+        Csat(d) => &mut d.channels,
+        ResponseTime(d) | ResolutionTime(d) => &mut d.channels,
+        ResponseTimePercentile(d) | ResolutionTimePercentile(d) => &mut d.channels,
+        IntervalCompliance(d) => &mut d.channels,
+        Availability(_) => return,
+    };
+    *slot = Some(chs);
+}
