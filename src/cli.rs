@@ -194,8 +194,8 @@ pub enum MetricsFormat {
 pub struct MetricsArgs {
     pub profile: Option<PathBuf>,
     pub inputs: Vec<PathBuf>,
-    pub period: String,
-    pub by: String,
+    pub period: PeriodKind,
+    pub by: Vec<Dim>,
     pub tz: Option<String>,
     pub format: MetricsFormat,
     pub out: Option<PathBuf>,
@@ -205,7 +205,7 @@ pub struct MetricsArgs {
     pub max_reject_rate: Decimal,
     pub strict: bool,
     /// Print SQL in this dialect instead of computing.
-    pub emit_sql: Option<String>,
+    pub emit_sql: Option<metrics::sql::Dialect>,
     /// Write rejected rows here (CSV), whenever there are any.
     pub rejects: Option<PathBuf>,
     /// Write customer and agent ids into the rejects file as they are (default: pseudonyms).
@@ -224,26 +224,13 @@ pub fn load_metric_defs(path: &std::path::Path) -> Result<Vec<metrics::MetricDef
     Ok(file.metric)
 }
 
-/// Parses `channel,queue` into dimensions.
-pub fn parse_by(s: &str) -> Result<Vec<Dim>, CliError> {
-    s.split(',')
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| {
-            Dim::parse(p)
-                .ok_or_else(|| CliError::Usage(format!("--by: \"{}\" is not channel, queue or agent", p.trim())))
-        })
-        .collect()
-}
-
 /// `callsla metrics`: ingest, then the metric table in the chosen format.
 pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
     let profile = match &args.profile {
         Some(p) => Profile::load(p).map_err(IngestError::from)?,
         None => Profile::canonical(),
     };
-    let period = PeriodKind::parse(&args.period).ok_or_else(|| {
-        CliError::Usage(format!("--period \"{}\" is not one of quarter, month, week, day, hour, 30m, 15m", args.period))
-    })?;
+    let period = args.period;
     let zone = match (&args.tz, profile.source.zone) {
         (Some(z), _) => z
             .parse()
@@ -278,9 +265,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(MetricsError::from)?;
-    if let Some(dialect) = &args.emit_sql {
-        let d = metrics::sql::Dialect::parse(dialect)
-            .ok_or_else(|| CliError::Usage(format!("--emit-sql \"{dialect}\" is not duckdb or spark")))?;
+    if let Some(d) = args.emit_sql {
         let sql = metrics::sql::emit(d, &definitions, period, zone, as_of.map(|us| us / 1000)).ok_or_else(|| {
             CliError::Usage("--emit-sql covers the calendar periods: quarter, month, week, day".to_string())
         })?;
@@ -312,7 +297,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
     let req = MetricsRequest {
         period,
         zone,
-        by: parse_by(&args.by)?,
+        by: args.by.clone(),
         definitions,
         as_of,
         outages,

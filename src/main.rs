@@ -195,12 +195,13 @@ enum Command {
         profile: Option<PathBuf>,
         #[arg(long, required = true, num_args = 1..)]
         input: Vec<PathBuf>,
-        /// quarter, month, week, day, hour, 30m or 15m.
-        #[arg(long, default_value = "month")]
-        period: String,
-        /// Grouping dimensions (channel, queue, agent), comma-separated; roll-ups are added.
-        #[arg(long, default_value = "channel,queue")]
-        by: String,
+        /// The period length the figures are measured over.
+        #[arg(long, value_enum, default_value = "month")]
+        period: callsla::metrics::PeriodKind,
+        /// Grouping dimensions, comma-separated; roll-ups are added. `--by` with no value: the
+        /// totals only.
+        #[arg(long, value_enum, value_delimiter = ',', num_args = 0.., default_value = "channel,queue")]
+        by: Vec<callsla::metrics::Dim>,
         /// IANA time zone the periods are measured in (default: the profile's time zone).
         #[arg(long)]
         tz: Option<String>,
@@ -221,9 +222,9 @@ enum Command {
         max_reject_rate: Decimal,
         #[arg(long)]
         strict: bool,
-        /// Print the SQL (duckdb or spark) that computes the same metrics, instead of computing them.
-        #[arg(long)]
-        emit_sql: Option<String>,
+        /// Print the SQL that computes the same metrics in this dialect, instead of computing them.
+        #[arg(long, value_enum)]
+        emit_sql: Option<callsla::metrics::sql::Dialect>,
         /// Print the Polars query plans on stderr (for understanding a slow run).
         #[arg(long)]
         explain: bool,

@@ -47,7 +47,7 @@ impl From<PolarsError> for MetricsError {
 }
 
 /// A grouping dimension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Dim {
     Channel,
@@ -56,15 +56,6 @@ pub enum Dim {
 }
 
 impl Dim {
-    pub fn parse(s: &str) -> Option<Dim> {
-        match s.trim() {
-            "channel" => Some(Dim::Channel),
-            "queue" => Some(Dim::Queue),
-            "agent" => Some(Dim::Agent),
-            _ => None,
-        }
-    }
-
     fn column(self) -> &'static str {
         match self {
             Dim::Channel => "channel",

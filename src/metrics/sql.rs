@@ -17,21 +17,14 @@ use super::definition::*;
 use super::period::PeriodKind;
 
 /// Target SQL dialects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Dialect {
+    #[value(name = "duckdb")]
     DuckDb,
     Spark,
 }
 
 impl Dialect {
-    pub fn parse(s: &str) -> Option<Dialect> {
-        match s {
-            "duckdb" => Some(Dialect::DuckDb),
-            "spark" => Some(Dialect::Spark),
-            _ => None,
-        }
-    }
-
     fn ms(self, ts: &str) -> String {
         match self {
             Dialect::DuckDb => format!("epoch_ms({ts})"),

@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// Period lengths callsla measures over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodKind {
     Quarter,
@@ -20,25 +20,14 @@ pub enum PeriodKind {
     Day,
     Hour,
     #[serde(rename = "30m")]
+    #[value(name = "30m")]
     Min30,
     #[serde(rename = "15m")]
+    #[value(name = "15m")]
     Min15,
 }
 
 impl PeriodKind {
-    pub fn parse(s: &str) -> Option<PeriodKind> {
-        Some(match s {
-            "quarter" => PeriodKind::Quarter,
-            "month" => PeriodKind::Month,
-            "week" => PeriodKind::Week,
-            "day" => PeriodKind::Day,
-            "hour" => PeriodKind::Hour,
-            "30m" => PeriodKind::Min30,
-            "15m" => PeriodKind::Min15,
-            _ => return None,
-        })
-    }
-
     /// Length in minutes for clock periods.
     pub fn clock_minutes(self) -> Option<i64> {
         match self {

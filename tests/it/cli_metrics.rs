@@ -38,19 +38,8 @@ fn json_output_has_decimals_as_strings() {
     let t = TempDir::new("cli-json");
     let input = t.write("log.csv", LOG);
     let defs = t.write("m.toml", "[[metric]]\nmetric = \"asa\"\n");
-    let run = callsla(&[
-        "metrics",
-        "--input",
-        s(&input),
-        "--tz",
-        "UTC",
-        "--by",
-        "",
-        "--metrics",
-        s(&defs),
-        "--format",
-        "json",
-    ]);
+    let run =
+        callsla(&["metrics", "--input", s(&input), "--tz", "UTC", "--by", "--metrics", s(&defs), "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v[0]["value"], "10.000");
@@ -64,12 +53,19 @@ fn json_output_has_decimals_as_strings() {
 fn usage_errors_are_exit_2() {
     let t = TempDir::new("cli-usage");
     let input = t.write("log.csv", LOG);
-    let cases: [(&[&str], &str); 4] = [
-        (
-            &["--period", "fortnight", "--tz", "UTC"],
-            "error: --period \"fortnight\" is not one of quarter, month, week, day, hour, 30m, 15m\n",
-        ),
-        (&["--by", "team", "--tz", "UTC"], "error: --by: \"team\" is not channel, queue or agent\n"),
+    // Values outside a fixed list are refused by the argument parser, listing the values.
+    for (extra, expected) in [
+        (["--period", "fortnight"], "error: invalid value 'fortnight' for '--period <PERIOD>'\n  [possible values: quarter, month, week, day, hour, 30m, 15m]\n"),
+        (["--by", "channel,team"], "error: invalid value 'team' for '--by [<BY>...]'\n  [possible values: channel, queue, agent]\n"),
+        (["--emit-sql", "oracle"], "error: invalid value 'oracle' for '--emit-sql <EMIT_SQL>'\n  [possible values: duckdb, spark]\n"),
+    ] {
+        let mut args = vec!["metrics", "--input", s(&input), "--tz", "UTC"];
+        args.extend_from_slice(&extra);
+        let run = callsla(&args);
+        assert_eq!(run.code, 2, "{extra:?}");
+        assert!(run.stderr.starts_with(expected), "{extra:?}: {}", run.stderr);
+    }
+    let cases: [(&[&str], &str); 2] = [
         (&["--tz", "Mars/Base"], "error: --tz \"Mars/Base\" is not an IANA time zone such as America/New_York\n"),
         (&[], "error: name the time zone periods are measured in with --tz (e.g. --tz America/New_York)\n"),
     ];
