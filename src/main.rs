@@ -407,7 +407,7 @@ fn main() -> ExitCode {
         } => {
             if explain {
                 // Read by the metrics stage: print each Polars plan before running it.
-                std::env::set_var(callsla::util::EXPLAIN_ENV, "1");
+                callsla::util::set_explaining();
             }
             cli::metrics(&cli::MetricsArgs {
                 profile,

@@ -276,9 +276,16 @@ pub fn on_two_threads<A, B: Send>(
 /// command): print where the time and memory went.
 pub const EXPLAIN_ENV: &str = "CALLSLA_EXPLAIN";
 
-/// Whether `--explain` (or [`EXPLAIN_ENV`]) asked for timings and plans.
+static EXPLAIN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks for timings and plans on standard error (`--explain`), for the rest of the process.
+pub fn set_explaining() {
+    EXPLAIN.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `--explain`, or the documented [`EXPLAIN_ENV`] variable, asked for timings and plans.
 pub fn explaining() -> bool {
-    std::env::var_os(EXPLAIN_ENV).is_some()
+    EXPLAIN.load(std::sync::atomic::Ordering::Relaxed) || std::env::var_os(EXPLAIN_ENV).is_some()
 }
 
 /// " (resident N MiB, peak M MiB)" for an `--explain` line; empty where memory is not known.
