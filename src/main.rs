@@ -20,29 +20,8 @@ struct Cli {
 enum Command {
     /// The main job: logs + contract → assessment, finance files and an audit report in DIR.
     Run {
-        #[arg(long)]
-        contract: PathBuf,
-        /// Ingest profile (TOML); without it the canonical schema is expected.
-        #[arg(long)]
-        profile: Option<PathBuf>,
-        #[arg(long, required = true, num_args = 1..)]
-        input: Vec<PathBuf>,
-        /// Forecast (CSV: period,queue,forecast_offered) for volume relief.
-        #[arg(long)]
-        forecast: Option<PathBuf>,
-        /// Outage log (CSV: start,end,scope,reason) for availability.
-        #[arg(long)]
-        outages: Option<PathBuf>,
-        /// Payments (CSV: invoice_id,paid_date,amount) for late-payment interest.
-        #[arg(long)]
-        payments: Option<PathBuf>,
-        /// Assess one period (e.g. 2026-10); default: every period with data.
-        #[arg(long, conflicts_with_all = ["from", "to"])]
-        period: Option<String>,
-        #[arg(long, requires = "to")]
-        from: Option<String>,
-        #[arg(long, requires = "from")]
-        to: Option<String>,
+        #[command(flatten)]
+        opts: callsla::run::RunOptions,
         /// Output folder (written atomically).
         #[arg(long)]
         out: PathBuf,
@@ -52,28 +31,12 @@ enum Command {
         /// Exit 1 when a critical SLA was missed.
         #[arg(long)]
         fail_on_breach: bool,
-        /// Late interest on unpaid invoices runs to this date (YYYY-MM-DD).
-        #[arg(long)]
-        statement_date: Option<chrono::NaiveDate>,
-        /// The data is complete up to this instant (RFC 3339); default: the latest arrival.
-        #[arg(long)]
-        as_of: Option<String>,
-        #[arg(long, default_value = "0.5%", value_parser = parse_rate)]
-        max_reject_rate: Decimal,
-        #[arg(long)]
-        strict: bool,
         /// The ledger (SQLite); default: callsla.db beside the contract.
         #[arg(long)]
         ledger: Option<PathBuf>,
         /// Do not read or write a ledger.
         #[arg(long, conflicts_with = "ledger")]
         no_ledger: bool,
-        /// Write customer and agent ids into rejects.csv as they are (default: pseudonyms).
-        #[arg(long)]
-        raw_rejects: bool,
-        /// Invoice a period with no contacts in the contract's scope (otherwise exit 3).
-        #[arg(long)]
-        allow_empty_period: bool,
         /// Where to write the rejected rows when the run stops on them (default: OUT.rejects.csv
         /// beside the output folder; a finished run has them in OUT/rejects.csv).
         #[arg(long)]
@@ -179,7 +142,7 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Fail (exit 3) when more than this share of rows is rejected: a fraction (0.005) or a percentage (0.5%).
-        #[arg(long, default_value = "0.5%", value_parser = parse_rate)]
+        #[arg(long, default_value = "0.5%", value_parser = callsla::util::parse_rate)]
         max_reject_rate: Decimal,
         /// Fail (exit 3) on any rejected row.
         #[arg(long)]
@@ -218,7 +181,7 @@ enum Command {
         /// Outage log (CSV: start,end,scope,reason) for availability.
         #[arg(long)]
         outages: Option<PathBuf>,
-        #[arg(long, default_value = "0.5%", value_parser = parse_rate)]
+        #[arg(long, default_value = "0.5%", value_parser = callsla::util::parse_rate)]
         max_reject_rate: Decimal,
         #[arg(long)]
         strict: bool,
@@ -285,50 +248,11 @@ enum LedgerAction {
     },
 }
 
-fn parse_rate(s: &str) -> Result<Decimal, String> {
-    let (num, pct) = match s.strip_suffix('%') {
-        Some(n) => (n, true),
-        None => (s, false),
-    };
-    let v: Decimal = num.trim().parse().map_err(|_| format!("\"{s}\" is not a rate such as 0.005 or 0.5%"))?;
-    let v = if pct { v / Decimal::ONE_HUNDRED } else { v };
-    if v < Decimal::ZERO || v > Decimal::ONE {
-        return Err(format!("\"{s}\" must be between 0 and 1 (or 0% and 100%)"));
-    }
-    Ok(v)
-}
-
 fn main() -> ExitCode {
     callsla::util::install_panic_hook();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run {
-            contract,
-            profile,
-            input,
-            forecast,
-            outages,
-            payments,
-            period,
-            from,
-            to,
-            out,
-            force,
-            fail_on_breach,
-            statement_date,
-            as_of,
-            max_reject_rate,
-            strict,
-            ledger,
-            no_ledger,
-            raw_rejects,
-            allow_empty_period,
-            rejects,
-            restate,
-            reason,
-            by,
-            at,
-        } => {
+        Command::Run { opts, out, force, fail_on_breach, ledger, no_ledger, rejects, restate, reason, by, at } => {
             let restate = match (restate, by, at) {
                 (false, _, _) => None,
                 (true, Some(by), Some(at)) => {
@@ -340,25 +264,8 @@ fn main() -> ExitCode {
                 }
             };
             let ledger = callsla::run::LedgerOptions {
-                path: cli::ledger_path(&contract, ledger.as_deref(), no_ledger),
+                path: cli::ledger_path(&opts.contract, ledger.as_deref(), no_ledger),
                 restate,
-            };
-            let opts = callsla::run::RunOptions {
-                contract,
-                profile,
-                inputs: input,
-                forecast,
-                outages,
-                payments,
-                period,
-                from,
-                to,
-                max_reject_rate,
-                strict,
-                statement_date,
-                as_of,
-                raw_rejects,
-                allow_empty_period,
             };
             cli::run(&opts, &ledger, &out, force, fail_on_breach, rejects.as_deref())
         }

@@ -19,29 +19,56 @@ pub fn engine() -> String {
     format!("callsla {}", env!("CARGO_PKG_VERSION"))
 }
 
-/// What to run.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// What to run: the options of `callsla run` that decide its outputs (the command line's and
+/// the manifest's one definition; `verify` re-derives under them).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, clap::Args)]
 pub struct RunOptions {
+    /// The contract (TOML, docs/contract.md).
+    #[arg(long)]
     pub contract: PathBuf,
+    /// Ingest profile (TOML); without it the canonical schema is expected.
+    #[arg(long)]
     pub profile: Option<PathBuf>,
+    /// Interaction logs (CSV, gzip CSV or Parquet); globs like 'logs/*.csv' are expanded.
+    #[arg(long = "input", required = true, num_args = 1..)]
     pub inputs: Vec<PathBuf>,
+    /// Forecast (CSV: period,channel,queue,forecast_offered) for volume relief.
+    #[arg(long)]
     pub forecast: Option<PathBuf>,
+    /// Outage log (CSV: start,end,scope,reason) for availability.
+    #[arg(long)]
     pub outages: Option<PathBuf>,
+    /// Payments (CSV: payment_id,invoice_id,paid_date,amount) for late-payment interest.
+    #[arg(long)]
     pub payments: Option<PathBuf>,
-    /// One period (`2026-10`), or a range with `from`/`to`; default: every period with data.
+    /// Assess one period (e.g. 2026-10); default: every period with data.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
     pub period: Option<String>,
+    /// The first period of a range (with --to).
+    #[arg(long, requires = "to")]
     pub from: Option<String>,
+    /// The last period of a range (with --from).
+    #[arg(long, requires = "from")]
     pub to: Option<String>,
+    /// Stop (exit 3) when more than this share of rows is rejected: a fraction (0.005) or a
+    /// percentage (0.5%).
+    #[arg(long, default_value = "0.5%", value_parser = crate::util::parse_rate)]
     pub max_reject_rate: Decimal,
+    /// Stop (exit 3) on any rejected row.
+    #[arg(long)]
     pub strict: bool,
-    /// Date late interest runs to for unpaid invoices (ISO date).
+    /// Interest on balances still open is fixed up to this date (YYYY-MM-DD).
+    #[arg(long)]
     pub statement_date: Option<NaiveDate>,
     /// The data is complete up to this instant (RFC 3339); default: the latest arrival.
+    #[arg(long)]
     pub as_of: Option<String>,
-    /// Write personal values into rejects.csv as they are (default: keyed pseudonyms).
+    /// Write customer and agent ids into rejects.csv as they are (default: pseudonyms).
+    #[arg(long)]
     #[serde(default)]
     pub raw_rejects: bool,
-    /// Invoice a period with no contacts in scope (otherwise a data-quality stop, exit 3).
+    /// Invoice a period with no contacts in the contract's scope (otherwise exit 3).
+    #[arg(long)]
     #[serde(default)]
     pub allow_empty_period: bool,
 }

@@ -331,6 +331,21 @@ pub fn csv_safe(s: &str) -> String {
     }
 }
 
+/// A rate given on the command line: a fraction (`0.005`) or a percentage (`0.5%`), 0 to 1.
+pub fn parse_rate(s: &str) -> Result<rust_decimal::Decimal, String> {
+    use rust_decimal::Decimal;
+    let (num, pct) = match s.strip_suffix('%') {
+        Some(n) => (n, true),
+        None => (s, false),
+    };
+    let v: Decimal = num.trim().parse().map_err(|_| format!("\"{s}\" is not a rate such as 0.005 or 0.5%"))?;
+    let v = if pct { v / Decimal::ONE_HUNDRED } else { v };
+    if v < Decimal::ZERO || v > Decimal::ONE {
+        return Err(format!("\"{s}\" must be between 0 and 1 (or 0% and 100%)"));
+    }
+    Ok(v)
+}
+
 /// SHA-256 of bytes, lowercase hex (manifests, ledger content hashes, the block reader's check).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;

@@ -192,7 +192,6 @@ method = "disposition"
         "--period",
         "quarter",
         "--by",
-        "",
         "--metrics",
         s(&defs),
         "--format",
