@@ -70,15 +70,31 @@ fn write_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> CliError 
     move |source| CliError::Write { path: path.display().to_string(), source }
 }
 
+/// The options of `callsla ingest` (the command line's one definition).
+#[derive(Debug, Clone, clap::Args)]
 pub struct IngestArgs {
-    /// Write personal values (customer, agent ids) into the rejects file as they are.
-    pub raw_rejects: bool,
+    /// Ingest profile (TOML); without it the canonical schema is expected.
+    #[arg(long)]
     pub profile: Option<PathBuf>,
+    /// Input files (CSV, gzip CSV or Parquet); globs like 'logs/*.csv' are expanded.
+    #[arg(long = "input", required = true, num_args = 1..)]
     pub inputs: Vec<PathBuf>,
+    /// Write rejected rows here (CSV).
+    #[arg(long)]
     pub rejects: Option<PathBuf>,
+    /// Write the accepted canonical rows here (Parquet).
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Stop (exit 3) when more than this share of rows is rejected: a fraction (0.005) or a
+    /// percentage (0.5%).
+    #[arg(long, default_value = "0.5%", value_parser = crate::util::parse_rate)]
     pub max_reject_rate: Decimal,
+    /// Stop (exit 3) on any rejected row.
+    #[arg(long)]
     pub strict: bool,
+    /// Write customer and agent ids into the rejects file as they are (default: pseudonyms).
+    #[arg(long)]
+    pub raw_rejects: bool,
 }
 
 /// `callsla ingest`: reconciliation on stdout; rejects and canonical rows to files on request.
@@ -117,14 +133,32 @@ pub fn ingest(args: &IngestArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::ok(result.reconciliation.render_text()))
 }
 
+/// The options of `callsla generate`.
+#[derive(Debug, Clone, clap::Args)]
 pub struct GenerateArgs {
+    /// How many contacts to write (spread over the months).
+    #[arg(long)]
     pub rows: u64,
+    /// How many calendar months, from --start.
+    #[arg(long, default_value_t = 1)]
     pub months: u32,
+    /// The random seed: the same seed writes the same file.
+    #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// First month (YYYY-MM).
+    #[arg(long, default_value = "2026-10")]
     pub start: String,
+    /// IANA time zone the contact centre runs in.
+    #[arg(long, default_value = "America/New_York")]
     pub tz: String,
+    /// Append this many bad rows of each reject kind.
+    #[arg(long, default_value_t = 0)]
     pub bad_rows: u64,
+    /// Make the first N months understaffed (waits four times longer), so SLAs fail there.
+    #[arg(long, default_value_t = 0)]
     pub slow_months: u32,
+    /// The file to write (canonical CSV), atomically.
+    #[arg(long)]
     pub out: PathBuf,
 }
 
@@ -191,24 +225,58 @@ pub enum MetricsFormat {
     Parquet,
 }
 
+/// The options of `callsla metrics`.
+#[derive(Debug, Clone, clap::Args)]
 pub struct MetricsArgs {
+    /// Ingest profile (TOML); without it the canonical schema is expected.
+    #[arg(long)]
     pub profile: Option<PathBuf>,
+    /// Input files (CSV, gzip CSV or Parquet); globs like 'logs/*.csv' are expanded.
+    #[arg(long = "input", required = true, num_args = 1..)]
     pub inputs: Vec<PathBuf>,
+    /// The period length the figures are measured over.
+    #[arg(long, value_enum, default_value = "month")]
     pub period: PeriodKind,
+    /// Grouping dimensions, comma-separated; roll-ups are added. `--by` with no value: the
+    /// totals only.
+    #[arg(long, value_enum, value_delimiter = ',', num_args = 0.., default_value = "channel,queue")]
     pub by: Vec<Dim>,
+    /// IANA time zone the periods are measured in (default: the profile's time zone).
+    #[arg(long)]
     pub tz: Option<String>,
+    /// The output format.
+    #[arg(long, value_enum, default_value = "table")]
     pub format: MetricsFormat,
+    /// Write the table here instead of standard output (atomically; needed for parquet).
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Metric definitions (TOML, [[metric]] tables); default: the standard catalogue.
+    #[arg(long)]
     pub metrics: Option<PathBuf>,
+    /// The data is complete up to this instant (RFC 3339); default: the latest arrival.
+    #[arg(long)]
     pub as_of: Option<String>,
+    /// Outage log (CSV: start,end,scope,reason) for availability.
+    #[arg(long)]
     pub outages: Option<PathBuf>,
+    /// Stop (exit 3) when more than this share of rows is rejected: a fraction (0.005) or a
+    /// percentage (0.5%).
+    #[arg(long, default_value = "0.5%", value_parser = crate::util::parse_rate)]
     pub max_reject_rate: Decimal,
+    /// Stop (exit 3) on any rejected row.
+    #[arg(long)]
     pub strict: bool,
-    /// Print SQL in this dialect instead of computing.
+    /// Print the SQL that computes the same metrics in this dialect, instead of computing them.
+    #[arg(long, value_enum)]
     pub emit_sql: Option<metrics::sql::Dialect>,
-    /// Write rejected rows here (CSV), whenever there are any.
+    /// Print timings, memory and the Polars query plans on stderr (for understanding a slow run).
+    #[arg(long)]
+    pub explain: bool,
+    /// Write rejected rows here (CSV).
+    #[arg(long)]
     pub rejects: Option<PathBuf>,
     /// Write customer and agent ids into the rejects file as they are (default: pseudonyms).
+    #[arg(long)]
     pub raw_rejects: bool,
 }
 
@@ -226,6 +294,10 @@ pub fn load_metric_defs(path: &std::path::Path) -> Result<Vec<metrics::MetricDef
 
 /// `callsla metrics`: ingest, then the metric table in the chosen format.
 pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
+    if args.explain {
+        // Read by the metrics stage: print each Polars plan before running it.
+        crate::util::set_explaining();
+    }
     let profile = match &args.profile {
         Some(p) => Profile::load(p).map_err(IngestError::from)?,
         None => Profile::canonical(),

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use rust_decimal::Decimal;
 
 use callsla::cli;
 
@@ -128,76 +127,9 @@ enum Command {
         period: String,
     },
     /// Read interaction logs through a profile and print the row reconciliation.
-    Ingest {
-        /// Ingest profile (TOML); without it the canonical schema is expected.
-        #[arg(long)]
-        profile: Option<PathBuf>,
-        /// Input files (CSV, gzip CSV or Parquet); globs like 'logs/*.csv' are expanded.
-        #[arg(long, required = true, num_args = 1..)]
-        input: Vec<PathBuf>,
-        /// Write rejected rows here (CSV).
-        #[arg(long)]
-        rejects: Option<PathBuf>,
-        /// Write the accepted canonical rows here (Parquet).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Fail (exit 3) when more than this share of rows is rejected: a fraction (0.005) or a percentage (0.5%).
-        #[arg(long, default_value = "0.5%", value_parser = callsla::util::parse_rate)]
-        max_reject_rate: Decimal,
-        /// Fail (exit 3) on any rejected row.
-        #[arg(long)]
-        strict: bool,
-        /// Write customer and agent ids into the rejects file as they are (default: pseudonyms).
-        #[arg(long)]
-        raw_rejects: bool,
-    },
+    Ingest(cli::IngestArgs),
     /// Compute the metric table: one row per period, group and metric, with numerator and denominator.
-    Metrics {
-        /// Ingest profile (TOML); without it the canonical schema is expected.
-        #[arg(long)]
-        profile: Option<PathBuf>,
-        #[arg(long, required = true, num_args = 1..)]
-        input: Vec<PathBuf>,
-        /// The period length the figures are measured over.
-        #[arg(long, value_enum, default_value = "month")]
-        period: callsla::metrics::PeriodKind,
-        /// Grouping dimensions, comma-separated; roll-ups are added. `--by` with no value: the
-        /// totals only.
-        #[arg(long, value_enum, value_delimiter = ',', num_args = 0.., default_value = "channel,queue")]
-        by: Vec<callsla::metrics::Dim>,
-        /// IANA time zone the periods are measured in (default: the profile's time zone).
-        #[arg(long)]
-        tz: Option<String>,
-        #[arg(long, value_enum, default_value = "table")]
-        format: cli::MetricsFormat,
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Metric definitions (TOML, [[metric]] tables); default: the standard catalogue.
-        #[arg(long)]
-        metrics: Option<PathBuf>,
-        /// The data is complete up to this instant (RFC 3339); default: the latest arrival.
-        #[arg(long)]
-        as_of: Option<String>,
-        /// Outage log (CSV: start,end,scope,reason) for availability.
-        #[arg(long)]
-        outages: Option<PathBuf>,
-        #[arg(long, default_value = "0.5%", value_parser = callsla::util::parse_rate)]
-        max_reject_rate: Decimal,
-        #[arg(long)]
-        strict: bool,
-        /// Print the SQL that computes the same metrics in this dialect, instead of computing them.
-        #[arg(long, value_enum)]
-        emit_sql: Option<callsla::metrics::sql::Dialect>,
-        /// Print the Polars query plans on stderr (for understanding a slow run).
-        #[arg(long)]
-        explain: bool,
-        /// Write rejected rows here (CSV).
-        #[arg(long)]
-        rejects: Option<PathBuf>,
-        /// Write customer and agent ids into the rejects file as they are (default: pseudonyms).
-        #[arg(long)]
-        raw_rejects: bool,
-    },
+    Metrics(cli::MetricsArgs),
     /// Validate a contract (and optionally a profile) without data.
     Check {
         #[arg(long)]
@@ -206,28 +138,7 @@ enum Command {
         profile: Option<PathBuf>,
     },
     /// Write a realistic synthetic interaction log (canonical CSV).
-    Generate {
-        #[arg(long)]
-        rows: u64,
-        #[arg(long, default_value_t = 1)]
-        months: u32,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// First month (YYYY-MM).
-        #[arg(long, default_value = "2026-10")]
-        start: String,
-        /// IANA time zone the contact centre runs in.
-        #[arg(long, default_value = "America/New_York")]
-        tz: String,
-        /// Append this many bad rows of each reject kind.
-        #[arg(long, default_value_t = 0)]
-        bad_rows: u64,
-        /// Make the first N months understaffed (waits four times longer), so SLAs fail there.
-        #[arg(long, default_value_t = 0)]
-        slow_months: u32,
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Generate(cli::GenerateArgs),
 }
 
 #[derive(Subcommand)]
@@ -291,53 +202,10 @@ fn main() -> ExitCode {
         Command::Verify { dir, inputs } => cli::verify(&dir, inputs.as_deref()),
         Command::Diff { a, b } => cli::diff(&a, &b),
         Command::Explain { assessment, sla, period } => cli::explain(&assessment, &sla, &period),
-        Command::Ingest { profile, input, rejects, out, max_reject_rate, strict, raw_rejects } => {
-            cli::ingest(&cli::IngestArgs { raw_rejects, profile, inputs: input, rejects, out, max_reject_rate, strict })
-        }
-        Command::Metrics {
-            profile,
-            input,
-            period,
-            by,
-            tz,
-            format,
-            out,
-            metrics,
-            as_of,
-            outages,
-            max_reject_rate,
-            strict,
-            emit_sql,
-            explain,
-            rejects,
-            raw_rejects,
-        } => {
-            if explain {
-                // Read by the metrics stage: print each Polars plan before running it.
-                callsla::util::set_explaining();
-            }
-            cli::metrics(&cli::MetricsArgs {
-                profile,
-                inputs: input,
-                period,
-                by,
-                tz,
-                format,
-                out,
-                metrics,
-                as_of,
-                outages,
-                max_reject_rate,
-                strict,
-                emit_sql,
-                rejects,
-                raw_rejects,
-            })
-        }
+        Command::Ingest(args) => cli::ingest(&args),
+        Command::Metrics(args) => cli::metrics(&args),
         Command::Check { contract, profile } => cli::check(&contract, profile.as_deref()),
-        Command::Generate { rows, months, seed, start, tz, bad_rows, slow_months, out } => {
-            cli::generate(&cli::GenerateArgs { rows, months, seed, start, tz, bad_rows, slow_months, out })
-        }
+        Command::Generate(args) => cli::generate(&args),
     };
     match result {
         Ok(report) => {
