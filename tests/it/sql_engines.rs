@@ -347,3 +347,32 @@ assert not bad
     // Every (p, n ≤ 60), and floating-point traps (41 with these ranges).
     assert!(matches!(counts[..], [all, traps] if all >= 6_000 && traps >= 20), "checked {counts:?}");
 }
+
+/// The SQL `--emit-sql` prints for the default catalogue, per dialect, as a golden file: a
+/// change to a metric's terms in Polars that is not made in the SQL too (or the reverse) shows
+/// here on a plain `cargo test`, without DuckDB or Java (the differential tests above run the
+/// SQL when those are installed). `UPDATE_GOLDEN=1` rewrites the files for review.
+#[test]
+fn emitted_sql_matches_the_golden_files() {
+    use callsla::metrics::definition::default_catalogue;
+    use callsla::metrics::sql::{emit, Dialect};
+    use callsla::metrics::PeriodKind;
+    for (dialect, name) in [(Dialect::DuckDb, "duckdb.sql"), (Dialect::Spark, "spark.sql")] {
+        let mut defs = default_catalogue();
+        for d in &mut defs {
+            callsla::metrics::definition::bind_csat_scale(d, [1, 5], "the canonical profile").unwrap();
+        }
+        let sql = emit(dialect, &defs, PeriodKind::Month, chrono_tz::America::New_York, None).unwrap();
+        let path = repo("tests/golden/sql").join(name);
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &sql).unwrap();
+        }
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("{} is missing (UPDATE_GOLDEN=1)", path.display()));
+        assert_eq!(
+            sql, want,
+            "{name}: the emitted SQL changed; check the Polars terms and the SQL terms agree, then UPDATE_GOLDEN=1"
+        );
+    }
+}
