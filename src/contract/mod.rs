@@ -101,18 +101,44 @@ pub struct CreditTier {
     pub percent_of_at_risk: Option<Decimal>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     AtLeast,
     AtMost,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SlaKind {
     Critical,
     Key,
+}
+
+impl SlaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaKind::Critical => "critical",
+            SlaKind::Key => "key",
+        }
+    }
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::AtLeast => "at_least",
+            Direction::AtMost => "at_most",
+        }
+    }
+
+    /// The comparison the target is met by: `≥` or `≤`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Direction::AtLeast => "≥",
+            Direction::AtMost => "≤",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -296,7 +296,7 @@ pub const METRIC_NAMES: [&str; 18] = [
 ];
 
 /// What a metric's value measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
     Count,

@@ -21,7 +21,7 @@ pub fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
                 r.sla_id,
                 r.metric,
                 r.achieved.map(|v| v.to_string()).unwrap_or_else(|| "no data".to_string()),
-                if r.direction == "at_least" { "≥" } else { "≤" },
+                r.direction.symbol(),
                 r.target.to_string(),
                 r.status.as_str(),
                 r.credit,

@@ -27,7 +27,7 @@ use fees::invoice_lines;
 pub use forecast::{forecast_for, load_forecast, Forecast, ForecastFile};
 use judge::judge;
 
-use crate::contract::{Contract, Direction, EarnBack};
+use crate::contract::{Contract, Direction, EarnBack, SlaKind};
 use crate::metrics::definition::{MetricDef, Scope, Unit};
 use crate::metrics::{period, MetricRow, MetricTable, ALL};
 use crate::money::{self, Overflow};
@@ -90,12 +90,12 @@ impl Status {
 pub struct SlaResult {
     pub sla_id: String,
     pub name: String,
-    pub kind: String,
+    pub kind: SlaKind,
     pub metric: String,
     pub definition: String,
     pub queue: String,
-    pub unit: String,
-    pub direction: String,
+    pub unit: Unit,
+    pub direction: Direction,
     pub numerator: Option<Decimal>,
     pub denominator: Option<Decimal>,
     /// The achieved value as displayed (rounded, see docs/metrics.md); judged from num/den.
@@ -248,13 +248,6 @@ pub fn volume_defs(contract: &Contract) -> Vec<MetricDef> {
     let mut v = vec![volume_def(contract)];
     v.extend(contract.channels.iter().map(|c| channel_volume_def(c)));
     v
-}
-
-fn dir_str(d: Direction) -> &'static str {
-    match d {
-        Direction::AtLeast => "at_least",
-        Direction::AtMost => "at_most",
-    }
 }
 
 fn scale(unit: Unit) -> Decimal {

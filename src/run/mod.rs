@@ -907,5 +907,5 @@ pub struct RunOutcome {
 
 /// True when a critical SLA was missed in an assessed period.
 pub fn breached(a: &Assessment) -> bool {
-    a.periods.iter().any(|p| p.slas.iter().any(|s| s.kind == "critical" && s.status.is_miss()))
+    a.periods.iter().any(|p| p.slas.iter().any(|s| s.kind == crate::contract::SlaKind::Critical && s.status.is_miss()))
 }
