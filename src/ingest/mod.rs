@@ -9,143 +9,30 @@
 
 mod blocks;
 mod encoding;
+mod error;
+mod files;
 pub mod parse;
 pub mod profile;
+mod reconcile;
 mod validate;
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 
+pub use error::{IngestError, MissingColumn, RejectDetail};
+use files::{expected_rows, gunzip_to_temp, is_gzip, is_parquet, TempCopy};
 pub use profile::{Format, Profile, ProfileError};
+pub use reconcile::{check_thresholds, write_rejects_csv, FileReconciliation, Reconciliation};
 pub use validate::{Reject, RejectKind};
 
 use crate::schema::Field;
 
 /// Name of the row-index column added to every scan.
 const ROW: &str = "__row";
-
-/// Errors of the ingest stage.
-#[derive(Debug, thiserror::Error)]
-pub enum IngestError {
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
-    #[error("no input files: {pattern} matches nothing; check the path or quote the glob")]
-    NoInput { pattern: String },
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot read {path}: {message}")]
-    Read { path: String, message: String },
-    #[error("{path}:{line}: byte 0x{byte:02X} at offset {offset} is not UTF-8; convert the file to UTF-8, or set source.encoding = \"latin1\" (or \"utf8-lossy\") in the profile")]
-    NotUtf8 { path: String, line: u64, offset: u64, byte: u8 },
-    #[error("{path} is empty: no header line; export the file again")]
-    Empty { path: String },
-    #[error("{path}: the header names column \"{column}\" twice (columns {first} and {second}), so the profile cannot tell which to read; rename one in the export")]
-    DuplicateHeader { path: String, column: String, first: usize, second: usize },
-    #[error("{0}")]
-    MissingColumn(Box<MissingColumn>),
-    #[error("{rejected} of {read} rows rejected ({rate}), above the limit of {max}{detail}; fix the data or the profile, or raise --max-reject-rate")]
-    TooManyRejects { rejected: u64, read: u64, rate: String, max: String, detail: Box<RejectDetail> },
-    #[error("{rejected} rows rejected and --strict is set{detail}")]
-    StrictRejects { rejected: u64, detail: Box<RejectDetail> },
-    #[error("internal error: {0}; this is a bug in callsla, please report it with the command you ran")]
-    Internal(String),
-}
-
-/// A column the profile maps is not in the file.
-#[derive(Debug)]
-pub struct MissingColumn {
-    pub path: String,
-    pub column: String,
-    pub field: Field,
-    pub profile: String,
-    pub found: String,
-    pub hint: String,
-}
-
-impl std::fmt::Display for MissingColumn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let m = self;
-        write!(
-            f,
-            "{}: column \"{}\" is missing; {} maps {} to it. Columns found: {}. Fix the profile's [fields.{}] or export the column{}",
-            m.path, m.column, m.profile, m.field, m.found, m.field, m.hint
-        )
-    }
-}
-
-/// What a reject-limit message shows: the commonest reasons with their counts, the first
-/// rejected row, and where every rejected row was written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RejectDetail {
-    /// (reason, count), most frequent first, at most three.
-    pub top: Vec<(String, u64)>,
-    /// `file:line: column C: message` of the first rejected row (personal values pseudonymised).
-    pub example: String,
-    /// The rejects file written, if any.
-    pub file: Option<String>,
-}
-
-impl RejectDetail {
-    /// The detail of these rejects; `file` is where they were (or will be) written.
-    pub fn of(reconciliation: &Reconciliation, rejects: &[Reject], file: Option<&Path>) -> RejectDetail {
-        let mut top: Vec<(String, u64)> =
-            reconciliation.rejected_by_reason.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        top.truncate(3);
-        let example = rejects
-            .first()
-            .map(|r| {
-                let message = if r.field == Field::CustomerId.name() || r.field == Field::AgentId.name() {
-                    r.message.replace(&r.value, &crate::util::pseudonym(&r.field, &r.value))
-                } else {
-                    r.message.clone()
-                };
-                format!("{}:{}: column {}: {message}", r.file, r.line, r.column)
-            })
-            .unwrap_or_default();
-        RejectDetail { top, example, file: file.map(|p| p.display().to_string()) }
-    }
-}
-
-impl std::fmt::Display for RejectDetail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if !self.top.is_empty() {
-            let top: Vec<String> = self.top.iter().map(|(k, v)| format!("{k} ({v})")).collect();
-            write!(f, "; most often {}", top.join(", "))?;
-        }
-        if !self.example.is_empty() {
-            write!(f, "; the first: {}", self.example)?;
-        }
-        match &self.file {
-            Some(p) => write!(f, "; every rejected row is listed in {p}"),
-            None => write!(f, "; pass --rejects FILE to list every rejected row"),
-        }
-    }
-}
-
-impl IngestError {
-    /// The exit code: 3 for the data-quality stops, 2 for everything else.
-    pub fn exit_code(&self) -> crate::exit::Exit {
-        match self {
-            IngestError::TooManyRejects { .. } | IngestError::StrictRejects { .. } => crate::exit::Exit::DataQuality,
-            _ => crate::exit::Exit::BadInput,
-        }
-    }
-
-    fn read(path: &Path, e: impl std::fmt::Display) -> IngestError {
-        IngestError::Read { path: path.display().to_string(), message: e.to_string() }
-    }
-}
 
 /// Options for one ingest.
 #[derive(Debug, Clone)]
@@ -162,88 +49,6 @@ pub struct IngestOptions {
 impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions { max_reject_rate: Decimal::new(5, 3), strict: false, hash_inputs: false }
-    }
-}
-
-/// Row accounting for one input file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileReconciliation {
-    pub path: String,
-    pub format: String,
-    pub read: u64,
-    pub accepted: u64,
-    pub rejected: u64,
-    pub excluded: u64,
-    pub rejected_by_reason: BTreeMap<String, u64>,
-    pub excluded_by_rule: BTreeMap<String, u64>,
-}
-
-/// Row accounting for a whole ingest: per file and in total.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reconciliation {
-    pub files: Vec<FileReconciliation>,
-    pub read: u64,
-    pub accepted: u64,
-    pub rejected: u64,
-    pub excluded: u64,
-    pub rejected_by_reason: BTreeMap<String, u64>,
-    pub excluded_by_rule: BTreeMap<String, u64>,
-}
-
-impl Reconciliation {
-    /// Checks `read = accepted + rejected + excluded` per file and in total, and that the
-    /// per-reason and per-rule counts add up. A failure is a bug, never a data problem.
-    pub fn check(&self) -> Result<(), IngestError> {
-        let mut totals = Reconciliation::default();
-        for f in &self.files {
-            let by_reason: u64 = f.rejected_by_reason.values().sum();
-            let by_rule: u64 = f.excluded_by_rule.values().sum();
-            if f.read != f.accepted + f.rejected + f.excluded || by_reason != f.rejected || by_rule != f.excluded {
-                return Err(IngestError::Internal(format!(
-                    "reconciliation does not hold for {}: read {} != accepted {} + rejected {} ({} by reason) + excluded {} ({} by rule)",
-                    f.path, f.read, f.accepted, f.rejected, by_reason, f.excluded, by_rule
-                )));
-            }
-            totals.add(f);
-        }
-        if (totals.read, totals.accepted, totals.rejected, totals.excluded)
-            != (self.read, self.accepted, self.rejected, self.excluded)
-        {
-            return Err(IngestError::Internal("reconciliation totals differ from the sum of the files".to_string()));
-        }
-        Ok(())
-    }
-
-    fn add(&mut self, f: &FileReconciliation) {
-        self.read += f.read;
-        self.accepted += f.accepted;
-        self.rejected += f.rejected;
-        self.excluded += f.excluded;
-        for (k, v) in &f.rejected_by_reason {
-            *self.rejected_by_reason.entry(k.clone()).or_default() += v;
-        }
-        for (k, v) in &f.excluded_by_rule {
-            *self.excluded_by_rule.entry(k.clone()).or_default() += v;
-        }
-    }
-
-    /// A short plain-text account, one line per file and a total.
-    pub fn render_text(&self) -> String {
-        let mut out = String::new();
-        let line = |name: &str, r: u64, a: u64, j: u64, e: u64| {
-            format!("{name}: read {r}, accepted {a}, rejected {j}, excluded {e}\n")
-        };
-        for f in &self.files {
-            out += &line(&f.path, f.read, f.accepted, f.rejected, f.excluded);
-        }
-        out += &line("total", self.read, self.accepted, self.rejected, self.excluded);
-        for (k, v) in &self.rejected_by_reason {
-            out += &format!("  rejected {k}: {v}\n");
-        }
-        for (k, v) in &self.excluded_by_rule {
-            out += &format!("  excluded by rule {k}: {v}\n");
-        }
-        out
     }
 }
 
@@ -365,101 +170,11 @@ pub fn with_text_columns(accepted: &DataFrame) -> PolarsResult<DataFrame> {
     Ok(out)
 }
 
-/// Fails when the rejects exceed `--max-reject-rate`, or any reject under `--strict`; the
-/// error names the commonest reasons, the first rejected row and `rejects_file` (where the
-/// caller writes them all).
-pub fn check_thresholds(
-    reconciliation: &Reconciliation,
-    rejects: &[Reject],
-    options: &IngestOptions,
-    rejects_file: Option<&Path>,
-) -> Result<(), IngestError> {
-    let rejected = reconciliation.rejected;
-    let detail = || Box::new(RejectDetail::of(reconciliation, rejects, rejects_file));
-    if options.strict && rejected > 0 {
-        return Err(IngestError::StrictRejects { rejected, detail: detail() });
-    }
-    if reconciliation.read > 0 {
-        let rate = Decimal::from(rejected) / Decimal::from(reconciliation.read);
-        if rate > options.max_reject_rate {
-            return Err(IngestError::TooManyRejects {
-                rejected,
-                read: reconciliation.read,
-                rate: format!("{}%", (rate * Decimal::ONE_HUNDRED).round_dp(3).normalize()),
-                max: format!("{}%", (options.max_reject_rate * Decimal::ONE_HUNDRED).normalize()),
-                detail: detail(),
-            });
-        }
-    }
-    Ok(())
-}
-
 struct FileOut {
     accepted: Vec<DataFrame>,
     rejects: Vec<Reject>,
     reconciliation: FileReconciliation,
     sha256: Option<(u64, String)>,
-}
-
-/// A gzip input decompressed to a temporary file that is removed when dropped.
-/// A temporary copy of an input (decompressed or transcoded): an unpredictable name, created
-/// exclusively (never through a planted link), removed when dropped.
-struct TempCopy(tempfile::TempPath);
-
-impl TempCopy {
-    fn new(what: &str, path: &Path) -> Result<TempCopy, IngestError> {
-        tempfile::Builder::new()
-            .prefix(&format!("callsla-{what}-"))
-            .suffix(".csv")
-            .tempfile()
-            .map(|f| TempCopy(f.into_temp_path()))
-            .map_err(|source| IngestError::Io { path: path.display().to_string(), source })
-    }
-
-    fn path(&self) -> PathBuf {
-        self.0.to_path_buf()
-    }
-}
-
-fn is_gzip(path: &Path) -> Result<bool, IngestError> {
-    let mut magic = [0u8; 2];
-    let mut f =
-        std::fs::File::open(path).map_err(|source| IngestError::Io { path: path.display().to_string(), source })?;
-    let n = f.read(&mut magic).map_err(|source| IngestError::Io { path: path.display().to_string(), source })?;
-    Ok(n == 2 && magic == [0x1f, 0x8b])
-}
-
-fn gunzip_to_temp(path: &Path) -> Result<TempCopy, IngestError> {
-    let io = |source| IngestError::Io { path: path.display().to_string(), source };
-    let tmp = TempCopy::new("gunzip", path)?;
-    let input = std::fs::File::open(path).map_err(io)?;
-    let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(input));
-    let mut out = std::io::BufWriter::new(std::fs::OpenOptions::new().write(true).open(tmp.path()).map_err(io)?);
-    std::io::copy(&mut decoder, &mut out).map_err(io)?;
-    std::io::Write::flush(&mut out).map_err(io)?;
-    Ok(tmp)
-}
-
-/// Whether the profile reads this file as Parquet (by its format, or else the file's extension).
-fn is_parquet(profile: &Profile, path: &Path) -> bool {
-    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    match profile.source.format {
-        Format::Parquet => true,
-        Format::Csv => false,
-        Format::Auto => ext == "parquet" || ext == "pq",
-    }
-}
-
-/// About how many rows a file holds, to size the duplicate-id table: a Parquet footer's count,
-/// else the CSV's size at 140 bytes a row. 0 when the file cannot be read (its error comes later).
-fn expected_rows(profile: &Profile, path: &Path) -> u64 {
-    if is_parquet(profile, path) {
-        let rows = std::fs::File::open(path)
-            .ok()
-            .and_then(|f| crate::util::catch_panic(|| ParquetReader::new(f).num_rows().ok()).ok().flatten());
-        return rows.map_or(0, |n| n as u64);
-    }
-    std::fs::metadata(path).map_or(0, |m| m.len() / 140)
 }
 
 fn ingest_file(
@@ -807,34 +522,6 @@ fn check_header(path: &Path, shown: &str, profile: &Profile) -> Result<(), Inges
         }
     }
     Ok(())
-}
-
-/// Writes rejects as CSV: `file,line,column,field,value,normalised,reason,message`. Values of personal
-/// fields (customer and agent ids) are written as keyed pseudonyms unless `raw` is asked for.
-pub fn write_rejects_csv(rejects: &[Reject], raw: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(["file", "line", "column", "field", "value", "normalised", "reason", "message"])?;
-    for r in rejects {
-        let personal = !raw && (r.field == Field::CustomerId.name() || r.field == Field::AgentId.name());
-        let (value, normalised, message) = if personal && !r.value.is_empty() {
-            let p = crate::util::pseudonym(&r.field, &r.value);
-            let hide = |s: &str| s.replace(&r.value, &p);
-            (p.clone(), hide(&r.normalised), hide(&r.message))
-        } else {
-            (r.value.clone(), r.normalised.clone(), r.message.clone())
-        };
-        w.write_record([
-            &r.file,
-            &r.line.to_string(),
-            &r.column,
-            r.field.as_str(),
-            &value,
-            &normalised,
-            r.kind.code(),
-            &message,
-        ])?;
-    }
-    w.flush()
 }
 
 #[cfg(test)]
