@@ -12,7 +12,10 @@ use crate::metrics::{self, definition::MetricsFile, Dim, MetricsError, MetricsRe
 use crate::report;
 use crate::util::write_atomic;
 
+mod ledger;
+
 pub use crate::exit::Exit;
+pub use ledger::{close, history, ledger_export, ledger_rebuild, statement};
 
 /// Any error a subcommand can end with.
 #[derive(Debug, thiserror::Error)]
@@ -525,170 +528,6 @@ pub fn run(
     })
 }
 
-/// `callsla close`: signs a period off.
-pub fn close(
-    ledger: &std::path::Path,
-    contract_id: &str,
-    period: &str,
-    by: &str,
-    at: &str,
-    accept_provisional: bool,
-) -> Result<Outcome, CliError> {
-    let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
-    l.close(contract_id, period, by, at, accept_provisional).map_err(crate::run::RunError::from)?;
-    Ok(Outcome::ok(format!("closed {period} of {contract_id} in {} (by {by}, {at})\n", ledger.display())))
-}
-
-/// `callsla history`: periods with state, money, restatements and termination events.
-pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: HistoryFormat) -> Result<Outcome, CliError> {
-    if !ledger.is_file() {
-        return Err(CliError::Usage(format!(
-            "no ledger at {}; run `callsla run` first or pass --ledger",
-            ledger.display()
-        )));
-    }
-    let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
-    let periods = l.periods(contract).map_err(crate::run::RunError::from)?;
-    let events = l.termination_events(contract).map_err(crate::run::RunError::from)?;
-    l.release().map_err(crate::run::RunError::from)?;
-    let mut out = String::new();
-    match format {
-        HistoryFormat::Json => {
-            let v = serde_json::json!({ "periods": periods, "termination_events": events.iter().map(|(c, e)| serde_json::json!({"contract_id": c, "event": e})).collect::<Vec<_>>() });
-            out = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
-        }
-        HistoryFormat::Csv => {
-            // Through the CSV writer: a name such as "Doe, Jane" in closed_by is quoted.
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let io = |e: csv::Error| CliError::Usage(format!("cannot write the history as CSV: {e}"));
-            w.write_record([
-                "contract_id",
-                "period",
-                "state",
-                "fees",
-                "net_credit",
-                "net_due",
-                "restatements",
-                "termination_events",
-                "closed_by",
-                "closed_at",
-                "provisional",
-                "invoice_total",
-            ])
-            .map_err(io)?;
-            for p in &periods {
-                w.write_record([
-                    p.contract_id.clone(),
-                    p.period.clone(),
-                    p.state.to_string(),
-                    p.fees.to_string(),
-                    p.credits.to_string(),
-                    p.net_due.to_string(),
-                    p.restatements.to_string(),
-                    p.termination_events.to_string(),
-                    p.closed_by.clone().unwrap_or_default(),
-                    p.closed_at.clone().unwrap_or_default(),
-                    p.provisional.clone(),
-                    p.invoice_total.clone(),
-                ])
-                .map_err(io)?;
-            }
-            let bytes = w.into_inner().map_err(|e| CliError::Usage(format!("cannot write the history as CSV: {e}")))?;
-            out += &String::from_utf8_lossy(&bytes);
-        }
-        HistoryFormat::Table => {
-            out += &format!(
-                "{:<20} {:<8} {:<6} {:>12} {:>12} {:>12} {:>13} {:>12} {:>11} {:<11}\n",
-                "contract",
-                "period",
-                "state",
-                "fees",
-                "net credit",
-                "net due",
-                "invoice total",
-                "restatements",
-                "termination",
-                "provisional"
-            );
-            for p in &periods {
-                out += &format!(
-                    "{:<20} {:<8} {:<6} {:>12} {:>12} {:>12} {:>13} {:>12} {:>11} {:<11}\n",
-                    p.contract_id,
-                    p.period,
-                    p.state,
-                    p.fees,
-                    p.credits,
-                    p.net_due,
-                    p.invoice_total,
-                    p.restatements,
-                    p.termination_events,
-                    p.provisional
-                );
-            }
-            for (c, e) in &events {
-                out += &format!(
-                    "termination right: {c} {} {} {} (periods {}; {})\n",
-                    e.period,
-                    e.sla_id,
-                    e.trigger,
-                    e.periods.join(", "),
-                    e.clause
-                );
-            }
-        }
-    }
-    Ok(Outcome::ok(out))
-}
-
-/// `callsla statement`: the statement of account of each contract (or one) from the ledger.
-pub fn statement(
-    ledger: &std::path::Path,
-    contract: Option<&str>,
-    as_of: chrono::NaiveDate,
-    format: HistoryFormat,
-    out: Option<&std::path::Path>,
-) -> Result<Outcome, CliError> {
-    if !ledger.is_file() {
-        return Err(CliError::Usage(format!(
-            "no ledger at {}; run `callsla run` first or pass --ledger",
-            ledger.display()
-        )));
-    }
-    let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
-    let ids = match contract {
-        Some(c) => vec![c.to_string()],
-        None => l.contracts().map_err(crate::run::RunError::from)?,
-    };
-    let mut statements = Vec::new();
-    for id in &ids {
-        let terms = l.account_terms(id).map_err(crate::run::RunError::from)?.ok_or_else(|| {
-            CliError::Usage(format!("the ledger {} has no account for contract {id}", ledger.display()))
-        })?;
-        let r = l.receivables(id, "").map_err(crate::run::RunError::from)?;
-        let st = crate::billing::statement::statement(&terms, &r.documents, &r.payments, &r.interest, as_of)
-            .map_err(crate::run::RunError::from)?;
-        statements.push(st);
-    }
-    l.release().map_err(crate::run::RunError::from)?;
-    let text = match format {
-        HistoryFormat::Json => {
-            serde_json::to_string_pretty(&statements)
-                .map_err(|e| CliError::Usage(format!("cannot write the statement as JSON: {e}")))?
-                + "\n"
-        }
-        HistoryFormat::Csv => report::statement::csv(&statements)
-            .map_err(|e| CliError::Usage(format!("cannot write the statement as CSV: {e}")))?,
-        HistoryFormat::Table => report::statement::table(&statements),
-    };
-    match out {
-        Some(path) => {
-            write_atomic(path, |w| w.write_all(text.as_bytes())).map_err(write_err(path))?;
-            Ok(Outcome::ok(format!("wrote the statement of account as of {as_of} to {}\n", path.display())))
-        }
-        None => Ok(Outcome::ok(text)),
-    }
-}
-
 /// `callsla verify`: exit 4 naming each file that differs.
 pub fn verify(dir: &std::path::Path, inputs: Option<&std::path::Path>) -> Result<Outcome, CliError> {
     let diffs = crate::run::verify::verify(dir, inputs)?;
@@ -721,31 +560,4 @@ pub fn explain(dir: &std::path::Path, sla: &str, period: &str) -> Result<Outcome
     report::summary::explain(&f, sla, period)
         .map(Outcome::ok)
         .ok_or_else(|| CliError::Usage(format!("no SLA \"{sla}\" in period \"{period}\" in {}", dir.display())))
-}
-
-/// `callsla ledger export`.
-pub fn ledger_export(ledger: &std::path::Path, out: &std::path::Path) -> Result<Outcome, CliError> {
-    if !ledger.is_file() {
-        return Err(CliError::Usage(format!("no ledger at {}", ledger.display())));
-    }
-    let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
-    let v = l.export().map_err(crate::run::RunError::from)?;
-    l.release().map_err(crate::run::RunError::from)?;
-    write_atomic(out, |w| {
-        serde_json::to_writer_pretty(&mut *w, &v).map_err(std::io::Error::other)?;
-        writeln!(w)
-    })
-    .map_err(write_err(out))?;
-    Ok(Outcome::ok(format!("exported {} periods to {}\n", v["periods"].as_array().map_or(0, Vec::len), out.display())))
-}
-
-/// `callsla ledger rebuild`.
-pub fn ledger_rebuild(ledger: &std::path::Path, dirs: &[PathBuf]) -> Result<Outcome, CliError> {
-    let done = crate::ledger::rebuild(ledger, dirs).map_err(crate::run::RunError::from)?;
-    Ok(Outcome::ok(format!(
-        "rebuilt {} from {} output folders: {} periods recorded\n",
-        ledger.display(),
-        dirs.len(),
-        done.len()
-    )))
 }
