@@ -1,5 +1,8 @@
 //! What each subcommand does, as library functions the binary and the tests both call.
 //! Each returns what to print and the exit code, or a [`CliError`] that knows its exit code.
+//!
+//! One file on purpose (above 500 lines): what each data command prints and exits with;
+//! the ledger's commands are in `ledger.rs`.
 
 use std::path::PathBuf;
 

@@ -1,6 +1,9 @@
 //! The second step of reading a contract: the raw TOML (`raw`) checked key by key into the
 //! validated [`Contract`], with every error naming the file, line and key. Contract-level
 //! sections here; SLAs, credit shapes and tiers in [`sla`].
+//!
+//! One file on purpose (above 500 lines): the contract-level sections are checked in one
+//! pass that resolves amendments into complete terms.
 
 mod sla;
 

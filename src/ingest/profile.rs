@@ -4,6 +4,9 @@
 //! checks everything once and produces the validated [`Profile`] the reader uses. The built-in
 //! canonical profile ([`Profile::canonical`]) reads files already in the canonical schema.
 //! Every key is documented in `docs/profiles.md`.
+//!
+//! One file on purpose (above 500 lines): every profile key is checked in one place, beside
+//! the word-for-word error tests.
 
 use std::collections::BTreeMap;
 use std::fmt;

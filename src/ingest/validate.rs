@@ -4,6 +4,9 @@
 //! Checks run in canonical field order and the first failure is the row's reason; cross-field
 //! checks (answer/end before arrival, consistency) come after every field has been read, and the
 //! duplicate-id check last, when every input is read (first occurrence kept: [`SeenIds`]).
+//!
+//! One file on purpose (above 500 lines): the plan and the row validator read every field
+//! of a row in one pass, and every reject message has its source here.
 
 mod columnar;
 mod dedup;

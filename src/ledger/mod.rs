@@ -7,6 +7,9 @@
 //! from start to end (`BEGIN IMMEDIATE`), so a second run against the same ledger gets a clear
 //! "ledger busy" error and a crash leaves the ledger as it was. The schema is versioned
 //! (`meta.schema_version`) and migrated on open; docs/ledger.md documents it.
+//!
+//! One file on purpose (above 500 lines): the periods' life — record, plan, close, restate,
+//! history, export — in one transaction discipline; the account tables are in `account.rs`.
 
 mod account;
 

@@ -1,5 +1,8 @@
 //! Metric definitions as data: each metric with its named parameters, as a serde type that
 //! metric files and contracts share. `docs/metrics.md` states the formula of every variant.
+//!
+//! One file on purpose (above 500 lines): the catalogue of definitions, their parameters,
+//! defaults and checks, which docs/metrics.md mirrors section by section.
 
 use std::collections::BTreeMap;
 

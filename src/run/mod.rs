@@ -5,6 +5,9 @@
 //! beside the target and are renamed into place only when every file is written, so a failed
 //! run leaves no partial output and never replaces a previous good one. A lock file keeps two
 //! runs from writing the same folder at once. The one entry point is [`run`].
+//!
+//! One file on purpose (above 500 lines): the order of the stages of a run, read top to
+//! bottom; what is judged is in `scope.rs`, how outputs are written in `output.rs`.
 
 mod output;
 mod scope;
