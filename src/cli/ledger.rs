@@ -24,10 +24,7 @@ pub fn close(
 /// `callsla history`: periods with state, money, restatements and termination events.
 pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: HistoryFormat) -> Result<Outcome, CliError> {
     if !ledger.is_file() {
-        return Err(CliError::Usage(format!(
-            "no ledger at {}; run `callsla run` first or pass --ledger",
-            ledger.display()
-        )));
+        return Err(CliError::NoLedger(ledger.display().to_string()));
     }
     let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
     let periods = l.periods(contract).map_err(crate::run::RunError::from)?;
@@ -42,7 +39,7 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: History
         HistoryFormat::Csv => {
             // Through the CSV writer: a name such as "Doe, Jane" in closed_by is quoted.
             let mut w = csv::Writer::from_writer(Vec::new());
-            let io = |e: csv::Error| CliError::Usage(format!("cannot write the history as CSV: {e}"));
+            let io = |e: csv::Error| CliError::Render { what: "history as CSV", message: e.to_string() };
             w.write_record([
                 "contract_id",
                 "period",
@@ -75,7 +72,8 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: History
                 ])
                 .map_err(io)?;
             }
-            let bytes = w.into_inner().map_err(|e| CliError::Usage(format!("cannot write the history as CSV: {e}")))?;
+            let bytes =
+                w.into_inner().map_err(|e| CliError::Render { what: "history as CSV", message: e.to_string() })?;
             out += &String::from_utf8_lossy(&bytes);
         }
         HistoryFormat::Table => {
@@ -131,10 +129,7 @@ pub fn statement(
     out: Option<&std::path::Path>,
 ) -> Result<Outcome, CliError> {
     if !ledger.is_file() {
-        return Err(CliError::Usage(format!(
-            "no ledger at {}; run `callsla run` first or pass --ledger",
-            ledger.display()
-        )));
+        return Err(CliError::NoLedger(ledger.display().to_string()));
     }
     let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
     let ids = match contract {
@@ -143,9 +138,10 @@ pub fn statement(
     };
     let mut statements = Vec::new();
     for id in &ids {
-        let terms = l.account_terms(id).map_err(crate::run::RunError::from)?.ok_or_else(|| {
-            CliError::Usage(format!("the ledger {} has no account for contract {id}", ledger.display()))
-        })?;
+        let terms = l
+            .account_terms(id)
+            .map_err(crate::run::RunError::from)?
+            .ok_or_else(|| CliError::NoAccount { ledger: ledger.display().to_string(), contract: id.clone() })?;
         let r = l.receivables(id, "").map_err(crate::run::RunError::from)?;
         let st = crate::billing::statement::statement(&terms, &r.documents, &r.payments, &r.interest, as_of)
             .map_err(crate::run::RunError::from)?;
@@ -155,11 +151,11 @@ pub fn statement(
     let text = match format {
         HistoryFormat::Json => {
             serde_json::to_string_pretty(&statements)
-                .map_err(|e| CliError::Usage(format!("cannot write the statement as JSON: {e}")))?
+                .map_err(|e| CliError::Render { what: "statement as JSON", message: e.to_string() })?
                 + "\n"
         }
         HistoryFormat::Csv => report::statement::csv(&statements)
-            .map_err(|e| CliError::Usage(format!("cannot write the statement as CSV: {e}")))?,
+            .map_err(|e| CliError::Render { what: "statement as CSV", message: e.to_string() })?,
         HistoryFormat::Table => report::statement::table(&statements),
     };
     match out {
@@ -174,7 +170,7 @@ pub fn statement(
 /// `callsla ledger export`.
 pub fn ledger_export(ledger: &std::path::Path, out: &std::path::Path) -> Result<Outcome, CliError> {
     if !ledger.is_file() {
-        return Err(CliError::Usage(format!("no ledger at {}", ledger.display())));
+        return Err(CliError::NoLedger(ledger.display().to_string()));
     }
     let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
     let v = l.export().map_err(crate::run::RunError::from)?;

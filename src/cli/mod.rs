@@ -39,8 +39,26 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Usage(String),
+    #[error("no ledger at {0}; run `callsla run` first or pass --ledger")]
+    NoLedger(String),
+    #[error("the ledger {ledger} has no account for contract {contract}")]
+    NoAccount { ledger: String, contract: String },
+    #[error("cannot write the {what}: {message}")]
+    Render { what: &'static str, message: String },
+    #[error("{option} \"{value}\" is not {expected}")]
+    BadValue { option: &'static str, value: String, expected: &'static str },
+    #[error("name the time zone periods are measured in with --tz (e.g. --tz America/New_York)")]
+    NoTimeZone,
+    #[error("--emit-sql covers the calendar periods: quarter, month, week, day")]
+    EmitSqlPeriod,
+    #[error("--format parquet needs --out FILE")]
+    ParquetNeedsOut,
+    #[error("cannot read {path}: {message}")]
+    Unreadable { path: String, message: String },
+    #[error("{path} is not a callsla assessment: {message}")]
+    NotAnAssessment { path: String, message: String },
+    #[error("no SLA \"{sla}\" in period \"{period}\" in {dir}")]
+    NoSuchSla { sla: String, period: String, dir: String },
 }
 
 impl CliError {
@@ -53,7 +71,16 @@ impl CliError {
             | CliError::Metrics(_)
             | CliError::Contract(_)
             | CliError::Write { .. }
-            | CliError::Usage(_) => Exit::BadInput,
+            | CliError::NoLedger(_)
+            | CliError::NoAccount { .. }
+            | CliError::Render { .. }
+            | CliError::BadValue { .. }
+            | CliError::NoTimeZone
+            | CliError::EmitSqlPeriod
+            | CliError::ParquetNeedsOut
+            | CliError::Unreadable { .. }
+            | CliError::NotAnAssessment { .. }
+            | CliError::NoSuchSla { .. } => Exit::BadInput,
         }
     }
 }
@@ -170,10 +197,15 @@ pub struct GenerateArgs {
 
 /// `callsla generate`: a synthetic canonical CSV.
 pub fn generate(args: &GenerateArgs) -> Result<Outcome, CliError> {
-    let start = generate::parse_month(&args.start)
-        .ok_or_else(|| CliError::Usage(format!("--start \"{}\" is not a month like 2026-10", args.start)))?;
-    let zone = args.tz.parse().map_err(|_| {
-        CliError::Usage(format!("--tz \"{}\" is not an IANA time zone such as America/New_York", args.tz))
+    let start = generate::parse_month(&args.start).ok_or_else(|| CliError::BadValue {
+        option: "--start",
+        value: args.start.clone(),
+        expected: "a month like 2026-10",
+    })?;
+    let zone = args.tz.parse().map_err(|_| CliError::BadValue {
+        option: "--tz",
+        value: args.tz.clone(),
+        expected: "an IANA time zone such as America/New_York",
     })?;
     let opts = GenerateOptions {
         rows: args.rows,
@@ -310,20 +342,19 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
     };
     let period = args.period;
     let zone = match (&args.tz, profile.source.zone) {
-        (Some(z), _) => z
-            .parse()
-            .map_err(|_| CliError::Usage(format!("--tz \"{z}\" is not an IANA time zone such as America/New_York")))?,
+        (Some(z), _) => z.parse().map_err(|_| CliError::BadValue {
+            option: "--tz",
+            value: z.clone(),
+            expected: "an IANA time zone such as America/New_York",
+        })?,
         (None, Some(z)) => z,
-        (None, None) => {
-            return Err(CliError::Usage(
-                "name the time zone periods are measured in with --tz (e.g. --tz America/New_York)".to_string(),
-            ))
-        }
+        (None, None) => return Err(CliError::NoTimeZone),
     };
     let as_of = match &args.as_of {
         Some(s) => Some(
-            crate::time::timestamp::rfc3339(s, Some((zone, crate::time::timestamp::DstAmbiguous::Earliest)))
-                .map_err(|_| CliError::Usage(format!("--as-of \"{s}\" is not an RFC 3339 timestamp")))?,
+            crate::time::timestamp::rfc3339(s, Some((zone, crate::time::timestamp::DstAmbiguous::Earliest))).map_err(
+                |_| CliError::BadValue { option: "--as-of", value: s.clone(), expected: "an RFC 3339 timestamp" },
+            )?,
         ),
         None => None,
     };
@@ -344,9 +375,8 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(MetricsError::from)?;
     if let Some(d) = args.emit_sql {
-        let sql = metrics::sql::emit(d, &definitions, period, zone, as_of.map(|us| us / 1000)).ok_or_else(|| {
-            CliError::Usage("--emit-sql covers the calendar periods: quarter, month, week, day".to_string())
-        })?;
+        let sql = metrics::sql::emit(d, &definitions, period, zone, as_of.map(|us| us / 1000))
+            .ok_or(CliError::EmitSqlPeriod)?;
         let view = match (d, args.inputs.first()) {
             (metrics::sql::Dialect::DuckDb, Some(p)) => metrics::sql::duckdb_csv_view(&p.display().to_string()),
             _ => String::new(),
@@ -410,9 +440,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
             write_atomic(path, render).map_err(write_err(path))?;
             Ok(Outcome { stdout: String::new(), stderr, code: Exit::Success })
         }
-        None if args.format == MetricsFormat::Parquet => {
-            Err(CliError::Usage("--format parquet needs --out FILE".to_string()))
-        }
+        None if args.format == MetricsFormat::Parquet => Err(CliError::ParquetNeedsOut),
         None => {
             let mut buf = Vec::new();
             render(&mut buf).map_err(|source| CliError::Write { path: "stdout".to_string(), source })?;
@@ -546,9 +574,10 @@ pub fn verify(dir: &std::path::Path, inputs: Option<&std::path::Path>) -> Result
 
 fn load_assessment(dir: &std::path::Path) -> Result<crate::run::AssessmentFile, CliError> {
     let p = if dir.is_dir() { dir.join("assessment.json") } else { dir.to_path_buf() };
-    let text = std::fs::read_to_string(&p).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", p.display())))?;
+    let text = std::fs::read_to_string(&p)
+        .map_err(|e| CliError::Unreadable { path: p.display().to_string(), message: e.to_string() })?;
     serde_json::from_str(&text)
-        .map_err(|e| CliError::Usage(format!("{} is not a callsla assessment: {e}", p.display())))
+        .map_err(|e| CliError::NotAnAssessment { path: p.display().to_string(), message: e.to_string() })
 }
 
 /// `callsla diff A B`.
@@ -560,7 +589,9 @@ pub fn diff(a: &std::path::Path, b: &std::path::Path) -> Result<Outcome, CliErro
 /// `callsla explain`.
 pub fn explain(dir: &std::path::Path, sla: &str, period: &str) -> Result<Outcome, CliError> {
     let f = load_assessment(dir)?;
-    report::summary::explain(&f, sla, period)
-        .map(Outcome::ok)
-        .ok_or_else(|| CliError::Usage(format!("no SLA \"{sla}\" in period \"{period}\" in {}", dir.display())))
+    report::summary::explain(&f, sla, period).map(Outcome::ok).ok_or_else(|| CliError::NoSuchSla {
+        sla: sla.to_string(),
+        period: period.to_string(),
+        dir: dir.display().to_string(),
+    })
 }

@@ -64,8 +64,18 @@ pub enum RunError {
     OutputExists(String),
     #[error("another callsla run is writing {0}; wait for it to finish (its lock on {0}.lock ends with it)")]
     Busy(String),
-    #[error("{0}")]
-    Usage(String),
+    #[error("\"{label}\" is not a {kind} like {example}")]
+    BadPeriod { label: String, kind: &'static str, example: &'static str },
+    #[error("give --period P, or both --from P and --to P")]
+    PeriodOptions,
+    #[error("no period to assess: the data and the options name no period within the contract's effective dates")]
+    NoPeriod,
+    #[error("--as-of \"{0}\" is not an RFC 3339 timestamp")]
+    BadAsOf(String),
+    #[error("{path} is not a callsla manifest: {message}")]
+    NotAManifest { path: String, message: String },
+    #[error("ledger_input.json is unreadable: {0}")]
+    BadLedgerInput(String),
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
     #[error("stopped on purpose after {0} (CALLSLA_FAIL_AT, for crash tests)")]
@@ -201,11 +211,12 @@ fn check_inputs(opts: &RunOptions, c: &Contract) -> Result<(), RunError> {
 fn period_starts(opts: &RunOptions, c: &Contract, table: &MetricTable) -> Result<Vec<i64>, RunError> {
     let parse = |label: &str| {
         period::parse_label(c.period, c.zone, label).ok_or_else(|| {
-            RunError::Usage(format!(
-                "\"{label}\" is not a {} like {}",
-                if c.period == period::PeriodKind::Month { "month" } else { "quarter" },
-                if c.period == period::PeriodKind::Month { "2026-10" } else { "2026-Q4" }
-            ))
+            let month = c.period == period::PeriodKind::Month;
+            RunError::BadPeriod {
+                label: label.to_string(),
+                kind: if month { "month" } else { "quarter" },
+                example: if month { "2026-10" } else { "2026-Q4" },
+            }
         })
     };
     let contract_start = period::local_midnight(c.zone, c.effective_from);
@@ -227,14 +238,11 @@ fn period_starts(opts: &RunOptions, c: &Contract, table: &MetricTable) -> Result
             v.dedup();
             v
         }
-        _ => return Err(RunError::Usage("give --period P, or both --from P and --to P".to_string())),
+        _ => return Err(RunError::PeriodOptions),
     };
     starts.retain(|s| *s >= contract_start && contract_end.is_none_or(|e| *s < e));
     if starts.is_empty() {
-        return Err(RunError::Usage(
-            "no period to assess: the data and the options name no period within the contract's effective dates"
-                .to_string(),
-        ));
+        return Err(RunError::NoPeriod);
     }
     Ok(starts)
 }
@@ -368,7 +376,7 @@ pub fn compute(
     let as_of = match &opts.as_of {
         Some(s) => Some(
             crate::time::timestamp::rfc3339(s, Some((contract.zone, crate::time::timestamp::DstAmbiguous::Earliest)))
-                .map_err(|_| RunError::Usage(format!("--as-of \"{s}\" is not an RFC 3339 timestamp")))?,
+                .map_err(|_| RunError::BadAsOf(s.clone()))?,
         ),
         None => None,
     };

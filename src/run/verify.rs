@@ -25,7 +25,7 @@ pub fn verify(dir: &Path, inputs: Option<&Path>) -> Result<Vec<Difference>, RunE
     let text = std::fs::read_to_string(&manifest_path)
         .map_err(|source| RunError::Read { path: manifest_path.display().to_string(), source })?;
     let manifest: Manifest = serde_json::from_str(&text)
-        .map_err(|e| RunError::Usage(format!("{} is not a callsla manifest: {e}", manifest_path.display())))?;
+        .map_err(|e| RunError::NotAManifest { path: manifest_path.display().to_string(), message: e.to_string() })?;
     let base = match inputs {
         Some(d) => d.to_path_buf(),
         None if manifest.run_dir.is_empty() => PathBuf::new(),
@@ -86,9 +86,7 @@ pub fn verify(dir: &Path, inputs: Option<&Path>) -> Result<Vec<Difference>, RunE
     }
     // Re-derive from the inputs (and the ledger's contribution the run recorded) and compare.
     let ledger_input: super::LedgerInput = match std::fs::read_to_string(dir.join("ledger_input.json")) {
-        Ok(text) => {
-            serde_json::from_str(&text).map_err(|e| RunError::Usage(format!("ledger_input.json is unreadable: {e}")))?
-        }
+        Ok(text) => serde_json::from_str(&text).map_err(|e| RunError::BadLedgerInput(e.to_string()))?,
         Err(_) => super::LedgerInput::default(),
     };
     let mut source = |_: &str, _: i64, _: &str| Ok(ledger_input.clone());
