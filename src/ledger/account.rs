@@ -112,7 +112,19 @@ impl Ledger {
                     changed.push((d.period.clone(), old_total.clone(), d.total.to_string()));
                 }
             }
-            let note = d.kind != crate::billing::DocKind::Invoice;
+            // A note is final when issued; an invoice once its period is closed (a ledger from
+            // before documents were kept may hold a closed period whose invoice is first
+            // recorded now).
+            let closed: bool = self
+                .conn
+                .query_row(
+                    "SELECT COUNT(*) FROM periods WHERE contract_id = ?1 AND period = ?2 AND state = 'closed'",
+                    params![contract, d.period],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map_err(|e| self.db_err(e))?
+                > 0;
+            let note = d.kind != crate::billing::DocKind::Invoice || closed;
             self.conn
                 .execute(
                     "INSERT OR REPLACE INTO documents (contract_id, id, kind, period, issue_date, due_date, total, final, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
