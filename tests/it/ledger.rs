@@ -327,3 +327,35 @@ fn export_and_rebuild_from_the_output_folders() {
         "2026-08"
     );
 }
+
+/// A ledger from before documents were kept (schema < 3) holds closed periods without an
+/// invoice document: the first run that assesses one records its invoice as final (closed),
+/// so no later run re-issues or changes it.
+#[test]
+fn a_closed_period_without_a_recorded_document_gets_a_final_one() {
+    let t = setup("ledger-pre-documents");
+    assert_eq!(run_month(&t, "2026-08", &[]).code, 0);
+    let c = callsla(&[
+        "close",
+        "--contract",
+        s(&t.path("contract.toml")),
+        "--period",
+        "2026-08",
+        "--by",
+        "fin",
+        "--at",
+        "2026-09-05",
+        "--accept-provisional",
+    ]);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    // As an older ledger: no documents, no account.
+    let conn = rusqlite::Connection::open(ledger(&t)).unwrap();
+    conn.execute_batch("DELETE FROM documents; DELETE FROM interest_charges; DELETE FROM accounts;").unwrap();
+    drop(conn);
+    let again = run_month(&t, "2026-08", &["--force"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let conn = rusqlite::Connection::open(ledger(&t)).unwrap();
+    let fin: bool =
+        conn.query_row("SELECT final FROM documents WHERE id = 'ACME-CONTOSO-2026-08'", [], |r| r.get(0)).unwrap();
+    assert!(fin, "the closed period's invoice is recorded as final");
+}
