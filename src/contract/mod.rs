@@ -93,6 +93,47 @@ pub enum CreditShape {
     },
 }
 
+impl CreditShape {
+    /// The shape's name as written in the contract (`shape = "…"`).
+    pub fn name(&self) -> ShapeName {
+        match self {
+            CreditShape::Allocation { .. } => ShapeName::Allocation,
+            CreditShape::Fixed { .. } => ShapeName::Fixed,
+            CreditShape::PercentOfFees { .. } => ShapeName::PercentOfFees,
+            CreditShape::Tiers { .. } => ShapeName::Tiers,
+            CreditShape::Linear { .. } => ShapeName::Linear,
+        }
+    }
+}
+
+/// The name of a credit shape as recorded in a result; `None` (written `""`) for an SLA
+/// that carries no credit (a KPI, or a critical SLA without a `credit` table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShapeName {
+    #[default]
+    #[serde(rename = "")]
+    None,
+    Allocation,
+    Fixed,
+    PercentOfFees,
+    Tiers,
+    Linear,
+}
+
+impl ShapeName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShapeName::None => "",
+            ShapeName::Allocation => "allocation",
+            ShapeName::Fixed => "fixed",
+            ShapeName::PercentOfFees => "percent_of_fees",
+            ShapeName::Tiers => "tiers",
+            ShapeName::Linear => "linear",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CreditTier {
     pub from: Decimal,
@@ -427,5 +468,26 @@ mod tests {
         let oct = c.terms_for(NaiveDate::from_ymd_opt(2026, 10, 1).unwrap_or_default());
         assert_eq!(oct.version, "AMD-1");
         assert_eq!(oct.slas.iter().find(|s| s.id == "SL-3").map(|s| s.target.to_string()), Some("92".to_string()));
+    }
+
+    #[test]
+    fn shape_names_match_the_contract_spelling() {
+        use rust_decimal::Decimal;
+        let shapes = [
+            CreditShape::Allocation { allocation_percent: Decimal::ONE },
+            CreditShape::Fixed { amount: Decimal::ONE },
+            CreditShape::PercentOfFees { percent: Decimal::ONE },
+            CreditShape::Tiers { tiers: Vec::new() },
+            CreditShape::Linear { per_point: Decimal::ONE },
+        ];
+        for shape in &shapes {
+            let tag = serde_json::to_value(shape).ok().and_then(|v| v["shape"].as_str().map(str::to_string));
+            assert_eq!(tag.as_deref(), Some(shape.name().as_str()));
+            let name = serde_json::to_string(&shape.name()).unwrap_or_default();
+            assert_eq!(name, format!("\"{}\"", shape.name().as_str()));
+        }
+        assert_eq!(serde_json::to_string(&ShapeName::None).unwrap_or_default(), "\"\"");
+        let back: Result<ShapeName, _> = serde_json::from_str("\"\"");
+        assert_eq!(back.ok(), Some(ShapeName::None));
     }
 }

@@ -193,7 +193,7 @@ pub fn render(f: &AssessmentFile, m: &Manifest) -> String {
                 "<tr><td>{}</td><td><ol class=\"expl\">{}</ol></td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">× {}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
                 esc(period),
                 steps,
-                esc(&s.credit_shape),
+                esc(s.credit_shape.as_str()),
                 s.credit_base,
                 s.escalation_factor,
                 s.credit,

@@ -124,12 +124,11 @@ pub(super) fn judge(
     let mut credit_base = Decimal::ZERO;
     let mut factor = Decimal::ONE;
     let mut credit = r.apply(Decimal::ZERO);
-    let mut shape_name = String::new();
+    let mut shape_name = crate::contract::ShapeName::None;
     let mut clause_detail = clause.clone();
     let track = tracks.entry(sla.id.clone()).or_default();
     if let (SlaKind::Critical, Some(shape)) = (sla.kind, &sla.credit) {
-        shape_name =
-            serde_json::to_value(shape).ok().and_then(|v| v["shape"].as_str().map(str::to_string)).unwrap_or_default();
+        shape_name = shape.name();
         if status.is_miss() {
             let (base, detail, text) = credit_by_shape(
                 shape,

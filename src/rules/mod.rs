@@ -108,7 +108,7 @@ pub struct SlaResult {
     pub status: Status,
     /// How far from target, in the metric's unit (0 when met), rounded to 4 places for display.
     pub shortfall: Option<Decimal>,
-    pub credit_shape: String,
+    pub credit_shape: crate::contract::ShapeName,
     /// The credit by its shape, before escalation and the SLA's cap.
     pub credit_base: Decimal,
     pub escalation_factor: Decimal,
