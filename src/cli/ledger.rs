@@ -77,8 +77,7 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: History
             out += &String::from_utf8_lossy(&bytes);
         }
         HistoryFormat::Table => {
-            out += &format!(
-                "{:<20} {:<8} {:<6} {:>12} {:>12} {:>12} {:>13} {:>12} {:>11} {:<11}\n",
+            let head = [
                 "contract",
                 "period",
                 "state",
@@ -88,23 +87,27 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: History
                 "invoice total",
                 "restatements",
                 "termination",
-                "provisional"
-            );
-            for p in &periods {
-                out += &format!(
-                    "{:<20} {:<8} {:<6} {:>12} {:>12} {:>12} {:>13} {:>12} {:>11} {:<11}\n",
-                    p.contract_id,
-                    p.period,
-                    p.state,
-                    p.fees,
-                    p.credits,
-                    p.net_due,
-                    p.invoice_total,
-                    p.restatements,
-                    p.termination_events,
-                    p.provisional
-                );
-            }
+                "provisional",
+            ];
+            let rows: Vec<Vec<String>> = periods
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.contract_id.clone(),
+                        p.period.clone(),
+                        p.state.clone(),
+                        p.fees.clone(),
+                        p.credits.clone(),
+                        p.net_due.clone(),
+                        p.invoice_total.clone(),
+                        p.restatements.to_string(),
+                        p.termination_events.to_string(),
+                        p.provisional.clone(),
+                    ]
+                })
+                .collect();
+            // The amounts and counts are aligned right.
+            out += &crate::report::table(&head, &rows, &[3, 4, 5, 6, 7, 8]);
             for (c, e) in &events {
                 out += &format!(
                     "termination right: {c} {} {} {} (periods {}; {})\n",

@@ -130,18 +130,6 @@ pub fn write_table(t: &MetricTable, out: &mut dyn Write) -> io::Result<()> {
             ]
         })
         .collect();
-    let mut width: Vec<usize> = head.iter().map(|h| h.len()).collect();
-    for row in &body {
-        for (w, c) in width.iter_mut().zip(row) {
-            *w = (*w).max(c.len());
-        }
-    }
-    let line = |cells: &[String]| {
-        cells.iter().zip(&width).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_string()
-    };
-    writeln!(out, "{}", line(&head.map(str::to_string)))?;
-    for row in &body {
-        writeln!(out, "{}", line(row))?;
-    }
-    Ok(())
+    // value, numerator, denominator and n are numbers: aligned right.
+    out.write_all(super::table(&head, &body, &[5, 7, 8, 9]).as_bytes())
 }

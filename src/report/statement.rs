@@ -11,41 +11,42 @@ pub fn table(statements: &[Statement]) -> String {
     for st in statements {
         let cur = &st.currency;
         let _ = writeln!(s, "statement of account {} as of {} ({cur})", st.contract_id, st.as_of);
-        let _ = writeln!(
-            s,
-            "{:<10}  {:<12}  {:<28}  {:>12}  {:>12}  description",
-            "date", "kind", "id", "amount", "balance"
-        );
-        for e in &st.entries {
-            let _ = writeln!(
-                s,
-                "{:<10}  {:<12}  {:<28}  {:>12}  {:>12}  {}",
-                e.date.to_string(),
-                e.kind,
-                e.id,
-                e.amount.to_string(),
-                e.balance.to_string(),
-                e.description
-            );
-        }
+        let entries: Vec<Vec<String>> = st
+            .entries
+            .iter()
+            .map(|e| {
+                vec![
+                    e.date.to_string(),
+                    e.kind.to_string(),
+                    e.id.clone(),
+                    e.amount.to_string(),
+                    e.balance.to_string(),
+                    e.description.clone(),
+                ]
+            })
+            .collect();
+        s += &super::table(&["date", "kind", "id", "amount", "balance", "description"], &entries, &[3, 4]);
         let _ = writeln!(
             s,
             "documents {} − payments {} = balance {} {cur}",
             st.documents_total, st.payments_total, st.balance
         );
         let _ = writeln!(s, "open items:");
-        for o in &st.open_items {
-            let _ = writeln!(
-                s,
-                "  {:<28} {:<18} due {:<10} {:>4} days past due  {:<7} {:>12}",
-                o.id,
-                o.kind,
-                o.due_date.map(|d| d.to_string()).unwrap_or_else(|| "-".to_string()),
-                o.days_past_due,
-                o.bucket,
-                o.open.to_string()
-            );
-        }
+        let open: Vec<Vec<String>> = st
+            .open_items
+            .iter()
+            .map(|o| {
+                vec![
+                    format!("  {}", o.id),
+                    o.kind.to_string(),
+                    format!("due {}", o.due_date.map(|d| d.to_string()).unwrap_or_else(|| "-".to_string())),
+                    format!("{} days past due", o.days_past_due),
+                    o.bucket.to_string(),
+                    o.open.to_string(),
+                ]
+            })
+            .collect();
+        s += &super::table(&[], &open, &[3, 5]);
         let ageing: Vec<String> = st.ageing.iter().map(|(b, v)| format!("{b} {v}")).collect();
         let _ = writeln!(s, "ageing: {}", ageing.join("; "));
         for ch in &st.interest_accrued_not_charged {

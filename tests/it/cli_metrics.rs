@@ -24,11 +24,11 @@ fn table_output_and_summary() {
     assert_eq!(run.stderr, "read 2 rows: 2 accepted, 0 rejected, 0 excluded\n");
     assert_eq!(
         run.stdout,
-        "period   channel  queue    agent  metric         value    unit     numerator  denominator  n  prov
-2026-10  *        *        *      offered        2        count    2                       2
-2026-10  *        *        *      service_level  50.0000  percent  1          2            2
-2026-10  *        billing  *      offered        2        count    2                       2
-2026-10  *        billing  *      service_level  50.0000  percent  1          2            2
+        "period   channel  queue    agent  metric           value  unit     numerator  denominator  n  prov
+2026-10  *        *        *      offered              2  count            2               2
+2026-10  *        *        *      service_level  50.0000  percent          1            2  2
+2026-10  *        billing  *      offered              2  count            2               2
+2026-10  *        billing  *      service_level  50.0000  percent          1            2  2
 "
     );
 }
