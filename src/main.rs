@@ -56,12 +56,16 @@ enum Command {
     },
     /// Sign a period off in the ledger: later runs may change it only by restatement.
     Close {
+        /// The contract (TOML) whose period is closed; its id keys the ledger.
         #[arg(long)]
         contract: PathBuf,
+        /// The period to close, as the run labels it (e.g. 2026-10).
         #[arg(long)]
         period: String,
+        /// The ledger (SQLite) [default: callsla.db next to the contract, as `run` uses].
         #[arg(long)]
         ledger: Option<PathBuf>,
+        /// Who closes it (recorded in the ledger).
         #[arg(long)]
         by: String,
         /// When it was closed, as RFC 3339 or YYYY-MM-DD (recorded as given; callsla does not
@@ -75,11 +79,13 @@ enum Command {
     },
     /// Periods in the ledger with state, credits, net due, restatements and termination events.
     History {
+        /// The ledger (SQLite).
         #[arg(long, default_value = "callsla.db")]
         ledger: PathBuf,
         /// Only this contract id.
         #[arg(long)]
         contract: Option<String>,
+        /// How to print the periods.
         #[arg(long, value_enum, default_value = "table")]
         format: cli::HistoryFormat,
     },
@@ -95,6 +101,7 @@ enum Command {
         /// The statement date (YYYY-MM-DD): documents issued and payments received by then.
         #[arg(long)]
         as_of: chrono::NaiveDate,
+        /// How to print the statement.
         #[arg(long, value_enum, default_value = "table")]
         format: cli::HistoryFormat,
         /// Write the statement here instead of standard output (atomically).
@@ -108,6 +115,7 @@ enum Command {
     },
     /// Re-derive a run from the inputs in its manifest and check every hash (exit 4 on a difference).
     Verify {
+        /// The run's output folder (with its manifest.json).
         dir: PathBuf,
         /// The folder the run was started in, against which the manifest's relative input paths
         /// are read (default: the folder the manifest records, relative to DIR).
@@ -115,14 +123,21 @@ enum Command {
         inputs: Option<PathBuf>,
     },
     /// Compare two assessments: per SLA and period, what changed in status and money.
-    Diff { a: PathBuf, b: PathBuf },
+    Diff {
+        /// The earlier output folder (or its assessment.json).
+        a: PathBuf,
+        /// The later output folder (or its assessment.json).
+        b: PathBuf,
+    },
     /// Explain in plain words how one SLA's credit in one period came about.
     Explain {
         /// An output folder (or its assessment.json).
         #[arg(long)]
         assessment: PathBuf,
+        /// The SLA id (as in the contract, e.g. SL-1).
         #[arg(long)]
         sla: String,
+        /// The period label (as in the assessment, e.g. 2026-10).
         #[arg(long)]
         period: String,
     },
@@ -132,8 +147,10 @@ enum Command {
     Metrics(cli::MetricsArgs),
     /// Validate a contract (and optionally a profile) without data.
     Check {
+        /// The contract (TOML, docs/contract.md).
         #[arg(long)]
         contract: PathBuf,
+        /// An ingest profile (TOML, docs/profiles.md) to validate as well.
         #[arg(long)]
         profile: Option<PathBuf>,
     },
@@ -145,15 +162,19 @@ enum Command {
 enum LedgerAction {
     /// Write every period, restatement and termination event as JSON.
     Export {
+        /// The ledger (SQLite).
         #[arg(long, default_value = "callsla.db")]
         ledger: PathBuf,
+        /// The JSON file to write (atomically).
         #[arg(long)]
         out: PathBuf,
     },
     /// Build a new ledger from output folders (their assessment.json and manifest.json), in order.
     Rebuild {
+        /// The new ledger (SQLite) to build; an existing file is refused.
         #[arg(long)]
         ledger: PathBuf,
+        /// Run output folders, oldest first.
         #[arg(long, required = true, num_args = 1..)]
         from: Vec<PathBuf>,
     },
@@ -217,5 +238,33 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code() as u8)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks, and every command and option has help text.
+    #[test]
+    fn the_command_line_is_well_formed_and_every_option_has_help() {
+        use clap::CommandFactory;
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            if cmd.get_about().is_none() {
+                missing.push(path.to_string());
+            }
+            for arg in cmd.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} --{}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands().filter(|c| c.get_name() != "help") {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let cmd = super::Cli::command();
+        cmd.clone().debug_assert();
+        let mut missing = Vec::new();
+        walk(&cmd, "callsla", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:?}");
     }
 }
