@@ -49,13 +49,21 @@ pub struct PaymentIssue {
     pub message: String,
 }
 
+/// Whether a payments CSV has a `payment_id` column. Without one, each payment is known by
+/// `{paid_date}/{invoice_id}/{amount}`, which the run lists among its assumptions: a corrected
+/// amount in a later file is then a new payment, not a correction of the old one.
+pub fn has_payment_ids(path: &Path) -> Result<bool, BillingError> {
+    let header = csv::Reader::from_path(path)
+        .and_then(|mut r| r.headers().cloned())
+        .map_err(|e| BillingError::Payments { path: path.display().to_string(), line: 1, message: e.to_string() })?;
+    Ok(header.iter().any(|h| h.trim() == "payment_id"))
+}
+
 /// Reads a payments CSV.
 pub fn load_payments(path: &Path) -> Result<Vec<PaymentRecord>, BillingError> {
     let shown = path.display().to_string();
     let err = |(line, message): (u64, String)| BillingError::Payments { path: shown.clone(), line, message };
-    let header =
-        csv::Reader::from_path(path).and_then(|mut r| r.headers().cloned()).map_err(|e| err((1, e.to_string())))?;
-    let with_id = header.iter().any(|h| h.trim() == "payment_id");
+    let with_id = has_payment_ids(path)?;
     let columns: &[&str] = if with_id {
         &["payment_id", "invoice_id", "paid_date", "amount"]
     } else {
@@ -119,4 +127,25 @@ pub fn oldest_first<'a>(open: &[(&'a str, NaiveDate, NaiveDate, Decimal)], date:
         open.iter().filter(|(_, issued, _, bal)| *issued <= date && *bal > Decimal::ZERO).collect();
     v.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.0.cmp(b.0)));
     v.into_iter().map(|(id, ..)| *id).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_read_from_the_file_or_derived_and_the_difference_is_known() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let with = dir.path().join("with.csv");
+        let without = dir.path().join("without.csv");
+        std::fs::write(&with, "payment_id,invoice_id,paid_date,amount\nP-1,INV-1,2026-10-16,10.00\n")?;
+        std::fs::write(&without, "invoice_id,paid_date,amount\nINV-1,2026-10-16,10.00\nINV-1,2026-10-16,10.00\n")?;
+        assert!(has_payment_ids(&with)?);
+        assert!(!has_payment_ids(&without)?);
+        let ids = |p: &Path| load_payments(p).map(|v| v.into_iter().map(|r| r.payment_id).collect::<Vec<_>>());
+        assert_eq!(ids(&with)?, vec!["P-1".to_string()]);
+        assert_eq!(ids(&without)?, vec!["2026-10-16/INV-1/10.00".to_string(), "2026-10-16/INV-1/10.00/2".to_string()]);
+        assert!(has_payment_ids(&dir.path().join("missing.csv")).is_err());
+        Ok(())
+    }
 }
