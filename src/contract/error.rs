@@ -107,3 +107,16 @@ pub enum Problem {
     #[error("tier {tier} reaches {value}, past the target {target}, where the SLA is met; {fix}")]
     TierCoversMet { tier: usize, value: String, target: String, fix: &'static str },
 }
+
+impl Problem {
+    /// `value` is not among the contract's `allowed` channels or queues (`what`), with a
+    /// "did you mean" for a near miss.
+    pub fn not_in_scope(what: &'static str, value: &str, allowed: &[String]) -> Problem {
+        Problem::NotInScope {
+            what,
+            value: value.to_string(),
+            allowed: allowed.join(", "),
+            hint: crate::util::did_you_mean(value, allowed.iter().map(String::as_str)),
+        }
+    }
+}

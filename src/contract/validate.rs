@@ -256,16 +256,7 @@ impl Validator<'_> {
                 ] {
                     for v in values.iter().flatten() {
                         if !allowed.contains(v) {
-                            return Err(self.err(
-                                e.span(),
-                                key,
-                                Problem::NotInScope {
-                                    what,
-                                    value: v.clone(),
-                                    allowed: allowed.join(", "),
-                                    hint: did_you_mean(v, allowed.iter().map(String::as_str)),
-                                },
-                            ));
+                            return Err(self.err(e.span(), key, Problem::not_in_scope(what, v, allowed)));
                         }
                     }
                 }
@@ -496,12 +487,7 @@ impl Validator<'_> {
                 return Err(self.err(
                     pr.channel.span(),
                     "pricing.channel",
-                    Problem::NotInScope {
-                        what: "channels",
-                        value: ch.clone(),
-                        allowed: ctx.channels.join(", "),
-                        hint: did_you_mean(ch, ctx.channels.iter().map(String::as_str)),
-                    },
+                    Problem::not_in_scope("channels", ch, ctx.channels),
                 ));
             }
             if out.iter().any(|x| &x.channel == ch) {

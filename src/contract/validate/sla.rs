@@ -10,7 +10,6 @@ use super::{set_channels, Ctx, Validator, R};
 use crate::contract::raw::*;
 use crate::contract::*;
 use crate::metrics::definition::{MetricDef, Unit};
-use crate::util::did_you_mean;
 
 impl Validator<'_> {
     pub(super) fn sla(&self, s: &Spanned<RawSla>, ctx: &Ctx<'_>) -> R<Sla> {
@@ -27,12 +26,7 @@ impl Validator<'_> {
                     return Err(self.err(
                         c.span(),
                         key("channels"),
-                        Problem::NotInScope {
-                            what: "channels",
-                            value: c.get_ref().clone(),
-                            allowed: ctx.channels.join(", "),
-                            hint: did_you_mean(c.get_ref(), ctx.channels.iter().map(String::as_str)),
-                        },
+                        Problem::not_in_scope("channels", c.get_ref(), ctx.channels),
                     ));
                 }
             }
@@ -46,16 +40,7 @@ impl Validator<'_> {
         let queue = match &r.queue {
             Some(q) if q.get_ref() == "*" => None,
             Some(q) if !ctx.queues.contains(q.get_ref()) => {
-                return Err(self.err(
-                    q.span(),
-                    key("queue"),
-                    Problem::NotInScope {
-                        what: "queues",
-                        value: q.get_ref().clone(),
-                        allowed: ctx.queues.join(", "),
-                        hint: did_you_mean(q.get_ref(), ctx.queues.iter().map(String::as_str)),
-                    },
-                ))
+                return Err(self.err(q.span(), key("queue"), Problem::not_in_scope("queues", q.get_ref(), ctx.queues)))
             }
             Some(q) => Some(q.get_ref().clone()),
             None => None,
