@@ -14,6 +14,7 @@ pub mod definition;
 mod fcr;
 mod percentile;
 mod rollup;
+mod term;
 mod terms;
 pub use crate::time::period;
 pub mod sql;
@@ -33,7 +34,7 @@ pub use percentile::nearest_rank;
 use percentile::{interval_compliance, percentiles};
 pub use period::PeriodKind;
 use rollup::{all_subsets, group_cols, group_index, i64_col, rollup_key};
-pub use terms::service_level_counts;
+pub use term::service_level_counts;
 use terms::{in_channels, indicators};
 
 use definition::*;

@@ -4,7 +4,8 @@ use polars::prelude::*;
 use rust_decimal::Decimal;
 
 use super::rollup::i64_col;
-use super::terms::{b2i, within};
+use super::term::SlCount;
+use super::terms::expr;
 use super::*;
 
 /// Nearest-rank percentile: the value at rank ⌈p/100 × n⌉ of the sorted values.
@@ -99,28 +100,24 @@ pub(super) fn interval_compliance(
     row_for: &dyn Fn(&Key, &MetricDef) -> MetricRow,
 ) -> Result<Vec<MetricRow>, MetricsError> {
     const I: &str = "__interval";
-    let ans = col("answered");
-    let ab = col("answered").not();
-    let a_le = b2i(ans.clone().and(within(col(WAIT), ic.threshold_s, ic.inclusive)));
-    let ab_le = b2i(ab.clone().and(within(col(WAIT), ic.threshold_s, ic.inclusive)));
-    let sa = b2i(ab.clone().and(within(col(WAIT), ic.short_abandon_s, ic.short_inclusive)));
+    // The five service-level counts per interval, from the per-contact indicators written
+    // once in `term.rs` (no data-complete instant enters them).
+    let counts = SlCount::ALL.map(|c| {
+        expr(&c.indicator(ic.threshold_s, ic.inclusive, ic.short_abandon_s, ic.short_inclusive), 0)
+            .sum()
+            .alias(c.column())
+    });
     let df = collect_streaming(
         prepared(rows, req)
             .filter(in_channels(&def.channels()))
             .with_column(interval_expr(ic.interval_minutes, req.zone).alias(I))
             .group_by(group_cols(I, by))
-            .agg([
-                b2i(ans.clone()).sum().alias("a"),
-                b2i(ab).sum().alias("ab"),
-                a_le.sum().alias("a_le"),
-                ab_le.sum().alias("ab_le"),
-                sa.sum().alias("sa"),
-            ]),
+            .agg(counts),
     )?;
     // Roll up at the interval level first: an "all queues" interval pools its queues' contacts.
     let mut intervals: BTreeMap<Key, [i64; 5]> = BTreeMap::new();
     let (keys, row_group) = group_index(&df, by, I)?;
-    let [a, ab, a_le, ab_le, sa] = ["a", "ab", "a_le", "ab_le", "sa"].map(|c| i64_col(&df, c));
+    let [a, ab, a_le, ab_le, sa] = SlCount::ALL.map(|c| i64_col(&df, c.column()));
     let (a, ab, a_le, ab_le, sa) = (a?, ab?, a_le?, ab_le?, sa?);
     for (r, g) in row_group.iter().enumerate() {
         let v = [a[r], ab[r], a_le[r], ab_le[r], sa[r]];

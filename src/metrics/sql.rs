@@ -15,6 +15,7 @@ use chrono_tz::Tz;
 
 use super::definition::*;
 use super::period::PeriodKind;
+use super::term::{indicators, sl_formula, Cond, Field, Linear, Num, SlCount};
 
 /// Target SQL dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -96,132 +97,64 @@ fn b(cond: &str) -> String {
     format!("CASE WHEN {cond} THEN 1 ELSE 0 END")
 }
 
-/// A short abandon: not answered, and the wait within the short-abandon threshold.
-fn short_abandon(threshold_s: u32, inclusive: bool) -> String {
-    format!("NOT answered AND {}", within("wait_ms", threshold_s, inclusive))
+/// The column of the `flagged` relation that holds a field (timestamps in µs, durations in ms,
+/// as [`Field`] says).
+fn field(f: Field) -> String {
+    match f {
+        Field::Arrived => "arrived_us".into(),
+        Field::Answered => "answered_us".into(),
+        Field::Ended => "ended_us".into(),
+        Field::Wait => "wait_ms".into(),
+        Field::Talk => "talk_ms".into(),
+        Field::Hold => "hold_ms".into(),
+        Field::Wrap => "wrap_ms".into(),
+        Field::Csat => "csat".into(),
+        Field::Resolved => "resolved".into(),
+        Field::Repeat(i) => format!("rep{i}"),
+        Field::CustomerId => "customer_id".into(),
+        Field::AsOf => "as_of_us".into(),
+    }
 }
 
-fn within(col: &str, threshold_s: u32, inclusive: bool) -> String {
-    format!("{col} {} {}", if inclusive { "<=" } else { "<" }, u64::from(threshold_s) * 1000)
-}
-
-/// Per-contact terms of one definition, as SQL expressions (before SUM); `None` when the
-/// metric is not additive.
-fn terms(def: &MetricDef, idx: usize) -> Option<[String; 4]> {
-    let ch = in_channels(&def.channels());
-    let gate = |e: String| format!("CASE WHEN {ch} THEN {e} ELSE 0 END");
-    let zero = || "0".to_string();
-    Some(match def {
-        MetricDef::Offered(_) => [gate("1".into()), zero(), gate("1".into()), zero()],
-        MetricDef::Answered(_) => [gate(b("answered")), zero(), gate("1".into()), zero()],
-        MetricDef::Abandoned(_) => [gate(b("NOT answered")), zero(), gate("1".into()), zero()],
-        MetricDef::ShortAbandoned(d) => {
-            [gate(b(&short_abandon(d.short_abandon_s, d.short_inclusive))), zero(), gate("1".into()), zero()]
-        }
-        MetricDef::AbandonmentRate(d) => {
-            let sa = b(&short_abandon(d.short_abandon_s, d.short_inclusive));
-            match d.short_abandons {
-                ShortAbandons::Exclude => {
-                    [gate(format!("{} - {sa}", b("NOT answered"))), gate(format!("1 - {sa}")), gate("1".into()), zero()]
-                }
-                ShortAbandons::Include => [gate(b("NOT answered")), gate("1".into()), gate("1".into()), zero()],
-            }
-        }
-        MetricDef::ServiceLevel(d) => {
-            let a_le = b(&format!("answered AND {}", within("wait_ms", d.threshold_s, d.inclusive)));
-            let ab_le = b(&format!("NOT answered AND {}", within("wait_ms", d.threshold_s, d.inclusive)));
-            let sa = b(&short_abandon(d.short_abandon_s, d.short_inclusive));
-            let (n, den) = match d.abandons {
-                AbandonTreatment::CountAgainst => (a_le, "1".to_string()),
-                AbandonTreatment::IgnoreBeforeT => (a_le, format!("1 - {ab_le}")),
-                AbandonTreatment::MetBeforeT => (format!("{a_le} + {ab_le}"), "1".to_string()),
-                AbandonTreatment::AnsweredOnly => (a_le, b("answered")),
-                AbandonTreatment::ExcludeShort => (a_le, format!("1 - {sa}")),
-                AbandonTreatment::ShortMet => (format!("{a_le} + {sa}"), "1".to_string()),
-            };
-            [gate(n), gate(den), gate("1".into()), zero()]
-        }
-        MetricDef::Asa(_) => [
-            gate("CASE WHEN answered THEN coalesce(wait_ms, 0) ELSE 0 END".into()),
-            gate(b("answered")),
-            gate(b("answered")),
-            zero(),
-        ],
-        MetricDef::Aht(d) => {
-            let parts: Vec<&str> = d
-                .components
-                .iter()
-                .map(|c| match c {
-                    Component::Talk => "coalesce(talk_ms, 0)",
-                    Component::Hold => "coalesce(hold_ms, 0)",
-                    Component::Wrap => "coalesce(wrap_ms, 0)",
-                })
-                .collect();
-            [
-                gate(format!("CASE WHEN answered THEN {} ELSE 0 END", parts.join(" + "))),
-                gate(b("answered")),
-                gate(b("answered")),
-                zero(),
-            ]
-        }
-        MetricDef::Fcr(d) => match d.method {
-            FcrMethod::Disposition => {
-                let den = match d.denominator {
-                    FcrDenominator::Handled => b("answered"),
-                    FcrDenominator::Offered => "1".to_string(),
-                };
-                [gate(b("answered AND coalesce(resolved, false)")), gate(den.clone()), gate(den), zero()]
-            }
-            FcrMethod::RepeatContact => {
-                let rep = format!("rep{idx}");
-                let window = u64::from(d.window_days) * 86_400_000;
-                // Settled once the window has ended, repeat or not (docs/metrics.md, "Provisional figures").
-                let settled = format!("(arrived_ms + {window} <= as_of_ms)");
-                let base = "answered AND customer_id IS NOT NULL";
-                [
-                    gate(b(&format!("{base} AND {settled} AND NOT coalesce({rep}, false)"))),
-                    gate(b(&format!("{base} AND {settled}"))),
-                    gate(b("answered")),
-                    gate(b(&format!("{base} AND NOT {settled}"))),
-                ]
-            }
+/// A term ([`super::term`]) as an SQL expression.
+fn num_sql(dialect: Dialect, n: &Num) -> String {
+    let r = |n: &Num| num_sql(dialect, n);
+    match n {
+        Num::Int(v) => v.to_string(),
+        Num::One => "1".into(),
+        Num::Field(f) => field(*f),
+        Num::OrZero(f) => format!("coalesce({}, 0)", field(*f)),
+        Num::Ind(c) => b(&cond(dialect, c)),
+        Num::If(c, t, e) => format!("CASE WHEN {} THEN {} ELSE {} END", cond(dialect, c), r(t), r(e)),
+        Num::Add(a, b) => format!("{} + {}", r(a), r(b)),
+        // Right-hand sums are bracketed (the only place precedence matters here).
+        Num::Sub(a, b) => match **b {
+            Num::Add(..) | Num::Sub(..) => format!("{} - ({})", r(a), r(b)),
+            _ => format!("{} - {}", r(a), r(b)),
         },
-        MetricDef::Csat(d) => {
-            // Bound to the profile's scale before emitting (`definition::bind_csat_scale`).
-            let [lo, hi] = d.scale?;
-            let valid = format!("csat IS NOT NULL AND csat >= {lo} AND csat <= {hi}");
-            let num = match d.measure {
-                CsatMeasure::Top2Box => b(&format!("{valid} AND csat >= {}", hi - 1)),
-                CsatMeasure::TopBox => b(&format!("{valid} AND csat = {hi}")),
-                CsatMeasure::Mean => format!("CASE WHEN {valid} THEN csat ELSE 0 END"),
-            };
-            [gate(num), gate(b(&valid)), gate(b(&valid)), zero()]
-        }
-        MetricDef::ResponseTime(d) | MetricDef::ResolutionTime(d) => {
-            let at = if matches!(def, MetricDef::ResponseTime(_)) { "answered_ms" } else { "ended_ms" };
-            let t = u64::from(d.threshold_s) * 1000;
-            let decided = format!("(arrived_ms + {t} <= as_of_ms)");
-            [
-                gate(b(&format!("{decided} AND {at} IS NOT NULL AND {at} - arrived_ms <= {t}"))),
-                gate(b(&decided)),
-                gate("1".into()),
-                gate(b(&format!("NOT {decided}"))),
-            ]
-        }
-        MetricDef::ResponseTimeMean(_) | MetricDef::ResolutionTimeMean(_) => {
-            let at = if matches!(def, MetricDef::ResponseTimeMean(_)) { "answered_ms" } else { "ended_ms" };
-            [
-                gate(format!("CASE WHEN {at} IS NOT NULL THEN {at} - arrived_ms ELSE 0 END")),
-                gate(b(&format!("{at} IS NOT NULL"))),
-                gate("1".into()),
-                gate(b(&format!("{at} IS NULL"))),
-            ]
-        }
-        MetricDef::ResponseTimePercentile(_)
-        | MetricDef::ResolutionTimePercentile(_)
-        | MetricDef::Availability(_)
-        | MetricDef::IntervalCompliance(_) => return None,
-    })
+        Num::Div(a, d) => dialect.idiv(&r(a), &d.to_string()),
+    }
+}
+
+fn cond(dialect: Dialect, c: &Cond) -> String {
+    let n = |x: &Num| num_sql(dialect, x);
+    let atom = |c: &Cond| match c {
+        Cond::Answered | Cond::Flag(_) | Cond::InChannels(_) => cond(dialect, c),
+        _ => format!("({})", cond(dialect, c)),
+    };
+    match c {
+        Cond::Answered => "answered".into(),
+        Cond::Present(f) => format!("{} IS NOT NULL", field(*f)),
+        Cond::Missing(f) => format!("{} IS NULL", field(*f)),
+        Cond::Flag(f) => format!("coalesce({}, false)", field(*f)),
+        Cond::Not(c) => format!("NOT {}", atom(c)),
+        Cond::And(a, b) => format!("{} AND {}", cond(dialect, a), cond(dialect, b)),
+        Cond::Le(a, b) => format!("{} <= {}", n(a), n(b)),
+        Cond::Lt(a, b) => format!("{} < {}", n(a), n(b)),
+        Cond::Ge(a, b) => format!("{} >= {}", n(a), n(b)),
+        Cond::Eq(a, b) => format!("{} = {}", n(a), n(b)),
+        Cond::InChannels(chans) => in_channels(chans),
+    }
 }
 
 /// How the header comment marks a definition the SQL does not compute (availability).
@@ -237,17 +170,23 @@ fn measured_to(def: &MetricDef) -> &'static str {
     }
 }
 
-/// Service-level (numerator, denominator) from an interval's counts (as
-/// [`super::service_level_counts`]).
-fn sl_counts(t: AbandonTreatment) -> (&'static str, &'static str) {
-    match t {
-        AbandonTreatment::CountAgainst => ("a_le", "a + ab"),
-        AbandonTreatment::IgnoreBeforeT => ("a_le", "a + ab - ab_le"),
-        AbandonTreatment::MetBeforeT => ("a_le + ab_le", "a + ab"),
-        AbandonTreatment::AnsweredOnly => ("a_le", "a"),
-        AbandonTreatment::ExcludeShort => ("a_le", "a + ab - sa"),
-        AbandonTreatment::ShortMet => ("a_le + sa", "a + ab"),
-    }
+/// Service-level (numerator, denominator) from an interval's count columns, from the one
+/// formula in [`sl_formula`].
+fn sl_counts(t: AbandonTreatment) -> (String, String) {
+    let text = |l: &Linear| {
+        let mut out = if l.offered { "a + ab".to_string() } else { String::new() };
+        for (sign, c) in &l.terms {
+            let op = if *sign >= 0 { "+" } else { "-" };
+            out = match (out.is_empty(), *sign >= 0) {
+                (true, true) => c.column().to_string(),
+                (true, false) => format!("0 - {}", c.column()),
+                (false, _) => format!("{out} {op} {}", c.column()),
+            };
+        }
+        out
+    };
+    let (n, d) = sl_formula(t);
+    (text(&n), text(&d))
 }
 
 /// Milliseconds from arrival to `at`, from the microseconds (as callsla: the µs difference
@@ -300,6 +239,9 @@ fn interval_ctes(
 ) -> String {
     let len = i64::from(ic.interval_minutes) * 60_000;
     let (num, den) = sl_counts(ic.abandons);
+    let count = |c: SlCount| {
+        num_sql(dialect, &c.indicator(ic.threshold_s, ic.inclusive, ic.short_abandon_s, ic.short_inclusive))
+    };
     format!(
         ", iv{i} AS (
   SELECT ival, {gc} AS channel, {gq} AS queue,
@@ -319,11 +261,11 @@ fn interval_ctes(
 )",
         gc = dialect.grouping("channel"),
         gq = dialect.grouping("queue"),
-        a = b("answered"),
-        ab = b("NOT answered"),
-        a_le = b(&format!("answered AND {}", within("wait_ms", ic.threshold_s, ic.inclusive))),
-        ab_le = b(&format!("NOT answered AND {}", within("wait_ms", ic.threshold_s, ic.inclusive))),
-        sa = b(&short_abandon(ic.short_abandon_s, ic.short_inclusive)),
+        a = count(SlCount::A),
+        ab = count(SlCount::Ab),
+        a_le = count(SlCount::ALe),
+        ab_le = count(SlCount::AbLe),
+        sa = count(SlCount::Sa),
         bucket = dialect.idiv("local_ms", &len.to_string()),
         local_ms = dialect.ms(&dialect.local("arrived_at", tz)),
         ch = in_channels(&def.channels()),
@@ -381,8 +323,8 @@ pub fn emit(
         }
     }
     let as_of = match as_of_ms {
-        Some(v) => v.to_string(),
-        None => format!("(SELECT max({}) FROM interactions)", ms("arrived_at")),
+        Some(v) => (i128::from(v) * 1000).to_string(),
+        None => format!("(SELECT max({}) FROM interactions)", dialect.us("arrived_at")),
     };
     out += &format!(
         "WITH base AS (
@@ -391,10 +333,13 @@ pub fn emit(
     {arr} AS arrived_ms,
     {ans} AS answered_ms,
     {end} AS ended_ms,
+    {arr_us} AS arrived_us,
+    {ans_us} AS answered_us,
+    {end_us} AS ended_us,
     coalesce({wait}, CASE WHEN answered_at IS NOT NULL THEN {ans} - {arr} ELSE {end} - {arr} END) AS wait_ms,
     {talk} AS talk_ms, {hold} AS hold_ms, {wrap} AS wrap_ms,
     {label} AS period,
-    {as_of} AS as_of_ms
+    {as_of} AS as_of_us
   FROM interactions
   WHERE coalesce(direction, 'inbound') = 'inbound'
 ), flagged AS (
@@ -403,6 +348,9 @@ pub fn emit(
 ), additive AS (
   SELECT period, {gc} AS channel, {gq} AS queue",
         arr = ms("arrived_at"),
+        arr_us = dialect.us("arrived_at"),
+        ans_us = dialect.us("answered_at"),
+        end_us = dialect.us("ended_at"),
         ans = ms("answered_at"),
         end = ms("ended_at"),
         wait = dur("wait_s"),
@@ -421,9 +369,9 @@ pub fn emit(
         )
     };
     for (i, d) in defs.iter().enumerate() {
-        if let Some(t) = terms(d, i) {
+        if let Some(t) = indicators(d, i) {
             for (tag, e) in ["n", "d", "s", "u"].iter().zip(t) {
-                out += &format!(",\n  SUM({e}) AS {tag}{i}");
+                out += &format!(",\n  SUM({}) AS {tag}{i}", num_sql(dialect, &e));
                 select += &format!(", additive.{tag}{i}");
             }
             continue;
