@@ -2,31 +2,17 @@
 //! sceptical reader re-derive every credit: per SLA a chart of achieved against target and
 //! minimum, the evidence behind each figure, the credit waterfall from fees to net due, the
 //! input files and contract with their SHA-256, the row reconciliation and the parameters.
-//! Every value that came from an input is HTML-escaped.
+//!
+//! Written with maud: every interpolated value is HTML-escaped unless wrapped in `PreEscaped`,
+//! which only the fixed style sheet is.
 
-use std::fmt::Write as _;
-
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::assessment::AssessmentFile;
 use crate::manifest::{FileHash, Manifest};
-
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::rules::{PeriodAssessment, SlaResult};
 
 fn opt(d: Option<Decimal>) -> String {
     d.map(|v| v.to_string()).unwrap_or_else(|| "–".to_string())
@@ -44,393 +30,363 @@ ol.expl{margin:.2rem 0 .2rem 1.1rem;padding:0}";
 pub fn render(f: &AssessmentFile, m: &Manifest) -> String {
     let a = &f.assessment;
     let c = &f.contract;
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>SLA assessment {id}</title><style>{STYLE}</style></head><body>\n",
-        id = esc(&c.id)
-    );
     let periods: Vec<&str> = a.periods.iter().map(|p| p.period.as_str()).collect();
-    let _ = writeln!(
-        h,
-        "<h1>SLA assessment — {name}</h1><p class=\"muted\">Contract <code>{id}</code> between {client} (client) and {provider} (provider). Periods: {periods}. Currency {cur}; times in {tz}; rounding {rounding}. Produced by {engine}.</p>",
-        name = esc(if c.name.is_empty() { &c.id } else { &c.name }),
-        id = esc(&c.id),
-        client = esc(&c.client),
-        provider = esc(&c.provider),
-        periods = esc(&periods.join(", ")),
-        cur = esc(&c.currency),
-        tz = esc(&c.time_zone),
-        rounding = esc(&c.rounding),
-        engine = esc(&f.engine),
-    );
-
-    // What the figures rest on besides the inputs: every default and missing optional input.
-    h += "<h2 id=\"assumptions\">Assumptions</h2>";
-    if a.assumptions.is_empty() {
-        h += "<p class=\"muted\">None: every value came from the inputs as declared.</p>\n";
-    } else {
-        h += "<ul id=\"assumption-list\">";
-        for line in &a.assumptions {
-            let _ = write!(h, "<li>assumed: {}</li>", esc(line));
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { "SLA assessment " (c.id) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { "SLA assessment — " (if c.name.is_empty() { &c.id } else { &c.name }) }
+                p.muted {
+                    "Contract " code { (c.id) } " between " (c.client) " (client) and " (c.provider)
+                    " (provider). Periods: " (periods.join(", ")) ". Currency " (c.currency) "; times in "
+                    (c.time_zone) "; rounding " (c.rounding) ". Produced by " (f.engine) "."
+                }
+                (assumptions(f))
+                (summary(f))
+                (sla_table(f))
+                (evidence(f))
+                h2 #waterfall { "From fees to net due" }
+                @for p in &a.periods { (waterfall(p)) }
+                (documents(f))
+                (termination(f))
+                (payments(f))
+                (inputs(f, m))
+                (reconciliation(f))
+                (parameters(f, m))
+                p.muted { "Re-derive every figure with " code { "callsla verify" } " on this folder." }
+            }
         }
-        h += "</ul>\n";
-    }
+    };
+    page.into_string()
+}
 
-    // Summary per period.
-    h += "<h2 id=\"summary\">Summary</h2><table id=\"period-table\"><tr><th>Period</th><th>Terms</th><th>Invoice</th><th>Fees</th><th>At risk</th><th>Credits before cap</th><th>Cap adjustment</th><th>Earn-back applied</th><th>Net credit</th><th>Net due</th><th>Provisional</th></tr>\n";
-    for p in &a.periods {
-        let provisional: Vec<&str> = p.slas.iter().filter(|s| s.provisional).map(|s| s.sla_id.as_str()).collect();
-        let _ = writeln!(
-            h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-            esc(&p.period),
-            esc(&p.terms_version),
-            esc(&p.invoice_id),
-            p.fees,
-            p.at_risk_amount,
-            p.credits_before_cap,
-            p.cap_adjustment,
-            p.earn_back_applied,
-            p.net_credit,
-            p.net_due,
-            if provisional.is_empty() { "no".to_string() } else { esc(&provisional.join(", ")) }
-        );
+/// What the figures rest on besides the inputs: every default and missing optional input.
+fn assumptions(f: &AssessmentFile) -> Markup {
+    let a = &f.assessment;
+    html! {
+        h2 #assumptions { "Assumptions" }
+        @if a.assumptions.is_empty() {
+            p.muted { "None: every value came from the inputs as declared." }
+        } @else {
+            ul #assumption-list { @for line in &a.assumptions { li { "assumed: " (line) } } }
+        }
     }
-    h += "</table>\n";
-    if a.periods.iter().any(|p| p.slas.iter().any(|s| s.provisional)) {
-        h += "<p class=\"muted\" id=\"provisional-note\">Provisional: some contacts' FCR windows or response deadlines had not ended at the data's as-of instant; they are left out of numerator and denominator until they have. Re-run the period when the data covers them; `callsla close` refuses a provisional period unless <code>--accept-provisional</code>.</p>\n";
-    }
-    for cov in f.data.coverage.iter().filter(|c| !c.partial.is_empty()) {
-        let _ = writeln!(
-            h,
-            "<p class=\"missed partial\">Partial period {}: {} ({} contacts).</p>",
-            esc(&cov.period),
-            esc(&cov.partial),
-            cov.contacts
-        );
-    }
+}
+
+/// Per period: fees, credits and net due; partial periods and forfeited earn-back.
+fn summary(f: &AssessmentFile) -> Markup {
+    let a = &f.assessment;
     let forfeits: Vec<(&str, &crate::rules::ForfeitLine)> =
         a.periods.iter().flat_map(|p| p.earn_back_forfeited.iter().map(move |f| (p.period.as_str(), f))).collect();
-    if !forfeits.is_empty() {
-        h += "<h3 id=\"forfeited\">Earn-back forfeited</h3><table id=\"forfeit-table\"><tr><th>Period</th><th>SLA</th><th>Credit of</th><th>Amount</th><th>Why</th><th>Clause</th></tr>\n";
-        for (period, f) in forfeits {
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                esc(period),
-                esc(&f.sla_id),
-                esc(&f.credit_period),
-                f.amount,
-                esc(&f.reason),
-                esc(&f.clause)
-            );
+    html! {
+        h2 #summary { "Summary" }
+        table #period-table {
+            tr {
+                th { "Period" } th { "Terms" } th { "Invoice" } th { "Fees" } th { "At risk" }
+                th { "Credits before cap" } th { "Cap adjustment" } th { "Earn-back applied" }
+                th { "Net credit" } th { "Net due" } th { "Provisional" }
+            }
+            @for p in &a.periods {
+                @let provisional: Vec<&str> = p.slas.iter().filter(|s| s.provisional).map(|s| s.sla_id.as_str()).collect();
+                tr {
+                    td { (p.period) } td { (p.terms_version) } td { (p.invoice_id) }
+                    td.n { (p.fees) } td.n { (p.at_risk_amount) } td.n { (p.credits_before_cap) }
+                    td.n { (p.cap_adjustment) } td.n { (p.earn_back_applied) } td.n { (p.net_credit) }
+                    td.n { (p.net_due) }
+                    td { @if provisional.is_empty() { "no" } @else { (provisional.join(", ")) } }
+                }
+            }
         }
-        h += "</table>\n";
-    }
-
-    // SLA table: every SLA and period.
-    h += "<h2 id=\"slas\">Service levels</h2><table id=\"sla-table\"><tr><th>Period</th><th>SLA</th><th>Kind</th><th>Queue</th><th>Achieved</th><th>Numerator / denominator</th><th>Target</th><th>Minimum</th><th>Sample</th><th>Status</th><th>Credit</th><th>Earn-back</th></tr>\n";
-    for p in &a.periods {
-        for s in &p.slas {
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td><a href=\"#sla-{}\" title=\"{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"n\">{} {}</td><td class=\"n\">{} / {}</td><td class=\"n\">{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}{}</td><td class=\"{st}\">{st}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                esc(&p.period),
-                esc(&s.sla_id),
-                esc(&s.name),
-                esc(&s.sla_id),
-                s.kind.as_str(),
-                esc(&s.queue),
-                opt(s.achieved),
-                unit_symbol(s.unit.as_str()),
-                opt(s.numerator),
-                opt(s.denominator),
-                s.direction.symbol(),
-                s.target,
-                opt(s.minimum),
-                s.sample_size,
-                if s.provisional { " (provisional)" } else { "" },
-                s.credit,
-                s.earn_back,
-                st = s.status.as_str(),
-            );
+        @if a.periods.iter().any(|p| p.slas.iter().any(|s| s.provisional)) {
+            p.muted #provisional-note {
+                "Provisional: some contacts' FCR windows or response deadlines had not ended at the data's as-of instant; they are left out of numerator and denominator until they have. Re-run the period when the data covers them; `callsla close` refuses a provisional period unless "
+                code { "--accept-provisional" } "."
+            }
         }
-    }
-    h += "</table>\n";
-
-    // Per SLA: chart and evidence.
-    h += "<h2 id=\"evidence\">Evidence per SLA</h2>\n";
-    let mut ids: Vec<(String, String)> = Vec::new();
-    for p in &a.periods {
-        for s in &p.slas {
-            if !ids.iter().any(|(id, _)| *id == s.sla_id) {
-                ids.push((s.sla_id.clone(), s.name.clone()));
+        @for cov in f.data.coverage.iter().filter(|c| !c.partial.is_empty()) {
+            p.missed.partial { "Partial period " (cov.period) ": " (cov.partial) " (" (cov.contacts) " contacts)." }
+        }
+        @if !forfeits.is_empty() {
+            h3 #forfeited { "Earn-back forfeited" }
+            table #forfeit-table {
+                tr { th { "Period" } th { "SLA" } th { "Credit of" } th { "Amount" } th { "Why" } th { "Clause" } }
+                @for (period, f) in &forfeits {
+                    tr {
+                        td { (period) } td { (f.sla_id) } td { (f.credit_period) } td.n { (f.amount) }
+                        td { (f.reason) } td { code { (f.clause) } }
+                    }
+                }
             }
         }
     }
-    for (id, name) in &ids {
-        let rows: Vec<(&str, &crate::rules::SlaResult)> = a
-            .periods
-            .iter()
-            .flat_map(|p| p.slas.iter().filter(|s| s.sla_id == *id).map(move |s| (p.period.as_str(), s)))
-            .collect();
-        let _ = write!(h, "<section class=\"sla\" id=\"sla-{}\"><h3>{} — {}</h3>", esc(id), esc(id), esc(name));
-        if let Some((_, first)) = rows.first() {
-            let _ = write!(
-                h,
-                "<p class=\"muted\">Metric <code>{}</code> with <code>{}</code>.</p>",
-                esc(&first.metric),
-                esc(&first.definition)
-            );
-        }
-        h += &chart(id, &rows);
-        h += "<table class=\"evidence\"><tr><th>Period</th><th>How the figure and the credit came about</th><th>Credit shape</th><th>Base</th><th>Escalation</th><th>Credit</th><th>Clause</th></tr>";
-        for (period, s) in &rows {
-            let steps: String = s.explanation.iter().map(|e| format!("<li>{}</li>", esc(e))).collect();
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td><ol class=\"expl\">{}</ol></td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">× {}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
-                esc(period),
-                steps,
-                esc(s.credit_shape.as_str()),
-                s.credit_base,
-                s.escalation_factor,
-                s.credit,
-                esc(&s.clause)
-            );
-        }
-        h += "</table></section>\n";
-    }
+}
 
-    // Waterfall.
-    h += "<h2 id=\"waterfall\">From fees to net due</h2>\n";
-    for p in &a.periods {
-        h += &waterfall(p);
-    }
-
-    // Documents: every line of every document the run issues.
-    h += "<h2 id=\"invoice\">Documents</h2>\n";
-    for d in &f.billing.documents {
-        let _ = writeln!(
-            h,
-            "<h3 id=\"doc-{id}\">{kind} {id}</h3><p class=\"muted\">Period {period}; issued {issue}, due {due}{refs}. Subtotal {sub}, tax {tax}, total <strong>{total} {cur}</strong>.</p>",
-            kind = esc(&d.kind.as_str().replace('_', " ")),
-            id = esc(&d.id),
-            period = esc(&d.period),
-            issue = d.issue_date,
-            due = d.due_date,
-            refs = if d.references.is_empty() { String::new() } else { format!("; corrects {} ({})", esc(&d.references), esc(&d.reason)) },
-            sub = d.subtotal,
-            tax = d.tax,
-            total = d.total,
-            cur = esc(&d.currency),
-        );
-        h += "<table class=\"doc-lines\"><tr><th>#</th><th>Type</th><th>Channel</th><th>SLA</th><th>Description</th><th>Quantity</th><th>Unit</th><th>Rate</th><th>Amount</th><th>Refers to</th><th>Clause</th></tr>\n";
-        for (i, l) in d.lines.iter().enumerate() {
-            let _ = writeln!(
-                h,
-                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                i + 1,
-                l.line_type.as_str(),
-                esc(&l.channel),
-                esc(&l.sla_id),
-                esc(&l.description),
-                esc(&l.quantity),
-                esc(&l.unit),
-                opt(l.rate),
-                l.amount,
-                esc(&l.reference),
-                esc(&l.clause)
-            );
+/// Every SLA and period in one table.
+fn sla_table(f: &AssessmentFile) -> Markup {
+    html! {
+        h2 #slas { "Service levels" }
+        table #sla-table {
+            tr {
+                th { "Period" } th { "SLA" } th { "Kind" } th { "Queue" } th { "Achieved" }
+                th { "Numerator / denominator" } th { "Target" } th { "Minimum" } th { "Sample" }
+                th { "Status" } th { "Credit" } th { "Earn-back" }
+            }
+            @for p in &f.assessment.periods {
+                @for s in &p.slas {
+                    tr {
+                        td { (p.period) }
+                        td { a href={ "#sla-" (s.sla_id) } title=(s.name) { (s.sla_id) } }
+                        td { (s.kind.as_str()) }
+                        td { (s.queue) }
+                        td.n { (opt(s.achieved)) " " (unit_symbol(s.unit.as_str())) }
+                        td.n { (opt(s.numerator)) " / " (opt(s.denominator)) }
+                        td.n { (s.direction.symbol()) " " (s.target) }
+                        td.n { (opt(s.minimum)) }
+                        td.n { (s.sample_size) @if s.provisional { " (provisional)" } }
+                        td class=(s.status.as_str()) { (s.status.as_str()) }
+                        td.n { (s.credit) }
+                        td.n { (s.earn_back) }
+                    }
+                }
+            }
         }
-        h += "</table>\n";
     }
+}
 
-    for d in &f.billing.final_documents {
-        let _ = writeln!(
-            h,
-            "<p class=\"muted final-doc\">Invoice {} for {} is final (its period is closed): issued {} for {} {}, and not issued again by this run.</p>",
-            esc(&d.id),
-            esc(&d.period),
-            d.issue_date,
-            d.total,
-            esc(&d.currency)
-        );
-    }
-
-    // Termination and payments.
-    h += "<h2 id=\"termination\">Termination rights</h2>";
-    if a.termination_events.is_empty() {
-        h += "<p>No termination right arose in these periods.</p>\n";
-    } else {
-        h += "<table id=\"termination-table\"><tr><th>Period</th><th>SLA</th><th>Trigger</th><th>Periods</th><th>Clause</th></tr>";
-        for e in &a.termination_events {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                esc(&e.period),
-                esc(&e.sla_id),
-                esc(&e.trigger),
-                esc(&e.periods.join(", ")),
-                esc(&e.clause)
-            );
+/// Per SLA: the chart and, per period, how the figure and the credit came about.
+fn evidence(f: &AssessmentFile) -> Markup {
+    let a = &f.assessment;
+    let mut ids: Vec<(&str, &str)> = Vec::new();
+    for s in a.periods.iter().flat_map(|p| &p.slas) {
+        if !ids.iter().any(|(id, _)| *id == s.sla_id) {
+            ids.push((&s.sla_id, &s.name));
         }
-        h += "</table>\n";
     }
-    h += "<h2 id=\"payments\">Payments and late interest</h2>";
-    let b = &f.billing;
-    if b.payments.is_empty() {
-        h += "<p>No payment is known (none recorded in the ledger, and no payments file, or an empty one).</p>\n";
-    } else {
-        h += "<table id=\"payments-table\"><tr><th>Payment</th><th>Date</th><th>Names</th><th>Amount</th><th>Applied to</th></tr>";
-        for p in &b.payments {
-            let applied: Vec<String> = b
-                .applications
+    html! {
+        h2 #evidence { "Evidence per SLA" }
+        @for (id, name) in &ids {
+            @let rows: Vec<(&str, &SlaResult)> = a
+                .periods
                 .iter()
-                .filter(|a| a.payment_id == p.payment_id)
-                .map(|a| format!("{} {}", esc(&a.document_id), a.amount))
+                .flat_map(|p| p.slas.iter().filter(|s| s.sla_id == *id).map(move |s| (p.period.as_str(), s)))
                 .collect();
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-                esc(&p.payment_id),
-                p.paid_date,
-                esc(&p.document_id),
-                p.amount,
-                applied.join("; ")
-            );
+            section.sla id={ "sla-" (id) } {
+                h3 { (id) " — " (name) }
+                @if let Some((_, first)) = rows.first() {
+                    p.muted { "Metric " code { (first.metric) } " with " code { (first.definition) } "." }
+                }
+                (chart(id, &rows))
+                table.evidence {
+                    tr {
+                        th { "Period" } th { "How the figure and the credit came about" } th { "Credit shape" }
+                        th { "Base" } th { "Escalation" } th { "Credit" } th { "Clause" }
+                    }
+                    @for (period, s) in &rows {
+                        tr {
+                            td { (period) }
+                            td { ol.expl { @for e in &s.explanation { li { (e) } } } }
+                            td { (s.credit_shape.as_str()) }
+                            td.n { (s.credit_base) }
+                            td.n { "× " (s.escalation_factor) }
+                            td.n { (s.credit) }
+                            td { code { (s.clause) } }
+                        }
+                    }
+                }
+            }
         }
-        h += "</table>\n";
     }
-    for i in &b.payment_issues {
-        let _ = writeln!(
-            h,
-            "<p class=\"missed\">Payment {} of {}: {} ({} unapplied).</p>",
-            esc(&i.payment_id),
-            i.paid_date,
-            esc(&i.message),
-            i.amount
-        );
-    }
-    if !b.interest.is_empty() {
-        h += "<table id=\"interest-table\"><tr><th>Late document</th><th>From</th><th>To</th><th>Days</th><th>Balance</th><th>Rate</th><th>Interest</th><th>Charged on</th></tr>";
-        for ch in &b.interest {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}% ({})</td><td class=\"n\">{}</td><td>{}</td></tr>",
-                esc(&ch.document_id),
-                ch.from,
-                ch.to,
-                ch.days,
-                ch.balance,
-                ch.annual_rate_percent,
-                esc(&ch.day_count),
-                ch.amount,
-                if ch.charged_on.is_empty() { "accrued, not yet charged".to_string() } else { esc(&ch.charged_on) }
-            );
-        }
-        h += "</table><p class=\"muted\">Simple interest per document on its open balance from the due date (plus grace days); each span is charged once, on the first invoice issued on or after the day it was fixed.</p>\n";
-    }
+}
 
-    // Inputs and reconciliation.
-    let d = &f.data;
-    h += "<h2 id=\"inputs\">Inputs</h2><table id=\"inputs-table\"><tr><th>Role</th><th>File</th><th>Bytes</th><th>SHA-256</th></tr>\n";
-    let mut file_row = |role: &str, fh: &FileHash| {
-        let _ = writeln!(
-            h,
-            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
-            esc(role),
-            esc(&fh.path),
-            fh.size,
-            esc(&fh.sha256)
-        );
-    };
-    file_row("contract", &m.contract);
+/// Every line of every document the run issues, and the final invoices it does not reissue.
+fn documents(f: &AssessmentFile) -> Markup {
+    html! {
+        h2 #invoice { "Documents" }
+        @for d in &f.billing.documents {
+            h3 id={ "doc-" (d.id) } { (d.kind.as_str().replace('_', " ")) " " (d.id) }
+            p.muted {
+                "Period " (d.period) "; issued " (d.issue_date) ", due " (d.due_date)
+                @if !d.references.is_empty() { "; corrects " (d.references) " (" (d.reason) ")" }
+                ". Subtotal " (d.subtotal) ", tax " (d.tax) ", total " strong { (d.total) " " (d.currency) } "."
+            }
+            table.doc-lines {
+                tr {
+                    th { "#" } th { "Type" } th { "Channel" } th { "SLA" } th { "Description" } th { "Quantity" }
+                    th { "Unit" } th { "Rate" } th { "Amount" } th { "Refers to" } th { "Clause" }
+                }
+                @for (i, l) in d.lines.iter().enumerate() {
+                    tr {
+                        td.n { (i + 1) } td { (l.line_type.as_str()) } td { (l.channel) } td { (l.sla_id) }
+                        td { (l.description) } td.n { (l.quantity) } td { (l.unit) } td.n { (opt(l.rate)) }
+                        td.n { (l.amount) } td { (l.reference) } td { code { (l.clause) } }
+                    }
+                }
+            }
+        }
+        @for d in &f.billing.final_documents {
+            p.muted.final-doc {
+                "Invoice " (d.id) " for " (d.period) " is final (its period is closed): issued " (d.issue_date)
+                " for " (d.total) " " (d.currency) ", and not issued again by this run."
+            }
+        }
+    }
+}
+
+fn termination(f: &AssessmentFile) -> Markup {
+    let events = &f.assessment.termination_events;
+    html! {
+        h2 #termination { "Termination rights" }
+        @if events.is_empty() {
+            p { "No termination right arose in these periods." }
+        } @else {
+            table #termination-table {
+                tr { th { "Period" } th { "SLA" } th { "Trigger" } th { "Periods" } th { "Clause" } }
+                @for e in events {
+                    tr {
+                        td { (e.period) } td { (e.sla_id) } td { (e.trigger) } td { (e.periods.join(", ")) }
+                        td { code { (e.clause) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn payments(f: &AssessmentFile) -> Markup {
+    let b = &f.billing;
+    html! {
+        h2 #payments { "Payments and late interest" }
+        @if b.payments.is_empty() {
+            p { "No payment is known (none recorded in the ledger, and no payments file, or an empty one)." }
+        } @else {
+            table #payments-table {
+                tr { th { "Payment" } th { "Date" } th { "Names" } th { "Amount" } th { "Applied to" } }
+                @for p in &b.payments {
+                    @let applied: Vec<String> = b
+                        .applications
+                        .iter()
+                        .filter(|a| a.payment_id == p.payment_id)
+                        .map(|a| format!("{} {}", a.document_id, a.amount))
+                        .collect();
+                    tr {
+                        td { (p.payment_id) } td { (p.paid_date) } td { (p.document_id) } td.n { (p.amount) }
+                        td { (applied.join("; ")) }
+                    }
+                }
+            }
+        }
+        @for i in &b.payment_issues {
+            p.missed { "Payment " (i.payment_id) " of " (i.paid_date) ": " (i.message) " (" (i.amount) " unapplied)." }
+        }
+        @if !b.interest.is_empty() {
+            table #interest-table {
+                tr {
+                    th { "Late document" } th { "From" } th { "To" } th { "Days" } th { "Balance" } th { "Rate" }
+                    th { "Interest" } th { "Charged on" }
+                }
+                @for ch in &b.interest {
+                    tr {
+                        td { (ch.document_id) } td { (ch.from) } td { (ch.to) } td.n { (ch.days) } td.n { (ch.balance) }
+                        td.n { (ch.annual_rate_percent) "% (" (ch.day_count) ")" }
+                        td.n { (ch.amount) }
+                        td { @if ch.charged_on.is_empty() { "accrued, not yet charged" } @else { (ch.charged_on) } }
+                    }
+                }
+            }
+            p.muted {
+                "Simple interest per document on its open balance from the due date (plus grace days); each span is charged once, on the first invoice issued on or after the day it was fixed."
+            }
+        }
+    }
+}
+
+/// The contract, profile and every input with its size and SHA-256.
+fn inputs(_f: &AssessmentFile, m: &Manifest) -> Markup {
+    let mut files: Vec<(&str, &FileHash)> = vec![("contract", &m.contract)];
     if let Some(p) = &m.profile {
-        file_row("profile", p);
+        files.push(("profile", p));
     }
-    for i in &m.inputs {
-        file_row("interaction log", i);
-    }
+    files.extend(m.inputs.iter().map(|i| ("interaction log", i)));
     for (role, fh) in [("forecast", &m.forecast), ("outages", &m.outages), ("payments", &m.payments)] {
         if let Some(fh) = fh {
-            file_row(role, fh);
+            files.push((role, fh));
         }
     }
-    h += "</table>\n";
-    let r = &d.reconciliation;
-    h += "<h2 id=\"reconciliation\">Row reconciliation</h2><table id=\"reconciliation-table\"><tr><th>File</th><th>Read</th><th>Accepted</th><th>Rejected</th><th>Excluded by rule</th></tr>\n";
-    for fr in &r.files {
-        let _ = writeln!(h, "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>", esc(&fr.path), fr.read, fr.accepted, fr.rejected, fr.excluded);
-    }
-    let _ = writeln!(
-        h,
-        "<tr><th>Total</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr></table>",
-        r.read, r.accepted, r.rejected, r.excluded
-    );
-    let _ = write!(
-        h,
-        "<p>read = accepted + rejected + excluded: {} = {} + {} + {}.</p>",
-        r.read, r.accepted, r.rejected, r.excluded
-    );
-    if !d.reject_reasons.is_empty() {
-        h += "<h3>Reject reasons</h3><table id=\"reject-table\"><tr><th>Reason</th><th>Rows</th></tr>";
-        for (k, v) in &d.reject_reasons {
-            let _ = write!(h, "<tr><td>{}</td><td class=\"n\">{}</td></tr>", esc(k), v);
+    html! {
+        h2 #inputs { "Inputs" }
+        table #inputs-table {
+            tr { th { "Role" } th { "File" } th { "Bytes" } th { "SHA-256" } }
+            @for (role, fh) in &files {
+                tr { td { (role) } td { (fh.path) } td.n { (fh.size) } td { code { (fh.sha256) } } }
+            }
         }
-        h += "</table>";
     }
-    if !r.excluded_by_rule.is_empty() {
-        h += "<h3>Excluded by profile rule</h3><table><tr><th>Rule</th><th>Rows</th></tr>";
-        for (k, v) in &r.excluded_by_rule {
-            let _ = write!(h, "<tr><td>{}</td><td class=\"n\">{}</td></tr>", esc(k), v);
-        }
-        h += "</table>";
-    }
-    h += "<h3>Not judged</h3><table id=\"scope-table\"><tr><th>Why</th><th>Detail</th><th>Contacts</th></tr>";
-    for s in &d.out_of_scope {
-        let _ = write!(
-            h,
-            "<tr><td>outside the contract's scope</td><td>{} / {}</td><td class=\"n\">{}</td></tr>",
-            esc(&s.channel),
-            esc(&s.queue),
-            s.contacts
-        );
-    }
-    for e in &d.exclusions {
-        let _ = write!(
-            h,
-            "<tr><td>exclusion {}</td><td>{} ({})</td><td class=\"n\">{}</td></tr>",
-            esc(&e.id),
-            esc(&e.reason),
-            esc(&e.reference),
-            e.contacts
-        );
-    }
-    let _ = writeln!(
-        h,
-        "</table><p>{} contacts were judged; the data is complete up to {}.</p>",
-        d.judged_contacts,
-        esc(&d.as_of)
-    );
+}
 
-    // Parameters.
+/// Rows read, accepted, rejected and excluded; what was not judged and why.
+fn reconciliation(f: &AssessmentFile) -> Markup {
+    let d = &f.data;
+    let r = &d.reconciliation;
+    html! {
+        h2 #reconciliation { "Row reconciliation" }
+        table #reconciliation-table {
+            tr { th { "File" } th { "Read" } th { "Accepted" } th { "Rejected" } th { "Excluded by rule" } }
+            @for fr in &r.files {
+                tr { td { (fr.path) } td.n { (fr.read) } td.n { (fr.accepted) } td.n { (fr.rejected) } td.n { (fr.excluded) } }
+            }
+            tr { th { "Total" } th.n { (r.read) } th.n { (r.accepted) } th.n { (r.rejected) } th.n { (r.excluded) } }
+        }
+        p { "read = accepted + rejected + excluded: " (r.read) " = " (r.accepted) " + " (r.rejected) " + " (r.excluded) "." }
+        @if !d.reject_reasons.is_empty() {
+            h3 { "Reject reasons" }
+            table #reject-table {
+                tr { th { "Reason" } th { "Rows" } }
+                @for (k, v) in &d.reject_reasons { tr { td { (k) } td.n { (v) } } }
+            }
+        }
+        @if !r.excluded_by_rule.is_empty() {
+            h3 { "Excluded by profile rule" }
+            table {
+                tr { th { "Rule" } th { "Rows" } }
+                @for (k, v) in &r.excluded_by_rule { tr { td { (k) } td.n { (v) } } }
+            }
+        }
+        h3 { "Not judged" }
+        table #scope-table {
+            tr { th { "Why" } th { "Detail" } th { "Contacts" } }
+            @for s in &d.out_of_scope {
+                tr { td { "outside the contract's scope" } td { (s.channel) " / " (s.queue) } td.n { (s.contacts) } }
+            }
+            @for e in &d.exclusions {
+                tr { td { "exclusion " (e.id) } td { (e.reason) " (" (e.reference) ")" } td.n { (e.contacts) } }
+            }
+        }
+        p { (d.judged_contacts) " contacts were judged; the data is complete up to " (d.as_of) "." }
+    }
+}
+
+/// The run's options, as recorded in the manifest.
+fn parameters(f: &AssessmentFile, m: &Manifest) -> Markup {
     let o = &m.options;
-    h += "<h2 id=\"parameters\">Parameters</h2><table id=\"parameters-table\">";
-    let mut param = |k: &str, v: String| {
-        let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
-    };
-    param("engine", m.engine.clone());
-    param("period", o.period.clone().unwrap_or_default());
-    param("from", o.from.clone().unwrap_or_default());
-    param("to", o.to.clone().unwrap_or_default());
-    param("max reject rate", o.max_reject_rate.to_string());
-    param("strict", o.strict.to_string());
-    param("statement date", o.statement_date.map(|d| d.to_string()).unwrap_or_default());
-    param("as of", o.as_of.clone().unwrap_or_else(|| format!("(latest arrival) {}", d.as_of)));
-    h += "</table>\n<p class=\"muted\">Re-derive every figure with <code>callsla verify</code> on this folder.</p>\n</body></html>\n";
-    h
+    let params = [
+        ("engine", m.engine.clone()),
+        ("period", o.period.clone().unwrap_or_default()),
+        ("from", o.from.clone().unwrap_or_default()),
+        ("to", o.to.clone().unwrap_or_default()),
+        ("max reject rate", o.max_reject_rate.to_string()),
+        ("strict", o.strict.to_string()),
+        ("statement date", o.statement_date.map(|d| d.to_string()).unwrap_or_default()),
+        ("as of", o.as_of.clone().unwrap_or_else(|| format!("(latest arrival) {}", f.data.as_of))),
+    ];
+    html! {
+        h2 #parameters { "Parameters" }
+        table #parameters-table { @for (k, v) in &params { tr { th { (k) } td { (v) } } } }
+    }
 }
 
 fn unit_symbol(unit: &str) -> &'static str {
@@ -446,8 +402,13 @@ fn num(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(0.0)
 }
 
+/// A coordinate, to one decimal.
+fn at(v: f64) -> String {
+    format!("{v:.1}")
+}
+
 /// An inline SVG: achieved per period (points coloured by status) against target and minimum.
-fn chart(id: &str, rows: &[(&str, &crate::rules::SlaResult)]) -> String {
+fn chart(id: &str, rows: &[(&str, &SlaResult)]) -> Markup {
     let (w, hgt, left, top, bottom) = (560.0, 200.0, 56.0, 14.0, 34.0);
     let mut values: Vec<f64> = rows.iter().filter_map(|(_, s)| s.achieved.map(num)).collect();
     if let Some((_, s)) = rows.first() {
@@ -466,61 +427,47 @@ fn chart(id: &str, rows: &[(&str, &crate::rules::SlaResult)]) -> String {
     let y = |v: f64| top + (hi - v) / (hi - lo) * plot_h;
     let n = rows.len().max(1) as f64;
     let x = |i: usize| left + (i as f64 + 0.5) * (w - left - 10.0) / n;
-    let mut s = format!(
-        "<svg class=\"sla-chart\" data-sla=\"{}\" role=\"img\" aria-label=\"{} achieved against target\" width=\"{w}\" height=\"{hgt}\" viewBox=\"0 0 {w} {hgt}\" xmlns=\"http://www.w3.org/2000/svg\">",
-        esc(id),
-        esc(id)
-    );
-    let _ = write!(s, "<text x=\"4\" y=\"{:.1}\" font-size=\"10\">{:.1}</text><text x=\"4\" y=\"{:.1}\" font-size=\"10\">{:.1}</text>", y(hi - pad) + 3.0, hi - pad, y(lo + pad) + 3.0, lo + pad);
-    if let Some((_, first)) = rows.first() {
-        let t = y(num(first.target));
-        let _ = write!(s, "<line class=\"target\" x1=\"{left}\" x2=\"{}\" y1=\"{t:.1}\" y2=\"{t:.1}\" stroke=\"#17652f\" stroke-dasharray=\"6 3\"/><text x=\"{}\" y=\"{:.1}\" font-size=\"10\" fill=\"#17652f\">target {}</text>", w - 10.0, w - 90.0, t - 3.0, first.target);
-        if let Some(m) = first.minimum {
-            let ym = y(num(m));
-            let _ = write!(s, "<line class=\"minimum\" x1=\"{left}\" x2=\"{}\" y1=\"{ym:.1}\" y2=\"{ym:.1}\" stroke=\"#b3261e\" stroke-dasharray=\"2 3\"/><text x=\"{}\" y=\"{:.1}\" font-size=\"10\" fill=\"#b3261e\">minimum {m}</text>", w - 10.0, w - 90.0, ym - 3.0);
-        }
-    }
     let pts: Vec<(usize, f64)> =
         rows.iter().enumerate().filter_map(|(i, (_, r))| r.achieved.map(|a| (i, num(a)))).collect();
-    if pts.len() > 1 {
-        let path: Vec<String> = pts.iter().map(|(i, v)| format!("{:.1},{:.1}", x(*i), y(*v))).collect();
-        let _ = write!(
-            s,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"#3b5bdb\" stroke-width=\"1.5\"/>",
-            path.join(" ")
-        );
-    }
-    for (i, (period, r)) in rows.iter().enumerate() {
-        let colour = match r.status.as_str() {
-            "met" => "#17652f",
-            "missed" | "below_minimum" => "#b3261e",
-            _ => "#8a8f9c",
-        };
-        if let Some(a) = r.achieved {
-            let _ = write!(
-                s,
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{colour}\"><title>{}: {} ({})</title></circle>",
-                x(i),
-                y(num(a)),
-                esc(period),
-                a,
-                r.status.as_str()
-            );
+    let path: Vec<String> = pts.iter().map(|(i, v)| format!("{},{}", at(x(*i)), at(y(*v)))).collect();
+    let first = rows.first().map(|(_, s)| *s);
+    html! {
+        svg.sla-chart data-sla=(id) role="img" aria-label={ (id) " achieved against target" } width=(w) height=(hgt)
+            viewBox={ "0 0 " (w) " " (hgt) } xmlns="http://www.w3.org/2000/svg" {
+            text x="4" y=(at(y(hi - pad) + 3.0)) font-size="10" { (format!("{:.1}", hi - pad)) }
+            text x="4" y=(at(y(lo + pad) + 3.0)) font-size="10" { (format!("{:.1}", lo + pad)) }
+            @if let Some(first) = first {
+                @let t = y(num(first.target));
+                line.target x1=(left) x2=(w - 10.0) y1=(at(t)) y2=(at(t)) stroke="#17652f" stroke-dasharray="6 3" {}
+                text x=(w - 90.0) y=(at(t - 3.0)) font-size="10" fill="#17652f" { "target " (first.target) }
+                @if let Some(m) = first.minimum {
+                    @let ym = y(num(m));
+                    line.minimum x1=(left) x2=(w - 10.0) y1=(at(ym)) y2=(at(ym)) stroke="#b3261e" stroke-dasharray="2 3" {}
+                    text x=(w - 90.0) y=(at(ym - 3.0)) font-size="10" fill="#b3261e" { "minimum " (m) }
+                }
+            }
+            @if pts.len() > 1 {
+                polyline points=(path.join(" ")) fill="none" stroke="#3b5bdb" stroke-width="1.5" {}
+            }
+            @for (i, (period, r)) in rows.iter().enumerate() {
+                @let colour = match r.status.as_str() {
+                    "met" => "#17652f",
+                    "missed" | "below_minimum" => "#b3261e",
+                    _ => "#8a8f9c",
+                };
+                @if let Some(a) = r.achieved {
+                    circle cx=(at(x(i))) cy=(at(y(num(a)))) r="4" fill=(colour) {
+                        title { (period) ": " (a) " (" (r.status.as_str()) ")" }
+                    }
+                }
+                text x=(at(x(i))) y=(at(hgt - 12.0)) font-size="10" text-anchor="middle" { (period) }
+            }
         }
-        let _ = write!(
-            s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
-            x(i),
-            hgt - 12.0,
-            esc(period)
-        );
     }
-    s += "</svg>";
-    s
 }
 
 /// An inline SVG waterfall for one period: fees, credits, cap adjustment, earn-back, net due.
-fn waterfall(p: &crate::rules::PeriodAssessment) -> String {
+fn waterfall(p: &PeriodAssessment) -> Markup {
     let steps = [
         ("fees", p.fees, true),
         ("credits", -p.credits_before_cap, false),
@@ -531,39 +478,37 @@ fn waterfall(p: &crate::rules::PeriodAssessment) -> String {
     let (w, h, base_y) = (560.0, 170.0, 140.0);
     let max = num(p.fees).max(1.0);
     let scale = |v: f64| v / max * 120.0;
-    let mut s = format!(
-        "<figure><figcaption>{}: fees {} → net due {}</figcaption><svg class=\"waterfall\" data-period=\"{}\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">",
-        esc(&p.period),
-        p.fees,
-        p.net_due,
-        esc(&p.period)
-    );
     let mut level = 0.0;
-    for (i, (label, amount, total)) in steps.iter().enumerate() {
-        let v = num(*amount);
-        let (from, to) = if *total { (0.0, v) } else { (level, level + v) };
-        if *total {
-            level = v;
-        } else {
-            level += v;
+    let bars: Vec<(&str, Decimal, f64, f64, f64, &str)> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, (label, amount, total))| {
+            let v = num(*amount);
+            let (from, to) = if *total { (0.0, v) } else { (level, level + v) };
+            level = if *total { v } else { level + v };
+            let (y0, y1) = (base_y - scale(from.max(to)), base_y - scale(from.min(to)));
+            let colour = if *total {
+                "#3b5bdb"
+            } else if v < 0.0 {
+                "#b3261e"
+            } else {
+                "#17652f"
+            };
+            (*label, *amount, 20.0 + i as f64 * 105.0, y0, (y1 - y0).max(1.0), colour)
+        })
+        .collect();
+    html! {
+        figure {
+            figcaption { (p.period) ": fees " (p.fees) " → net due " (p.net_due) }
+            svg.waterfall data-period=(p.period) width=(w) height=(h) viewBox={ "0 0 " (w) " " (h) }
+                xmlns="http://www.w3.org/2000/svg" {
+                @for (label, amount, x, y0, height, colour) in &bars {
+                    rect x=(at(*x)) y=(at(*y0)) width="80" height=(at(*height)) fill=(colour) {
+                        title { (label) ": " (amount) }
+                    }
+                    text x=(at(x + 40.0)) y=(at(base_y + 18.0)) font-size="10" text-anchor="middle" { (label) " " (amount) }
+                }
+            }
         }
-        let (y0, y1) = (base_y - scale(from.max(to)), base_y - scale(from.min(to)));
-        let x = 20.0 + i as f64 * 105.0;
-        let colour = if *total {
-            "#3b5bdb"
-        } else if v < 0.0 {
-            "#b3261e"
-        } else {
-            "#17652f"
-        };
-        let _ = write!(
-            s,
-            "<rect x=\"{x:.1}\" y=\"{y0:.1}\" width=\"80\" height=\"{:.1}\" fill=\"{colour}\"><title>{label}: {amount}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{label} {amount}</text>",
-            (y1 - y0).max(1.0),
-            x + 40.0,
-            base_y + 18.0
-        );
     }
-    s += "</svg></figure>\n";
-    s
 }
