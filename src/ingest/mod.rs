@@ -8,6 +8,7 @@
 //! The one entry point is [`ingest`].
 
 mod blocks;
+mod csv_input;
 mod encoding;
 mod error;
 mod files;
@@ -30,6 +31,7 @@ pub use reconcile::{check_thresholds, write_rejects_csv, FileReconciliation, Rec
 pub use validate::{Reject, RejectKind};
 
 use crate::schema::Field;
+use csv_input::{check_header, missing_column, not_utf8, read_csv_blocks};
 
 /// Name of the row-index column added to every scan.
 const ROW: &str = "__row";
@@ -385,143 +387,6 @@ fn ingest_file(
     *seen = seen_back;
     out.sha256 = sha256;
     Ok(out)
-}
-
-/// Rows per batch handed to a validation worker.
-const BATCH_ROWS: usize = 50_000;
-
-/// Reads a CSV file block by block (see [`blocks`]): Polars parses each block from memory, in
-/// parallel, and the rows go to `send` in batches, in file order. Row numbers continue across
-/// blocks, so lines are counted as in one pass.
-fn read_csv_blocks(
-    path: &Path,
-    profile: &Profile,
-    columns: &[String],
-    hash: bool,
-    mut send: impl FnMut(DataFrame) -> PolarsResult<bool>,
-) -> PolarsResult<Option<(u64, String)>> {
-    let src = &profile.source;
-    // CALLSLA_CSV_BLOCK_BYTES: a smaller block size, so tests cover many blocks on small files.
-    let size = std::env::var("CALLSLA_CSV_BLOCK_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(blocks::BLOCK);
-    let mut blocks = blocks::Blocks::open(path, src.quote, size, hash).map_err(PolarsError::from)?;
-    let names: Arc<[PlSmallStr]> = columns.iter().map(|c| PlSmallStr::from(c.as_str())).collect();
-    let mut rows_before: u64 = 0;
-    // One thread reads the next block while this one parses the current one.
-    let (block_tx, block_rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(1);
-    // Parsed blocks' buffers go back to the reader to be filled again.
-    let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
-    let reader = std::thread::spawn(move || {
-        loop {
-            let spare = spare_rx.try_recv().unwrap_or_default();
-            let next = match blocks.next_block_into(spare) {
-                Ok(Some(b)) => Ok(b),
-                Ok(None) => break,
-                Err(e) => Err(e),
-            };
-            let stop = next.is_err();
-            if block_tx.send(next).is_err() || stop {
-                break;
-            }
-        }
-        blocks.finish()
-    });
-    for block in block_rx {
-        let block = block.map_err(PolarsError::from)?;
-        let offset = IdxSize::try_from(rows_before)
-            .map_err(|_| polars_err!(ComputeError: "more rows than this build of Polars can number"))?;
-        let mut df = CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .with_columns(Some(Arc::clone(&names)))
-            .with_row_index(Some(RowIndex { name: ROW.into(), offset }))
-            .with_raise_if_empty(false)
-            .with_rechunk(false)
-            .map_parse_options(|p| {
-                p.with_separator(src.delimiter)
-                    .with_quote_char(src.quote)
-                    .with_missing_is_null(true)
-                    .with_encoding(CsvEncoding::Utf8)
-            })
-            .into_reader_with_file_handle(std::io::Cursor::new(block.as_slice()))
-            .finish()?;
-        let _ = spare_tx.try_send(block);
-        rows_before += df.height() as u64;
-        for chunk in df.split_chunks() {
-            let mut start = 0;
-            while start < chunk.height() {
-                let len = BATCH_ROWS.min(chunk.height() - start);
-                send(chunk.slice(start as i64, len))?;
-                start += len;
-            }
-        }
-    }
-    reader.join().map_err(|_| polars_err!(ComputeError: "the CSV block reader stopped unexpectedly"))
-}
-
-/// The error for a file the reader found not UTF-8: the line and byte of the first bad byte,
-/// from a scan of the file.
-fn not_utf8(scanned: &Path, shown: &str) -> IngestError {
-    match encoding::validate_utf8(scanned) {
-        Err(IngestError::NotUtf8 { line, offset, byte, .. }) => {
-            IngestError::NotUtf8 { path: shown.to_string(), line, offset, byte }
-        }
-        Err(other) => other,
-        Ok(()) => IngestError::Internal("the reader found a byte that is not UTF-8 but the file is UTF-8".to_string()),
-    }
-}
-
-fn missing_column(path: &str, column: &str, field: Field, profile: &Profile, schema: &Schema) -> IngestError {
-    let names: Vec<&str> = schema.iter_names().filter(|n| n.as_str() != ROW).map(|n| n.as_str()).collect();
-    let found: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-    // One column whose name holds another likely delimiter: the delimiter is wrong.
-    let hint = match names.as_slice() {
-        [only] => [';', '\t', '|', ','].iter().find(|d| only.contains(**d)).map_or(String::new(), |d| {
-            format!(
-                " (the header looks {}-separated: set source.delimiter = {:?} in the profile)",
-                if *d == '\t' { "tab".to_string() } else { format!("'{d}'") },
-                d.to_string()
-            )
-        }),
-        _ => String::new(),
-    };
-    IngestError::MissingColumn(Box::new(MissingColumn {
-        path: path.to_string(),
-        column: column.to_string(),
-        field,
-        profile: profile.to_string(),
-        found: found.join(", "),
-        hint,
-    }))
-}
-
-/// Reads the CSV header line and refuses a header that names a column the profile reads twice.
-fn check_header(path: &Path, shown: &str, profile: &Profile) -> Result<(), IngestError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(profile.source.delimiter)
-        .quoting(profile.source.quote.is_some())
-        .quote(profile.source.quote.unwrap_or(b'"'))
-        .from_path(path)
-        .map_err(|e| IngestError::Read { path: shown.to_string(), message: e.to_string() })?;
-    let headers = match rdr.headers() {
-        Ok(h) => h,
-        Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => return Err(not_utf8(path, shown)),
-        Err(e) => return Err(IngestError::Read { path: shown.to_string(), message: e.to_string() }),
-    };
-    let names: Vec<&str> = headers.iter().map(|h| h.trim_start_matches('\u{feff}')).collect();
-    let wanted = profile.source_columns();
-    for (i, n) in names.iter().enumerate() {
-        if let Some(j) = names[i + 1..].iter().position(|m| m == n) {
-            if wanted.iter().any(|w| w == n) {
-                return Err(IngestError::DuplicateHeader {
-                    path: shown.to_string(),
-                    column: n.to_string(),
-                    first: i + 1,
-                    second: i + j + 2,
-                });
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -8,10 +8,13 @@
 //! "ledger busy" error and a crash leaves the ledger as it was. The schema is versioned
 //! (`meta.schema_version`) and migrated on open; docs/ledger.md documents it.
 //!
-//! One file on purpose (above 500 lines): the periods' life — record, plan, close, restate,
-//! history, export — in one transaction discipline; the account tables are in `account.rs`.
+//! Here: opening, migrating and the write transaction (record, plan, close, restate). The
+//! schema and its migrations are in `schema.rs`, read-only queries in `query.rs`, the account
+//! tables (documents, payments) in `account.rs`.
 
 mod account;
+mod query;
+mod schema;
 
 use std::path::{Path, PathBuf};
 
@@ -22,100 +25,8 @@ use serde::{Deserialize, Serialize};
 use crate::billing::{AccountTerms, AdjustmentLine, Billing};
 use crate::rules::{PeriodAssessment, TerminationEvent};
 
-/// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
-
-const MIGRATIONS: [&str; 3] = [
-    "
-CREATE TABLE periods (
-    contract_id    TEXT    NOT NULL,
-    period         TEXT    NOT NULL,
-    period_start   INTEGER NOT NULL,
-    state          TEXT    NOT NULL CHECK (state IN ('open', 'closed')),
-    content_sha256 TEXT    NOT NULL,
-    assessment     TEXT    NOT NULL,
-    manifest       TEXT    NOT NULL,
-    fees           TEXT    NOT NULL,
-    credits        TEXT    NOT NULL,
-    net_due        TEXT    NOT NULL,
-    closed_by      TEXT,
-    closed_at      TEXT,
-    PRIMARY KEY (contract_id, period)
-);
-CREATE TABLE sla_results (
-    contract_id TEXT NOT NULL,
-    period      TEXT NOT NULL,
-    sla_id      TEXT NOT NULL,
-    status      TEXT NOT NULL,
-    numerator   TEXT,
-    denominator TEXT,
-    credit      TEXT NOT NULL,
-    earn_back   TEXT NOT NULL,
-    PRIMARY KEY (contract_id, period, sla_id)
-);
-CREATE TABLE termination_events (
-    contract_id TEXT NOT NULL,
-    period      TEXT NOT NULL,
-    sla_id      TEXT NOT NULL,
-    trigger     TEXT NOT NULL,
-    periods     TEXT NOT NULL,
-    clause      TEXT NOT NULL
-);
-CREATE TABLE restatements (
-    id                INTEGER PRIMARY KEY AUTOINCREMENT,
-    contract_id       TEXT NOT NULL,
-    period            TEXT NOT NULL,
-    old_assessment    TEXT NOT NULL,
-    new_assessment    TEXT NOT NULL,
-    old_net_due       TEXT NOT NULL,
-    new_net_due       TEXT NOT NULL,
-    difference        TEXT NOT NULL,
-    reason            TEXT NOT NULL,
-    restated_by       TEXT NOT NULL,
-    restated_at       TEXT NOT NULL,
-    applied_in_period TEXT
-);
-",
-    "
-ALTER TABLE periods ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE periods ADD COLUMN provisional_accepted INTEGER NOT NULL DEFAULT 0;
-",
-    "
-CREATE TABLE accounts (
-    contract_id TEXT PRIMARY KEY,
-    terms       TEXT NOT NULL
-);
-CREATE TABLE documents (
-    contract_id TEXT    NOT NULL,
-    id          TEXT    NOT NULL,
-    kind        TEXT    NOT NULL CHECK (kind IN ('invoice', 'credit_note', 'debit_note')),
-    period      TEXT    NOT NULL,
-    issue_date  TEXT    NOT NULL,
-    due_date    TEXT    NOT NULL,
-    total       TEXT    NOT NULL,
-    final       INTEGER NOT NULL,
-    body        TEXT    NOT NULL,
-    PRIMARY KEY (contract_id, id)
-);
-CREATE TABLE payments (
-    contract_id TEXT NOT NULL,
-    payment_id  TEXT NOT NULL,
-    document_id TEXT NOT NULL,
-    paid_date   TEXT NOT NULL,
-    amount      TEXT NOT NULL,
-    PRIMARY KEY (contract_id, payment_id)
-);
-CREATE TABLE interest_charges (
-    contract_id TEXT NOT NULL,
-    document_id TEXT NOT NULL,
-    from_date   TEXT NOT NULL,
-    to_date     TEXT NOT NULL,
-    amount      TEXT NOT NULL,
-    charged_on  TEXT NOT NULL,
-    body        TEXT NOT NULL
-);
-",
-];
+use schema::MIGRATIONS;
+pub use schema::SCHEMA_VERSION;
 
 /// Errors of the ledger.
 #[derive(Debug, thiserror::Error)]
@@ -516,124 +427,6 @@ impl Ledger {
             )
             .map_err(|e| self.db_err(e))?;
         self.conn.execute_batch("COMMIT").map_err(|e| self.db_err(e))
-    }
-
-    /// Periods with state and money, for `callsla history`.
-    pub fn periods(&self, contract: Option<&str>) -> Result<Vec<StoredPeriod>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT p.contract_id, p.period, p.state, p.fees, p.credits, p.net_due, p.closed_by, p.closed_at,
-                        (SELECT COUNT(*) FROM restatements r WHERE r.contract_id = p.contract_id AND r.period = p.period),
-                        (SELECT COUNT(*) FROM termination_events t WHERE t.contract_id = p.contract_id AND t.period = p.period),
-                        p.provisional, p.provisional_accepted,
-                        (SELECT d.total FROM documents d WHERE d.contract_id = p.contract_id AND d.kind = 'invoice' AND d.period = p.period)
-                 FROM periods p WHERE ?1 IS NULL OR p.contract_id = ?1 ORDER BY p.contract_id, p.period_start",
-            )
-            .map_err(|e| self.db_err(e))?;
-        let rows = stmt
-            .query_map(params![contract], |r| {
-                Ok(StoredPeriod {
-                    contract_id: r.get(0)?,
-                    period: r.get(1)?,
-                    state: r.get(2)?,
-                    fees: r.get(3)?,
-                    credits: r.get(4)?,
-                    net_due: r.get(5)?,
-                    closed_by: r.get(6)?,
-                    closed_at: r.get(7)?,
-                    restatements: r.get(8)?,
-                    termination_events: r.get(9)?,
-                    provisional: match (r.get::<_, bool>(10)?, r.get::<_, bool>(11)?) {
-                        (_, true) => "accepted",
-                        (true, false) => "yes",
-                        (false, false) => "no",
-                    }
-                    .to_string(),
-                    invoice_total: r.get::<_, Option<String>>(12)?.unwrap_or_default(),
-                })
-            })
-            .map_err(|e| self.db_err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db_err(e))
-    }
-
-    /// Termination events recorded for a contract.
-    pub fn termination_events(&self, contract: Option<&str>) -> Result<Vec<(String, TerminationEvent)>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT contract_id, period, sla_id, trigger, periods, clause FROM termination_events WHERE ?1 IS NULL OR contract_id = ?1 ORDER BY contract_id, period, sla_id")
-            .map_err(|e| self.db_err(e))?;
-        let rows = stmt
-            .query_map(params![contract], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    TerminationEvent {
-                        period: r.get(1)?,
-                        sla_id: r.get(2)?,
-                        trigger: r.get(3)?,
-                        periods: r.get::<_, String>(4)?.split(',').map(str::to_string).collect(),
-                        clause: r.get(5)?,
-                    },
-                ))
-            })
-            .map_err(|e| self.db_err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db_err(e))
-    }
-
-    /// Everything in the ledger as JSON: periods (with state, assessment and manifest),
-    /// restatements and termination events.
-    pub fn export(&self) -> Result<serde_json::Value, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT contract_id, period, state, closed_by, closed_at, assessment, manifest, provisional_accepted FROM periods ORDER BY contract_id, period_start")
-            .map_err(|e| self.db_err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, bool>(7)?,
-                ))
-            })
-            .map_err(|e| self.db_err(e))?;
-        let mut periods = Vec::new();
-        for row in rows {
-            let (c, p, state, by, at, a, m, accepted) = row.map_err(|e| self.db_err(e))?;
-            periods.push(serde_json::json!({
-                "contract_id": c, "period": p, "state": state, "closed_by": by, "closed_at": at,
-                "provisional_accepted": accepted,
-                "assessment": serde_json::from_str::<serde_json::Value>(&a).map_err(|e| self.db_err(e))?,
-                "manifest": serde_json::from_str::<serde_json::Value>(&m).unwrap_or(serde_json::Value::Null),
-            }));
-        }
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, contract_id, period, old_net_due, new_net_due, difference, reason, restated_by, restated_at, applied_in_period FROM restatements ORDER BY id")
-            .map_err(|e| self.db_err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(serde_json::json!({
-                    "id": r.get::<_, i64>(0)?, "contract_id": r.get::<_, String>(1)?, "period": r.get::<_, String>(2)?,
-                    "old_net_due": r.get::<_, String>(3)?, "new_net_due": r.get::<_, String>(4)?, "difference": r.get::<_, String>(5)?,
-                    "reason": r.get::<_, String>(6)?, "restated_by": r.get::<_, String>(7)?, "restated_at": r.get::<_, String>(8)?,
-                    "applied_in_period": r.get::<_, Option<String>>(9)?,
-                }))
-            })
-            .map_err(|e| self.db_err(e))?;
-        let restatements = rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db_err(e))?;
-        let events: Vec<serde_json::Value> = self
-            .termination_events(None)?
-            .into_iter()
-            .map(|(c, e)| serde_json::json!({"contract_id": c, "event": e}))
-            .collect();
-        Ok(
-            serde_json::json!({ "schema_version": SCHEMA_VERSION, "periods": periods, "restatements": restatements, "termination_events": events }),
-        )
     }
 
     /// Ends the transaction without changes (read-only use).
