@@ -84,7 +84,7 @@ impl Rng {
     }
 
     /// Uniform in [0, 1).
-    pub fn f64(&mut self) -> f64 {
+    pub(crate) fn f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
@@ -131,7 +131,7 @@ const QUEUES: [(&str, f64); 4] = [("billing", 0.35), ("technical", 0.30), ("sale
 const CHANNELS: [(&str, f64); 4] = [("voice", 0.60), ("email", 0.18), ("chat", 0.17), ("social", 0.05)];
 
 /// CSV header of generated files (the canonical schema).
-pub const HEADER: &str = "interaction_id,channel,direction,queue,customer_id,agent_id,arrived_at,answered_at,ended_at,wait_s,talk_s,hold_s,wrap_s,resolved,csat";
+pub(crate) const HEADER: &str = "interaction_id,channel,direction,queue,customer_id,agent_id,arrived_at,answered_at,ended_at,wait_s,talk_s,hold_s,wrap_s,resolved,csat";
 
 #[derive(Clone, Copy)]
 struct Contact {
@@ -428,7 +428,7 @@ fn bad_row(kind: &str, c: &mut Contact, stamp: &mut Stamp, original_id: u64) -> 
 }
 
 /// Parses `YYYY-MM`.
-pub fn parse_month(s: &str) -> Option<(i32, u32)> {
+pub(crate) fn parse_month(s: &str) -> Option<(i32, u32)> {
     let (y, m) = s.split_once('-')?;
     let y: i32 = y.parse().ok()?;
     let m: u32 = m.parse().ok()?;

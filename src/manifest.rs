@@ -105,7 +105,7 @@ pub struct Manifest {
 pub use crate::util::sha256_hex;
 
 /// Size and SHA-256 of a file, read in chunks.
-pub fn hash_file(path: &Path) -> std::io::Result<FileHash> {
+pub(crate) fn hash_file(path: &Path) -> std::io::Result<FileHash> {
     let mut f = std::fs::File::open(path)?;
     let mut h = sha2::Sha256::new();
     let mut buf = vec![0u8; 1 << 20];

@@ -13,7 +13,7 @@ pub mod decimal_string {
     use serde::de::{self, Visitor};
     use serde::{Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&d.to_string())
     }
 
@@ -47,7 +47,7 @@ pub mod decimal_string {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
         d.deserialize_any(DecimalVisitor)
     }
 }
@@ -55,7 +55,7 @@ pub mod decimal_string {
 /// A decimal read from configuration through [`decimal_string`]: a string or an integer.
 /// Use it where serde needs a type (`Option<Dec>`, `Vec<Dec>`, `Spanned<Dec>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct Dec(pub Decimal);
+pub(crate) struct Dec(pub Decimal);
 
 impl<'de> serde::Deserialize<'de> for Dec {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Dec, D::Error> {
@@ -80,7 +80,7 @@ pub enum RoundingStrategy {
 }
 
 impl RoundingStrategy {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RoundingStrategy::HalfUp => "half_up",
             RoundingStrategy::HalfEven => "half_even",
@@ -97,7 +97,7 @@ pub struct Rounding {
 
 impl Rounding {
     /// Rounds an amount to the minor units, keeping exactly that many decimal places.
-    pub fn apply(&self, v: Decimal) -> Decimal {
+    pub(crate) fn apply(&self, v: Decimal) -> Decimal {
         let strategy = match self.strategy {
             RoundingStrategy::HalfUp => rust_decimal::RoundingStrategy::MidpointAwayFromZero,
             RoundingStrategy::HalfEven => rust_decimal::RoundingStrategy::MidpointNearestEven,
@@ -116,17 +116,17 @@ pub struct Overflow {
 }
 
 /// Checked multiply with a named error.
-pub fn mul(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, Overflow> {
+pub(crate) fn mul(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, Overflow> {
     a.checked_mul(b).ok_or(Overflow { what })
 }
 
 /// Checked add with a named error.
-pub fn add(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, Overflow> {
+pub(crate) fn add(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, Overflow> {
     a.checked_add(b).ok_or(Overflow { what })
 }
 
 /// Checked divide with a named error (division by zero is an overflow too).
-pub fn div(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, Overflow> {
+pub(crate) fn div(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, Overflow> {
     a.checked_div(b).ok_or(Overflow { what })
 }
 

@@ -8,7 +8,7 @@ use std::fmt;
 
 /// What kind of value a canonical field holds, which decides how a source value is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// Free text (identifiers, queue names).
     Text,
     /// One of a fixed list of words.
@@ -45,9 +45,9 @@ pub enum Field {
 }
 
 /// The channels callsla measures.
-pub const CHANNELS: &[&str] = &["voice", "email", "chat", "social"];
+pub(crate) const CHANNELS: &[&str] = &["voice", "email", "chat", "social"];
 /// Contact directions.
-pub const DIRECTIONS: &[&str] = &["inbound", "outbound"];
+pub(crate) const DIRECTIONS: &[&str] = &["inbound", "outbound"];
 
 impl Field {
     pub const ALL: [Field; 16] = [
@@ -91,7 +91,7 @@ impl Field {
         }
     }
 
-    pub fn kind(self) -> Kind {
+    pub(crate) fn kind(self) -> Kind {
         match self {
             Field::InteractionId | Field::Queue | Field::CustomerId | Field::AgentId => Kind::Text,
             Field::Channel => Kind::Choice(CHANNELS),
@@ -104,11 +104,11 @@ impl Field {
     }
 
     /// Whether a row without a value for this field is rejected.
-    pub fn required(self) -> bool {
+    pub(crate) fn required(self) -> bool {
         matches!(self, Field::InteractionId | Field::Channel | Field::Queue | Field::ArrivedAt)
     }
 
-    pub fn from_name(name: &str) -> Option<Field> {
+    pub(crate) fn from_name(name: &str) -> Option<Field> {
         Field::ALL.into_iter().find(|f| f.name() == name)
     }
 }
@@ -120,20 +120,20 @@ impl fmt::Display for Field {
 }
 
 /// Column names of the accepted frame beyond the canonical fields.
-pub const SOURCE_FILE: &str = "source_file";
-pub const SOURCE_LINE: &str = "source_line";
+pub(crate) const SOURCE_FILE: &str = "source_file";
+pub(crate) const SOURCE_LINE: &str = "source_line";
 
 /// The type of the `channel` and `direction` columns: a Polars enum over the field's word list
 /// ([`CHANNELS`], [`DIRECTIONS`]), one byte a contact instead of a 16-byte string view. Codes
 /// are the words' positions in the list, so they are the same in every run; outputs show the
 /// words (`canonical Parquet` writes them as text).
-pub fn choice_dtype(words: &'static [&'static str]) -> polars::prelude::PolarsResult<polars::prelude::DataType> {
+pub(crate) fn choice_dtype(words: &'static [&'static str]) -> polars::prelude::PolarsResult<polars::prelude::DataType> {
     use polars::prelude::*;
     Ok(DataType::from_frozen_categories(FrozenCategories::new(words.iter().copied())?))
 }
 
 /// A choice column from word positions: `codes[i]` is row i's index into `words`.
-pub fn choice_column(
+pub(crate) fn choice_column(
     name: &str,
     words: &'static [&'static str],
     codes: Vec<u8>,
@@ -155,14 +155,16 @@ pub fn choice_column(
 /// or agent name is stored once). Codes are given in the order names are first met by parallel
 /// workers, so they are not the same from run to run: nothing may depend on them — categoricals
 /// sort by their text, reports read the text, canonical Parquet stores the text.
-pub fn names_dtype() -> polars::prelude::DataType {
+pub(crate) fn names_dtype() -> polars::prelude::DataType {
     use polars::prelude::*;
     DataType::from_categories(Categories::new("callsla_names".into(), "callsla".into(), CategoricalPhysical::U32))
 }
 
 /// A `queue` or `agent_id` column from text: each name's code is looked up once per batch (a
 /// short name by its 16-byte view, which holds the whole name), not hashed again for every row.
-pub fn names_column(text: &polars::prelude::StringChunked) -> polars::prelude::PolarsResult<polars::prelude::Column> {
+pub(crate) fn names_column(
+    text: &polars::prelude::StringChunked,
+) -> polars::prelude::PolarsResult<polars::prelude::Column> {
     use polars::prelude::*;
     use polars_arrow::array::Array as _;
     let dtype = names_dtype();
@@ -199,7 +201,7 @@ pub fn names_column(text: &polars::prelude::StringChunked) -> polars::prelude::P
 
 /// A text-valued column's values as text, whether it holds strings or an enum or categorical
 /// (the canonical frame's `channel` and `direction`, or a hand-built frame's strings).
-pub fn text_values(
+pub(crate) fn text_values(
     c: &polars::prelude::Column,
 ) -> polars::prelude::PolarsResult<Box<dyn Iterator<Item = Option<&str>> + '_>> {
     use polars::prelude::*;
@@ -217,7 +219,7 @@ pub fn text_values(
 
 /// A choice column from its words (each one of `words`; anything else is an internal error,
 /// as the validator has already read every value into the list).
-pub fn choice_column_of<'a>(
+pub(crate) fn choice_column_of<'a>(
     name: &str,
     words: &'static [&'static str],
     values: impl Iterator<Item = &'a str>,

@@ -5,12 +5,12 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// Levenshtein distance, for suggesting the key a user probably meant.
-pub fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     strsim::levenshtein(a, b)
 }
 
 /// The closest candidate within a third of the word's length, if any.
-pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
@@ -20,18 +20,18 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// ` (did you mean "x"?)` or nothing.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     suggest(word, candidates).map(|s| format!(" (did you mean \"{s}\"?)")).unwrap_or_default()
 }
 
 /// 1-based line number of a byte offset in a text.
-pub fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
 }
 
 /// Writes a file atomically: into a temporary file beside it, flushed and synced, then renamed
 /// over the target. Readers see the old file or the new one, never a partial one.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     // An unpredictable name, created exclusively, removed if anything fails before the rename.
@@ -86,7 +86,7 @@ mod tests {
 /// A fast non-cryptographic hasher for short keys (column names, pre-hashed ids), in place of
 /// SipHash on hot paths where keys are not attacker-controlled.
 #[derive(Default, Clone, Copy)]
-pub struct FastHasher(u64);
+pub(crate) struct FastHasher(u64);
 
 impl std::hash::Hasher for FastHasher {
     fn finish(&self) -> u64 {
@@ -104,7 +104,7 @@ impl std::hash::Hasher for FastHasher {
 }
 
 /// `HashMap` with [`FastHasher`].
-pub type FastMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
 
 fn mum(a: u64, b: u64) -> u64 {
     let r = u128::from(a).wrapping_mul(u128::from(b));
@@ -112,7 +112,7 @@ fn mum(a: u64, b: u64) -> u64 {
 }
 
 /// A 64-bit hash of bytes (multiply-fold mixing in the style of wyhash), seeded.
-pub fn hash64(bytes: &[u8], seed: u64) -> u64 {
+pub(crate) fn hash64(bytes: &[u8], seed: u64) -> u64 {
     const P0: u64 = 0xa076_1d64_78bd_642f;
     const P1: u64 = 0xe703_7ed1_a0b4_28db;
     let mut h = seed ^ P0 ^ (bytes.len() as u64).wrapping_mul(P1);
@@ -130,18 +130,18 @@ pub fn hash64(bytes: &[u8], seed: u64) -> u64 {
 }
 
 /// Bytes as lower-case hex (hashes in manifests and pseudonyms).
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The environment variable holding the key for pseudonyms in reports.
-pub const PSEUDONYM_KEY_ENV: &str = "CALLSLA_PSEUDONYM_KEY";
+pub(crate) const PSEUDONYM_KEY_ENV: &str = "CALLSLA_PSEUDONYM_KEY";
 
 /// A keyed pseudonym for a personal identifier (agent, customer): `prefix-` and the first 12 hex
 /// digits of HMAC-SHA256(key, value). The key comes from `CALLSLA_PSEUDONYM_KEY`; without it a
 /// fixed public key is used, which keeps pseudonyms stable but lets anyone with a candidate
 /// identifier test it: set your own key for reports that leave the building.
-pub fn pseudonym(prefix: &str, value: &str) -> String {
+pub(crate) fn pseudonym(prefix: &str, value: &str) -> String {
     use hmac::{KeyInit as _, Mac as _};
     let key = std::env::var(PSEUDONYM_KEY_ENV).unwrap_or_else(|_| "callsla-public-default-key".to_string());
     // HMAC takes a key of any length.
@@ -156,7 +156,7 @@ pub fn pseudonym(prefix: &str, value: &str) -> String {
 
 /// Adds a "did you mean" to serde's unknown-key messages:
 /// "unknown field `colum`, expected one of `column`, ..." gets ` (did you mean "column"?)`.
-pub fn suggest_in_message(message: &str) -> String {
+pub(crate) fn suggest_in_message(message: &str) -> String {
     let Some(rest) = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("unknown variant `"))
     else {
         return message.to_string();
@@ -172,7 +172,7 @@ thread_local! {
 
 /// Runs `f`, turning a panic inside it (from a dependency: callsla's own code does not panic)
 /// into `Err(message)`. The panic hook installed by [`install_panic_hook`] stays silent for it.
-pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     QUIET_PANICS.with(|q| q.set(true));
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     QUIET_PANICS.with(|q| q.set(false));
@@ -195,12 +195,12 @@ pub fn install_panic_hook() {
 }
 
 /// One data row of a side file: its 1-based line and the asked columns' values.
-pub type CsvRow = (u64, Vec<String>);
+pub(crate) type CsvRow = (u64, Vec<String>);
 
 /// Reads a small CSV side file (forecast, payments, outages) by column name: for each data row,
 /// its 1-based line and the named columns' trimmed values, in the order asked. Errors are
 /// `(line, message)` for the caller to wrap with the file's name.
-pub fn read_named_csv(path: &Path, columns: &[&str]) -> Result<Vec<CsvRow>, (u64, String)> {
+pub(crate) fn read_named_csv(path: &Path, columns: &[&str]) -> Result<Vec<CsvRow>, (u64, String)> {
     let mut rdr = csv::Reader::from_path(path).map_err(|e| (1, e.to_string()))?;
     let headers = rdr.headers().map_err(|e| (1, e.to_string()))?.clone();
     let idx = columns
@@ -223,7 +223,7 @@ pub fn read_named_csv(path: &Path, columns: &[&str]) -> Result<Vec<CsvRow>, (u64
 
 /// The relative path that leads from folder `from` to `to` (both absolute and canonical):
 /// `..` for each component of `from` past their common prefix, then the rest of `to`.
-pub fn relative_path(from: &Path, to: &Path) -> std::path::PathBuf {
+pub(crate) fn relative_path(from: &Path, to: &Path) -> std::path::PathBuf {
     let (f, t): (Vec<_>, Vec<_>) = (from.components().collect(), to.components().collect());
     let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
     let mut out = std::path::PathBuf::new();
@@ -241,7 +241,7 @@ pub fn relative_path(from: &Path, to: &Path) -> std::path::PathBuf {
 
 /// True when a relative path climbs out of the folder it is resolved against (`../x`,
 /// `a/../../x`). Absolute paths are taken as given.
-pub fn escapes(path: &Path) -> bool {
+pub(crate) fn escapes(path: &Path) -> bool {
     let mut depth: i64 = 0;
     for c in path.components() {
         match c {
@@ -259,7 +259,7 @@ pub fn escapes(path: &Path) -> bool {
 
 /// Runs `a` on this thread and `b` on another one, and returns both results; a panic on the
 /// other thread becomes an error naming `what` ("the repeat-contact search", ...).
-pub fn on_two_threads<A, B: Send>(
+pub(crate) fn on_two_threads<A, B: Send>(
     what: &str,
     a: impl FnOnce() -> A,
     b: impl FnOnce() -> B + Send,
@@ -274,28 +274,28 @@ pub fn on_two_threads<A, B: Send>(
 
 /// The environment variable behind `callsla metrics --explain` (also set by hand for any
 /// command): print where the time and memory went.
-pub const EXPLAIN_ENV: &str = "CALLSLA_EXPLAIN";
+pub(crate) const EXPLAIN_ENV: &str = "CALLSLA_EXPLAIN";
 
 static EXPLAIN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Asks for timings and plans on standard error (`--explain`), for the rest of the process.
-pub fn set_explaining() {
+pub(crate) fn set_explaining() {
     EXPLAIN.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Whether `--explain`, or the documented [`EXPLAIN_ENV`] variable, asked for timings and plans.
-pub fn explaining() -> bool {
+pub(crate) fn explaining() -> bool {
     EXPLAIN.load(std::sync::atomic::Ordering::Relaxed) || std::env::var_os(EXPLAIN_ENV).is_some()
 }
 
 /// " (resident N MiB, peak M MiB)" for an `--explain` line; empty where memory is not known.
-pub fn memory_note() -> String {
+pub(crate) fn memory_note() -> String {
     memory_mib().map_or(String::new(), |(now, peak)| format!(" (resident {now} MiB, peak {peak} MiB)"))
 }
 
 /// The process's resident memory now and at its peak, in MiB (Linux `/proc/self/status`), for
 /// `--explain`; `None` where that is not available.
-pub fn memory_mib() -> Option<(u64, u64)> {
+pub(crate) fn memory_mib() -> Option<(u64, u64)> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let field = |name: &str| -> Option<u64> {
         let line = status.lines().find(|l| l.starts_with(name))?;
@@ -324,7 +324,7 @@ pub fn frame_bytes(df: &polars::prelude::DataFrame) -> usize {
 /// Text for a CSV cell a spreadsheet may open: a cell starting with `=`, `+`, `-`, `@`, a tab
 /// or a carriage return gets a leading `'`, so it is shown as text and never run as a formula
 /// (OWASP, "CSV injection"). For text from inputs only, never for numbers.
-pub fn csv_safe(s: &str) -> String {
+pub(crate) fn csv_safe(s: &str) -> String {
     match s.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
         _ => s.to_string(),
@@ -332,7 +332,7 @@ pub fn csv_safe(s: &str) -> String {
 }
 
 /// A rate given on the command line: a fraction (`0.005`) or a percentage (`0.5%`), 0 to 1.
-pub fn parse_rate(s: &str) -> Result<rust_decimal::Decimal, String> {
+pub(crate) fn parse_rate(s: &str) -> Result<rust_decimal::Decimal, String> {
     use rust_decimal::Decimal;
     let (num, pct) = match s.strip_suffix('%') {
         Some(n) => (n, true),

@@ -94,7 +94,7 @@ pub struct Account<'c> {
 impl<'c> Account<'c> {
     /// An empty account. `charged` are the spans already charged on documents that stay as
     /// they are: interest on each document starts after the last of them.
-    pub fn new(c: &'c AccountTerms, charged: &[InterestCharge]) -> Account<'c> {
+    pub(crate) fn new(c: &'c AccountTerms, charged: &[InterestCharge]) -> Account<'c> {
         let mut cursor: BTreeMap<String, NaiveDate> = BTreeMap::new();
         for ch in charged {
             let e = cursor.entry(ch.document_id.clone()).or_insert(ch.to);
@@ -190,7 +190,7 @@ impl<'c> Account<'c> {
 
     /// Issues a document: its total is open from its issue date. A credit note is applied to
     /// the document it corrects (what that one no longer owes); the rest stays as a credit.
-    pub fn issue(&mut self, d: Document) -> Result<(), Overflow> {
+    pub(crate) fn issue(&mut self, d: Document) -> Result<(), Overflow> {
         let (id, date, total, kind, refs) = (d.id.clone(), d.issue_date, d.total, d.kind, d.references.clone());
         self.docs.insert(id.clone(), d);
         self.balance.insert(id.clone(), total);
@@ -202,7 +202,7 @@ impl<'c> Account<'c> {
     }
 
     /// Applies a payment (module docs of [`super::payments`]).
-    pub fn pay(&mut self, p: &PaymentRecord) -> Result<(), Overflow> {
+    pub(crate) fn pay(&mut self, p: &PaymentRecord) -> Result<(), Overflow> {
         let mut left = p.amount;
         let issue = |kind: &str, amount: Decimal, message: String| PaymentIssue {
             payment_id: p.payment_id.clone(),
@@ -257,7 +257,7 @@ impl<'c> Account<'c> {
     }
 
     /// Fixes the interest on every open document up to `date` (a statement date).
-    pub fn fix(&mut self, date: NaiveDate) -> Result<(), Overflow> {
+    pub(crate) fn fix(&mut self, date: NaiveDate) -> Result<(), Overflow> {
         let open: Vec<String> =
             self.balance.iter().filter(|(_, b)| **b > Decimal::ZERO).map(|(id, _)| id.clone()).collect();
         for id in open {
@@ -267,7 +267,7 @@ impl<'c> Account<'c> {
     }
 
     /// Takes the fixed spans a document issued on `date` charges (fixed on or before it).
-    pub fn charge_on(&mut self, doc_id: &str, date: NaiveDate) -> Vec<InterestCharge> {
+    pub(crate) fn charge_on(&mut self, doc_id: &str, date: NaiveDate) -> Vec<InterestCharge> {
         let (due, later): (Vec<InterestCharge>, Vec<InterestCharge>) =
             std::mem::take(&mut self.pending).into_iter().partition(|ch| ch.fixed_on <= date);
         self.pending = later;

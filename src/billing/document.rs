@@ -26,7 +26,7 @@ pub enum DocKind {
 }
 
 impl DocKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DocKind::Invoice => "invoice",
             DocKind::CreditNote => "credit_note",
@@ -49,7 +49,7 @@ pub enum LineType {
 }
 
 impl LineType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             LineType::Fee => "fee",
             LineType::Credit => "credit",
@@ -107,7 +107,7 @@ pub struct Document {
 
 impl Document {
     /// The lines that come from the period's own assessment (fees, credits, cap, earn-back).
-    pub fn performance(&self) -> Decimal {
+    pub(crate) fn performance(&self) -> Decimal {
         self.lines
             .iter()
             .filter(|l| {
@@ -120,7 +120,7 @@ impl Document {
 
 /// Issue and due date of a period's invoice: the first day after the period plus the
 /// contract's invoice lag, and net days after that (without payment terms: due on issue).
-pub fn invoice_dates(c: &Contract, p: &PeriodAssessment) -> Result<(NaiveDate, NaiveDate), Overflow> {
+pub(crate) fn invoice_dates(c: &Contract, p: &PeriodAssessment) -> Result<(NaiveDate, NaiveDate), Overflow> {
     let first_after = crate::contract::period_date(c, p.period_end);
     let (lag, net) = c.payment.as_ref().map_or((0, 0), |t| (t.invoice_lag_days, t.net_days));
     let issue = add_days(first_after, lag, "the invoice date")?;
@@ -128,7 +128,7 @@ pub fn invoice_dates(c: &Contract, p: &PeriodAssessment) -> Result<(NaiveDate, N
 }
 
 /// `date + days`, or an overflow naming what.
-pub fn add_days(date: NaiveDate, days: u32, what: &'static str) -> Result<NaiveDate, Overflow> {
+pub(crate) fn add_days(date: NaiveDate, days: u32, what: &'static str) -> Result<NaiveDate, Overflow> {
     date.checked_add_signed(Duration::days(i64::from(days))).ok_or(Overflow { what })
 }
 
@@ -159,7 +159,7 @@ fn line(line_type: LineType, description: String, amount: Decimal, clause: &str)
 
 /// The lines of a period's own assessment: fees, credits (negative), the cap adjustment
 /// (positive: what the cap gives back) and earn-back (positive).
-pub fn performance_lines(p: &PeriodAssessment) -> Vec<DocLine> {
+pub(crate) fn performance_lines(p: &PeriodAssessment) -> Vec<DocLine> {
     let mut out = Vec::new();
     for l in &p.invoice {
         let unit = if l.item.contains("minutes") {
@@ -204,7 +204,13 @@ pub fn performance_lines(p: &PeriodAssessment) -> Vec<DocLine> {
 }
 
 /// A restatement carried on another document: the difference of the restated period.
-pub fn restatement_line(restated_doc: &str, period: &str, amount: Decimal, reason: &str, clause: &str) -> DocLine {
+pub(crate) fn restatement_line(
+    restated_doc: &str,
+    period: &str,
+    amount: Decimal,
+    reason: &str,
+    clause: &str,
+) -> DocLine {
     DocLine {
         reference: restated_doc.to_string(),
         ..line(LineType::Restatement, format!("restatement of {period}: {reason}"), amount, clause)
@@ -212,7 +218,7 @@ pub fn restatement_line(restated_doc: &str, period: &str, amount: Decimal, reaso
 }
 
 /// The tax lines for these lines: one per tax with a non-empty base, in contract order.
-pub fn tax_lines(taxes: &[Tax], lines: &[DocLine], c: &Contract) -> Result<Vec<DocLine>, Overflow> {
+pub(crate) fn tax_lines(taxes: &[Tax], lines: &[DocLine], c: &Contract) -> Result<Vec<DocLine>, Overflow> {
     let r = c.rounding;
     let mut out = Vec::new();
     for t in taxes {
@@ -254,7 +260,7 @@ pub fn tax_lines(taxes: &[Tax], lines: &[DocLine], c: &Contract) -> Result<Vec<D
 
 /// A document from its lines (taxes added here), with subtotal, tax and total.
 #[allow(clippy::too_many_arguments)] // reason: the header fields of one document, named
-pub fn document(
+pub(crate) fn document(
     c: &Contract,
     id: String,
     kind: DocKind,

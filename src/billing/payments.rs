@@ -113,16 +113,9 @@ pub fn load_payments(path: &Path) -> Result<Vec<PaymentRecord>, BillingError> {
     Ok(out)
 }
 
-/// Payments in application order: by date, then id.
-pub fn ordered(payments: &[PaymentRecord]) -> Vec<&PaymentRecord> {
-    let mut v: Vec<&PaymentRecord> = payments.iter().collect();
-    v.sort_by(|a, b| a.paid_date.cmp(&b.paid_date).then_with(|| a.payment_id.cmp(&b.payment_id)));
-    v
-}
-
 /// The open documents a payment naming none pays, in order: issued by its date, with an open
 /// balance, oldest due date first (then id).
-pub fn oldest_first<'a>(open: &[(&'a str, NaiveDate, NaiveDate, Decimal)], date: NaiveDate) -> Vec<&'a str> {
+pub(crate) fn oldest_first<'a>(open: &[(&'a str, NaiveDate, NaiveDate, Decimal)], date: NaiveDate) -> Vec<&'a str> {
     let mut v: Vec<&(&str, NaiveDate, NaiveDate, Decimal)> =
         open.iter().filter(|(_, issued, _, bal)| *issued <= date && *bal > Decimal::ZERO).collect();
     v.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.0.cmp(b.0)));

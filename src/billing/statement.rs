@@ -57,7 +57,7 @@ pub struct Statement {
     pub interest_accrued_not_charged: Vec<InterestCharge>,
 }
 
-pub const BUCKETS: [&str; 6] = ["current", "1-30", "31-60", "61-90", "90+", "credit"];
+pub(crate) const BUCKETS: [&str; 6] = ["current", "1-30", "31-60", "61-90", "90+", "credit"];
 
 fn bucket(days: i64) -> &'static str {
     match days {

@@ -319,7 +319,7 @@ pub struct MetricsArgs {
 }
 
 /// Reads a metrics definition file (`[[metric]]` tables).
-pub fn load_metric_defs(path: &std::path::Path) -> Result<Vec<metrics::MetricDef>, MetricsError> {
+pub(crate) fn load_metric_defs(path: &std::path::Path) -> Result<Vec<metrics::MetricDef>, MetricsError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| MetricsError::File { path: shown.clone(), message: e.to_string() })?;

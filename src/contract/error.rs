@@ -111,7 +111,7 @@ pub enum Problem {
 impl Problem {
     /// `value` is not among the contract's `allowed` channels or queues (`what`), with a
     /// "did you mean" for a near miss.
-    pub fn not_in_scope(what: &'static str, value: &str, allowed: &[String]) -> Problem {
+    pub(crate) fn not_in_scope(what: &'static str, value: &str, allowed: &[String]) -> Problem {
         Problem::NotInScope {
             what,
             value: value.to_string(),

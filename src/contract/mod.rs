@@ -24,7 +24,7 @@ pub use raw::BillingIncrement;
 use raw::*;
 
 use crate::metrics::definition::{Component, MetricDef, Unit};
-use crate::metrics::period::{self, PeriodKind};
+use crate::metrics::period::PeriodKind;
 use crate::money::Rounding;
 
 use crate::util::line_of;
@@ -95,7 +95,7 @@ pub enum CreditShape {
 
 impl CreditShape {
     /// The shape's name as written in the contract (`shape = "…"`).
-    pub fn name(&self) -> ShapeName {
+    pub(crate) fn name(&self) -> ShapeName {
         match self {
             CreditShape::Allocation { .. } => ShapeName::Allocation,
             CreditShape::Fixed { .. } => ShapeName::Fixed,
@@ -122,7 +122,7 @@ pub enum ShapeName {
 }
 
 impl ShapeName {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ShapeName::None => "",
             ShapeName::Allocation => "allocation",
@@ -157,7 +157,7 @@ pub enum SlaKind {
 }
 
 impl SlaKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SlaKind::Critical => "critical",
             SlaKind::Key => "key",
@@ -166,7 +166,7 @@ impl SlaKind {
 }
 
 impl Direction {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Direction::AtLeast => "at_least",
             Direction::AtMost => "at_most",
@@ -174,7 +174,7 @@ impl Direction {
     }
 
     /// The comparison the target is met by: `≥` or `≤`.
-    pub fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             Direction::AtLeast => "≥",
             Direction::AtMost => "≤",
@@ -218,7 +218,7 @@ pub struct Sla {
 }
 
 impl Sla {
-    pub fn unit(&self) -> Unit {
+    pub(crate) fn unit(&self) -> Unit {
         self.metric.unit()
     }
 }
@@ -283,7 +283,7 @@ pub enum DayCount {
 }
 
 impl DayCount {
-    pub fn basis(self) -> Decimal {
+    pub(crate) fn basis(self) -> Decimal {
         match self {
             DayCount::Actual365 => Decimal::from(365),
             DayCount::Actual360 | DayCount::Thirty360 => Decimal::from(360),
@@ -307,7 +307,7 @@ impl DayCount {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DayCount::Actual365 => "actual/365",
             DayCount::Actual360 => "actual/360",
@@ -338,7 +338,8 @@ pub struct Payment {
 }
 
 /// The invoice line types a tax may apply to.
-pub const LINE_TYPES: [&str; 6] = ["fee", "credit", "cap_adjustment", "earn_back", "restatement", "late_interest"];
+pub(crate) const LINE_TYPES: [&str; 6] =
+    ["fee", "credit", "cap_adjustment", "earn_back", "restatement", "late_interest"];
 
 /// How a tax is rounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -391,17 +392,17 @@ pub struct Contract {
 
 impl Contract {
     /// Some terms hold an availability SLA (measured from the outage log).
-    pub fn needs_outages(&self) -> bool {
+    pub(crate) fn needs_outages(&self) -> bool {
         self.terms.iter().any(|t| t.slas.iter().any(|s| matches!(s.metric, MetricDef::Availability(_))))
     }
 
     /// The contract grants volume relief (judged against the forecast).
-    pub fn needs_forecast(&self) -> bool {
+    pub(crate) fn needs_forecast(&self) -> bool {
         self.volume_relief_tolerance_percent.is_some()
     }
 
     /// The contract charges late-payment interest (from the payments file).
-    pub fn needs_payments(&self) -> bool {
+    pub(crate) fn needs_payments(&self) -> bool {
         self.payment.is_some()
     }
 }
@@ -419,7 +420,7 @@ impl Contract {
     }
 
     /// The terms in force during the period that starts on `date` (local).
-    pub fn terms_for(&self, date: NaiveDate) -> &Terms {
+    pub(crate) fn terms_for(&self, date: NaiveDate) -> &Terms {
         let mut current = &self.terms[0];
         for t in &self.terms {
             if t.from <= date {
@@ -445,11 +446,6 @@ pub fn period_date(contract: &Contract, period_start: i64) -> NaiveDate {
     chrono::DateTime::from_timestamp_micros(period_start)
         .map(|t| t.with_timezone(&contract.zone).date_naive())
         .unwrap_or_default()
-}
-
-/// The start instant of the period labelled `label` (e.g. `2026-10`).
-pub fn period_start_of(contract: &Contract, label: &str) -> Option<i64> {
-    period::parse_label(contract.period, contract.zone, label)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::money::Dec;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawContract {
+pub(crate) struct RawContract {
     pub contract: Spanned<RawHeader>,
     #[serde(default)]
     pub rounding: Option<Spanned<RawRounding>>,
@@ -37,7 +37,7 @@ pub struct RawContract {
 /// `[inputs]`: which of the side inputs the contract needs may be absent from a run.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawInputs {
+pub(crate) struct RawInputs {
     #[serde(default)]
     pub outages: Option<Spanned<String>>,
     #[serde(default)]
@@ -48,7 +48,7 @@ pub struct RawInputs {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawHeader {
+pub(crate) struct RawHeader {
     pub id: String,
     #[serde(default)]
     pub name: Option<String>,
@@ -64,21 +64,21 @@ pub struct RawHeader {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRounding {
+pub(crate) struct RawRounding {
     pub minor_units: u32,
     pub strategy: crate::money::RoundingStrategy,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawScope {
+pub(crate) struct RawScope {
     pub channels: Vec<Spanned<String>>,
     pub queues: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTier {
+pub(crate) struct RawTier {
     #[serde(default)]
     pub up_to: Option<Dec>,
     pub rate: Dec,
@@ -96,7 +96,7 @@ pub enum BillingIncrement {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPricing {
+pub(crate) struct RawPricing {
     pub channel: Spanned<String>,
     #[serde(default)]
     pub per_minute: Option<Dec>,
@@ -116,7 +116,7 @@ pub struct RawPricing {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawCredits {
+pub(crate) struct RawCredits {
     pub at_risk_percent: Spanned<Dec>,
     #[serde(default)]
     pub pool_percent: Option<Spanned<Dec>>,
@@ -124,7 +124,7 @@ pub struct RawCredits {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawCreditTier {
+pub(crate) struct RawCreditTier {
     pub from: Dec,
     #[serde(default)]
     pub to: Option<Dec>,
@@ -136,7 +136,7 @@ pub struct RawCreditTier {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "shape", rename_all = "snake_case", deny_unknown_fields)]
-pub enum RawCredit {
+pub(crate) enum RawCredit {
     Allocation { allocation_percent: Dec },
     Fixed { amount: Dec },
     PercentOfFees { percent: Dec },
@@ -146,7 +146,7 @@ pub enum RawCredit {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawEscalation {
+pub(crate) struct RawEscalation {
     pub factor: Dec,
     #[serde(default)]
     pub after_consecutive_misses: Option<u32>,
@@ -154,7 +154,7 @@ pub struct RawEscalation {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawEarnBack {
+pub(crate) struct RawEarnBack {
     #[serde(default)]
     pub periods: Option<u32>,
     #[serde(default)]
@@ -163,7 +163,7 @@ pub struct RawEarnBack {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSla {
+pub(crate) struct RawSla {
     pub id: String,
     pub name: String,
     pub metric: MetricDef,
@@ -190,7 +190,7 @@ pub struct RawSla {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawExclusion {
+pub(crate) struct RawExclusion {
     pub id: String,
     pub start: Spanned<String>,
     pub end: Spanned<String>,
@@ -205,20 +205,20 @@ pub struct RawExclusion {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawVolumeRelief {
+pub(crate) struct RawVolumeRelief {
     pub tolerance_percent: Spanned<Dec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawWindow {
+pub(crate) struct RawWindow {
     pub count: u32,
     pub window: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTermination {
+pub(crate) struct RawTermination {
     #[serde(default)]
     pub consecutive_misses: Option<u32>,
     #[serde(default)]
@@ -229,7 +229,7 @@ pub struct RawTermination {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPayment {
+pub(crate) struct RawPayment {
     pub net_days: u32,
     #[serde(default)]
     pub invoice_lag_days: Option<u32>,
@@ -244,7 +244,7 @@ pub struct RawPayment {
 /// `[[tax]]`: a tax on invoice and note lines.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTax {
+pub(crate) struct RawTax {
     pub name: String,
     pub rate_percent: Spanned<Dec>,
     pub applies_to: Spanned<Vec<String>>,
@@ -253,7 +253,7 @@ pub struct RawTax {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawAmendment {
+pub(crate) struct RawAmendment {
     pub id: String,
     pub effective_from: Spanned<String>,
     pub reason: String,

@@ -17,10 +17,10 @@ use std::path::Path;
 use sha2::Digest as _;
 
 /// Default block size.
-pub const BLOCK: usize = 32 << 20;
+pub(crate) const BLOCK: usize = 32 << 20;
 
 /// Reads a CSV file as blocks of whole records.
-pub struct Blocks {
+pub(crate) struct Blocks {
     file: File,
     len: u64,
     /// Offset of the next unread byte.
@@ -37,7 +37,7 @@ pub struct Blocks {
 
 impl Blocks {
     /// Opens `path`; with `hash`, the blocks' bytes are hashed as they are handed out.
-    pub fn open(path: &Path, quote: Option<u8>, block: usize, hash: bool) -> io::Result<Blocks> {
+    pub(crate) fn open(path: &Path, quote: Option<u8>, block: usize, hash: bool) -> io::Result<Blocks> {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
         let mut b = Blocks {
@@ -73,7 +73,7 @@ impl Blocks {
 
     /// The file's size and SHA-256 (lower-case hex), once every block has been read (and if
     /// it was opened to hash).
-    pub fn finish(self) -> Option<(u64, String)> {
+    pub(crate) fn finish(self) -> Option<(u64, String)> {
         let sha = self.sha256.filter(|_| self.pos >= self.len)?;
         Some((self.len, crate::util::hex(&sha.finalize())))
     }
@@ -96,13 +96,13 @@ impl Blocks {
 
     /// The next block: the header, then whole records. `None` when the file is read.
     #[cfg(test)]
-    pub fn next_block(&mut self) -> io::Result<Option<Vec<u8>>> {
+    pub(crate) fn next_block(&mut self) -> io::Result<Option<Vec<u8>>> {
         self.next_block_into(Vec::new())
     }
 
     /// [`Blocks::next_block`] into a buffer given back from an earlier block (its memory is
     /// reused: no fresh pages to fault in for every block).
-    pub fn next_block_into(&mut self, mut out: Vec<u8>) -> io::Result<Option<Vec<u8>>> {
+    pub(crate) fn next_block_into(&mut self, mut out: Vec<u8>) -> io::Result<Option<Vec<u8>>> {
         if self.pos == 0 {
             self.pos = (self.header.len() as u64).min(self.len);
             if let Some(sha) = self.sha256.as_mut() {

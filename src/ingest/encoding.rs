@@ -15,7 +15,7 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> IngestError + '_ {
 
 /// Checks that the whole file is UTF-8; the error names the line and byte offset of the first
 /// bad byte. Run only after the reader found one, so a valid file is never read twice.
-pub fn validate_utf8(path: &Path) -> Result<(), IngestError> {
+pub(crate) fn validate_utf8(path: &Path) -> Result<(), IngestError> {
     let f = std::fs::File::open(path).map_err(io_err(path))?;
     let len = f.metadata().map_err(io_err(path))?.len();
     match first_bad_byte(&f, 0, len).map_err(io_err(path))? {
@@ -101,7 +101,7 @@ fn count_newlines(f: &std::fs::File, offset: u64) -> std::io::Result<u64> {
 
 /// How to turn the file's bytes into UTF-8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transcode {
+pub(crate) enum Transcode {
     /// Invalid sequences become U+FFFD.
     Lossy,
     /// Every byte is a Latin-1 (ISO 8859-1) character.
@@ -109,7 +109,7 @@ pub enum Transcode {
 }
 
 /// Writes a UTF-8 copy of the file to `out`.
-pub fn transcode(path: &Path, how: Transcode, out: &PathBuf) -> Result<(), IngestError> {
+pub(crate) fn transcode(path: &Path, how: Transcode, out: &PathBuf) -> Result<(), IngestError> {
     let mut input = std::io::BufReader::new(std::fs::File::open(path).map_err(io_err(path))?);
     let mut w = std::io::BufWriter::new(std::fs::File::create(out).map_err(io_err(out))?);
     let mut bytes = Vec::new();

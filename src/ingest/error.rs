@@ -73,7 +73,7 @@ pub struct RejectDetail {
 
 impl RejectDetail {
     /// The detail of these rejects; `file` is where they were (or will be) written.
-    pub fn of(reconciliation: &Reconciliation, rejects: &[Reject], file: Option<&Path>) -> RejectDetail {
+    pub(crate) fn of(reconciliation: &Reconciliation, rejects: &[Reject], file: Option<&Path>) -> RejectDetail {
         let mut top: Vec<(String, u64)> =
             reconciliation.rejected_by_reason.iter().map(|(k, v)| (k.clone(), *v)).collect();
         top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -111,7 +111,7 @@ impl std::fmt::Display for RejectDetail {
 
 impl IngestError {
     /// The exit code: 3 for the data-quality stops, 2 for everything else.
-    pub fn exit_code(&self) -> crate::exit::Exit {
+    pub(crate) fn exit_code(&self) -> crate::exit::Exit {
         match self {
             IngestError::TooManyRejects { .. } | IngestError::StrictRejects { .. } => crate::exit::Exit::DataQuality,
             _ => crate::exit::Exit::BadInput,

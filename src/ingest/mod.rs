@@ -70,7 +70,7 @@ pub struct Ingested {
 
 /// Expands the inputs: paths are taken as they are, arguments with `*`, `?` or `[` as globs
 /// (sorted). A glob that matches nothing is an error.
-pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
+pub(crate) fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
     let mut out = Vec::new();
     for input in inputs {
         let s = input.to_string_lossy();
@@ -163,7 +163,7 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
 
 /// The canonical frame with `channel`, `direction`, `queue` and `agent_id` as text (they are
 /// enums and categoricals in memory), as the canonical Parquet format stores them.
-pub fn with_text_columns(accepted: &DataFrame) -> PolarsResult<DataFrame> {
+pub(crate) fn with_text_columns(accepted: &DataFrame) -> PolarsResult<DataFrame> {
     let mut out = accepted.clone();
     for name in [Field::Channel.name(), Field::Direction.name(), Field::Queue.name(), Field::AgentId.name()] {
         let text = out.column(name)?.cast(&DataType::String)?;

@@ -9,7 +9,7 @@ pub use crate::time::timestamp::*;
 
 /// Why a duration could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DurError {
+pub(crate) enum DurError {
     Unreadable,
     Negative,
 }
@@ -97,7 +97,7 @@ fn hms_ms(s: &str) -> Result<i64, DurError> {
 }
 
 /// Reads a duration as whole milliseconds.
-pub fn duration_ms(s: &str, unit: DurationUnit) -> Result<i64, DurError> {
+pub(crate) fn duration_ms(s: &str, unit: DurationUnit) -> Result<i64, DurError> {
     match unit {
         DurationUnit::Auto if s.as_bytes().contains(&b':') => hms_ms(s),
         DurationUnit::Auto | DurationUnit::Seconds => decimal_scaled(s, 3),
@@ -108,7 +108,7 @@ pub fn duration_ms(s: &str, unit: DurationUnit) -> Result<i64, DurError> {
 }
 
 /// Booleans as exports write them: true/false, t/f, yes/no, y/n, 1/0 (any case).
-pub fn boolean(s: &str) -> Option<bool> {
+pub(crate) fn boolean(s: &str) -> Option<bool> {
     const T: [&str; 5] = ["true", "t", "yes", "y", "1"];
     const F: [&str; 5] = ["false", "f", "no", "n", "0"];
     if T.iter().any(|t| s.eq_ignore_ascii_case(t)) {
@@ -122,13 +122,13 @@ pub fn boolean(s: &str) -> Option<bool> {
 
 /// Why a score could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScoreError {
+pub(crate) enum ScoreError {
     Unreadable,
     NotWhole,
 }
 
 /// A whole-number score; `4` and `4.0` read as 4, `4.5` is [`ScoreError::NotWhole`].
-pub fn score(s: &str) -> Result<i64, ScoreError> {
+pub(crate) fn score(s: &str) -> Result<i64, ScoreError> {
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
     let digits_part = int.strip_prefix('-').unwrap_or(int);
     if digits_part.is_empty()

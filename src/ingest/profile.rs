@@ -133,7 +133,7 @@ pub enum Source {
 
 impl Source {
     /// The source columns this field reads.
-    pub fn columns(&self) -> &[String] {
+    pub(crate) fn columns(&self) -> &[String] {
         match self {
             Source::Columns(cs) | Source::Joined(cs, _) => cs,
             Source::Constant(_) => &[],
@@ -252,7 +252,7 @@ fn default_reader(field: Field) -> Reader {
 
 /// How a source value is looked up in a field's `map`: trimmed and lower-cased, so `Yes`,
 /// ` yes ` and `YES` all match the key `yes` (docs/profiles.md, "map").
-pub fn map_key(s: &str) -> String {
+pub(crate) fn map_key(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
@@ -309,7 +309,7 @@ impl Profile {
     }
 
     /// Every source column the profile reads, in first-use order, without repeats.
-    pub fn source_columns(&self) -> Vec<String> {
+    pub(crate) fn source_columns(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         let mut add = |c: &String| {
             if !out.contains(c) {

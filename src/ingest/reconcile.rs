@@ -73,7 +73,7 @@ impl Reconciliation {
     }
 
     /// A short plain-text account, one line per file and a total.
-    pub fn render_text(&self) -> String {
+    pub(crate) fn render_text(&self) -> String {
         let mut out = String::new();
         let line = |name: &str, r: u64, a: u64, j: u64, e: u64| {
             format!("{name}: read {r}, accepted {a}, rejected {j}, excluded {e}\n")

@@ -18,10 +18,10 @@ mod frame;
 mod reject;
 mod value;
 
-pub use dedup::SeenIds;
+pub(crate) use dedup::SeenIds;
 use dedup::ID_SEED;
 use derive::{derive_times, Disorder};
-pub use frame::empty_canonical;
+pub(crate) use frame::empty_canonical;
 use frame::{datetime_type, rows_to_frame, Row};
 use reject::{record_reject, Fail};
 pub use reject::{Reject, RejectKind};
@@ -37,7 +37,7 @@ use crate::util::hash64;
 
 /// How a projected source column arrives in a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
+pub(crate) enum Shape {
     Text,
     Bool,
     /// Int64 microseconds since the epoch, UTC (a zoned Parquet timestamp).
@@ -49,7 +49,7 @@ pub enum Shape {
 }
 
 /// The projection expression for a source column of the given type.
-pub fn project(name: &str, dtype: &DataType) -> (Expr, Shape) {
+pub(crate) fn project(name: &str, dtype: &DataType) -> (Expr, Shape) {
     let c = col(name);
     match dtype {
         DataType::String => (c, Shape::Text),
@@ -76,14 +76,14 @@ fn source_label(spec: &FieldSpec, field: Field) -> String {
 }
 
 /// The source column(s) of `interaction_id` as rejections name them.
-pub fn id_column_label(profile: &Profile) -> String {
+pub(crate) fn id_column_label(profile: &Profile) -> String {
     let field = Field::InteractionId;
     profile.fields.iter().find(|f| f.field == field).map(|spec| source_label(spec, field)).unwrap_or_default()
 }
 
 /// One batch after validation, before the duplicate-id check.
 #[derive(Default)]
-pub struct BatchOut {
+pub(crate) struct BatchOut {
     read: u64,
     excluded: std::collections::BTreeMap<String, u64>,
     /// Accepted rows (canonical frame) in input order.
@@ -94,7 +94,7 @@ pub struct BatchOut {
 }
 
 /// What the sink accumulates for one file.
-pub struct FileState {
+pub(crate) struct FileState {
     seen: SeenIds,
     accepted: Vec<DataFrame>,
     rejects: Vec<Reject>,
@@ -102,7 +102,7 @@ pub struct FileState {
 }
 
 impl FileState {
-    pub fn new(path: String, seen: SeenIds) -> FileState {
+    pub(crate) fn new(path: String, seen: SeenIds) -> FileState {
         FileState {
             recon: FileReconciliation { path, ..Default::default() },
             seen,
@@ -111,7 +111,7 @@ impl FileState {
         }
     }
 
-    pub fn finish(mut self, format: &str) -> (FileOut, SeenIds) {
+    pub(crate) fn finish(mut self, format: &str) -> (FileOut, SeenIds) {
         self.recon.format = format.to_string();
         // A batch's failures can come column by column (the column checks): list them by line.
         self.rejects.sort_by_key(|r| r.line);
@@ -123,7 +123,7 @@ impl FileState {
 }
 
 /// Everything needed to validate the batches of one file.
-pub struct Plan {
+pub(crate) struct Plan {
     profile: Profile,
     file_idx: u32,
     parquet: bool,
@@ -143,7 +143,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(profile: &Profile, file_idx: u32, parquet: bool) -> Plan {
+    pub(crate) fn new(profile: &Profile, file_idx: u32, parquet: bool) -> Plan {
         Plan {
             profile: profile.clone(),
             file_idx,
@@ -158,12 +158,12 @@ impl Plan {
     }
 
     /// The field's column is absent from this file (optional columns of the canonical profile).
-    pub fn unmapped(&mut self, field: Field) {
+    pub(crate) fn unmapped(&mut self, field: Field) {
         self.unmapped[field as usize] = true;
     }
 
     /// Adds a projected column (in the order of the projection) with the shape it arrives in.
-    pub fn shape(&mut self, column: &str, shape: Shape) {
+    pub(crate) fn shape(&mut self, column: &str, shape: Shape) {
         match self.columns.iter_mut().find(|(c, _)| c == column) {
             Some(entry) => entry.1 = shape,
             None => self.columns.push((column.to_string(), shape)),
@@ -172,7 +172,7 @@ impl Plan {
 
     /// Resolves every field's, date's and exclusion's column to its position, and the fast
     /// path, once all columns are known (call after the last [`Plan::shape`]).
-    pub fn resolve(&mut self) {
+    pub(crate) fn resolve(&mut self) {
         let pos = |name: &str| self.columns.iter().position(|(c, _)| c == name);
         self.field_cols =
             self.profile.fields.iter().map(|f| f.source.columns().iter().map(|c| pos(c)).collect()).collect();
@@ -199,7 +199,7 @@ impl Plan {
 
     /// Validates one batch on its own (no shared state, so batches can run in parallel):
     /// the accepted rows as a frame, their ids for the duplicate check, and the failures.
-    pub fn validate(&self, df: &DataFrame) -> PolarsResult<BatchOut> {
+    pub(crate) fn validate(&self, df: &DataFrame) -> PolarsResult<BatchOut> {
         // Every column as one Arrow array (rechunked), so a value is one index away.
         let owned: Vec<Owned> = self
             .columns
@@ -254,7 +254,7 @@ impl Plan {
 
     /// Adds a validated batch to the file's state, in input order, and records its ids for
     /// the duplicate-id check (which runs when every input is read: [`SeenIds::duplicates`]).
-    pub fn absorb(&self, out: BatchOut, st: &mut FileState) -> PolarsResult<()> {
+    pub(crate) fn absorb(&self, out: BatchOut, st: &mut FileState) -> PolarsResult<()> {
         st.recon.read += out.read;
         for (rule, n) in out.excluded {
             st.recon.excluded += n;

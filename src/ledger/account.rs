@@ -10,7 +10,7 @@ use crate::billing::{AccountTerms, Billing, Document, PaymentRecord, Receivables
 impl Ledger {
     /// What the ledger knows of the contract's account: documents, payments, charged interest
     /// and pending restatements (from `first_period` on, see [`Ledger::pending_adjustments`]).
-    pub fn receivables(&self, contract: &str, first_period: &str) -> Result<Receivables, LedgerError> {
+    pub(crate) fn receivables(&self, contract: &str, first_period: &str) -> Result<Receivables, LedgerError> {
         let mut out =
             Receivables { adjustments: self.pending_adjustments(contract, first_period)?, ..Default::default() };
         let mut stmt = self
@@ -58,7 +58,7 @@ impl Ledger {
     }
 
     /// The account terms recorded for a contract (for `statement`).
-    pub fn account_terms(&self, contract: &str) -> Result<Option<AccountTerms>, LedgerError> {
+    pub(crate) fn account_terms(&self, contract: &str) -> Result<Option<AccountTerms>, LedgerError> {
         let text: Option<String> = self
             .conn
             .query_row("SELECT terms FROM accounts WHERE contract_id = ?1", params![contract], |r| r.get(0))
@@ -68,7 +68,7 @@ impl Ledger {
     }
 
     /// Contract ids with an account.
-    pub fn contracts(&self) -> Result<Vec<String>, LedgerError> {
+    pub(crate) fn contracts(&self) -> Result<Vec<String>, LedgerError> {
         let mut stmt =
             self.conn.prepare("SELECT contract_id FROM accounts ORDER BY contract_id").map_err(|e| self.db_err(e))?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.db_err(e))?;

@@ -26,7 +26,7 @@ use crate::billing::{AccountTerms, AdjustmentLine, Billing};
 use crate::rules::{PeriodAssessment, TerminationEvent};
 
 use schema::MIGRATIONS;
-pub use schema::SCHEMA_VERSION;
+pub(crate) use schema::SCHEMA_VERSION;
 
 /// Errors of the ledger.
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +72,7 @@ pub struct Restatement {
 
 /// A period as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StoredPeriod {
+pub(crate) struct StoredPeriod {
     pub contract_id: String,
     pub period: String,
     pub state: String,
@@ -92,7 +92,7 @@ pub struct StoredPeriod {
 }
 
 /// An open ledger holding the write lock until [`Ledger::commit`] or drop.
-pub struct Ledger {
+pub(crate) struct Ledger {
     conn: Connection,
     path: PathBuf,
 }
@@ -107,7 +107,7 @@ impl Ledger {
     }
 
     /// Opens (creating and migrating if needed) and takes the write lock.
-    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+    pub(crate) fn open(path: &Path) -> Result<Ledger, LedgerError> {
         let shown = path.display().to_string();
         let conn =
             Connection::open(path).map_err(|e| LedgerError::Db { path: shown.clone(), message: e.to_string() })?;
@@ -158,7 +158,7 @@ impl Ledger {
     }
 
     /// Every stored period of the contract that starts before `before`, oldest first.
-    pub fn history_before(&self, contract: &str, before: i64) -> Result<Vec<PeriodAssessment>, LedgerError> {
+    pub(crate) fn history_before(&self, contract: &str, before: i64) -> Result<Vec<PeriodAssessment>, LedgerError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -176,7 +176,7 @@ impl Ledger {
 
     /// Restatement differences not yet on an invoice, or on the invoice of `period` or a later
     /// one (a run re-issuing those places them again; billing skips those on final documents).
-    pub fn pending_adjustments(&self, contract: &str, period: &str) -> Result<Vec<AdjustmentLine>, LedgerError> {
+    pub(crate) fn pending_adjustments(&self, contract: &str, period: &str) -> Result<Vec<AdjustmentLine>, LedgerError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -216,7 +216,7 @@ impl Ledger {
 
     /// What recording these periods would do; refuses to change a closed period without a
     /// restatement. Call before writing any output.
-    pub fn plan(
+    pub(crate) fn plan(
         &self,
         contract: &str,
         periods: &[PeriodAssessment],
@@ -254,7 +254,7 @@ impl Ledger {
     /// Records the periods (as planned), their termination events and the manifest, then
     /// commits the transaction. Nothing is written before this.
     #[allow(clippy::too_many_arguments)] // reason: the parts of one run's record, named
-    pub fn commit(
+    pub(crate) fn commit(
         self,
         contract: &str,
         periods: &[PeriodAssessment],
@@ -430,7 +430,7 @@ impl Ledger {
     }
 
     /// Ends the transaction without changes (read-only use).
-    pub fn release(self) -> Result<(), LedgerError> {
+    pub(crate) fn release(self) -> Result<(), LedgerError> {
         self.conn.execute_batch("ROLLBACK").map_err(|e| self.db_err(e))
     }
 }
@@ -438,7 +438,7 @@ impl Ledger {
 /// Rebuilds a new ledger from run output folders (each with `assessment.json` and
 /// `manifest.json`), in the order given: later folders replace earlier ones' periods. All
 /// periods are open afterwards; close them again with `callsla close`.
-pub fn rebuild(path: &Path, dirs: &[PathBuf]) -> Result<Vec<(String, Change)>, LedgerError> {
+pub(crate) fn rebuild(path: &Path, dirs: &[PathBuf]) -> Result<Vec<(String, Change)>, LedgerError> {
     if path.exists() {
         return Err(LedgerError::Db {
             path: path.display().to_string(),

@@ -5,7 +5,7 @@ use super::*;
 
 impl Ledger {
     /// Periods with state and money, for `callsla history`.
-    pub fn periods(&self, contract: Option<&str>) -> Result<Vec<StoredPeriod>, LedgerError> {
+    pub(crate) fn periods(&self, contract: Option<&str>) -> Result<Vec<StoredPeriod>, LedgerError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -44,7 +44,10 @@ impl Ledger {
     }
 
     /// Termination events recorded for a contract.
-    pub fn termination_events(&self, contract: Option<&str>) -> Result<Vec<(String, TerminationEvent)>, LedgerError> {
+    pub(crate) fn termination_events(
+        &self,
+        contract: Option<&str>,
+    ) -> Result<Vec<(String, TerminationEvent)>, LedgerError> {
         let mut stmt = self
             .conn
             .prepare("SELECT contract_id, period, sla_id, trigger, periods, clause FROM termination_events WHERE ?1 IS NULL OR contract_id = ?1 ORDER BY contract_id, period, sla_id")
@@ -68,7 +71,7 @@ impl Ledger {
 
     /// Everything in the ledger as JSON: periods (with state, assessment and manifest),
     /// restatements and termination events.
-    pub fn export(&self) -> Result<serde_json::Value, LedgerError> {
+    pub(crate) fn export(&self) -> Result<serde_json::Value, LedgerError> {
         let mut stmt = self
             .conn
             .prepare("SELECT contract_id, period, state, closed_by, closed_at, assessment, manifest, provisional_accepted FROM periods ORDER BY contract_id, period_start")

@@ -2,7 +2,7 @@
 //! older ledger up to it, in order (docs/ledger.md documents the tables).
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 pub(super) const MIGRATIONS: [&str; 3] = [
     "

@@ -32,7 +32,7 @@ pub enum AvailabilityError {
 
 /// Reads an outage CSV with columns `start,end,scope,reason`. Timestamps are RFC 3339; a
 /// value without an offset is read in `zone`.
-pub fn load_outages(path: &std::path::Path, zone: Tz) -> Result<Vec<Outage>, AvailabilityError> {
+pub(crate) fn load_outages(path: &std::path::Path, zone: Tz) -> Result<Vec<Outage>, AvailabilityError> {
     let shown = path.display().to_string();
     let rows = crate::util::read_named_csv(path, &["start", "end", "scope", "reason"])
         .map_err(|(_, message)| AvailabilityError::Io { path: shown.clone(), message })?;
@@ -81,7 +81,7 @@ const DAYS: [(&str, Weekday); 7] = [
 
 impl ServiceHours {
     /// Parses `"Mon-Fri 08:00-20:00; Sat 09:00-13:00"`; an end of `24:00` means midnight.
-    pub fn parse(text: &str) -> Result<ServiceHours, AvailabilityError> {
+    pub(crate) fn parse(text: &str) -> Result<ServiceHours, AvailabilityError> {
         let err = |m: &str| AvailabilityError::ServiceHours { text: text.to_string(), message: m.to_string() };
         let day = |s: &str| DAYS.iter().position(|(n, _)| *n == s).ok_or_else(|| err(&format!("unknown day \"{s}\"")));
         let time =
@@ -156,7 +156,7 @@ fn covered(tz: Tz, start: i64, end: i64, hours: Option<&ServiceHours>) -> Vec<(i
 }
 
 /// Merges overlapping spans.
-pub fn merge(mut spans: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+pub(crate) fn merge(mut spans: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
     spans.sort_unstable();
     let mut out: Vec<(i64, i64)> = Vec::new();
     for (s, e) in spans {

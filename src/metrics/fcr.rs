@@ -71,7 +71,7 @@ const GROUP_ENTRIES: usize = 4 << 20;
 /// the customer's next contact in scope is within `window_us`, `false` when not, null for
 /// contacts without a customer id, for outbound contacts and for contacts outside `judged`
 /// (which are not searched at all: as if they were not in the frame).
-pub fn repeat_flags(
+pub(crate) fn repeat_flags(
     rows: &DataFrame,
     judged: Option<&BooleanChunked>,
     scope: RepeatScope,

@@ -78,9 +78,9 @@ impl Dim {
 }
 
 /// The value of a roll-up dimension ("all queues").
-pub const ALL: &str = "*";
+pub(crate) const ALL: &str = "*";
 /// The agent value of contacts without an agent.
-pub const NO_AGENT: &str = "(none)";
+pub(crate) const NO_AGENT: &str = "(none)";
 
 /// What to compute.
 #[derive(Debug, Clone)]
@@ -189,7 +189,7 @@ fn with_repeats(rows: &DataFrame, req: &MetricsRequest) -> PolarsResult<DataFram
 }
 
 /// Runs a plan on Polars' streaming engine (bounded memory for the per-contact expressions).
-pub fn collect_streaming(lf: LazyFrame) -> PolarsResult<DataFrame> {
+pub(crate) fn collect_streaming(lf: LazyFrame) -> PolarsResult<DataFrame> {
     match lf.collect_with_engine(Engine::Streaming)? {
         polars_core::query_result::QueryResult::Single(df) => Ok(df),
         polars_core::query_result::QueryResult::Multiple(_) => {
@@ -205,7 +205,7 @@ fn chunked_like(rows: &DataFrame, name: &str, values: &[Option<bool>]) -> Polars
 
 /// A boolean column cut at the frame's chunk boundaries (zero-copy slices of one bitmap), so
 /// adding it to the frame does not make Polars copy the frame into one chunk.
-pub fn aligned(rows: &DataFrame, name: &str, values: &BooleanChunked) -> PolarsResult<Column> {
+pub(crate) fn aligned(rows: &DataFrame, name: &str, values: &BooleanChunked) -> PolarsResult<Column> {
     if values.len() != rows.height() {
         polars_bail!(ComputeError: "a mask of {} rows for {} contacts", values.len(), rows.height());
     }

@@ -158,7 +158,7 @@ fn cond(dialect: Dialect, c: &Cond) -> String {
 }
 
 /// How the header comment marks a definition the SQL does not compute (availability).
-pub const NOT_EMITTED: &str = "  (from the outage log: not emitted)";
+pub(crate) const NOT_EMITTED: &str = "  (from the outage log: not emitted)";
 
 /// The timestamp column a percentile measures to: answered for response times, ended for
 /// resolution times.
@@ -422,7 +422,7 @@ pub fn emit(
 }
 
 /// The DuckDB view over a canonical CSV that the emitted query reads.
-pub fn duckdb_csv_view(path: &str) -> String {
+pub(crate) fn duckdb_csv_view(path: &str) -> String {
     format!(
         "CREATE OR REPLACE VIEW interactions AS SELECT * FROM read_csv('{}', header = true, columns = {{
   'interaction_id': 'VARCHAR', 'channel': 'VARCHAR', 'direction': 'VARCHAR', 'queue': 'VARCHAR',

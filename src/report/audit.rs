@@ -27,7 +27,7 @@ th{background:#f1f3f8}td.n{text-align:right;font-variant-numeric:tabular-nums;wh
 ol.expl{margin:.2rem 0 .2rem 1.1rem;padding:0}";
 
 /// Renders the page.
-pub fn render(f: &AssessmentFile, m: &Manifest) -> String {
+pub(crate) fn render(f: &AssessmentFile, m: &Manifest) -> String {
     let a = &f.assessment;
     let c = &f.contract;
     let periods: Vec<&str> = a.periods.iter().map(|p| p.period.as_str()).collect();

@@ -19,7 +19,7 @@ fn zone(f: &AssessmentFile) -> chrono_tz::Tz {
 }
 
 /// Columns of `sla_results.csv`.
-pub const SLA_COLUMNS: [&str; 30] = [
+pub(crate) const SLA_COLUMNS: [&str; 30] = [
     "contract_id",
     "period",
     "period_start",
@@ -52,7 +52,7 @@ pub const SLA_COLUMNS: [&str; 30] = [
     "clause",
 ];
 
-pub fn write_sla_results(f: &AssessmentFile, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_sla_results(f: &AssessmentFile, out: &mut dyn Write) -> io::Result<()> {
     let tz = zone(f);
     let mut w = csv::Writer::from_writer(out);
     w.write_record(SLA_COLUMNS)?;
@@ -96,7 +96,7 @@ pub fn write_sla_results(f: &AssessmentFile, out: &mut dyn Write) -> io::Result<
 }
 
 /// Columns of `invoice.csv`.
-pub const INVOICE_COLUMNS: [&str; 20] = [
+pub(crate) const INVOICE_COLUMNS: [&str; 20] = [
     "contract_id",
     "document_id",
     "document_type",
@@ -123,7 +123,7 @@ pub const INVOICE_COLUMNS: [&str; 20] = [
 /// issued — a closed period's stays as it was — and the notes), in issue order. A document
 /// id always comes with the same lines, so an import keyed by document id books each amount
 /// once; the amounts of a document's lines add up to its `document_total`.
-pub fn write_invoice(f: &AssessmentFile, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_invoice(f: &AssessmentFile, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(INVOICE_COLUMNS)?;
     for d in &f.billing.documents {

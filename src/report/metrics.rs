@@ -9,7 +9,7 @@ use crate::metrics::period::rfc3339;
 use crate::metrics::{MetricRow, MetricTable};
 
 /// Column names of the metric table, in order.
-pub const COLUMNS: [&str; 15] = [
+pub(crate) const COLUMNS: [&str; 15] = [
     "period_start",
     "period_end",
     "period",
@@ -52,7 +52,7 @@ fn cells(t: &MetricTable, r: &MetricRow) -> [String; 15] {
 }
 
 /// CSV with a header; empty `value` means no data.
-pub fn write_csv(t: &MetricTable, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_csv(t: &MetricTable, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(COLUMNS)?;
     for r in &t.rows {
@@ -62,7 +62,7 @@ pub fn write_csv(t: &MetricTable, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// A JSON array of objects; decimals as strings, no data as `null`.
-pub fn write_json(t: &MetricTable, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_json(t: &MetricTable, out: &mut dyn Write) -> io::Result<()> {
     let rows: Vec<serde_json::Value> = t
         .rows
         .iter()
@@ -86,7 +86,7 @@ pub fn write_json(t: &MetricTable, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Parquet with the same columns; decimals as exact strings, counts as integers.
-pub fn write_parquet(t: &MetricTable, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_parquet(t: &MetricTable, out: &mut dyn Write) -> io::Result<()> {
     let rows: Vec<[String; 15]> = t.rows.iter().map(|r| cells(t, r)).collect();
     let mut cols: Vec<Column> = Vec::new();
     for (i, name) in COLUMNS.iter().enumerate() {
@@ -107,7 +107,7 @@ pub fn write_parquet(t: &MetricTable, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// An aligned text table for the terminal (without the instants and definitions).
-pub fn write_table(t: &MetricTable, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_table(t: &MetricTable, out: &mut dyn Write) -> io::Result<()> {
     let head =
         ["period", "channel", "queue", "agent", "metric", "value", "unit", "numerator", "denominator", "n", "prov"];
     let body: Vec<Vec<String>> = t

@@ -10,7 +10,7 @@ pub mod summary;
 /// A plain terminal table: a header row (none when `head` is empty) and body rows, columns
 /// separated by two spaces and aligned by display width, the columns listed in `right`
 /// (numbers) aligned right, trailing spaces trimmed, each line ended by `\n`.
-pub fn table(head: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
+pub(crate) fn table(head: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
     use comfy_table::{CellAlignment, ContentArrangement, Table, TableStyle};
     let mut t = Table::new();
     t.load_style(TableStyle::new()).set_content_arrangement(ContentArrangement::Disabled);

@@ -6,7 +6,7 @@ use crate::billing::statement::Statement;
 
 /// The statements as plain text: entries with the running balance, open items, ageing, and
 /// interest accrued but not yet charged.
-pub fn table(statements: &[Statement]) -> String {
+pub(crate) fn table(statements: &[Statement]) -> String {
     let mut s = String::new();
     for st in statements {
         let cur = &st.currency;
@@ -63,7 +63,7 @@ pub fn table(statements: &[Statement]) -> String {
 
 /// The statements as CSV: one row per entry, then one per open item (`section` tells which),
 /// so a ledger system can reconcile line by line.
-pub fn csv(statements: &[Statement]) -> Result<String, csv::Error> {
+pub(crate) fn csv(statements: &[Statement]) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "contract_id",

@@ -8,7 +8,7 @@ use crate::assessment::AssessmentFile;
 
 /// The short summary `callsla run` prints: per SLA achieved vs target, status and credit;
 /// per period the totals; termination events; reject counts.
-pub fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
+pub(crate) fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
     let a = &f.assessment;
     let cur = &f.contract.currency;
     let mut s = String::new();
@@ -117,7 +117,7 @@ pub fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
 
 /// A period's invoice in one line: the performance's net due, what the document carries for
 /// others, tax, and the total — the same figures as invoice.csv and audit.html.
-pub fn document_line(d: &crate::billing::Document, net_due: Decimal, cur: &str) -> String {
+pub(crate) fn document_line(d: &crate::billing::Document, net_due: Decimal, cur: &str) -> String {
     use crate::billing::LineType;
     let sum = |t: LineType| d.lines.iter().filter(|l| l.line_type == t).map(|l| l.amount).sum::<Decimal>();
     let mut parts = format!("invoice {} issued {}, due {}: net due {net_due}", d.id, d.issue_date, d.due_date);

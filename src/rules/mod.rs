@@ -35,7 +35,7 @@ use crate::metrics::{period, MetricRow, MetricTable, ALL};
 use crate::money::{self, Overflow};
 
 /// Version of the assessment's JSON layout (docs/assessment.md).
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// Errors of the rules stage.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,7 +79,7 @@ pub fn channel_volume_def(channel: &str) -> MetricDef {
 }
 
 /// Every definition volume relief reads: all contract channels, and each channel alone.
-pub fn volume_defs(contract: &Contract) -> Vec<MetricDef> {
+pub(crate) fn volume_defs(contract: &Contract) -> Vec<MetricDef> {
     let mut v = vec![volume_def(contract)];
     v.extend(contract.channels.iter().map(|c| channel_volume_def(c)));
     v
@@ -95,7 +95,7 @@ fn scale(unit: Unit) -> Decimal {
 
 /// Compares the achieved num/den (× 100 for percentages) with a threshold, exactly:
 /// `num × scale` against `threshold × den`.
-pub fn compare(num: Decimal, den: Decimal, unit: Unit, threshold: Decimal) -> Result<Ordering, Overflow> {
+pub(crate) fn compare(num: Decimal, den: Decimal, unit: Unit, threshold: Decimal) -> Result<Ordering, Overflow> {
     if unit == Unit::Count {
         return Ok(num.cmp(&threshold));
     }
@@ -239,7 +239,7 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
 const NO_FORECAST_ROW: &str = "no forecast row covers";
 
 /// The invoice id of a period.
-pub fn invoice_id(contract: &Contract, label: &str) -> String {
+pub(crate) fn invoice_id(contract: &Contract, label: &str) -> String {
     format!("{}-{label}", contract.id)
 }
 

@@ -29,7 +29,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Met => "met",
             Status::Missed => "missed",
@@ -40,7 +40,7 @@ impl Status {
         }
     }
 
-    pub fn is_miss(self) -> bool {
+    pub(crate) fn is_miss(self) -> bool {
         matches!(self, Status::Missed | Status::BelowMinimum)
     }
 }

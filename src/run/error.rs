@@ -72,7 +72,7 @@ pub struct RejectStop {
 
 impl RunError {
     /// The exit code: wrapped errors answer for themselves; a stop on rejected rows is 3.
-    pub fn exit_code(&self) -> crate::exit::Exit {
+    pub(crate) fn exit_code(&self) -> crate::exit::Exit {
         match self {
             RunError::Ingest(e) => e.exit_code(),
             RunError::RejectLimit(stop) => stop.error.exit_code(),

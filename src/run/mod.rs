@@ -16,7 +16,7 @@ pub mod verify;
 
 use error::fail_point;
 pub use error::{RejectStop, RunError};
-pub use output::{default_rejects_path, write_outputs};
+pub(crate) use output::{default_rejects_path, write_outputs};
 use output::{run_dir_of, Lock};
 use scope::{apply_exclusions, clip_outages, coverage, in_scope, trues, volumes};
 
@@ -79,12 +79,12 @@ impl Place {
 }
 
 /// [`crate::manifest::hash_file`], an unreadable file being a run error naming it.
-pub fn read_hash(path: &Path) -> Result<FileHash, RunError> {
+pub(crate) fn read_hash(path: &Path) -> Result<FileHash, RunError> {
     crate::manifest::hash_file(path).map_err(|source| RunError::Read { path: path.display().to_string(), source })
 }
 
 /// The outputs of a run, in memory: file name → bytes.
-pub type Outputs = BTreeMap<String, Vec<u8>>;
+pub(crate) type Outputs = BTreeMap<String, Vec<u8>>;
 
 /// Stops a run that lacks a side input the contract needs, unless the contract marks it
 /// optional (`[inputs]`).
@@ -166,7 +166,7 @@ pub struct Computed {
 }
 
 /// Gives the ledger's contribution for (contract id, first period start, first period label).
-pub type LedgerSource<'a> = dyn FnMut(&str, i64, &str) -> Result<LedgerInput, RunError> + 'a;
+pub(crate) type LedgerSource<'a> = dyn FnMut(&str, i64, &str) -> Result<LedgerInput, RunError> + 'a;
 
 /// Runs every stage and renders the outputs in memory.
 pub fn compute(
@@ -503,6 +503,6 @@ pub struct RunOutcome {
 }
 
 /// True when a critical SLA was missed in an assessed period.
-pub fn breached(a: &Assessment) -> bool {
+pub(crate) fn breached(a: &Assessment) -> bool {
     a.periods.iter().any(|p| p.slas.iter().any(|s| s.kind == crate::contract::SlaKind::Critical && s.status.is_miss()))
 }

@@ -19,7 +19,7 @@ pub(super) fn run_dir_of(out: &Path) -> String {
 }
 
 /// Where `run` writes the rejects of a run stopped on them: `OUT.rejects.csv` beside `OUT`.
-pub fn default_rejects_path(out: &Path) -> PathBuf {
+pub(crate) fn default_rejects_path(out: &Path) -> PathBuf {
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_string());
     out.with_file_name(format!("{name}.rejects.csv"))
 }
@@ -60,7 +60,7 @@ impl Lock {
 
 /// Writes the outputs into `out` atomically: a sibling temporary folder, synced, then renamed.
 /// An existing `out` is replaced only with `force`, and only after the new one is complete.
-pub fn write_outputs(out: &Path, outputs: &Outputs, force: bool) -> Result<(), RunError> {
+pub(crate) fn write_outputs(out: &Path, outputs: &Outputs, force: bool) -> Result<(), RunError> {
     let write_err = |p: &Path| {
         let p = p.display().to_string();
         move |source| RunError::Write { path: p, source }

@@ -29,7 +29,7 @@ pub enum PeriodKind {
 
 impl PeriodKind {
     /// Length in minutes for clock periods.
-    pub fn clock_minutes(self) -> Option<i64> {
+    pub(crate) fn clock_minutes(self) -> Option<i64> {
         match self {
             PeriodKind::Hour => Some(60),
             PeriodKind::Min30 => Some(30),
@@ -39,14 +39,14 @@ impl PeriodKind {
     }
 
     /// A clock period of `minutes` (used for interval compliance).
-    pub fn clock(minutes: u32) -> Clock {
+    pub(crate) fn clock(minutes: u32) -> Clock {
         Clock(i64::from(minutes))
     }
 }
 
 /// A clock interval length in minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Clock(pub i64);
+pub(crate) struct Clock(pub i64);
 
 const US_PER_MIN: i64 = 60_000_000;
 
@@ -62,7 +62,7 @@ fn local_date(tz: Tz, us: i64) -> NaiveDate {
 }
 
 /// The first instant of a local date: midnight, or the end of a DST gap that swallows it.
-pub fn local_midnight(tz: Tz, date: NaiveDate) -> i64 {
+pub(crate) fn local_midnight(tz: Tz, date: NaiveDate) -> i64 {
     let mut t: NaiveDateTime = date.and_hms_opt(0, 0, 0).unwrap_or_default();
     for _ in 0..(24 * 4) {
         if let Some(dt) = tz.from_local_datetime(&t).earliest() {
@@ -121,7 +121,7 @@ pub fn period_end(kind: PeriodKind, tz: Tz, start: i64) -> i64 {
 }
 
 /// Start of the clock interval of `minutes` containing `us`.
-pub fn interval_start(clock: Clock, tz: Tz, us: i64) -> i64 {
+pub(crate) fn interval_start(clock: Clock, tz: Tz, us: i64) -> i64 {
     clock_start(tz, us, clock.0)
 }
 
@@ -141,7 +141,7 @@ pub fn label(kind: PeriodKind, tz: Tz, start: i64) -> String {
 }
 
 /// RFC 3339 in the zone's local time with its offset, seconds included.
-pub fn rfc3339(tz: Tz, us: i64) -> String {
+pub(crate) fn rfc3339(tz: Tz, us: i64) -> String {
     chrono::DateTime::from_timestamp_micros(us)
         .map(|t| t.with_timezone(&tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
         .unwrap_or_default()

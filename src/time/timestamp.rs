@@ -10,13 +10,13 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _};
 use chrono_tz::Tz;
 
 /// Microseconds since the Unix epoch, UTC. The canonical representation of an instant.
-pub type Micros = i64;
+pub(crate) type Micros = i64;
 
 const US_PER_SEC: i64 = 1_000_000;
 
 /// Why a timestamp could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TsError {
+pub(crate) enum TsError {
     /// Not in the expected format at all.
     Unreadable,
     /// A wall-clock time given where the profile requires an explicit UTC offset.
@@ -41,7 +41,7 @@ pub enum DstAmbiguous {
 }
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = y - era * 400;
@@ -78,7 +78,7 @@ fn digits(b: &[u8]) -> Option<u32> {
 
 /// A wall-clock date and time with microseconds, already range-checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Wall {
+pub(crate) struct Wall {
     pub days: i64,
     pub secs_of_day: u32,
     pub micros: u32,
@@ -161,7 +161,7 @@ fn offset_secs(b: &[u8]) -> Option<i64> {
 /// RFC 3339 (`2026-10-01T09:00:00-04:00`, `...Z`, fractional seconds, a space for the `T`)
 /// read without allocation. A value without an offset is [`TsError::NoOffset`], unless
 /// `zone` is given, in which case it is read as wall-clock time in that zone.
-pub fn rfc3339(s: &str, zone: Option<(Tz, DstAmbiguous)>) -> Result<Micros, TsError> {
+pub(crate) fn rfc3339(s: &str, zone: Option<(Tz, DstAmbiguous)>) -> Result<Micros, TsError> {
     let (wall, rest) = wall_prefix(s.as_bytes()).ok_or(TsError::Unreadable)?;
     if rest.is_empty() {
         return match zone {
@@ -175,7 +175,7 @@ pub fn rfc3339(s: &str, zone: Option<(Tz, DstAmbiguous)>) -> Result<Micros, TsEr
 
 /// Turns a wall-clock time in `tz` into an instant, applying the DST rule:
 /// a time in a gap is always an error; a repeated time follows `rule`.
-pub fn localize(wall: Wall, tz: Tz, rule: DstAmbiguous) -> Result<Micros, TsError> {
+pub(crate) fn localize(wall: Wall, tz: Tz, rule: DstAmbiguous) -> Result<Micros, TsError> {
     let naive = wall.to_naive().ok_or(TsError::Unreadable)?;
     let utc = match tz.from_local_datetime(&naive) {
         chrono::LocalResult::Single(t) => t,
@@ -190,7 +190,7 @@ pub fn localize(wall: Wall, tz: Tz, rule: DstAmbiguous) -> Result<Micros, TsErro
 }
 
 /// True when a strftime pattern carries a UTC offset (`%z`, `%:z`, `%#z`) or is `%+`/`%s`.
-pub fn pattern_has_offset(fmt: &str) -> bool {
+pub(crate) fn pattern_has_offset(fmt: &str) -> bool {
     fmt.contains("%z")
         || fmt.contains("%:z")
         || fmt.contains("%#z")
@@ -200,13 +200,13 @@ pub fn pattern_has_offset(fmt: &str) -> bool {
 }
 
 /// True when chrono understands every specifier in the pattern.
-pub fn pattern_is_valid(fmt: &str) -> bool {
+pub(crate) fn pattern_is_valid(fmt: &str) -> bool {
     !chrono::format::StrftimeItems::new(fmt).any(|i| matches!(i, chrono::format::Item::Error))
 }
 
 /// A timestamp read with a strftime pattern. Patterns with an offset give instants directly;
 /// others are wall-clock times localized in `zone`.
-pub fn with_pattern(s: &str, fmt: &str, zone: Option<(Tz, DstAmbiguous)>) -> Result<Micros, TsError> {
+pub(crate) fn with_pattern(s: &str, fmt: &str, zone: Option<(Tz, DstAmbiguous)>) -> Result<Micros, TsError> {
     if pattern_has_offset(fmt) {
         return DateTime::parse_from_str(s, fmt).map(|t| t.timestamp_micros()).map_err(|_| TsError::Unreadable);
     }
@@ -219,7 +219,7 @@ pub fn with_pattern(s: &str, fmt: &str, zone: Option<(Tz, DstAmbiguous)>) -> Res
 
 /// A date read with a strftime pattern, as days since the epoch. `%Y%m%d`-like patterns
 /// and `%y%m%d` get a fast path.
-pub fn date_with_pattern(s: &str, fmt: &str) -> Option<i64> {
+pub(crate) fn date_with_pattern(s: &str, fmt: &str) -> Option<i64> {
     let b = s.as_bytes();
     let fast = match (fmt, b.len()) {
         ("%Y-%m-%d", 10) if b[4] == b'-' && b[7] == b'-' => {
@@ -246,7 +246,7 @@ pub fn date_with_pattern(s: &str, fmt: &str) -> Option<i64> {
 
 /// A time of day read with a strftime pattern, as (seconds of day, microseconds).
 /// `%H:%M:%S` accepts one- or two-digit hours (`7:02:47`) without chrono.
-pub fn time_with_pattern(s: &str, fmt: &str) -> Option<(u32, u32)> {
+pub(crate) fn time_with_pattern(s: &str, fmt: &str) -> Option<(u32, u32)> {
     if fmt == "%H:%M:%S" {
         let b = s.as_bytes();
         let (h, rest) = match b {
@@ -269,6 +269,6 @@ pub fn time_with_pattern(s: &str, fmt: &str) -> Option<(u32, u32)> {
 }
 
 /// Combines a date (days since epoch) and a time of day into a wall-clock value.
-pub fn wall_from_parts(days: i64, (secs_of_day, micros): (u32, u32)) -> Wall {
+pub(crate) fn wall_from_parts(days: i64, (secs_of_day, micros): (u32, u32)) -> Wall {
     Wall { days, secs_of_day, micros }
 }

@@ -22,7 +22,7 @@ use crate::schema::Field;
 /// TLB miss into a 128 MB table at ten million ids, 15 % of a 10M-row run's CPU. Appending
 /// to a bucket touches one cache line that is already there; see benches/README.md.)
 #[derive(Default)]
-pub struct SeenIds {
+pub(crate) struct SeenIds {
     /// The buckets' entries, `tag << 32 | position`, in position order: bucket `b` fills
     /// `slab[b * room..]` up to `lens[b]`, then continues in `overflow[b]`. One allocation, so
     /// its memory goes back to the system when the check is done (thousands of small vectors
@@ -60,7 +60,7 @@ impl SeenIds {
     /// Sizes the buckets for about `n` ids. Called once, before any id is recorded (later
     /// calls change nothing: entries already in buckets cannot move). More ids than `n` are
     /// fine: the buckets get longer.
-    pub fn reserve(&mut self, n: usize) {
+    pub(crate) fn reserve(&mut self, n: usize) {
         if !self.lens.is_empty() {
             return;
         }
@@ -192,7 +192,7 @@ impl SeenIds {
     /// Takes the duplicates out of the files' accepted rows and reports each as a rejection
     /// (`duplicate_id`) on its file, with the line of the occurrence kept. `files` are the
     /// files' outputs in input order, whose accepted batches are the recorded batches, in order.
-    pub fn reject_duplicates(&self, files: &mut [FileOut], id_column: &str) -> PolarsResult<()> {
+    pub(crate) fn reject_duplicates(&self, files: &mut [FileOut], id_column: &str) -> PolarsResult<()> {
         let dups = self.duplicates()?;
         if dups.is_empty() {
             return Ok(());

@@ -34,7 +34,7 @@ pub(super) fn datetime_type() -> DataType {
 }
 
 /// The canonical frame's columns and types, in order.
-pub fn canonical_schema() -> PolarsResult<Vec<(&'static str, DataType)>> {
+pub(crate) fn canonical_schema() -> PolarsResult<Vec<(&'static str, DataType)>> {
     let dur = DataType::Duration(TimeUnit::Milliseconds);
     Ok(vec![
         (Field::InteractionId.name(), DataType::String),
@@ -59,7 +59,7 @@ pub fn canonical_schema() -> PolarsResult<Vec<(&'static str, DataType)>> {
 }
 
 /// A canonical frame with no rows.
-pub fn empty_canonical() -> PolarsResult<DataFrame> {
+pub(crate) fn empty_canonical() -> PolarsResult<DataFrame> {
     let cols = canonical_schema()?.into_iter().map(|(n, t)| Column::new_empty(n.into(), &t)).collect();
     DataFrame::new(0, cols)
 }
