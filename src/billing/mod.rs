@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use account::{Account, AccountTerms, Hold, InterestCharge};
 pub use document::{DocKind, DocLine, Document, LineType};
-pub use payments::{has_payment_ids, load_payments, Application, PaymentIssue, PaymentRecord};
+pub use payments::{load_payments, Application, PaymentIssue, PaymentRecord, PaymentsFile};
 
 use crate::contract::{Contract, Restatements};
 use crate::money::{self, Overflow};

@@ -49,10 +49,18 @@ pub struct PaymentIssue {
     pub message: String,
 }
 
-/// Whether a payments CSV has a `payment_id` column. Without one, each payment is known by
-/// `{paid_date}/{invoice_id}/{amount}`, which the run lists among its assumptions: a corrected
-/// amount in a later file is then a new payment, not a correction of the old one.
-pub fn has_payment_ids(path: &Path) -> Result<bool, BillingError> {
+/// A payments file as read: its payments, and whether it has a `payment_id` column. Without
+/// one, each payment is known by `{paid_date}/{invoice_id}/{amount}`, which the run lists among
+/// its assumptions: a corrected amount in a later file is then a new payment, not a correction
+/// of the old one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentsFile {
+    pub records: Vec<PaymentRecord>,
+    pub has_ids: bool,
+}
+
+/// Whether a payments CSV has a `payment_id` column (its header only).
+fn has_payment_ids(path: &Path) -> Result<bool, BillingError> {
     let header = csv::Reader::from_path(path)
         .and_then(|mut r| r.headers().cloned())
         .map_err(|e| BillingError::Payments { path: path.display().to_string(), line: 1, message: e.to_string() })?;
@@ -60,7 +68,7 @@ pub fn has_payment_ids(path: &Path) -> Result<bool, BillingError> {
 }
 
 /// Reads a payments CSV.
-pub fn load_payments(path: &Path) -> Result<Vec<PaymentRecord>, BillingError> {
+pub fn load_payments(path: &Path) -> Result<PaymentsFile, BillingError> {
     let shown = path.display().to_string();
     let err = |(line, message): (u64, String)| BillingError::Payments { path: shown.clone(), line, message };
     let with_id = has_payment_ids(path)?;
@@ -110,7 +118,7 @@ pub fn load_payments(path: &Path) -> Result<Vec<PaymentRecord>, BillingError> {
         }
         out.push(PaymentRecord { payment_id: id, document_id: doc.clone(), paid_date, amount });
     }
-    Ok(out)
+    Ok(PaymentsFile { records: out, has_ids: with_id })
 }
 
 /// The open documents a payment naming none pays, in order: issued by its date, with an open
@@ -135,7 +143,7 @@ mod tests {
         std::fs::write(&without, "invoice_id,paid_date,amount\nINV-1,2026-10-16,10.00\nINV-1,2026-10-16,10.00\n")?;
         assert!(has_payment_ids(&with)?);
         assert!(!has_payment_ids(&without)?);
-        let ids = |p: &Path| load_payments(p).map(|v| v.into_iter().map(|r| r.payment_id).collect::<Vec<_>>());
+        let ids = |p: &Path| load_payments(p).map(|v| v.records.into_iter().map(|r| r.payment_id).collect::<Vec<_>>());
         assert_eq!(ids(&with)?, vec!["P-1".to_string()]);
         assert_eq!(ids(&without)?, vec!["2026-10-16/INV-1/10.00".to_string(), "2026-10-16/INV-1/10.00/2".to_string()]);
         assert!(has_payment_ids(&dir.path().join("missing.csv")).is_err());

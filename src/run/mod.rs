@@ -309,15 +309,16 @@ pub fn compute(
     let periods = period_starts(opts, &contract, &table)?;
     let period_coverage = coverage(rows, &judged, &contract, &periods, opts)?;
     let forecast = opts.forecast.as_deref().map(|p| rules::load_forecast(&place.at(p), &contract)).transpose()?;
-    let payments = opts.payments.as_deref().map(|p| billing::load_payments(&place.at(p))).transpose()?;
-    if let Some(p) = opts.payments.as_deref() {
-        if !billing::has_payment_ids(&place.at(p))? {
+    let payments_file = opts.payments.as_deref().map(|p| billing::load_payments(&place.at(p))).transpose()?;
+    if let (Some(p), Some(file)) = (opts.payments.as_deref(), &payments_file) {
+        if !file.has_ids {
             assumptions.push(format!(
                 "payments file {} has no payment_id column: each payment is known by paid_date/invoice_id/amount, so a corrected amount in a later file counts as another payment (add a payment_id column to correct payments)",
                 p.display()
             ));
         }
     }
+    let payments = payments_file.map(|f| f.records);
     if contract.needs_payments() && payments.is_none() {
         assumptions.push(
             "no payments file (--payments), which [inputs] marks optional: no payment is known, so late-payment interest is not computed"

@@ -26,19 +26,7 @@ fn date(s: &str) -> NaiveDate {
 /// A contract with payment terms (net 30, 8 % a year) and the given extra sections.
 fn contract(payment_extra: &str, extra: &str) -> Contract {
     let text = format!(
-        r#"
-[contract]
-id = "T"
-client = "C"
-provider = "P"
-currency = "USD"
-time_zone = "America/New_York"
-measurement_period = "month"
-effective_from = "2026-08-01"
-
-[rounding]
-minor_units = 2
-strategy = "half_even"
+        r#"{head}
 
 [scope]
 channels = ["voice"]
@@ -70,7 +58,8 @@ late_interest_annual_percent = "8"
 day_count = "actual_365"
 {payment_extra}
 {extra}
-"#
+"#,
+        head = crate::common::contract_head("half_even"),
     );
     Contract::parse(&text, "t.toml").unwrap_or_else(|e| panic!("{e}"))
 }

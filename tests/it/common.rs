@@ -108,3 +108,45 @@ pub fn callsla_with(args: &[&str], dir: Option<&Path>, env: &[(&str, Option<&str
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// The README's main command on the bundled sample (with `contract` in place of the sample
+/// contract), without the ledger, into `out`.
+pub fn sample_run_args<'a>(contract: &'a str, out: &'a str) -> Vec<&'a str> {
+    vec![
+        "run",
+        "--contract",
+        contract,
+        "--input",
+        "sample-data/interactions.csv",
+        "--forecast",
+        "sample-data/forecast.csv",
+        "--outages",
+        "sample-data/outages.csv",
+        "--payments",
+        "sample-data/payments.csv",
+        "--no-ledger",
+        "--out",
+        out,
+    ]
+}
+
+/// The `[contract]` and `[rounding]` sections the hand-written test contracts start with
+/// (contract `T`, USD, New York, monthly from 2026-08-01), with the rounding strategy given.
+pub fn contract_head(strategy: &str) -> String {
+    format!(
+        r#"
+[contract]
+id = "T"
+client = "C"
+provider = "P"
+currency = "USD"
+time_zone = "America/New_York"
+measurement_period = "month"
+effective_from = "2026-08-01"
+
+[rounding]
+minor_units = 2
+strategy = "{strategy}"
+"#
+    )
+}

@@ -10,22 +10,7 @@ use std::process::Command;
 use common::*;
 
 fn sample_run_args(out: &str) -> Vec<&str> {
-    vec![
-        "run",
-        "--contract",
-        "sample-data/contract.toml",
-        "--input",
-        "sample-data/interactions.csv",
-        "--forecast",
-        "sample-data/forecast.csv",
-        "--outages",
-        "sample-data/outages.csv",
-        "--payments",
-        "sample-data/payments.csv",
-        "--no-ledger",
-        "--out",
-        out,
-    ]
+    common::sample_run_args("sample-data/contract.toml", out)
 }
 
 #[test]

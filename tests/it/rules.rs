@@ -22,19 +22,7 @@ fn contract(slas: &str, extra: &str) -> Contract {
 
 fn contract_with(credits: &str, rounding: &str, slas: &str, extra: &str) -> Contract {
     let text = format!(
-        r#"
-[contract]
-id = "T"
-client = "C"
-provider = "P"
-currency = "USD"
-time_zone = "America/New_York"
-measurement_period = "month"
-effective_from = "2026-08-01"
-
-[rounding]
-minor_units = 2
-strategy = "{rounding}"
+        r#"{head}
 
 [scope]
 channels = ["voice", "email"]
@@ -49,7 +37,8 @@ monthly_fee = "100000"
 
 {slas}
 {extra}
-"#
+"#,
+        head = crate::common::contract_head(rounding),
     );
     Contract::parse(&text, "t.toml").unwrap_or_else(|e| panic!("{e}\n{text}"))
 }

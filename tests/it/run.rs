@@ -11,22 +11,7 @@ use common::*;
 /// Runs the binary from the repository root (so input paths in outputs are stable).
 /// The README's main command, into `out`.
 fn main_command(out: &Path, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "run",
-        "--contract",
-        "sample-data/contract.toml",
-        "--input",
-        "sample-data/interactions.csv",
-        "--forecast",
-        "sample-data/forecast.csv",
-        "--outages",
-        "sample-data/outages.csv",
-        "--payments",
-        "sample-data/payments.csv",
-        "--no-ledger",
-        "--out",
-        s(out),
-    ];
+    let mut args = sample_run_args("sample-data/contract.toml", s(out));
     args.extend_from_slice(extra);
     callsla_in_repo(&args)
 }
@@ -222,22 +207,7 @@ fn dispute_diff_and_explain() {
         + "\n[[exclusion]]\nid = \"EX-2\"\nstart = \"2026-08-19T10:00:00-04:00\"\nend = \"2026-08-19T12:30:00-04:00\"\nreason = \"Carrier outage agreed as client-side\"\nreference = \"Dispute D-4\"\n";
     let c2 = t.write("contract-agreed.toml", &contract);
     let after = t.path("after");
-    let run = callsla_in_repo(&[
-        "run",
-        "--contract",
-        s(&c2),
-        "--input",
-        "sample-data/interactions.csv",
-        "--forecast",
-        "sample-data/forecast.csv",
-        "--outages",
-        "sample-data/outages.csv",
-        "--payments",
-        "sample-data/payments.csv",
-        "--no-ledger",
-        "--out",
-        s(&after),
-    ]);
+    let run = callsla_in_repo(&sample_run_args(s(&c2), s(&after)));
     assert_eq!(run.code, 0, "{}", run.stderr);
     let diff = callsla_in_repo(&["diff", s(&before), s(&after)]);
     assert_eq!(diff.code, 0, "{}", diff.stderr);
