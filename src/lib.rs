@@ -7,6 +7,7 @@
 pub mod assessment;
 pub mod billing;
 pub mod cli;
+pub mod config_error;
 pub mod contract;
 pub mod exit;
 pub mod generate;

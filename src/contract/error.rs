@@ -2,20 +2,9 @@
 //! with one key, each saying how to fix it (the word-for-word messages of
 //! tests/bad_contracts/).
 
-/// A contract that cannot be read or makes no sense.
-#[derive(Debug, thiserror::Error)]
-pub enum ContractError {
-    #[error("cannot read contract {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}: {message}")]
-    Syntax { path: String, line: usize, message: String },
-    #[error("{path}:{line}: {key}: {problem}")]
-    Invalid { path: String, line: usize, key: String, problem: Box<Problem> },
-}
+/// A contract that could not be read or makes no sense: names the file, the line and the key,
+/// and says how to fix it.
+pub type ContractError = crate::config_error::ConfigError<Box<Problem>>;
 
 /// What is wrong with one key of a contract, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -415,7 +415,11 @@ impl Contract {
     /// Reads and validates a contract file.
     pub fn load(path: &Path) -> Result<Contract, ContractError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ContractError::Io { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ContractError::Io {
+            file: "contract",
+            path: shown.clone(),
+            source,
+        })?;
         Contract::parse(&text, &shown)
     }
 

@@ -24,19 +24,7 @@ use crate::util::{did_you_mean, line_of};
 
 /// A profile that could not be read or makes no sense. Always names the file, the line and
 /// the key, and says how to fix it.
-#[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
-    #[error("cannot read profile {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}: {message}")]
-    Syntax { path: String, line: usize, message: String },
-    #[error("{path}:{line}: {key}: {problem}")]
-    Invalid { path: String, line: usize, key: String, problem: ProfileProblem },
-}
+pub type ProfileError = crate::config_error::ConfigError<ProfileProblem>;
 
 /// What is wrong with one key of a profile.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -304,7 +292,11 @@ impl Profile {
     /// Reads and validates a profile file.
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
+            file: "profile",
+            path: shown.clone(),
+            source,
+        })?;
         Profile::parse(&text, &shown)
     }
 

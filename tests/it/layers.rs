@@ -7,6 +7,7 @@ const LEVELS: &[(&str, u32)] = &[
     ("util", 0),
     ("money", 0),
     ("exit", 0),
+    ("config_error", 0),
     ("schema", 0),
     ("time", 0),
     ("generate", 0),
