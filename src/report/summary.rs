@@ -14,19 +14,25 @@ pub(crate) fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
     let mut s = String::new();
     for p in &a.periods {
         let _ = writeln!(s, "{} ({}, terms {})", p.period, p.invoice_id, p.terms_version);
-        for r in &p.slas {
-            let _ = writeln!(
-                s,
-                "  {:<6} {:<13} achieved {:>12} {} {:<8} {:<13} credit {:>10} {cur}{}",
-                r.sla_id,
-                r.metric,
-                r.achieved.map(|v| v.to_string()).unwrap_or_else(|| "no data".to_string()),
-                r.direction.symbol(),
-                r.target.to_string(),
-                r.status.as_str(),
-                r.credit,
-                if r.provisional { " (provisional)" } else { "" }
-            );
+        let rows: Vec<Vec<String>> = p
+            .slas
+            .iter()
+            .map(|r| {
+                vec![
+                    r.sla_id.clone(),
+                    r.metric.clone(),
+                    "achieved".to_string(),
+                    r.achieved.map(|v| v.to_string()).unwrap_or_else(|| "no data".to_string()),
+                    format!("{} {}", r.direction.symbol(), r.target),
+                    r.status.as_str().to_string(),
+                    "credit".to_string(),
+                    r.credit.to_string(),
+                    format!("{cur}{}", if r.provisional { " (provisional)" } else { "" }),
+                ]
+            })
+            .collect();
+        for line in super::table(&[], &rows, &[3, 7]).lines() {
+            let _ = writeln!(s, "  {line}");
         }
         for f in &p.earn_back_forfeited {
             let _ = writeln!(
