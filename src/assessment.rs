@@ -10,36 +10,7 @@ use crate::billing;
 use crate::ingest::Reconciliation;
 use crate::rules::Assessment;
 
-/// Contacts left out of judgement, by reason.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ScopeCount {
-    pub channel: String,
-    pub queue: String,
-    pub contacts: u64,
-}
-
-/// What the judged data covers of one assessed period.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct PeriodCoverage {
-    pub period: String,
-    /// Judged contacts that arrived in the period.
-    pub contacts: u64,
-    /// First and last arrival (RFC 3339 in the contract's zone); empty without contacts.
-    pub first_arrival: String,
-    pub last_arrival: String,
-    /// Why the period looks partial (the data starts or ends more than two days inside it),
-    /// or empty.
-    pub partial: String,
-}
-
-/// Contacts removed by an agreed exclusion window.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ExclusionCount {
-    pub id: String,
-    pub reason: String,
-    pub reference: String,
-    pub contacts: u64,
-}
+pub use crate::metrics::scope::{ExclusionCount, PeriodCoverage, ScopeCount};
 
 /// Where the judged contacts came from.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

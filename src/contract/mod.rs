@@ -247,18 +247,8 @@ pub struct Terms {
     pub slas: Vec<Sla>,
 }
 
-/// An agreed window removed from measurement.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Exclusion {
-    pub id: String,
-    pub start: i64,
-    pub end: i64,
-    pub reason: String,
-    pub reference: String,
-    /// Channels and queues it applies to (`None` = all).
-    pub channels: Option<Vec<String>>,
-    pub queues: Option<Vec<String>>,
-}
+/// An agreed exclusion window (the type lives with the scope masks it feeds).
+pub use crate::metrics::scope::Exclusion;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Window {

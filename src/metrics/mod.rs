@@ -14,6 +14,7 @@ pub mod definition;
 mod fcr;
 mod percentile;
 mod rollup;
+pub mod scope;
 mod term;
 mod terms;
 pub use crate::time::period;

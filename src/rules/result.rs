@@ -4,17 +4,7 @@
 
 use super::*;
 
-/// Billing volumes of one channel in one period (handled contacts and billable time).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Volume {
-    pub period_start: i64,
-    pub channel: String,
-    pub handled: u64,
-    /// Σ billable milliseconds (the pricing's `billable` components of handled contacts).
-    pub billable_ms: i64,
-    /// Σ per contact of billable time rounded up to whole minutes.
-    pub started_minutes: i64,
-}
+pub use crate::metrics::scope::Volume;
 
 /// Status of an SLA in a period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

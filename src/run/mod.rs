@@ -7,18 +7,18 @@
 //! runs from writing the same folder at once. The one entry point is [`run`].
 //!
 //! One file on purpose (above 500 lines): the order of the stages of a run, read top to
-//! bottom; what is judged is in `scope.rs`, how outputs are written in `output.rs`.
+//! bottom; what is judged and billed (scope, exclusions, volumes, coverage) is in
+//! `metrics/scope.rs`, how outputs are written in `output.rs`.
 
 mod error;
 mod output;
-mod scope;
 pub mod verify;
 
+use crate::metrics::scope::{apply_exclusions, clip_outages, coverage, in_scope, trues, volumes, Priced};
 use error::fail_point;
 pub use error::{RejectStop, RunError};
 pub(crate) use output::{default_rejects_path, write_outputs};
 use output::{run_dir_of, Lock};
-use scope::{apply_exclusions, clip_outages, coverage, in_scope, trues, volumes};
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -259,9 +259,9 @@ pub fn compute(
         .collect::<Result<_, _>>()?;
     // Scope and exclusions are masks over the ingested rows: nothing is copied.
     let rows = &ingested.accepted;
-    let (scoped, out_of_scope) = in_scope(rows, &contract)?;
+    let (scoped, out_of_scope) = in_scope(rows, &contract.channels, &contract.queues)?;
     // Exclusions remove contacts from measurement, not from billing: volumes use `scoped`.
-    let (judged, exclusions) = apply_exclusions(rows, &scoped, &contract)?;
+    let (judged, exclusions) = apply_exclusions(rows, &scoped, &contract.exclusions)?;
 
     progress("measuring");
     let mut definitions: Vec<metrics::MetricDef> = rules::volume_defs(&contract);
@@ -278,7 +278,7 @@ pub fn compute(
     let outages = match &opts.outages {
         Some(p) => clip_outages(
             metrics::availability::load_outages(&place.at(p), contract.zone).map_err(MetricsError::from)?,
-            &contract,
+            &contract.exclusions,
         ),
         None => Vec::new(),
     };
@@ -307,7 +307,10 @@ pub fn compute(
 
     progress("judging against the contract");
     let periods = period_starts(opts, &contract, &table)?;
-    let period_coverage = coverage(rows, &judged, &contract, &periods, opts)?;
+    let (period_coverage, empty) = coverage(rows, &judged, contract.period, contract.zone, &periods)?;
+    if let Some(e) = empty.filter(|_| !opts.allow_empty_period) {
+        return Err(RunError::EmptyPeriod { period: e.period, found: e.found });
+    }
     let forecast = opts.forecast.as_deref().map(|p| rules::load_forecast(&place.at(p), &contract)).transpose()?;
     let payments_file = opts.payments.as_deref().map(|p| billing::load_payments(&place.at(p))).transpose()?;
     if let (Some(p), Some(file)) = (opts.payments.as_deref(), &payments_file) {
@@ -331,7 +334,7 @@ pub fn compute(
         contract: &contract,
         metrics: &table,
         periods: periods.clone(),
-        volumes: volumes(rows, &scoped, &contract, &periods)?,
+        volumes: volumes(rows, &scoped, contract.period, contract.zone, &priced(&contract, &periods))?,
         forecast,
         history: ledger_input.history.clone(),
         outages_given: opts.outages.is_some(),
@@ -506,4 +509,18 @@ pub struct RunOutcome {
 /// True when a critical SLA was missed in an assessed period.
 pub(crate) fn breached(a: &Assessment) -> bool {
     a.periods.iter().any(|p| p.slas.iter().any(|s| s.kind == crate::contract::SlaKind::Critical && s.status.is_miss()))
+}
+
+/// Each assessed period's priced channels and what they bill, from the terms in force.
+fn priced(c: &Contract, periods: &[i64]) -> Vec<Priced> {
+    periods
+        .iter()
+        .flat_map(|&start| {
+            c.terms_for(crate::contract::period_date(c, start)).pricing.iter().map(move |p| Priced {
+                period_start: start,
+                channel: p.channel.clone(),
+                billable: p.billable.clone(),
+            })
+        })
+        .collect()
 }

@@ -273,7 +273,12 @@ fn a_provisional_figure_is_said_to_be_provisional() {
     let out = t.path("out");
     let run = sample_run(&out, "sample-data/contract.toml", &[], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("  SL-5  fcr               achieved  81.0880  ≥ 75    met  credit  0.00  USD (provisional)\n"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("  SL-5  fcr               achieved  81.0880  ≥ 75    met  credit  0.00  USD (provisional)\n"),
+        "{}",
+        run.stdout
+    );
     let e = callsla_in_repo(&["explain", "--assessment", s(&out), "--sla", "SL-5", "--period", "2026-10"]);
     assert!(
         e.stdout.contains(

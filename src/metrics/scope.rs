@@ -1,22 +1,89 @@
 //! What a run judges and bills, as masks over the ingested rows (nothing is copied): the
 //! contract's scope, its exclusion windows (and the outage time they remove), the billing
-//! volumes per period and channel, and how much of each period the data covers.
+//! volumes per period and channel, and how much of each period the data covers. Written on
+//! plain data (channel and queue lists, windows, the billable components of each period), so
+//! this stage knows nothing of the contract that states them.
 
+use chrono_tz::Tz;
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use super::{PeriodCoverage, RunError, RunOptions};
-use crate::assessment::{ExclusionCount, ScopeCount};
-use crate::contract::Contract;
-use crate::metrics::{self, period};
-use crate::rules::Volume;
+use super::definition::Component;
+use super::{aligned, collect_streaming, period, period_column, MetricsError, Outage, PeriodKind};
+
+/// An agreed window in which contacts (and outage time) are not judged: a planned
+/// maintenance, a declared incident (docs/contract.md, "[[exclusion]]").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exclusion {
+    pub id: String,
+    /// Start (inclusive) and end (exclusive), µs since the epoch.
+    pub start: i64,
+    pub end: i64,
+    pub reason: String,
+    pub reference: String,
+    /// Channels and queues it applies to (`None` = all).
+    pub channels: Option<Vec<String>>,
+    pub queues: Option<Vec<String>>,
+}
+
+/// Contacts outside the scope, by channel and queue.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ScopeCount {
+    pub channel: String,
+    pub queue: String,
+    pub contacts: u64,
+}
+
+/// Contacts removed by an agreed exclusion window.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExclusionCount {
+    pub id: String,
+    pub reason: String,
+    pub reference: String,
+    pub contacts: u64,
+}
+
+/// What the judged data covers of one assessed period.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PeriodCoverage {
+    pub period: String,
+    /// Judged contacts that arrived in the period.
+    pub contacts: u64,
+    /// First and last arrival (RFC 3339 in the contract's zone); empty without contacts.
+    pub first_arrival: String,
+    pub last_arrival: String,
+    /// Why the period looks partial (the data starts or ends more than two days inside it),
+    /// or empty.
+    pub partial: String,
+}
+
+/// Billing volumes of one channel in one period (handled contacts and billable time).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Volume {
+    pub period_start: i64,
+    pub channel: String,
+    pub handled: u64,
+    /// Σ billable milliseconds (the pricing's `billable` components of handled contacts).
+    pub billable_ms: i64,
+    /// Σ per contact of billable time rounded up to whole minutes.
+    pub started_minutes: i64,
+}
+
+/// One channel priced in one period, and which parts of handle time it bills.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Priced {
+    pub period_start: i64,
+    pub channel: String,
+    pub billable: Vec<Component>,
+}
 
 /// A boolean expression evaluated on every row (no copy of the rows).
-fn mask_of(rows: &DataFrame, expr: Expr) -> Result<BooleanChunked, RunError> {
+fn mask_of(rows: &DataFrame, expr: Expr) -> Result<BooleanChunked, MetricsError> {
     let df = rows.clone().lazy().select([expr.alias("__mask")]).collect()?;
     Ok(df.column("__mask")?.bool()?.rechunk().into_owned())
 }
 
-pub(super) fn trues(mask: &BooleanChunked) -> u64 {
+pub(crate) fn trues(mask: &BooleanChunked) -> u64 {
     u64::from(mask.sum().unwrap_or(0))
 }
 
@@ -27,8 +94,12 @@ fn any_of(column: &str, values: &[String]) -> Expr {
 
 /// Which contacts are in the contract's scope (a mask over the rows), and the out-of-scope
 /// counts.
-pub(super) fn in_scope(rows: &DataFrame, c: &Contract) -> Result<(BooleanChunked, Vec<ScopeCount>), RunError> {
-    let inside = any_of("channel", &c.channels).and(any_of("queue", &c.queues));
+pub(crate) fn in_scope(
+    rows: &DataFrame,
+    channels: &[String],
+    queues: &[String],
+) -> Result<(BooleanChunked, Vec<ScopeCount>), MetricsError> {
+    let inside = any_of("channel", channels).and(any_of("queue", queues));
     let kept = mask_of(rows, inside.clone())?;
     let outside = rows
         .clone()
@@ -53,14 +124,14 @@ pub(super) fn in_scope(rows: &DataFrame, c: &Contract) -> Result<(BooleanChunked
 
 /// Takes the contacts that arrived inside an exclusion window (in its scope) out of `scoped`,
 /// counting each contact under the first window that covers it; returns the judged contacts.
-pub(super) fn apply_exclusions(
+pub(crate) fn apply_exclusions(
     rows: &DataFrame,
     scoped: &BooleanChunked,
-    c: &Contract,
-) -> Result<(BooleanChunked, Vec<ExclusionCount>), RunError> {
+    exclusions: &[Exclusion],
+) -> Result<(BooleanChunked, Vec<ExclusionCount>), MetricsError> {
     let mut current = scoped.clone();
     let mut counts = Vec::new();
-    for e in &c.exclusions {
+    for e in exclusions {
         let t = col("arrived_at").dt().timestamp(TimeUnit::Microseconds);
         let mut mask = t.clone().gt_eq(lit(e.start)).and(t.lt(lit(e.end)));
         if let Some(chs) = &e.channels {
@@ -84,11 +155,11 @@ pub(super) fn apply_exclusions(
 
 /// Removes the agreed exclusion windows from the outages: time inside an exclusion does not
 /// count against availability (docs/contract.md, "[[exclusion]]").
-pub(super) fn clip_outages(outages: Vec<metrics::Outage>, c: &Contract) -> Vec<metrics::Outage> {
+pub(crate) fn clip_outages(outages: Vec<Outage>, exclusions: &[Exclusion]) -> Vec<Outage> {
     let mut out = Vec::new();
     for o in outages {
         let mut pieces = vec![(o.start, o.end)];
-        for e in &c.exclusions {
+        for e in exclusions {
             pieces = pieces
                 .into_iter()
                 .flat_map(|(s, t)| {
@@ -103,21 +174,22 @@ pub(super) fn clip_outages(outages: Vec<metrics::Outage>, c: &Contract) -> Vec<m
                 })
                 .collect();
         }
-        out.extend(pieces.into_iter().map(|(start, end)| metrics::Outage { start, end, ..o.clone() }));
+        out.extend(pieces.into_iter().map(|(start, end)| Outage { start, end, ..o.clone() }));
     }
     out
 }
 
-/// Billing volumes per period and channel, with each period's pricing components.
-pub(super) fn volumes(
+/// Billing volumes per priced period and channel: handled contacts in scope (exclusions do not
+/// remove contacts from billing) and their billable time.
+pub(crate) fn volumes(
     rows: &DataFrame,
     scoped: &BooleanChunked,
-    c: &Contract,
-    periods: &[i64],
-) -> Result<Vec<Volume>, RunError> {
-    use crate::metrics::definition::Component;
+    kind: PeriodKind,
+    zone: Tz,
+    priced: &[Priced],
+) -> Result<Vec<Volume>, MetricsError> {
     let mut rows = rows.clone();
-    rows.with_column(metrics::aligned(&rows, "__scoped", scoped)?)?;
+    rows.with_column(aligned(&rows, "__scoped", scoped)?)?;
     let mut out = Vec::new();
     let comp_ms = |comps: &[Component]| {
         comps.iter().fold(lit(0i64), |acc, comp| {
@@ -129,23 +201,21 @@ pub(super) fn volumes(
             acc + col(name).dt().total_milliseconds(false).fill_null(lit(0i64))
         })
     };
-    let mut sets: Vec<Vec<Component>> = Vec::new();
-    for t in &c.terms {
-        for p in &t.pricing {
-            if !sets.contains(&p.billable) {
-                sets.push(p.billable.clone());
-            }
+    let mut sets: Vec<&[Component]> = Vec::new();
+    for p in priced {
+        if !sets.contains(&p.billable.as_slice()) {
+            sets.push(&p.billable);
         }
     }
     let mut by_set = Vec::new();
     for set in &sets {
         let ms = comp_ms(set);
         // On the streaming engine, as the metrics' group-by: the batches in parallel.
-        let df = metrics::collect_streaming(
+        let df = collect_streaming(
             rows.clone()
                 .lazy()
                 .filter(col("__scoped").and(col("answered")))
-                .with_column(metrics::period_column(c.period, c.zone).alias("__p"))
+                .with_column(period_column(kind, zone).alias("__p"))
                 .group_by([col("__p"), col("channel")])
                 .agg([
                     len().alias("handled"),
@@ -156,44 +226,49 @@ pub(super) fn volumes(
         )?;
         by_set.push(df);
     }
-    for &start in periods {
-        let terms = c.terms_for(crate::contract::period_date(c, start));
-        for p in &terms.pricing {
-            let Some(k) = sets.iter().position(|s| *s == p.billable) else { continue };
-            let df = &by_set[k];
-            let mut v = Volume { period_start: start, channel: p.channel.clone(), ..Default::default() };
-            for i in 0..df.height() {
-                let ps = df.column("__p")?.i64()?.get(i);
-                let ch = df.column("channel")?.str()?.get(i);
-                if ps == Some(start) && ch == Some(p.channel.as_str()) {
-                    v.handled = df.column("handled")?.cast(&DataType::UInt64)?.u64()?.get(i).unwrap_or(0);
-                    v.billable_ms = df.column("ms")?.i64()?.get(i).unwrap_or(0);
-                    v.started_minutes = df.column("started")?.i64()?.get(i).unwrap_or(0);
-                }
+    for p in priced {
+        let Some(k) = sets.iter().position(|s| *s == p.billable.as_slice()) else { continue };
+        let df = &by_set[k];
+        let mut v = Volume { period_start: p.period_start, channel: p.channel.clone(), ..Default::default() };
+        for i in 0..df.height() {
+            let ps = df.column("__p")?.i64()?.get(i);
+            let ch = df.column("channel")?.str()?.get(i);
+            if ps == Some(p.period_start) && ch == Some(p.channel.as_str()) {
+                v.handled = df.column("handled")?.cast(&DataType::UInt64)?.u64()?.get(i).unwrap_or(0);
+                v.billable_ms = df.column("ms")?.i64()?.get(i).unwrap_or(0);
+                v.started_minutes = df.column("started")?.i64()?.get(i).unwrap_or(0);
             }
-            out.push(v);
         }
+        out.push(v);
     }
     Ok(out)
 }
 
-/// How much of each assessed period the judged contacts cover; a period with none stops the
-/// run (exit 3) unless `--allow-empty-period`. A gap of more than two days at either end marks
-/// the period partial (said in the summary and audit.html).
-pub(super) fn coverage(
+/// An assessed period with no judged contact, and where the judged contacts do fall.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmptyPeriod {
+    pub period: String,
+    pub found: String,
+}
+
+/// How much of each assessed period the judged contacts cover. A gap of more than two days at
+/// either end marks the period partial (said in the summary and audit.html). The first period
+/// with no judged contact is returned beside the coverage: `run` stops on it (exit 3) unless
+/// `--allow-empty-period`, and then the period is marked partial.
+pub(crate) fn coverage(
     rows: &DataFrame,
     judged: &BooleanChunked,
-    c: &Contract,
+    kind: PeriodKind,
+    zone: Tz,
     periods: &[i64],
-    opts: &RunOptions,
-) -> Result<Vec<PeriodCoverage>, RunError> {
+) -> Result<(Vec<PeriodCoverage>, Option<EmptyPeriod>), MetricsError> {
     let mut rows = rows.clone();
-    rows.with_column(metrics::aligned(&rows, "__judged_c", judged)?)?;
+    rows.with_column(aligned(&rows, "__judged_c", judged)?)?;
     let t = col("arrived_at").dt().timestamp(TimeUnit::Microseconds);
     let df = rows
         .lazy()
         .filter(col("__judged_c"))
-        .with_column(metrics::period_column(c.period, c.zone).alias("__p"))
+        .with_column(period_column(kind, zone).alias("__p"))
         .group_by([col("__p")])
         .agg([len().alias("n"), t.clone().min().alias("first"), t.max().alias("last")])
         .collect()?;
@@ -206,27 +281,28 @@ pub(super) fn coverage(
     let ns = ns.u64()?;
     let two_days = 2 * 86_400_000_000_i64;
     let mut out = Vec::new();
+    let mut empty = None;
     for &start in periods {
-        let label = period::label(c.period, c.zone, start);
-        let end = period::period_end(c.period, c.zone, start);
+        let label = period::label(kind, zone, start);
+        let end = period::period_end(kind, zone, start);
         let i = (0..df.height()).find(|&i| ps.get(i) == Some(start));
         let (n, first, last) = match i {
             Some(i) => (ns.get(i).unwrap_or(0), firsts.get(i), lasts.get(i)),
             None => (0, None, None),
         };
-        if n == 0 && !opts.allow_empty_period {
+        if n == 0 && empty.is_none() {
             let all: Vec<i64> = (0..df.height()).filter_map(|i| ps.get(i)).collect();
             let found = match (all.iter().min(), all.iter().max()) {
                 (Some(a), Some(b)) => format!(
                     "the judged contacts fall in {} to {}",
-                    period::label(c.period, c.zone, *a),
-                    period::label(c.period, c.zone, *b)
+                    period::label(kind, zone, *a),
+                    period::label(kind, zone, *b)
                 ),
                 _ => "no contact is in scope at all".to_string(),
             };
-            return Err(RunError::EmptyPeriod { period: label, found });
+            empty = Some(EmptyPeriod { period: label.clone(), found });
         }
-        let day = |us: i64| period::rfc3339(c.zone, us).get(..10).unwrap_or_default().to_string();
+        let day = |us: i64| period::rfc3339(zone, us).get(..10).unwrap_or_default().to_string();
         let mut partial = Vec::new();
         if let Some(f) = first.filter(|f| *f - start > two_days) {
             partial.push(format!("the data starts {}, {} days into the period", day(f), (f - start) / 86_400_000_000));
@@ -244,10 +320,10 @@ pub(super) fn coverage(
         out.push(PeriodCoverage {
             period: label,
             contacts: n,
-            first_arrival: first.map(|f| period::rfc3339(c.zone, f)).unwrap_or_default(),
-            last_arrival: last.map(|l| period::rfc3339(c.zone, l)).unwrap_or_default(),
+            first_arrival: first.map(|f| period::rfc3339(zone, f)).unwrap_or_default(),
+            last_arrival: last.map(|l| period::rfc3339(zone, l)).unwrap_or_default(),
             partial: partial.join("; "),
         });
     }
-    Ok(out)
+    Ok((out, empty))
 }
