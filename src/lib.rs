@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod manifest;
 pub mod metrics;
 pub mod money;
+pub mod pseudonym;
 pub mod report;
 pub mod rules;
 pub mod run;

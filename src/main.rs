@@ -13,6 +13,11 @@ use callsla::cli;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The key for pseudonyms of agents and customers (a file of at least 16 bytes; default:
+    /// the CALLSLA_PSEUDONYM_KEY environment variable, else a built-in public key, with a
+    /// warning).
+    #[arg(long, global = true, value_name = "FILE")]
+    pseudonym_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -183,6 +188,20 @@ enum LedgerAction {
 fn main() -> ExitCode {
     callsla::util::install_panic_hook();
     let cli = Cli::parse();
+    if let Some(path) = &cli.pseudonym_key_file {
+        match callsla::pseudonym::PseudonymKey::from_file(path) {
+            Ok(key) => callsla::pseudonym::use_key(key),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(cli::Exit::BadInput as u8);
+            }
+        }
+    }
+    // The commands that write pseudonyms say when the key is the public default.
+    let writes_pseudonyms = matches!(cli.command, Command::Run { .. } | Command::Ingest(_) | Command::Metrics(_));
+    if let Some(w) = callsla::pseudonym::public_key_warning().filter(|_| writes_pseudonyms) {
+        eprintln!("{w}");
+    }
     let result = match cli.command {
         Command::Run { opts, out, force, fail_on_breach, ledger, no_ledger, rejects, restate, reason, by, at } => {
             let restate = match (restate, by, at) {

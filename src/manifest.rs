@@ -99,6 +99,11 @@ pub struct Manifest {
     pub run_dir: String,
     /// Output file name → SHA-256.
     pub outputs: BTreeMap<String, String>,
+    /// The key the pseudonyms in the outputs were made with: its source and fingerprint, and
+    /// whether it is the built-in public one (docs/reliability.md). Absent in manifests written
+    /// before callsla recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pseudonym_key: Option<crate::pseudonym::KeyRecord>,
 }
 
 /// SHA-256 of bytes, lowercase hex.

@@ -100,24 +100,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The environment variable holding the key for pseudonyms in reports.
-pub(crate) const PSEUDONYM_KEY_ENV: &str = "CALLSLA_PSEUDONYM_KEY";
-
-/// A keyed pseudonym for a personal identifier (agent, customer): `prefix-` and the first 12 hex
-/// digits of HMAC-SHA256(key, value). The key comes from `CALLSLA_PSEUDONYM_KEY`; without it a
-/// fixed public key is used, which keeps pseudonyms stable but lets anyone with a candidate
-/// identifier test it: set your own key for reports that leave the building.
+/// A keyed pseudonym for a personal identifier in a report (see [`crate::pseudonym`]).
 pub(crate) fn pseudonym(prefix: &str, value: &str) -> String {
-    use hmac::{KeyInit as _, Mac as _};
-    let key = std::env::var(PSEUDONYM_KEY_ENV).unwrap_or_else(|_| "callsla-public-default-key".to_string());
-    // HMAC takes a key of any length.
-    match hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()) {
-        Ok(mut mac) => {
-            mac.update(value.as_bytes());
-            format!("{prefix}-{}", hex(&mac.finalize().into_bytes()[..6]))
-        }
-        Err(_) => format!("{prefix}-unkeyed"),
-    }
+    crate::pseudonym::short(prefix, value)
 }
 
 /// Adds a "did you mean" to serde's unknown-key messages:

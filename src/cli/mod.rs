@@ -128,6 +128,10 @@ pub struct IngestArgs {
     /// Write customer and agent ids into the rejects file as they are (default: pseudonyms).
     #[arg(long)]
     pub raw_rejects: bool,
+    /// Write customer and agent ids into --out as they are (default: long keyed pseudonyms,
+    /// cust-… and agent-…, the same for the same id under one key).
+    #[arg(long, requires = "out")]
+    pub raw_ids: bool,
 }
 
 /// `callsla ingest`: reconciliation on stdout; rejects and canonical rows to files on request.
@@ -153,7 +157,11 @@ pub fn ingest(args: &IngestArgs) -> Result<Outcome, CliError> {
     );
     if let Some(path) = &args.out {
         // Enums and categoricals in memory, text in the file (the canonical format).
-        let mut out = ingest::with_text_columns(&result.accepted).map_err(|e| IngestError::Internal(e.to_string()))?;
+        let internal = |e: polars::prelude::PolarsError| IngestError::Internal(e.to_string());
+        let mut out = ingest::with_text_columns(&result.accepted).map_err(internal)?;
+        if !args.raw_ids {
+            out = ingest::with_pseudonymous_ids(&out).map_err(internal)?;
+        }
         write_atomic(path, |w| {
             polars::prelude::ParquetWriter::new(w)
                 .finish(&mut out)

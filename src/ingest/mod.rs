@@ -172,6 +172,25 @@ pub(crate) fn with_text_columns(accepted: &DataFrame) -> PolarsResult<DataFrame>
     Ok(out)
 }
 
+/// The canonical rows with `customer_id` and `agent_id` replaced by long keyed pseudonyms
+/// (`cust-…`, `agent-…`, 128 bits: [`crate::pseudonym`]), for writing canonical rows out of
+/// callsla. The same id always gets the same pseudonym under one key, so the repeat-contact
+/// search and per-agent figures are the same on the written rows. Expects text columns
+/// ([`with_text_columns`]).
+pub(crate) fn with_pseudonymous_ids(rows: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut out = rows.clone();
+    for (name, prefix) in [(Field::CustomerId.name(), "cust"), (Field::AgentId.name(), "agent")] {
+        let column = out.column(name)?.str()?.clone();
+        let mut seen: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+        let values: Vec<Option<String>> = column
+            .iter()
+            .map(|v| v.map(|id| seen.entry(id).or_insert_with(|| crate::pseudonym::long(prefix, id)).clone()))
+            .collect();
+        out.with_column(Column::new(name.into(), values))?;
+    }
+    Ok(out)
+}
+
 struct FileOut {
     accepted: Vec<DataFrame>,
     rejects: Vec<Reject>,

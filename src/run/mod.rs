@@ -217,6 +217,7 @@ pub fn compute(
         options: opts.clone(),
         run_dir: place.run_dir.clone(),
         outputs: BTreeMap::new(),
+        pseudonym_key: Some(crate::pseudonym::current().record()),
     };
 
     progress("ingesting the interaction logs");

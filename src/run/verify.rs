@@ -81,6 +81,20 @@ pub fn verify(dir: &Path, inputs: Option<&Path>) -> Result<Vec<Difference>, RunE
             Err(e) => diffs.push(Difference { file: p.display().to_string(), what: format!("output unreadable: {e}") }),
         }
     }
+    // Pseudonyms (rejects, evidence) re-derive only under the run's key.
+    let key_now = crate::pseudonym::current().record();
+    if let Some(recorded) = manifest.pseudonym_key.as_ref().filter(|k| k.fingerprint != key_now.fingerprint) {
+        diffs.push(Difference {
+            file: manifest_path.display().to_string(),
+            what: format!(
+                "the run made its pseudonyms with key {} ({}); this verify uses key {} ({}): give verify the run's key (--pseudonym-key-file or CALLSLA_PSEUDONYM_KEY)",
+                recorded.fingerprint,
+                describe(&recorded.source),
+                key_now.fingerprint,
+                describe(&key_now.source)
+            ),
+        });
+    }
     if !diffs.is_empty() {
         return Ok(diffs);
     }
@@ -109,4 +123,12 @@ pub fn verify(dir: &Path, inputs: Option<&Path>) -> Result<Vec<Difference>, RunE
         }
     }
     Ok(diffs)
+}
+
+fn describe(source: &crate::pseudonym::KeySource) -> String {
+    match source {
+        crate::pseudonym::KeySource::File(p) => format!("from file {p}"),
+        crate::pseudonym::KeySource::Environment => format!("from {}", crate::pseudonym::KEY_ENV),
+        crate::pseudonym::KeySource::BuiltIn => "the built-in public key".to_string(),
+    }
 }

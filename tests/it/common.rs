@@ -85,9 +85,15 @@ pub fn callsla_in_repo(args: &[&str]) -> Run {
 }
 
 /// The binary with a working folder and environment variables (`None` removes one).
+/// The pseudonym key the tests' commands run with (`callsla_with`).
+pub const TEST_KEY: &str = "callsla test suite key, not secret";
+
 pub fn callsla_with(args: &[&str], dir: Option<&Path>, env: &[(&str, Option<&str>)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_callsla"));
     cmd.args(args);
+    // A configured user: pseudonyms under a key of their own (the built-in public key warns;
+    // tests of that pass the variable themselves).
+    cmd.env("CALLSLA_PSEUDONYM_KEY", TEST_KEY);
     if let Some(d) = dir {
         cmd.current_dir(d);
     }

@@ -39,7 +39,12 @@ fn a_disk_that_fills_mid_write_leaves_the_previous_output_intact() {
         env!("CARGO_BIN_EXE_callsla"),
         sample_run_args(s(&out)).iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" ") + " --force"
     );
-    let o = Command::new("bash").args(["-c", &script]).current_dir(repo(".")).output().unwrap();
+    let o = Command::new("bash")
+        .args(["-c", &script])
+        .env("CALLSLA_PSEUDONYM_KEY", TEST_KEY)
+        .current_dir(repo("."))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.starts_with("error: cannot write "), "{err}");

@@ -320,7 +320,7 @@ fn parquet_round_trip_and_gzip_and_globs() {
     let text = format!("{HEADER}\n{}\n{}\n{}\n", GOOD[0], GOOD[1], GOOD[2]);
     let csv_path = t.write("a.csv", &text);
     let parquet = t.path("rows.parquet");
-    let run = callsla(&["ingest", "--input", s(&csv_path), "--out", s(&parquet)]);
+    let run = callsla(&["ingest", "--input", s(&csv_path), "--out", s(&parquet), "--raw-ids"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let from_csv = ingest::ingest(&Profile::canonical(), std::slice::from_ref(&csv_path), &lenient()).unwrap();
     let from_parquet = ingest::ingest(&Profile::canonical(), std::slice::from_ref(&parquet), &lenient()).unwrap();

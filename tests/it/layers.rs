@@ -8,6 +8,7 @@ const LEVELS: &[(&str, u32)] = &[
     ("money", 0),
     ("exit", 0),
     ("config_error", 0),
+    ("pseudonym", 0),
     ("schema", 0),
     ("time", 0),
     ("generate", 0),

@@ -231,6 +231,7 @@ fn a_crash_after_the_outputs_leaves_the_ledger_unchanged_and_a_rerun_records_it(
     let t = setup("ledger-crash");
     assert_eq!(run_month(&t, "2026-08", &[]).code, 0);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_callsla"))
+        .env("CALLSLA_PSEUDONYM_KEY", TEST_KEY)
         .env("CALLSLA_FAIL_AT", "outputs")
         .args([
             "run",

@@ -155,6 +155,7 @@ fn results_do_not_depend_on_the_number_of_threads() {
     let input = t.write("log.csv", &text);
     let run = |threads: &str, out: &str| {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_callsla"))
+            .env("CALLSLA_PSEUDONYM_KEY", TEST_KEY)
             .env("POLARS_MAX_THREADS", threads)
             .args([
                 "metrics",
