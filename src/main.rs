@@ -59,6 +59,11 @@ enum Command {
         #[arg(long, requires = "restate", value_parser = cli::parse_when)]
         at: Option<String>,
     },
+    /// The dispute register: open, advance and resolve disputes of documents, and list them.
+    Dispute {
+        #[command(subcommand)]
+        action: cli::DisputeAction,
+    },
     /// Sign a period off in the ledger: later runs may change it only by restatement.
     Close {
         /// The contract (TOML) whose period is closed; its id keys the ledger.
@@ -93,6 +98,10 @@ enum Command {
         /// How to print the periods.
         #[arg(long, value_enum, default_value = "table")]
         format: cli::HistoryFormat,
+        /// Judge the open disputes' stage deadlines on this day (YYYY-MM-DD); default: the
+        /// latest day recorded in the dispute register.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
     },
     /// The statement of account from the ledger: documents, notes and payments with the running
     /// balance, open items and their ageing.
@@ -233,9 +242,12 @@ fn main() -> ExitCode {
                 Err(e) => Err(e.into()),
             }
         }
+        Command::Dispute { action } => cli::dispute(&action),
         Command::Ledger { action: LedgerAction::Export { ledger, out } } => cli::ledger_export(&ledger, &out),
         Command::Ledger { action: LedgerAction::Rebuild { ledger, from } } => cli::ledger_rebuild(&ledger, &from),
-        Command::History { ledger, contract, format } => cli::history(&ledger, contract.as_deref(), format),
+        Command::History { ledger, contract, format, as_of } => {
+            cli::history(&ledger, contract.as_deref(), format, as_of)
+        }
         Command::Statement { ledger, contract, as_of, format, out } => {
             cli::statement(&ledger, contract.as_deref(), as_of, format, out.as_deref())
         }

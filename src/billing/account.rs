@@ -62,8 +62,8 @@ pub struct InterestCharge {
     pub charged_on: String,
 }
 
-/// An amount of a document that accrues no interest (a disputed amount held until the dispute
-/// ends). No contract clause produces one yet; the account honours them.
+/// An amount of a document that accrues no interest: a disputed amount held until the dispute
+/// ends (`[disputes] hold_disputed_amounts`, [`super::dispute::holds`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hold {
     pub document_id: String,
@@ -254,6 +254,11 @@ impl<'c> Account<'c> {
             self.unapplied.push((p.payment_id.clone(), p.paid_date, left));
         }
         Ok(())
+    }
+
+    /// Fixes the interest on document `id` up to `date` (where a hold starts or ends).
+    pub(crate) fn split(&mut self, id: &str, date: NaiveDate) -> Result<(), Overflow> {
+        self.accrue(id, date)
     }
 
     /// Fixes the interest on every open document up to `date` (a statement date).

@@ -45,6 +45,8 @@ pub enum LineType {
     EarnBack,
     Restatement,
     LateInterest,
+    /// The amount a resolved dispute settles (on its credit or debit note).
+    DisputeSettlement,
     Tax,
 }
 
@@ -57,6 +59,7 @@ impl LineType {
             LineType::EarnBack => "earn_back",
             LineType::Restatement => "restatement",
             LineType::LateInterest => "late_interest",
+            LineType::DisputeSettlement => "dispute_settlement",
             LineType::Tax => "tax",
         }
     }
@@ -214,6 +217,15 @@ pub(crate) fn restatement_line(
     DocLine {
         reference: restated_doc.to_string(),
         ..line(LineType::Restatement, format!("restatement of {period}: {reason}"), amount, clause)
+    }
+}
+
+/// The settlement of a resolved dispute on its note: `amount` (negative on a credit note),
+/// referencing the dispute.
+pub(crate) fn dispute_line(dispute_id: i64, doc: &str, outcome: &str, amount: Decimal) -> DocLine {
+    DocLine {
+        reference: format!("dispute #{dispute_id}"),
+        ..line(LineType::DisputeSettlement, format!("dispute #{dispute_id} on {doc}: {outcome}"), amount, "disputes")
     }
 }
 

@@ -10,6 +10,7 @@
 //! pending restatements) comes in as [`Receivables`]. Documented in docs/ledger.md.
 
 pub mod account;
+pub mod dispute;
 pub mod document;
 pub mod payments;
 pub mod statement;
@@ -75,6 +76,10 @@ pub struct Receivables {
     pub adjustments: Vec<AdjustmentLine>,
     /// This run restates closed periods (`--restate`): the notes are dated and explained by it.
     pub restatement: Option<NoteRequest>,
+    /// The dispute register (`callsla dispute`): a client's open dispute holds its amount from
+    /// late interest when the clause says so, and every dispute is reported with the account.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disputes: Vec<dispute::Dispute>,
 }
 
 /// What billing decided.
@@ -99,6 +104,9 @@ pub struct Billing {
     pub open: Vec<(String, Decimal)>,
     /// Unapplied money on the account: (payment id, date, amount).
     pub unapplied: Vec<(String, NaiveDate, Decimal)>,
+    /// The contract's disputes in the register when the run was made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disputes: Vec<dispute::Dispute>,
 }
 
 impl Billing {
@@ -155,6 +163,9 @@ enum Event {
     /// Make and issue the invoice of the period at this index.
     Build(usize),
     Pay(PaymentRecord),
+    /// A hold on a document starts or ends: interest is fixed up to the day first, so no span
+    /// runs across the change.
+    Split(String),
 }
 
 /// Bills the assessed periods. The billing stage's one entry point.
@@ -217,12 +228,19 @@ pub fn bill(input: &BillingInput<'_>) -> Result<Billing, BillingError> {
     if let Some(s) = input.statement_date {
         events.push((s, 0, String::new(), Event::Fix));
     }
+    let holds = dispute::holds(&rec.disputes);
+    for h in &holds {
+        for day in std::iter::once(h.from).chain(h.to) {
+            events.push((day, 0, h.document_id.clone(), Event::Split(h.document_id.clone())));
+        }
+    }
     events.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
 
     let charged: Vec<InterestCharge> =
         rec.interest.iter().filter(|ch| !rebuilt.contains(&ch.charged_on)).cloned().collect();
     let terms = AccountTerms::of(c);
     let mut acct = Account::new(&terms, &charged);
+    acct.holds = holds;
     // A restatement already carried by a final document is never carried again.
     let mut placed: Vec<bool> = rec
         .adjustments
@@ -241,6 +259,7 @@ pub fn bill(input: &BillingInput<'_>) -> Result<Billing, BillingError> {
             Event::Fix => acct.fix(date)?,
             Event::Issue(d) => acct.issue(d)?,
             Event::Pay(p) => acct.pay(&p)?,
+            Event::Split(id) => acct.split(&id, date)?,
             Event::Build(i) => {
                 let p = &input.periods[i];
                 let id = invoice_id(p);
@@ -297,5 +316,6 @@ pub fn bill(input: &BillingInput<'_>) -> Result<Billing, BillingError> {
         payment_issues: acct.issues.clone(),
         open: acct.balance.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         unapplied: acct.unapplied.clone(),
+        disputes: rec.disputes.clone(),
     })
 }

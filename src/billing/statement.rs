@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::account::{Account, AccountTerms, InterestCharge};
+use super::dispute::Dispute;
 use super::document::Document;
 use super::payments::PaymentRecord;
 use super::BillingError;
@@ -55,6 +56,23 @@ pub struct Statement {
     pub ageing: Vec<(String, Decimal)>,
     /// Interest fixed up to `as_of` that no document has charged yet (not in the balance).
     pub interest_accrued_not_charged: Vec<InterestCharge>,
+    /// Disputes open on `as_of`, with their stage's deadline.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disputes_open: Vec<OpenDispute>,
+}
+
+/// A dispute open on the statement date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenDispute {
+    pub id: i64,
+    pub document_id: String,
+    pub amount: Decimal,
+    /// Whether the amount is held from late interest.
+    pub held: bool,
+    pub stage: String,
+    pub deadline: Option<NaiveDate>,
+    /// The stage's deadline has passed.
+    pub overdue: bool,
 }
 
 pub(crate) const BUCKETS: [&str; 6] = ["current", "1-30", "31-60", "61-90", "90+", "credit"];
@@ -75,6 +93,7 @@ pub fn statement(
     documents: &[Document],
     payments: &[PaymentRecord],
     charged: &[InterestCharge],
+    disputes: &[Dispute],
     as_of: NaiveDate,
 ) -> Result<Statement, BillingError> {
     let docs: Vec<&Document> = documents.iter().filter(|d| d.issue_date <= as_of).collect();
@@ -84,9 +103,17 @@ pub fn statement(
     let charged: Vec<InterestCharge> =
         charged.iter().filter(|ch| issued.contains(&ch.charged_on.as_str())).cloned().collect();
     let mut acct = Account::new(c, &charged);
-    // (date, order on the day: documents before payments, id, the document or the payment)
+    // Disputes as they stood on the statement date: a later resolution is not known yet.
+    let known: Vec<Dispute> = disputes.iter().filter_map(|d| d.as_of(as_of)).collect();
+    acct.holds = super::dispute::holds(&known);
+    // (date, order on the day: hold changes, documents, payments; id; the document or the payment)
     type Event<'e> = (NaiveDate, u8, String, Option<&'e Document>, Option<&'e PaymentRecord>);
     let mut events: Vec<Event<'_>> = Vec::new();
+    for h in &acct.holds {
+        for day in std::iter::once(h.from).chain(h.to) {
+            events.push((day, 0, h.document_id.clone(), None, None));
+        }
+    }
     for d in &docs {
         events.push((d.issue_date, 1, d.id.clone(), Some(d), None));
     }
@@ -96,7 +123,10 @@ pub fn statement(
     events.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
     let mut entries = Vec::new();
     let mut balance = Decimal::ZERO;
-    for (date, _, id, d, p) in events {
+    for (date, order, id, d, p) in events {
+        if order == 0 {
+            acct.split(&id, date)?;
+        }
         if let Some(d) = d {
             acct.issue(d.clone())?;
             balance += d.total;
@@ -180,5 +210,18 @@ pub fn statement(
         open_items,
         ageing,
         interest_accrued_not_charged: acct.pending.clone(),
+        disputes_open: known
+            .iter()
+            .filter(|d| d.is_open_on(as_of))
+            .map(|d| OpenDispute {
+                id: d.id,
+                document_id: d.document_id.clone(),
+                amount: d.amount,
+                held: d.terms.hold && d.party == super::dispute::Party::Client,
+                stage: d.stage.clone(),
+                deadline: d.deadline(),
+                overdue: d.overdue(as_of),
+            })
+            .collect(),
     })
 }

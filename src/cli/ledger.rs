@@ -22,18 +22,41 @@ pub fn close(
 }
 
 /// `callsla history`: periods with state, money, restatements and termination events.
-pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: HistoryFormat) -> Result<Outcome, CliError> {
+pub fn history(
+    ledger: &std::path::Path,
+    contract: Option<&str>,
+    format: HistoryFormat,
+    as_of: Option<chrono::NaiveDate>,
+) -> Result<Outcome, CliError> {
     if !ledger.is_file() {
         return Err(CliError::NoLedger(ledger.display().to_string()));
     }
     let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
     let periods = l.periods(contract).map_err(crate::run::RunError::from)?;
     let events = l.termination_events(contract).map_err(crate::run::RunError::from)?;
+    let disputes = l.disputes(contract).map_err(crate::run::RunError::from)?;
     l.release().map_err(crate::run::RunError::from)?;
+    let day = as_of.or_else(|| disputes.iter().flat_map(|d| d.steps.iter().map(|s| s.at)).max()).unwrap_or_default();
+    let open: Vec<crate::billing::dispute::Dispute> =
+        disputes.iter().filter_map(|d| d.as_of(day)).filter(|d| d.is_open_on(day)).collect();
     let mut out = String::new();
     match format {
         HistoryFormat::Json => {
-            let v = serde_json::json!({ "periods": periods, "termination_events": events.iter().map(|(c, e)| serde_json::json!({"contract_id": c, "event": e})).collect::<Vec<_>>() });
+            let open_disputes: Vec<serde_json::Value> = open
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "contract_id": d.contract_id, "id": d.id, "document_id": d.document_id, "amount": d.amount.to_string(),
+                        "stage": d.stage, "deadline": d.deadline().map(|x| x.to_string()), "overdue": d.overdue(day),
+                    })
+                })
+                .collect();
+            let v = serde_json::json!({
+                "periods": periods,
+                "termination_events": events.iter().map(|(c, e)| serde_json::json!({"contract_id": c, "event": e})).collect::<Vec<_>>(),
+                "open_disputes": open_disputes,
+                "disputes_as_of": day.to_string(),
+            });
             out = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
         }
         HistoryFormat::Csv => {
@@ -118,6 +141,18 @@ pub fn history(ledger: &std::path::Path, contract: Option<&str>, format: History
                     e.clause
                 );
             }
+            for d in &open {
+                out += &format!(
+                    "open dispute: {} #{} on {}: {}, stage {} until {}{}\n",
+                    d.contract_id,
+                    d.id,
+                    d.document_id,
+                    d.amount,
+                    d.stage,
+                    d.deadline().map(|x| x.to_string()).unwrap_or_default(),
+                    if d.overdue(day) { format!(" (overdue on {day})") } else { String::new() }
+                );
+            }
         }
     }
     Ok(Outcome::ok(out))
@@ -146,8 +181,9 @@ pub fn statement(
             .map_err(crate::run::RunError::from)?
             .ok_or_else(|| CliError::NoAccount { ledger: ledger.display().to_string(), contract: id.clone() })?;
         let r = l.receivables(id, "").map_err(crate::run::RunError::from)?;
-        let st = crate::billing::statement::statement(&terms, &r.documents, &r.payments, &r.interest, as_of)
-            .map_err(crate::run::RunError::from)?;
+        let st =
+            crate::billing::statement::statement(&terms, &r.documents, &r.payments, &r.interest, &r.disputes, as_of)
+                .map_err(crate::run::RunError::from)?;
         statements.push(st);
     }
     l.release().map_err(crate::run::RunError::from)?;

@@ -15,9 +15,11 @@ use crate::metrics::{self, definition::MetricsFile, Dim, MetricsError, MetricsRe
 use crate::report;
 use crate::util::write_atomic;
 
+mod dispute;
 mod ledger;
 
 pub use crate::exit::Exit;
+pub use dispute::{dispute, DisputeAction};
 pub use ledger::{close, history, ledger_export, ledger_rebuild, statement};
 
 /// Any error a subcommand can end with.
@@ -59,6 +61,8 @@ pub enum CliError {
     NotAnAssessment { path: String, message: String },
     #[error("no SLA \"{sla}\" in period \"{period}\" in {dir}")]
     NoSuchSla { sla: String, period: String, dir: String },
+    #[error(transparent)]
+    Dispute(#[from] crate::billing::dispute::DisputeError),
 }
 
 impl CliError {
@@ -80,7 +84,8 @@ impl CliError {
             | CliError::ParquetNeedsOut
             | CliError::Unreadable { .. }
             | CliError::NotAnAssessment { .. }
-            | CliError::NoSuchSla { .. } => Exit::BadInput,
+            | CliError::NoSuchSla { .. }
+            | CliError::Dispute(_) => Exit::BadInput,
         }
     }
 }

@@ -95,6 +95,14 @@ pub enum Problem {
     ZeroCount,
     #[error("tier {tier} reaches {value}, past the target {target}, where the SLA is met; {fix}")]
     TierCoversMet { tier: usize, value: String, target: String, fix: &'static str },
+    #[error("a dispute needs at least one stage, e.g. stages = [{{ name = \"operational_review\", days = 10 }}]")]
+    NoDisputeStages,
+    #[error(
+        "\"{0}\" is not a stage name; use lower-case letters, digits and underscores (e.g. \"executive_escalation\")"
+    )]
+    BadStageName(String),
+    #[error("must be between 1 and {max} days, got {got}")]
+    DaysOutOfRange { max: u32, got: u32 },
 }
 
 impl Problem {

@@ -327,9 +327,30 @@ pub struct Payment {
     pub restatements: Restatements,
 }
 
+/// `[disputes]`: how a party disputes an invoice or a credit (docs/contract.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Disputes {
+    /// A dispute must be opened within this many days of the document's issue date.
+    pub notice_days: u32,
+    /// Whether a disputed amount accrues no late interest while the dispute is open.
+    pub hold: bool,
+    /// The stages in order, each with the days it may take from when the dispute enters it.
+    pub stages: Vec<DisputeStage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DisputeStage {
+    pub name: String,
+    pub days: u32,
+}
+
+/// The longest notice window or stage a contract may set (ten years), so every date derived
+/// from them stays representable.
+pub const MAX_DISPUTE_DAYS: u32 = 3650;
+
 /// The invoice line types a tax may apply to.
-pub(crate) const LINE_TYPES: [&str; 6] =
-    ["fee", "credit", "cap_adjustment", "earn_back", "restatement", "late_interest"];
+pub(crate) const LINE_TYPES: [&str; 7] =
+    ["fee", "credit", "cap_adjustment", "earn_back", "restatement", "late_interest", "dispute_settlement"];
 
 /// How a tax is rounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -375,6 +396,8 @@ pub struct Contract {
     pub payment: Option<Payment>,
     pub taxes: Vec<Tax>,
     pub inputs: Inputs,
+    /// `[disputes]`, when the contract has one.
+    pub disputes: Option<Disputes>,
     /// The documented defaults this contract relies on (keys it leaves out that change
     /// money), in words; every run lists them among its assumptions.
     pub defaults: Vec<String>,

@@ -32,6 +32,25 @@ pub(crate) struct RawContract {
     pub inputs: Option<Spanned<RawInputs>>,
     #[serde(default)]
     pub tax: Vec<Spanned<RawTax>>,
+    #[serde(default)]
+    pub disputes: Option<Spanned<RawDisputes>>,
+}
+
+/// `[disputes]`: how a party disputes a document, the stages and their deadlines.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDisputes {
+    pub notice_days: Spanned<u32>,
+    #[serde(default)]
+    pub hold_disputed_amounts: Option<bool>,
+    pub stages: Spanned<Vec<RawStage>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStage {
+    pub name: String,
+    pub days: u32,
 }
 
 /// `[inputs]`: which of the side inputs the contract needs may be absent from a run.

@@ -37,6 +37,46 @@ impl Validator<'_> {
         }
     }
 
+    /// `[disputes]`: the notice window and the stages, each bounded (docs/contract.md).
+    fn disputes(&self, d: &Spanned<RawDisputes>) -> R<Disputes> {
+        let r = d.get_ref();
+        let days = |v: u32, span: std::ops::Range<usize>, key: &str| {
+            if v == 0 || v > MAX_DISPUTE_DAYS {
+                return Err(self.err(span, key, Problem::DaysOutOfRange { max: MAX_DISPUTE_DAYS, got: v }));
+            }
+            Ok(v)
+        };
+        let notice_days = days(*r.notice_days.get_ref(), r.notice_days.span(), "disputes.notice_days")?;
+        if r.stages.get_ref().is_empty() {
+            return Err(self.err(r.stages.span(), "disputes.stages", Problem::NoDisputeStages));
+        }
+        let mut stages: Vec<DisputeStage> = Vec::new();
+        for st in r.stages.get_ref() {
+            let ok = !st.name.is_empty()
+                && st.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !ok {
+                return Err(self.err(r.stages.span(), "disputes.stages.name", Problem::BadStageName(st.name.clone())));
+            }
+            if stages.iter().any(|x| x.name == st.name) {
+                return Err(self.err(
+                    r.stages.span(),
+                    "disputes.stages.name",
+                    Problem::DuplicateId(st.name.clone(), "dispute stage"),
+                ));
+            }
+            let days = days(st.days, r.stages.span(), "disputes.stages.days")?;
+            stages.push(DisputeStage { name: st.name.clone(), days });
+        }
+        let hold = r.hold_disputed_amounts.unwrap_or_else(|| {
+            self.default_used(
+                "disputes.hold_disputed_amounts: true, a disputed amount accrues no late interest while the dispute is open (the key is left out)"
+                    .to_string(),
+            );
+            true
+        });
+        Ok(Disputes { notice_days, hold, stages })
+    }
+
     fn err(&self, span: std::ops::Range<usize>, key: impl Into<String>, problem: Problem) -> ContractError {
         ContractError::Invalid {
             path: self.path.to_string(),
@@ -376,7 +416,7 @@ impl Validator<'_> {
                         "tax.applies_to",
                         Problem::BadLineType(
                             lt.clone(),
-                            "fee, credit, cap_adjustment, earn_back, restatement or late_interest",
+                            "fee, credit, cap_adjustment, earn_back, restatement, late_interest or dispute_settlement",
                         ),
                     ));
                 }
@@ -419,6 +459,7 @@ impl Validator<'_> {
             payment,
             taxes,
             inputs: Inputs { outages: Need::Required, forecast: Need::Required, payments: Need::Required },
+            disputes: raw.disputes.as_ref().map(|d| self.disputes(d)).transpose()?,
             defaults,
         };
         contract.inputs = self.inputs(raw.inputs.as_ref(), &contract)?;

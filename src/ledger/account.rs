@@ -11,8 +11,11 @@ impl Ledger {
     /// What the ledger knows of the contract's account: documents, payments, charged interest
     /// and pending restatements (from `first_period` on, see [`Ledger::pending_adjustments`]).
     pub(crate) fn receivables(&self, contract: &str, first_period: &str) -> Result<Receivables, LedgerError> {
-        let mut out =
-            Receivables { adjustments: self.pending_adjustments(contract, first_period)?, ..Default::default() };
+        let mut out = Receivables {
+            adjustments: self.pending_adjustments(contract, first_period)?,
+            disputes: self.disputes(Some(contract))?,
+            ..Default::default()
+        };
         let mut stmt = self
             .conn
             .prepare("SELECT body, final FROM documents WHERE contract_id = ?1 ORDER BY issue_date, id")

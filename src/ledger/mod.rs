@@ -13,6 +13,7 @@
 //! tables (documents, payments) in `account.rs`.
 
 mod account;
+mod dispute;
 mod query;
 mod schema;
 
@@ -426,6 +427,11 @@ impl Ledger {
                 params![contract, stored.invoice_id],
             )
             .map_err(|e| self.db_err(e))?;
+        self.conn.execute_batch("COMMIT").map_err(|e| self.db_err(e))
+    }
+
+    /// Commits the transaction (the dispute register's writes).
+    fn finish(self) -> Result<(), LedgerError> {
         self.conn.execute_batch("COMMIT").map_err(|e| self.db_err(e))
     }
 

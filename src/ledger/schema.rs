@@ -2,9 +2,9 @@
 //! older ledger up to it, in order (docs/ledger.md documents the tables).
 
 /// The schema version this build writes.
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
-pub(super) const MIGRATIONS: [&str; 3] = [
+pub(super) const MIGRATIONS: [&str; 4] = [
     "
 CREATE TABLE periods (
     contract_id    TEXT    NOT NULL,
@@ -92,6 +92,16 @@ CREATE TABLE interest_charges (
     amount      TEXT NOT NULL,
     charged_on  TEXT NOT NULL,
     body        TEXT NOT NULL
+);
+",
+    "
+CREATE TABLE disputes (
+    contract_id TEXT    NOT NULL,
+    id          INTEGER NOT NULL,
+    document_id TEXT    NOT NULL,
+    state       TEXT    NOT NULL CHECK (state IN ('open', 'resolved')),
+    body        TEXT    NOT NULL,
+    PRIMARY KEY (contract_id, id)
 );
 ",
 ];

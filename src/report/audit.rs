@@ -55,6 +55,7 @@ pub(crate) fn render(f: &AssessmentFile, m: &Manifest) -> String {
                 (documents(f))
                 (termination(f))
                 (payments(f))
+                (disputes(f))
                 (inputs(f, m))
                 (reconciliation(f))
                 (parameters(f, m))
@@ -300,6 +301,37 @@ fn payments(f: &AssessmentFile) -> Markup {
             }
             p.muted {
                 "Simple interest per document on its open balance from the due date (plus grace days); each span is charged once, on the first invoice issued on or after the day it was fixed."
+            }
+        }
+    }
+}
+
+/// The dispute register as the run found it: each dispute with its stage or outcome, the note
+/// that settles it, and every step with who and when.
+fn disputes(f: &AssessmentFile) -> Markup {
+    let ds = &f.billing.disputes;
+    html! {
+        @if !ds.is_empty() {
+            h2 #disputes { "Disputes" }
+            table #dispute-table {
+                tr {
+                    th { "#" } th { "Document" } th { "SLA / period" } th { "Party" } th { "Amount" } th { "Opened" }
+                    th { "Stage or outcome" } th { "Deadline" } th { "Settled" } th { "Note" } th { "Steps" }
+                }
+                @for d in ds {
+                    tr {
+                        td.n { (d.id) } td { (d.document_id) } td { (d.sla_id) " " (d.period) } td { (d.party.as_str()) }
+                        td.n { (d.amount) } td { (d.opened_at) }
+                        td { @match d.outcome { Some(o) => { (o.as_str()) }, None => { "open: " (d.stage) } } }
+                        td { @if d.outcome.is_none() { (d.deadline().map(|x| x.to_string()).unwrap_or_default()) } }
+                        td.n { (d.settled_amount.map(|a| a.to_string()).unwrap_or_default()) }
+                        td { (d.note_id) }
+                        td { ol.expl { @for st in &d.steps { li { (st.at) " " (st.action) " by " (st.by) ": " (st.detail) } } } }
+                    }
+                }
+            }
+            p.muted {
+                "A client's open disputed amount accrues no late interest while the clause holds disputed amounts; a resolution is settled on the note shown, dated the day it was resolved."
             }
         }
     }

@@ -49,6 +49,19 @@ pub(crate) fn table(statements: &[Statement]) -> String {
         s += &super::table(&[], &open, &[3, 5]);
         let ageing: Vec<String> = st.ageing.iter().map(|(b, v)| format!("{b} {v}")).collect();
         let _ = writeln!(s, "ageing: {}", ageing.join("; "));
+        for d in &st.disputes_open {
+            let _ = writeln!(
+                s,
+                "dispute #{} open on {}: {} {cur}{}, stage {} until {}{}",
+                d.id,
+                d.document_id,
+                d.amount,
+                if d.held { " held from late interest" } else { "" },
+                d.stage,
+                d.deadline.map(|x| x.to_string()).unwrap_or_default(),
+                if d.overdue { " (overdue)" } else { "" }
+            );
+        }
         for ch in &st.interest_accrued_not_charged {
             let _ = writeln!(
                 s,

@@ -280,7 +280,7 @@ fn payments_are_applied_deterministically_and_leftovers_reported() {
     );
     // The statement balances: 3,000 of documents − 3,150 paid = −150, the unapplied money.
     let terms = AccountTerms::of(&c);
-    let st = statement(&terms, &b.documents, &b.payments, &[], date("2026-12-31")).unwrap();
+    let st = statement(&terms, &b.documents, &b.payments, &[], &[], date("2026-12-31")).unwrap();
     assert_eq!((st.documents_total, st.payments_total, st.balance), (d("3000.00"), d("3150"), d("-150.00")));
     assert_eq!(st.ageing.iter().find(|(b, _)| b == "credit").unwrap().1, d("-150.00"));
 }
@@ -431,7 +431,7 @@ mod properties {
             }
             let terms = AccountTerms::of(&c);
             // Balanced (statement() checks it to the cent and errors otherwise).
-            let st = statement(&terms, &rec.documents, &rec.payments, &rec.interest, NaiveDate::from_ymd_opt(2027, 6, 30).unwrap());
+            let st = statement(&terms, &rec.documents, &rec.payments, &rec.interest, &[], NaiveDate::from_ymd_opt(2027, 6, 30).unwrap());
             prop_assert!(st.is_ok(), "{:?}", st.err());
             let st = st.unwrap();
             prop_assert_eq!(st.balance, st.documents_total - st.payments_total);

@@ -10,6 +10,7 @@ mod catalogue;
 mod cli_metrics;
 mod columnar;
 mod contract;
+mod disputes;
 mod docs;
 mod faults;
 mod finance;
