@@ -128,6 +128,7 @@ fn rules_36_periods(bencher: divan::Bencher, slas: usize) {
     let (c, table, periods) = rules_case(slas);
     bencher.bench(|| {
         let input = RulesInput {
+            events: None,
             contract: &c,
             metrics: &table,
             periods: periods.clone(),

@@ -41,6 +41,11 @@ pub struct RunOptions {
     /// Payments (CSV: payment_id,invoice_id,paid_date,amount) for late-payment interest.
     #[arg(long)]
     pub payments: Option<PathBuf>,
+    /// Events log (CSV: event_id,type,occurred_at,… docs/schema.md) for the contract's
+    /// `[[obligation]]` entries.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<PathBuf>,
     /// Assess one period (e.g. 2026-10); default: every period with data.
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub period: Option<String>,
@@ -92,6 +97,8 @@ pub struct Manifest {
     pub forecast: Option<FileHash>,
     pub outages: Option<FileHash>,
     pub payments: Option<FileHash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<FileHash>,
     pub options: RunOptions,
     /// The folder the run started in, relative to the output folder: the input paths above are
     /// relative to it, and `verify` reads them from there.

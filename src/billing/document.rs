@@ -194,6 +194,12 @@ pub(crate) fn performance_lines(p: &PeriodAssessment) -> Vec<DocLine> {
             "credits.at_risk_percent",
         ));
     }
+    for o in p.obligations.iter().filter(|o| !o.credit.is_zero()) {
+        out.push(DocLine {
+            sla_id: o.obligation_id.clone(),
+            ..line(LineType::Credit, format!("obligation credit: {} missed", o.name), -o.credit, &o.clause)
+        });
+    }
     if !p.earn_back_applied.is_zero() {
         let from: Vec<String> = p.earn_back.iter().map(|e| format!("{} {}", e.sla_id, e.credit_period)).collect();
         out.push(line(

@@ -103,6 +103,20 @@ pub enum Problem {
     BadStageName(String),
     #[error("must be between 1 and {max} days, got {got}")]
     DaysOutOfRange { max: u32, got: u32 },
+    #[error("\"{0}\" is not an obligation kind; use \"deadline\" (between two timestamps of an event), \"count_limit\" (events per period) or \"certification\" (valid through the period)")]
+    BadObligationKind(String),
+    #[error("\"{0}\" is not an event type; use {1}")]
+    BadEventType(String, &'static str),
+    #[error("\"{0}\" is not an event timestamp; use occurred_at, detected_at, notified_at or resolved_at")]
+    BadEventTimestamp(String),
+    #[error("a {kind} obligation {what}")]
+    ObligationKeys { kind: &'static str, what: &'static str },
+    #[error("give exactly one of per_event, per_hour_late or fixed")]
+    ObligationCreditNotOne,
+    #[error("per_hour_late applies to deadline obligations only; use per_event or fixed")]
+    PerHourNotDeadline,
+    #[error("severity must be between 1 and 5, got {0}")]
+    BadSeverity(u8),
 }
 
 impl Problem {

@@ -49,6 +49,8 @@ pub struct Inputs {
     pub forecast: Need,
     /// The payments file (`--payments`), for late-payment interest.
     pub payments: Need,
+    /// The events log (`--events`), for `[[obligation]]` entries.
+    pub events: Need,
 }
 
 /// A channel's prices.
@@ -344,6 +346,90 @@ pub struct DisputeStage {
     pub days: u32,
 }
 
+/// The event types of the events log (docs/schema.md, "Events").
+pub const EVENT_TYPES: [&str; 8] = [
+    "security_incident",
+    "data_breach",
+    "audit_finding",
+    "certification",
+    "training",
+    "breach_notice",
+    "cure",
+    "other",
+];
+
+/// One of an event's timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventTime {
+    OccurredAt,
+    DetectedAt,
+    NotifiedAt,
+    ResolvedAt,
+}
+
+impl EventTime {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventTime::OccurredAt => "occurred_at",
+            EventTime::DetectedAt => "detected_at",
+            EventTime::NotifiedAt => "notified_at",
+            EventTime::ResolvedAt => "resolved_at",
+        }
+    }
+}
+
+/// What an obligation requires of the events of its type in a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ObligationKind {
+    /// Each event's `to` no later than its `from` plus `within_hours` (exactly on time is met).
+    Deadline { from: EventTime, to: EventTime, within_hours: u32 },
+    /// No more than `max_count` events (of the severity, when given) occur in the period.
+    CountLimit { max_count: u32, severity: Option<u8> },
+    /// A certificate (an event: valid from `occurred_at` until `resolved_at`, open-ended when
+    /// empty) covers the whole period.
+    Certification { reference: Option<String> },
+}
+
+impl ObligationKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ObligationKind::Deadline { .. } => "deadline",
+            ObligationKind::CountLimit { .. } => "count_limit",
+            ObligationKind::Certification { .. } => "certification",
+        }
+    }
+}
+
+/// How a missed obligation is credited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObligationCredit {
+    /// Per late event, or per event over the limit.
+    PerEvent(Decimal),
+    /// Per hour (or part of an hour) late, summed over the late events (deadlines only).
+    PerHourLate(Decimal),
+    /// Once per period in which the obligation is missed.
+    Fixed(Decimal),
+}
+
+/// `[[obligation]]`: a duty judged from the events log each period (docs/contract.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Obligation {
+    pub id: String,
+    pub name: String,
+    pub event_type: String,
+    pub kind: ObligationKind,
+    pub credit: ObligationCredit,
+    /// The most the obligation credits in one period.
+    pub cap: Option<Decimal>,
+    /// A miss is a material breach (a termination right for the client, docs/contract.md).
+    pub material_breach: bool,
+    /// The contract clause, as people cite it; default `obligation.ID`.
+    pub clause: String,
+}
+
 /// The longest notice window or stage a contract may set (ten years), so every date derived
 /// from them stays representable.
 pub const MAX_DISPUTE_DAYS: u32 = 3650;
@@ -398,6 +484,8 @@ pub struct Contract {
     pub inputs: Inputs,
     /// `[disputes]`, when the contract has one.
     pub disputes: Option<Disputes>,
+    /// `[[obligation]]` entries, judged from the events log.
+    pub obligations: Vec<Obligation>,
     /// The documented defaults this contract relies on (keys it leaves out that change
     /// money), in words; every run lists them among its assumptions.
     pub defaults: Vec<String>,
@@ -412,6 +500,11 @@ impl Contract {
     /// The contract grants volume relief (judged against the forecast).
     pub(crate) fn needs_forecast(&self) -> bool {
         self.volume_relief_tolerance_percent.is_some()
+    }
+
+    /// The contract has obligations (judged from the events log).
+    pub(crate) fn needs_events(&self) -> bool {
+        !self.obligations.is_empty()
     }
 
     /// The contract charges late-payment interest (from the payments file).

@@ -34,6 +34,49 @@ pub(crate) struct RawContract {
     pub tax: Vec<Spanned<RawTax>>,
     #[serde(default)]
     pub disputes: Option<Spanned<RawDisputes>>,
+    #[serde(default)]
+    pub obligation: Vec<Spanned<RawObligation>>,
+}
+
+/// `[[obligation]]`: a duty judged from the events log (docs/contract.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawObligation {
+    pub id: String,
+    pub name: String,
+    pub kind: Spanned<String>,
+    pub event_type: Spanned<String>,
+    #[serde(default)]
+    pub from: Option<Spanned<String>>,
+    #[serde(default)]
+    pub to: Option<Spanned<String>>,
+    #[serde(default)]
+    pub within_hours: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub max_count: Option<u32>,
+    #[serde(default)]
+    pub severity: Option<Spanned<u8>>,
+    #[serde(default)]
+    pub reference: Option<String>,
+    pub credit: Spanned<RawObligationCredit>,
+    #[serde(default)]
+    pub cap: Option<Spanned<Dec>>,
+    #[serde(default)]
+    pub material_breach: Option<bool>,
+    #[serde(default)]
+    pub clause: Option<String>,
+}
+
+/// How a missed obligation is credited: exactly one of the keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawObligationCredit {
+    #[serde(default)]
+    pub per_event: Option<Spanned<Dec>>,
+    #[serde(default)]
+    pub per_hour_late: Option<Spanned<Dec>>,
+    #[serde(default)]
+    pub fixed: Option<Spanned<Dec>>,
 }
 
 /// `[disputes]`: how a party disputes a document, the stages and their deadlines.
@@ -63,6 +106,8 @@ pub(crate) struct RawInputs {
     pub forecast: Option<Spanned<String>>,
     #[serde(default)]
     pub payments: Option<Spanned<String>>,
+    #[serde(default)]
+    pub events: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

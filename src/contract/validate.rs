@@ -37,6 +37,116 @@ impl Validator<'_> {
         }
     }
 
+    /// `[[obligation]]`: each checked for its kind's keys, its event type and its credit.
+    fn obligations(&self, raw: &[Spanned<RawObligation>]) -> R<Vec<Obligation>> {
+        let mut out: Vec<Obligation> = Vec::new();
+        for o in raw {
+            let r = o.get_ref();
+            if out.iter().any(|x| x.id == r.id) {
+                return Err(self.err(o.span(), "obligation.id", Problem::DuplicateId(r.id.clone(), "obligation")));
+            }
+            let et = r.event_type.get_ref();
+            if !EVENT_TYPES.contains(&et.as_str()) {
+                return Err(self.err(
+                    r.event_type.span(),
+                    "obligation.event_type",
+                    Problem::BadEventType(
+                        et.clone(),
+                        "security_incident, data_breach, audit_finding, certification, training, breach_notice, cure or other",
+                    ),
+                ));
+            }
+            let time = |t: &Option<Spanned<String>>, key: &str| -> R<Option<EventTime>> {
+                let Some(t) = t else { return Ok(None) };
+                Ok(Some(match t.get_ref().as_str() {
+                    "occurred_at" => EventTime::OccurredAt,
+                    "detected_at" => EventTime::DetectedAt,
+                    "notified_at" => EventTime::NotifiedAt,
+                    "resolved_at" => EventTime::ResolvedAt,
+                    other => return Err(self.err(t.span(), key, Problem::BadEventTimestamp(other.to_string()))),
+                }))
+            };
+            let keys = |kind: &'static str, what: &'static str| {
+                self.err(o.span(), "obligation", Problem::ObligationKeys { kind, what })
+            };
+            let deadline_keys = r.from.is_some() || r.to.is_some() || r.within_hours.is_some();
+            let kind = match r.kind.get_ref().as_str() {
+                "deadline" => {
+                    let (Some(from), Some(to), Some(h)) =
+                        (time(&r.from, "obligation.from")?, time(&r.to, "obligation.to")?, r.within_hours.as_ref())
+                    else {
+                        return Err(keys("deadline", "needs from, to and within_hours"));
+                    };
+                    if r.max_count.is_some() || r.severity.is_some() || r.reference.is_some() {
+                        return Err(keys("deadline", "takes no max_count, severity or reference"));
+                    }
+                    if *h.get_ref() == 0 || *h.get_ref() > MAX_DISPUTE_DAYS * 24 {
+                        return Err(self.err(
+                            h.span(),
+                            "obligation.within_hours",
+                            Problem::OutOfRange { what: "within_hours", max: "87600", got: h.get_ref().to_string() },
+                        ));
+                    }
+                    ObligationKind::Deadline { from, to, within_hours: *h.get_ref() }
+                }
+                "count_limit" => {
+                    let Some(max_count) = r.max_count else { return Err(keys("count_limit", "needs max_count")) };
+                    if deadline_keys || r.reference.is_some() {
+                        return Err(keys("count_limit", "takes no from, to, within_hours or reference"));
+                    }
+                    if let Some(s) = r.severity.as_ref().filter(|s| !(1..=5).contains(s.get_ref())) {
+                        return Err(self.err(s.span(), "obligation.severity", Problem::BadSeverity(*s.get_ref())));
+                    }
+                    ObligationKind::CountLimit { max_count, severity: r.severity.as_ref().map(|s| *s.get_ref()) }
+                }
+                "certification" => {
+                    if deadline_keys || r.max_count.is_some() || r.severity.is_some() {
+                        return Err(keys("certification", "takes no from, to, within_hours, max_count or severity"));
+                    }
+                    ObligationKind::Certification { reference: r.reference.clone() }
+                }
+                other => {
+                    return Err(self.err(
+                        r.kind.span(),
+                        "obligation.kind",
+                        Problem::BadObligationKind(other.to_string()),
+                    ))
+                }
+            };
+            let c = r.credit.get_ref();
+            let money = |v: &Spanned<Dec>, key: &str| self.non_negative(v.get_ref().0, v.span(), key);
+            let credit = match (&c.per_event, &c.per_hour_late, &c.fixed) {
+                (Some(v), None, None) => ObligationCredit::PerEvent(money(v, "obligation.credit.per_event")?),
+                (None, Some(v), None) => {
+                    if !matches!(kind, ObligationKind::Deadline { .. }) {
+                        return Err(self.err(v.span(), "obligation.credit.per_hour_late", Problem::PerHourNotDeadline));
+                    }
+                    ObligationCredit::PerHourLate(money(v, "obligation.credit.per_hour_late")?)
+                }
+                (None, None, Some(v)) => ObligationCredit::Fixed(money(v, "obligation.credit.fixed")?),
+                _ => return Err(self.err(r.credit.span(), "obligation.credit", Problem::ObligationCreditNotOne)),
+            };
+            if matches!(kind, ObligationKind::Certification { .. }) && !matches!(credit, ObligationCredit::Fixed(_)) {
+                return Err(keys(
+                    "certification",
+                    "is credited with fixed (once per period without a valid certificate)",
+                ));
+            }
+            let cap = r.cap.as_ref().map(|v| money(v, "obligation.cap")).transpose()?;
+            out.push(Obligation {
+                id: r.id.clone(),
+                name: r.name.clone(),
+                event_type: et.clone(),
+                kind,
+                credit,
+                cap,
+                material_breach: r.material_breach.unwrap_or(false),
+                clause: r.clause.clone().unwrap_or_else(|| format!("obligation.{}", r.id)),
+            });
+        }
+        Ok(out)
+    }
+
     /// `[disputes]`: the notice window and the stages, each bounded (docs/contract.md).
     fn disputes(&self, d: &Spanned<RawDisputes>) -> R<Disputes> {
         let r = d.get_ref();
@@ -458,8 +568,14 @@ impl Validator<'_> {
             termination,
             payment,
             taxes,
-            inputs: Inputs { outages: Need::Required, forecast: Need::Required, payments: Need::Required },
+            inputs: Inputs {
+                outages: Need::Required,
+                forecast: Need::Required,
+                payments: Need::Required,
+                events: Need::Required,
+            },
             disputes: raw.disputes.as_ref().map(|d| self.disputes(d)).transpose()?,
+            obligations: self.obligations(&raw.obligation)?,
             defaults,
         };
         contract.inputs = self.inputs(raw.inputs.as_ref(), &contract)?;
@@ -484,14 +600,20 @@ impl Validator<'_> {
 
     /// `[inputs]`: each key must name an input the contract needs.
     fn inputs(&self, raw: Option<&Spanned<RawInputs>>, c: &Contract) -> R<Inputs> {
-        let mut out = Inputs { outages: Need::Required, forecast: Need::Required, payments: Need::Required };
+        let mut out = Inputs {
+            outages: Need::Required,
+            forecast: Need::Required,
+            payments: Need::Required,
+            events: Need::Required,
+        };
         let Some(raw) = raw else { return Ok(out) };
         let r = raw.get_ref();
         type Check<'c> = (&'c Option<Spanned<String>>, &'c mut Need, bool, &'static str, &'static str, &'static str);
-        let checks: [Check<'_>; 3] = [
+        let checks: [Check<'_>; 4] = [
             (&r.outages, &mut out.outages, c.needs_outages(), "inputs.outages", "outage log", "availability SLA"),
             (&r.forecast, &mut out.forecast, c.needs_forecast(), "inputs.forecast", "forecast", "[volume_relief]"),
             (&r.payments, &mut out.payments, c.needs_payments(), "inputs.payments", "payments file", "[payment] terms"),
+            (&r.events, &mut out.events, c.needs_events(), "inputs.events", "events log", "[[obligation]] entries"),
         ];
         for (value, slot, needed, key, input, needs) in checks {
             let Some(v) = value else { continue };

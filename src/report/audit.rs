@@ -50,6 +50,7 @@ pub(crate) fn render(f: &AssessmentFile, m: &Manifest) -> String {
                 (summary(f))
                 (sla_table(f))
                 (evidence(f))
+                (obligations(f))
                 h2 #waterfall { "From fees to net due" }
                 @for p in &a.periods { (waterfall(p)) }
                 (documents(f))
@@ -204,6 +205,44 @@ fn evidence(f: &AssessmentFile) -> Markup {
     }
 }
 
+/// Obligations per period: the events judged, their timestamps and deadlines, and the credit.
+fn obligations(f: &AssessmentFile) -> Markup {
+    let rows: Vec<(&str, &crate::rules::obligation::ObligationResult)> =
+        f.assessment.periods.iter().flat_map(|p| p.obligations.iter().map(move |o| (p.period.as_str(), o))).collect();
+    html! {
+        @if !rows.is_empty() {
+            h2 #obligations { "Obligations" }
+            table #obligation-table {
+                tr {
+                    th { "Period" } th { "Obligation" } th { "Kind" } th { "Event type" } th { "Status" }
+                    th { "Events judged" } th { "Breaches" } th { "Credit" } th { "Clause" }
+                }
+                @for (period, o) in &rows {
+                    tr {
+                        td { (period) } td { (o.obligation_id) " — " (o.name) } td { (o.kind) } td { (o.event_type) }
+                        td class=(o.status) { (o.status) @if o.material_breach { " (material breach)" } }
+                        td {
+                            ol.expl {
+                                @for e in &o.events {
+                                    li {
+                                        (e.event_id) ": " (e.from)
+                                        @if !e.deadline.is_empty() { ", deadline " (e.deadline) }
+                                        @if !e.to.is_empty() { ", then " (e.to) }
+                                        @if e.late { ", " (e.hours_late) " h late" }
+                                        @if !e.note.is_empty() { " (" (e.note) ")" }
+                                    }
+                                }
+                            }
+                            @for x in &o.explanation { p.muted { (x) } }
+                        }
+                        td.n { (o.breaches) } td.n { (o.credit) } td { code { (o.clause) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Every line of every document the run issues, and the final invoices it does not reissue.
 fn documents(f: &AssessmentFile) -> Markup {
     html! {
@@ -344,7 +383,9 @@ fn inputs(_f: &AssessmentFile, m: &Manifest) -> Markup {
         files.push(("profile", p));
     }
     files.extend(m.inputs.iter().map(|i| ("interaction log", i)));
-    for (role, fh) in [("forecast", &m.forecast), ("outages", &m.outages), ("payments", &m.payments)] {
+    for (role, fh) in
+        [("forecast", &m.forecast), ("outages", &m.outages), ("payments", &m.payments), ("events", &m.events)]
+    {
         if let Some(fh) = fh {
             files.push((role, fh));
         }

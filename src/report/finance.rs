@@ -91,6 +91,44 @@ pub(crate) fn write_sla_results(f: &AssessmentFile, out: &mut dyn Write) -> io::
                 s.clause.clone(),
             ])?;
         }
+        // Obligations, one row each: kind `obligation`, the breaches as the achieved figure
+        // (late events, events over the limit, or 1 without a valid certificate) against 0.
+        for o in &p.obligations {
+            let measured = o.status != "not_measured";
+            let n = |v: String| if measured { v } else { String::new() };
+            w.write_record([
+                f.contract.id.clone(),
+                p.period.clone(),
+                rfc3339(tz, p.period_start),
+                rfc3339(tz, p.period_end),
+                p.terms_version.clone(),
+                o.obligation_id.clone(),
+                o.name.clone(),
+                "obligation".to_string(),
+                o.kind.clone(),
+                format!("event_type={}", o.event_type),
+                String::new(),
+                n(o.breaches.to_string()),
+                n(o.events.len().to_string()),
+                n(o.breaches.to_string()),
+                "events".to_string(),
+                "at_most".to_string(),
+                "0".to_string(),
+                String::new(),
+                o.events.len().to_string(),
+                "0".to_string(),
+                "false".to_string(),
+                o.status.clone(),
+                n(o.breaches.to_string()),
+                o.credit_base.to_string(),
+                "1".to_string(),
+                o.credit.to_string(),
+                "0.00".to_string(),
+                "0.00".to_string(),
+                f.contract.currency.clone(),
+                o.clause.clone(),
+            ])?;
+        }
     }
     w.flush()
 }

@@ -34,6 +34,20 @@ pub(crate) fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
         for line in super::table(&[], &rows, &[3, 7]).lines() {
             let _ = writeln!(s, "  {line}");
         }
+        for o in &p.obligations {
+            let _ = writeln!(
+                s,
+                "  {} obligation ({} on {} events): {}, {} breach(es){}; credit {} {cur}{}",
+                o.obligation_id,
+                o.kind,
+                o.event_type,
+                o.status,
+                o.breaches,
+                if o.hours_late > 0 { format!(", {} h late", o.hours_late) } else { String::new() },
+                o.credit,
+                if o.material_breach { " (material breach)" } else { "" }
+            );
+        }
         for f in &p.earn_back_forfeited {
             let _ = writeln!(
                 s,
@@ -43,12 +57,17 @@ pub(crate) fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
         }
         let _ = writeln!(
             s,
-            "  fees {} {cur}; credits {} − cap {} − earn-back {} = net credit {}; net due {} {cur}",
+            "  fees {} {cur}; credits {} − cap {} − earn-back {} = net credit {}{}; net due {} {cur}",
             p.fees,
             p.credits_before_cap,
             p.cap_adjustment.abs(),
             p.earn_back_applied,
             p.net_credit,
+            if p.obligation_credits.is_zero() {
+                String::new()
+            } else {
+                format!("; obligation credits {}", p.obligation_credits)
+            },
             p.net_due
         );
         if let Some(cov) = f.data.coverage.iter().find(|c| c.period == p.period && !c.partial.is_empty()) {
@@ -144,6 +163,9 @@ pub(crate) fn document_line(d: &crate::billing::Document, net_due: Decimal, cur:
 /// `callsla explain`: how one SLA's credit in one period came about, in plain words.
 pub fn explain(f: &AssessmentFile, sla: &str, period: &str) -> Option<String> {
     let p = f.assessment.periods.iter().find(|p| p.period == period)?;
+    if let Some(o) = p.obligations.iter().find(|o| o.obligation_id == sla) {
+        return Some(explain_obligation(o, &p.period, &f.contract.currency));
+    }
     let r = p.slas.iter().find(|s| s.sla_id == sla)?;
     let cur = &f.contract.currency;
     let mut s = String::new();
@@ -176,8 +198,17 @@ pub fn explain(f: &AssessmentFile, sla: &str, period: &str) -> Option<String> {
     }
     let _ = writeln!(
         s,
-        "Period: fees {} {cur}, at-risk amount {} {cur}, credits {} before the cap, cap adjustment {}, net due {} {cur}.",
-        p.fees, p.at_risk_amount, p.credits_before_cap, p.cap_adjustment, p.net_due
+        "Period: fees {} {cur}, at-risk amount {} {cur}, credits {} before the cap, cap adjustment {}{}, net due {} {cur}.",
+        p.fees,
+        p.at_risk_amount,
+        p.credits_before_cap,
+        p.cap_adjustment,
+        if p.obligation_credits.is_zero() {
+            String::new()
+        } else {
+            format!(", obligation credits {} (outside the cap)", p.obligation_credits)
+        },
+        p.net_due
     );
     Some(s)
 }
@@ -242,4 +273,39 @@ pub fn diff(a: &AssessmentFile, b: &AssessmentFile) -> (String, bool) {
     }
     let _ = writeln!(s, "total difference in net due: {total_due:+} {cur}");
     (s, changed)
+}
+
+/// `explain` for an obligation: each event judged, then the status and the credit.
+fn explain_obligation(o: &crate::rules::obligation::ObligationResult, period: &str, cur: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} — {} in {} ({} obligation on {} events)",
+        o.obligation_id, o.name, period, o.kind, o.event_type
+    );
+    for e in &o.events {
+        let _ = writeln!(
+            s,
+            "- {}: {}{}{}{}{}",
+            e.event_id,
+            e.from,
+            if e.deadline.is_empty() { String::new() } else { format!(", deadline {}", e.deadline) },
+            if e.to.is_empty() { String::new() } else { format!(", then {}", e.to) },
+            if e.late { format!(": {} h late", e.hours_late) } else { String::new() },
+            if e.note.is_empty() { String::new() } else { format!(" ({})", e.note) }
+        );
+    }
+    for (i, step) in o.explanation.iter().enumerate() {
+        let _ = writeln!(s, "{}. {step}", i + 1);
+    }
+    let _ = writeln!(
+        s,
+        "Status: {}{}. Credit {} {cur} (base {}), from clause {}.",
+        o.status,
+        if o.material_breach { ", a material breach" } else { "" },
+        o.credit,
+        o.credit_base,
+        o.clause
+    );
+    s
 }

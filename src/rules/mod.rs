@@ -14,6 +14,7 @@ mod earn_back;
 mod fees;
 mod forecast;
 mod judge;
+pub mod obligation;
 mod result;
 mod termination;
 
@@ -44,6 +45,10 @@ pub enum RulesError {
     Overflow(#[from] Overflow),
     #[error("forecast {path}:{line}: {message}")]
     Forecast { path: String, line: u64, message: String },
+    #[error("events {path}:{line}: {message}")]
+    Events { path: String, line: u64, message: String },
+    #[error("event {event} (line {line} of the events log) has no {column}, which obligation {obligation} measures from; fill it in, or correct the event's type")]
+    EventMissing { line: u64, event: String, column: &'static str, obligation: String },
 }
 
 /// What the rules judge.
@@ -66,6 +71,9 @@ pub struct RulesInput<'a> {
     pub assumptions: Vec<String>,
     /// Earlier periods' assessments (from the ledger), oldest first.
     pub history: Vec<PeriodAssessment>,
+    /// The events log; `None` when none was given (allowed only when the contract marks it
+    /// optional: then obligations are not measured).
+    pub events: Option<Vec<obligation::Event>>,
 }
 
 /// The offered-contacts definition the run adds for volume relief (all contract channels).
@@ -325,8 +333,22 @@ fn assess_period(
         }
     }
     let net_credit = r.apply(credits_after_cap - earn_back_applied);
-    let net_due = r.apply(money::add(fees, -net_credit, "the net due")?);
+    // Obligations: credits of their own (outside the SLA pool and cap), each capped.
+    let obligations = obligation::judge(c, input.events.as_deref(), start, end)?;
+    let obligation_credits =
+        r.apply(obligations.iter().try_fold(Decimal::ZERO, |a, o| money::add(a, o.credit, "the obligation credits"))?);
+    let net_due =
+        r.apply(money::add(money::add(fees, -net_credit, "the net due")?, -obligation_credits, "the net due")?);
     let fees = r.apply(fees);
+    for o in obligations.iter().filter(|o| o.material_breach) {
+        events.push(TerminationEvent {
+            period: label.clone(),
+            trigger: "material_breach".to_string(),
+            sla_id: o.obligation_id.clone(),
+            periods: vec![label.clone()],
+            clause: o.clause.clone(),
+        });
+    }
 
     // Termination rights.
     cap_hits.push((label.clone(), cap_adjustment < Decimal::ZERO));
@@ -349,6 +371,8 @@ fn assess_period(
         earn_back_applied,
         earn_back_forfeited,
         net_credit,
+        obligations,
+        obligation_credits,
         net_due,
     })
 }

@@ -141,8 +141,15 @@ pub struct PeriodAssessment {
     #[serde(default)]
     pub earn_back_forfeited: Vec<ForfeitLine>,
     pub net_credit: Decimal,
-    /// fees − net credit: what the period's own performance asks to be paid. The invoice
-    /// document adds what it carries for others (restatements, late interest) and taxes.
+    /// `[[obligation]]` entries judged in the period, with their evidence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub obligations: Vec<super::obligation::ObligationResult>,
+    /// Σ obligation credits (outside the SLA pool and cap).
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    pub obligation_credits: Decimal,
+    /// fees − net credit − obligation credits: what the period's own performance asks to be
+    /// paid. The invoice document adds what it carries for others (restatements, late
+    /// interest) and taxes.
     pub net_due: Decimal,
 }
 

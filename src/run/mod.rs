@@ -106,6 +106,14 @@ fn check_inputs(opts: &RunOptions, c: &Contract) -> Result<(), RunError> {
             key: "forecast",
         });
     }
+    if c.needs_events() && opts.events.is_none() && c.inputs.events == Need::Required {
+        return Err(RunError::MissingInput {
+            what: "an events log (a header line alone when nothing happened)",
+            why: "it has [[obligation]] entries",
+            option: "--events",
+            key: "events",
+        });
+    }
     if c.needs_payments() && opts.payments.is_none() && c.inputs.payments == Need::Required {
         return Err(RunError::MissingInput {
             what: "a payments file (a header line alone when nothing was paid yet)",
@@ -214,6 +222,7 @@ pub fn compute(
         forecast: hash_opt(&opts.forecast)?,
         outages: hash_opt(&opts.outages)?,
         payments: hash_opt(&opts.payments)?,
+        events: hash_opt(&opts.events)?,
         options: opts.clone(),
         run_dir: place.run_dir.clone(),
         outputs: BTreeMap::new(),
@@ -331,7 +340,13 @@ pub fn compute(
     }
     let first = periods.first().copied().unwrap_or(0);
     let ledger_input = ledger(&contract.id, first, &period::label(contract.period, contract.zone, first))?;
+    let events = opts.events.as_deref().map(|p| rules::obligation::load_events(&place.at(p))).transpose()?;
+    if contract.needs_events() && events.is_none() {
+        assumptions
+            .push("no events log (--events), which [inputs] marks optional: obligations are not measured".to_string());
+    }
     let input = RulesInput {
+        events,
         contract: &contract,
         metrics: &table,
         periods: periods.clone(),

@@ -69,6 +69,8 @@ fn period(label: &str, net_due: &str) -> PeriodAssessment {
     let start = period::parse_label(PeriodKind::Month, NY, label).unwrap();
     let amount = d(net_due);
     PeriodAssessment {
+        obligations: vec![],
+        obligation_credits: Decimal::ZERO,
         period: label.to_string(),
         period_start: start,
         period_end: period::period_end(PeriodKind::Month, NY, start),

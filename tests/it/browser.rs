@@ -72,6 +72,8 @@ fn audit_page_renders_tables_charts_and_reconciliation_and_escapes_input() {
         s(&f),
         "--payments",
         s(&repo("sample-data/payments.csv")),
+        "--events",
+        s(&repo("sample-data/events.csv")),
         "--out",
         s(&out),
     ]);

@@ -61,7 +61,12 @@ pub fn repo(rel: &str) -> PathBuf {
 /// availability SLA and charges late interest).
 pub fn side_inputs() -> Vec<String> {
     let mut v = Vec::new();
-    for (opt, file) in [("--forecast", "forecast.csv"), ("--outages", "outages.csv"), ("--payments", "payments.csv")] {
+    for (opt, file) in [
+        ("--forecast", "forecast.csv"),
+        ("--outages", "outages.csv"),
+        ("--payments", "payments.csv"),
+        ("--events", "events.csv"),
+    ] {
         v.push(opt.to_string());
         v.push(repo("sample-data").join(file).display().to_string());
     }
@@ -130,6 +135,8 @@ pub fn sample_run_args<'a>(contract: &'a str, out: &'a str) -> Vec<&'a str> {
         "sample-data/outages.csv",
         "--payments",
         "sample-data/payments.csv",
+        "--events",
+        "sample-data/events.csv",
         "--no-ledger",
         "--out",
         out,

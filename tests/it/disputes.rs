@@ -12,7 +12,7 @@ use common::*;
 fn sample(t: &TempDir) -> std::path::PathBuf {
     let dir = t.path("project");
     std::fs::create_dir_all(dir.join("sample-data")).unwrap();
-    for f in ["contract.toml", "interactions.csv", "forecast.csv", "outages.csv", "payments.csv"] {
+    for f in ["contract.toml", "interactions.csv", "forecast.csv", "outages.csv", "payments.csv", "events.csv"] {
         std::fs::copy(repo("sample-data").join(f), dir.join("sample-data").join(f)).unwrap();
     }
     let run = main_run(&dir, "out");
@@ -87,10 +87,10 @@ fn a_dispute_from_notice_to_settlement_note() {
         h.stdout
     );
     // The client's disputed amount is held: the August invoice, paid 15 days late, accrues
-    // interest only on (34497.88 − 1646.49) × 8 % × 15 / 365 = 108.00 (113.42 without the hold).
+    // interest only on (29497.88 − 1646.49) × 8 % × 15 / 365 = 91.57 (96.98 without the hold).
     let rerun = main_run(&dir, "out2");
     assert!(
-        rerun.stdout.contains("late interest on ACME-CONTOSO-2026-08: 2026-10-01 to 2026-10-16, 15 days, 108.00 USD"),
+        rerun.stdout.contains("late interest on ACME-CONTOSO-2026-08: 2026-10-01 to 2026-10-16, 15 days, 91.57 USD"),
         "{}",
         rerun.stdout
     );
@@ -108,7 +108,7 @@ fn a_dispute_from_notice_to_settlement_note() {
     let st =
         callsla_with(&["statement", "--ledger", "sample-data/callsla.db", "--as-of", "2026-11-30"], Some(&dir), &[]);
     assert!(
-        st.stdout.contains("2026-11-05  credit_note  ACME-CONTOSO-2026-08-CN1                    -800.00  45430.50  credit note of ACME-CONTOSO-2026-08: dispute #1 settled: the 14 Aug outage was agreed as excluded\n"),
+        st.stdout.contains("2026-11-05  credit_note  ACME-CONTOSO-2026-08-CN1                    -800.00  39914.07  credit note of ACME-CONTOSO-2026-08: dispute #1 settled: the 14 Aug outage was agreed as excluded\n"),
         "{}",
         st.stdout
     );
@@ -187,7 +187,7 @@ fn the_register_refuses_what_the_clause_does_not_allow() {
     too_much[8] = "40000";
     assert_eq!(
         err(dispute(&dir, &too_much)),
-        "error: the disputed amount must be more than 0 and at most the document's total 34497.88, got 40000.00\n"
+        "error: the disputed amount must be more than 0 and at most the document's total 29497.88, got 40000.00\n"
     );
     let mut precise = OPEN.to_vec();
     precise[8] = "10.005";

@@ -120,6 +120,8 @@ impl Scenario {
             s(&repo("sample-data/outages.csv")).to_string().leak(),
             "--payments",
             s(&pay),
+            "--events",
+            s(&repo("sample-data/events.csv")).to_string().leak(),
             "--statement-date",
             issue.leak(),
             "--out",

@@ -110,6 +110,7 @@ fn assess(c: &Contract, months: &[(&str, i64, i64)]) -> Assessment {
 fn assess_with(c: &Contract, months: &[(&str, i64, i64)], forecast: Option<ForecastFile>) -> Assessment {
     let t = table(c, months);
     let input = RulesInput {
+        events: None,
         contract: c,
         metrics: &t,
         periods: months.iter().map(|m| month(m.0)).collect(),

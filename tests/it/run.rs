@@ -141,6 +141,8 @@ fn a_failed_run_leaves_the_previous_output_intact() {
         "sample-data/outages.csv",
         "--payments",
         "sample-data/payments.csv",
+        "--events",
+        "sample-data/events.csv",
         "--no-ledger",
         "--out",
         s(&out),

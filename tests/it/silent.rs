@@ -16,6 +16,7 @@ fn sample_run(out: &std::path::Path, contract: &str, leave_out: &[&str], extra: 
         ("--forecast", "sample-data/forecast.csv"),
         ("--outages", "sample-data/outages.csv"),
         ("--payments", "sample-data/payments.csv"),
+        ("--events", "sample-data/events.csv"),
     ] {
         if !leave_out.contains(&opt) {
             args.extend_from_slice(&[opt, file]);
@@ -372,7 +373,7 @@ fn verify_finds_inputs_from_another_folder_and_says_when_they_are_missing() {
     // Inputs copied elsewhere: --inputs names the folder.
     let copy = t.path("copy");
     std::fs::create_dir_all(copy.join("sample-data")).unwrap();
-    for f in ["contract.toml", "interactions.csv", "forecast.csv", "outages.csv", "payments.csv"] {
+    for f in ["contract.toml", "interactions.csv", "forecast.csv", "outages.csv", "payments.csv", "events.csv"] {
         std::fs::copy(repo("sample-data").join(f), copy.join("sample-data").join(f)).unwrap();
     }
     let v = callsla_with(&["verify", s(&out), "--inputs", s(&copy)], Some(&elsewhere.0), &[]);
