@@ -18,6 +18,7 @@ mod ingest;
 mod layers;
 mod ledger;
 mod metrics;
+mod obligations;
 mod privacy;
 mod properties;
 mod realdata;
