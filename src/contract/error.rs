@@ -117,6 +117,12 @@ pub enum Problem {
     PerHourNotDeadline,
     #[error("severity must be between 1 and 5, got {0}")]
     BadSeverity(u8),
+    #[error("\"{0}\" is not a party; use \"client\" or \"provider\"")]
+    BadParty(String),
+    #[error(
+        "give the fee of each contract year, e.g. fees = [\"60000\", \"40000\"] (the last applies to later years)"
+    )]
+    NoFees,
 }
 
 impl Problem {

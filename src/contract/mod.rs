@@ -263,6 +263,24 @@ pub struct Termination {
     pub consecutive_misses: Option<u32>,
     pub misses_in_window: Option<Window>,
     pub cap_hits_in_window: Option<Window>,
+    /// Days between a termination notice and the earliest day it takes effect.
+    pub notice_days: u32,
+    /// When set, a right for breach arises only if the breach is not cured within this many
+    /// days of a breach notice (`breach_notice` and `cure` events referencing it).
+    pub cure_days: Option<u32>,
+    /// Termination for convenience, when the contract allows it.
+    pub for_convenience: Option<Convenience>,
+}
+
+/// `[termination] for_convenience`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Convenience {
+    /// `client` or `provider`.
+    pub party: String,
+    pub notice_days: u32,
+    /// The fee by contract year (year 1 from the contract's effective date); the last one
+    /// applies to every later year.
+    pub fees: Vec<Decimal>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]

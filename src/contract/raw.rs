@@ -289,6 +289,22 @@ pub(crate) struct RawTermination {
     pub misses_in_window: Option<RawWindow>,
     #[serde(default)]
     pub cap_hits_in_window: Option<RawWindow>,
+    #[serde(default)]
+    pub notice_days: Option<u32>,
+    #[serde(default)]
+    pub cure_days: Option<u32>,
+    #[serde(default)]
+    pub for_convenience: Option<RawConvenience>,
+}
+
+/// `[termination] for_convenience`: who may end the contract without cause, on what notice,
+/// for what fee by contract year.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConvenience {
+    pub party: String,
+    pub notice_days: u32,
+    pub fees: Vec<Dec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -450,10 +450,49 @@ impl Validator<'_> {
                 if tr.consecutive_misses == Some(0) {
                     return Err(self.err(t.span(), "termination.consecutive_misses", Problem::ZeroCount));
                 }
+                let days = |v: Option<u32>, key: &str, zero_ok: bool| -> R<Option<u32>> {
+                    match v {
+                        Some(d) if d > MAX_DISPUTE_DAYS || (d == 0 && !zero_ok) => {
+                            Err(self.err(t.span(), key, Problem::DaysOutOfRange { max: MAX_DISPUTE_DAYS, got: d }))
+                        }
+                        v => Ok(v),
+                    }
+                };
+                let notice_days = days(tr.notice_days, "termination.notice_days", true)?.unwrap_or_else(|| {
+                    self.default_used(
+                        "termination.notice_days: 0, a termination takes effect on notice (the key is left out)"
+                            .to_string(),
+                    );
+                    0
+                });
+                let for_convenience = match &tr.for_convenience {
+                    None => None,
+                    Some(fc) => {
+                        if fc.party != "client" && fc.party != "provider" {
+                            return Err(self.err(
+                                t.span(),
+                                "termination.for_convenience.party",
+                                Problem::BadParty(fc.party.clone()),
+                            ));
+                        }
+                        days(Some(fc.notice_days), "termination.for_convenience.notice_days", true)?;
+                        if fc.fees.is_empty() {
+                            return Err(self.err(t.span(), "termination.for_convenience.fees", Problem::NoFees));
+                        }
+                        let mut fees = Vec::new();
+                        for f in &fc.fees {
+                            fees.push(self.non_negative(f.0, t.span(), "termination.for_convenience.fees")?);
+                        }
+                        Some(Convenience { party: fc.party.clone(), notice_days: fc.notice_days, fees })
+                    }
+                };
                 Termination {
                     consecutive_misses: tr.consecutive_misses,
                     misses_in_window: window(&tr.misses_in_window, "termination.misses_in_window")?,
                     cap_hits_in_window: window(&tr.cap_hits_in_window, "termination.cap_hits_in_window")?,
+                    notice_days,
+                    cure_days: days(tr.cure_days, "termination.cure_days", false)?,
+                    for_convenience,
                 }
             }
         };

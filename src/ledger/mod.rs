@@ -318,6 +318,11 @@ impl Ledger {
             self.conn
                 .execute("DELETE FROM termination_events WHERE contract_id = ?1 AND period = ?2 AND sla_id = ?3 AND clause = ?4", params![contract, e.period, e.sla_id, e.clause])
                 .map_err(|e| self.db_err(e))?;
+            // A breach cured within its cure period gives no right: kept in the period's
+            // assessment (with its evidence), not among the rights.
+            if e.right.as_ref().is_some_and(|r| r.status == "cured") {
+                continue;
+            }
             self.conn
                 .execute(
                     "INSERT INTO termination_events (contract_id, period, sla_id, trigger, periods, clause) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -62,6 +62,7 @@ impl Ledger {
                         trigger: r.get(3)?,
                         periods: r.get::<_, String>(4)?.split(',').map(str::to_string).collect(),
                         clause: r.get(5)?,
+                        right: None,
                     },
                 ))
             })

@@ -279,16 +279,34 @@ fn documents(f: &AssessmentFile) -> Markup {
 
 fn termination(f: &AssessmentFile) -> Markup {
     let events = &f.assessment.termination_events;
+    let convenience = &f.assessment.convenience;
     html! {
         h2 #termination { "Termination rights" }
+        @if let Some(fc) = convenience {
+            p #convenience {
+                "Termination for convenience: the " (fc.party) " may end the contract on " (fc.notice_days)
+                " days' notice; the fee in contract year " (fc.contract_year) " is " (fc.fee) " (" code { (fc.clause) } ")."
+            }
+        }
         @if events.is_empty() {
             p { "No termination right arose in these periods." }
         } @else {
             table #termination-table {
-                tr { th { "Period" } th { "SLA" } th { "Trigger" } th { "Periods" } th { "Clause" } }
+                tr {
+                    th { "Period" } th { "SLA or obligation" } th { "Trigger" } th { "Periods" } th { "Party" } th { "Status" }
+                    th { "Arises" } th { "Cure deadline" } th { "Effective from" } th { "Evidence" } th { "Clause" }
+                }
                 @for e in events {
+                    @let r = e.right.as_ref();
+                    @let d = |x: Option<chrono::NaiveDate>| x.map(|v| v.to_string()).unwrap_or_default();
                     tr {
                         td { (e.period) } td { (e.sla_id) } td { (e.trigger) } td { (e.periods.join(", ")) }
+                        td { (r.map(|r| r.party.as_str()).unwrap_or("client")) }
+                        td { (r.map(|r| r.status.as_str()).unwrap_or("arisen")) }
+                        td { (d(r.and_then(|r| r.arises_on))) }
+                        td { (d(r.and_then(|r| r.cure_deadline))) }
+                        td { (d(r.and_then(|r| r.effective_from))) }
+                        td { @if let Some(r) = r { ol.expl { @for x in &r.evidence { li { (x) } } } } }
                         td { code { (e.clause) } }
                     }
                 }

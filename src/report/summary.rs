@@ -99,12 +99,20 @@ pub(crate) fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
     for e in &a.termination_events {
         let _ = writeln!(
             s,
-            "termination right in {}: {} {} (periods {}; {})",
+            "termination right in {}: {} {} (periods {}; {}){}",
             e.period,
             e.sla_id,
             e.trigger,
             e.periods.join(", "),
-            e.clause
+            e.clause,
+            e.right.as_ref().map(standing).unwrap_or_default()
+        );
+    }
+    if let Some(fc) = &a.convenience {
+        let _ = writeln!(
+            s,
+            "termination for convenience: the {} may end the contract on {} days' notice; fee {} {cur} in contract year {} ({})",
+            fc.party, fc.notice_days, fc.fee, fc.contract_year, fc.clause
         );
     }
     for ch in &f.billing.interest {
@@ -308,4 +316,21 @@ fn explain_obligation(o: &crate::rules::obligation::ObligationResult, period: &s
         o.clause
     );
     s
+}
+
+/// A right's standing in words: who, whether it stands, from when.
+pub(crate) fn standing(r: &crate::rules::Right) -> String {
+    let d = |x: Option<chrono::NaiveDate>| x.map(|v| v.to_string()).unwrap_or_default();
+    match r.status.as_str() {
+        "arisen" => format!(
+            " — the {}'s right from {}{}, effective at the earliest {}",
+            r.party,
+            d(r.arises_on),
+            r.cure_deadline.map(|c| format!(" (not cured by {c})")).unwrap_or_default(),
+            d(r.effective_from)
+        ),
+        "cured" => format!(" — cured within the cure period (by {}): no right", d(r.cure_deadline)),
+        "in_cure" => format!(" — in its cure period until {}", d(r.cure_deadline)),
+        _ => " — no breach notice given yet: the cure period has not started".to_string(),
+    }
 }

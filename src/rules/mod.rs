@@ -231,11 +231,15 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
             }
         }
     }
+    for e in &mut events {
+        e.right = Some(termination::settle(c, input.events.as_deref(), e));
+    }
     Ok(Assessment {
         schema_version: SCHEMA_VERSION,
         contract_id: c.id.clone(),
         currency: c.currency.clone(),
         time_zone: c.zone.name().to_string(),
+        convenience: termination::convenience(c, periods.last().map(|p| p.period_end)),
         periods,
         termination_events: events,
         assumptions,
@@ -347,6 +351,7 @@ fn assess_period(
             sla_id: o.obligation_id.clone(),
             periods: vec![label.clone()],
             clause: o.clause.clone(),
+            right: None,
         });
     }
 

@@ -116,6 +116,39 @@ pub struct TerminationEvent {
     pub sla_id: String,
     pub periods: Vec<String>,
     pub clause: String,
+    /// Who holds the right, whether it stands (cure), and when it can take effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right: Option<Right>,
+}
+
+/// The standing of a termination right under `[termination]` notice and cure terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Right {
+    /// `client` (rights for breach are the client's).
+    pub party: String,
+    /// `arisen`; with `cure_days`: `awaiting_notice` (no breach notice yet), `in_cure` (the
+    /// cure period runs past the events log), `cured` (no right), or `arisen` (not cured).
+    pub status: String,
+    /// The day the right arises (the day after the period, or after the cure deadline).
+    pub arises_on: Option<chrono::NaiveDate>,
+    /// The last day of the cure period, when a notice started one.
+    pub cure_deadline: Option<chrono::NaiveDate>,
+    /// The earliest day a termination can take effect: arises_on + notice_days.
+    pub effective_from: Option<chrono::NaiveDate>,
+    /// The events and terms behind it, in words.
+    pub evidence: Vec<String>,
+}
+
+/// Termination for convenience as the contract allows it, at the end of the assessed periods.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvenienceRight {
+    pub party: String,
+    pub notice_days: u32,
+    /// The contract year of the day after the last assessed period (1 from the effective date).
+    pub contract_year: u32,
+    /// The fee of that year.
+    pub fee: Decimal,
+    pub clause: String,
 }
 
 /// Everything decided for one period.
@@ -162,6 +195,9 @@ pub struct Assessment {
     pub time_zone: String,
     pub periods: Vec<PeriodAssessment>,
     pub termination_events: Vec<TerminationEvent>,
+    /// `[termination] for_convenience`, when the contract allows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub convenience: Option<ConvenienceRight>,
     /// Every documented default and every missing optional input that affected a result, in
     /// words (docs/reliability.md, "Nothing silent").
     #[serde(default)]

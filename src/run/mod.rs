@@ -525,6 +525,7 @@ pub struct RunOutcome {
 /// True when a critical SLA was missed in an assessed period.
 pub(crate) fn breached(a: &Assessment) -> bool {
     a.periods.iter().any(|p| p.slas.iter().any(|s| s.kind == crate::contract::SlaKind::Critical && s.status.is_miss()))
+        || a.periods.iter().any(|p| p.obligations.iter().any(|o| o.material_breach))
 }
 
 /// Each assessed period's priced channels and what they bill, from the terms in force.

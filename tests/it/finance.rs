@@ -40,7 +40,7 @@ fn d(s: &str) -> Decimal {
 fn contract(extra: &str) -> String {
     let c = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
     let relief = c.find("[volume_relief]").unwrap();
-    let relief_end = c[relief..].find("# --- Chronic").unwrap() + relief;
+    let relief_end = c[relief..].find("# --- Termination").unwrap() + relief;
     let c = format!("{}{}", &c[..relief], &c[relief_end..])
         .replace("restatements = \"next_invoice\"", "restatements = \"notes\"");
     c + "\n[[tax]]\nname = \"VAT\"\nrate_percent = \"20\"\napplies_to = [\"fee\", \"credit\", \"cap_adjustment\", \"earn_back\", \"restatement\"]\nrounding = \"document\"\n" + extra

@@ -195,7 +195,7 @@ fn bad_events_files_are_refused_naming_line_column_and_value() {
     let err = load_events(&p).unwrap_err().to_string().replace(&format!("{}", p.display()), "f.csv");
     assert_eq!(err, "events f.csv:1: no column type; the columns are event_id, type, occurred_at, detected_at, notified_at, resolved_at, severity, reference, description");
     // The sample's events, read whole; a header alone is no event.
-    assert_eq!(load_events(&repo("sample-data/events.csv")).unwrap().len(), 5);
+    assert_eq!(load_events(&repo("sample-data/events.csv")).unwrap().len(), 8);
     assert!(load_events(&t.write("h.csv", "event_id,type,occurred_at\n")).unwrap().is_empty());
 }
 
@@ -227,4 +227,53 @@ fn a_missing_events_log_stops_the_run_unless_the_contract_marks_it_optional() {
         .stdout
         .contains("assumed: no events log (--events), which [inputs] marks optional: obligations are not measured"));
     assert!(r.stdout.contains("OB-1 obligation (deadline on data_breach events): not_measured"), "{}", r.stdout);
+}
+
+/// Rights for breach under notice and cure terms, on the sample (notice 30 days, cure 30
+/// days): August's late breach notification was noticed on 2026-09-02 and never cured, so
+/// the client's right stands from 2026-10-03 and takes effect at the earliest 2026-11-02;
+/// October's severity-1 incident was noticed on 10-08 and cured on 10-20, so it gives no
+/// right. Without the cure event the cure period runs past the log; without notices, none
+/// has started.
+#[test]
+fn termination_rights_follow_notice_and_cure() {
+    let t = TempDir::new("cure");
+    let rights = |events: &str| {
+        let e = t.write("events.csv", events);
+        let out = t.path("out");
+        let mut args = sample_run_args("sample-data/contract.toml", s(&out));
+        let i = args.iter().position(|a| *a == "--events").unwrap();
+        args[i + 1] = s(&e);
+        args.push("--force");
+        let r = callsla_in_repo(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("assessment.json")).unwrap()).unwrap();
+        v["assessment"]["termination_events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let r = &e["right"];
+                format!(
+                    "{} {} {} {} {}",
+                    e["sla_id"].as_str().unwrap(),
+                    r["status"].as_str().unwrap(),
+                    r["arises_on"].as_str().unwrap_or("-"),
+                    r["cure_deadline"].as_str().unwrap_or("-"),
+                    r["effective_from"].as_str().unwrap_or("-")
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let all = std::fs::read_to_string(repo("sample-data/events.csv")).unwrap();
+    assert_eq!(rights(&all), ["OB-1 arisen 2026-10-03 2026-10-02 2026-11-02", "OB-2 cured - 2026-11-07 -"]);
+    let no_cure: String = all.lines().filter(|l| !l.starts_with("EV-8")).map(|l| format!("{l}\n")).collect();
+    assert_eq!(rights(&no_cure), ["OB-1 arisen 2026-10-03 2026-10-02 2026-11-02", "OB-2 in_cure - 2026-11-07 -"]);
+    let no_notice: String = all
+        .lines()
+        .filter(|l| !l.contains(",breach_notice,") && !l.contains(",cure,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(rights(&no_notice), ["OB-1 awaiting_notice - - -", "OB-2 awaiting_notice - - -"]);
 }
