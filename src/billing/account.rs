@@ -119,6 +119,11 @@ impl<'c> Account<'c> {
         super::document::add_days(d.due_date, grace, "the interest start")
     }
 
+    /// The amount of document `id` held from interest on `on` (an open dispute).
+    pub(crate) fn held_on(&self, id: &str, on: NaiveDate) -> Decimal {
+        self.held(id, on)
+    }
+
     fn held(&self, id: &str, on: NaiveDate) -> Decimal {
         self.holds
             .iter()

@@ -107,6 +107,10 @@ pub struct Billing {
     /// The contract's disputes in the register when the run was made.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disputes: Vec<dispute::Dispute>,
+    /// The provider's termination rights for unpaid documents (`[termination] unpaid_days`),
+    /// as of the account's last known day.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provider_rights: Vec<crate::rules::TerminationEvent>,
 }
 
 impl Billing {
@@ -302,6 +306,10 @@ pub fn bill(input: &BillingInput<'_>) -> Result<Billing, BillingError> {
             }
         }
     }
+    // The account's last known day: the statement date, else its latest document or payment.
+    let last_day = input
+        .statement_date
+        .or_else(|| acct.docs.values().map(|d| d.issue_date).chain(payments.iter().map(|p| p.paid_date)).max());
     let mut documents: Vec<Document> = built.into_iter().flatten().collect();
     documents.extend(notes);
     let final_documents: Vec<Document> = kept.iter().flatten().map(|d| (*d).clone()).collect();
@@ -317,5 +325,49 @@ pub fn bill(input: &BillingInput<'_>) -> Result<Billing, BillingError> {
         open: acct.balance.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         unapplied: acct.unapplied.clone(),
         disputes: rec.disputes.clone(),
+        provider_rights: unpaid_rights(c, &acct, last_day),
     })
+}
+
+/// `[termination] unpaid_days`: a document (invoice or debit note) with money still open more
+/// than that many days after its due date, on the account's last known day, gives the provider
+/// a right to terminate, arising the day after that many days and effective `notice_days`
+/// later. A disputed amount held from interest does not count as unpaid.
+fn unpaid_rights(c: &Contract, acct: &Account<'_>, last_day: Option<NaiveDate>) -> Vec<crate::rules::TerminationEvent> {
+    let (Some(days), Some(today)) = (c.termination.unpaid_days, last_day) else { return Vec::new() };
+    let mut out = Vec::new();
+    for d in acct.docs.values().filter(|d| d.kind != DocKind::CreditNote) {
+        let open = acct.balance.get(&d.id).copied().unwrap_or_default() - acct.held_on(&d.id, today);
+        let Some(limit) = d.due_date.checked_add_days(chrono::Days::new(u64::from(days))) else { continue };
+        if open <= Decimal::ZERO || today <= limit {
+            continue;
+        }
+        let arises = limit.succ_opt();
+        out.push(crate::rules::TerminationEvent {
+            period: d.period.clone(),
+            trigger: format!(
+                "{} unpaid {} days after its due date {}",
+                d.id,
+                (today - d.due_date).num_days(),
+                d.due_date
+            ),
+            sla_id: d.id.clone(),
+            periods: vec![d.period.clone()],
+            clause: "termination.unpaid_days".to_string(),
+            right: Some(crate::rules::Right {
+                party: "provider".into(),
+                status: "arisen".into(),
+                arises_on: arises,
+                cure_deadline: None,
+                effective_from: arises
+                    .and_then(|a| a.checked_add_days(chrono::Days::new(u64::from(c.termination.notice_days)))),
+                evidence: vec![format!(
+                    "{open} {} open on {today}, {} days after the due date; termination.unpaid_days = {days}",
+                    d.currency,
+                    (today - d.due_date).num_days()
+                )],
+            }),
+        });
+    }
+    out
 }

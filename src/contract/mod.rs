@@ -270,6 +270,9 @@ pub struct Termination {
     pub cure_days: Option<u32>,
     /// Termination for convenience, when the contract allows it.
     pub for_convenience: Option<Convenience>,
+    /// The provider may terminate when a document stays unpaid this many days after its due
+    /// date.
+    pub unpaid_days: Option<u32>,
 }
 
 /// `[termination] for_convenience`.

@@ -295,6 +295,8 @@ pub(crate) struct RawTermination {
     pub cure_days: Option<u32>,
     #[serde(default)]
     pub for_convenience: Option<RawConvenience>,
+    #[serde(default)]
+    pub unpaid_days: Option<u32>,
 }
 
 /// `[termination] for_convenience`: who may end the contract without cause, on what notice,

@@ -493,6 +493,7 @@ impl Validator<'_> {
                     notice_days,
                     cure_days: days(tr.cure_days, "termination.cure_days", false)?,
                     for_convenience,
+                    unpaid_days: days(tr.unpaid_days, "termination.unpaid_days", false)?,
                 }
             }
         };

@@ -278,7 +278,9 @@ fn documents(f: &AssessmentFile) -> Markup {
 }
 
 fn termination(f: &AssessmentFile) -> Markup {
-    let events = &f.assessment.termination_events;
+    let all: Vec<crate::rules::TerminationEvent> =
+        f.assessment.termination_events.iter().chain(&f.billing.provider_rights).cloned().collect();
+    let events = &all;
     let convenience = &f.assessment.convenience;
     html! {
         h2 #termination { "Termination rights" }

@@ -108,6 +108,15 @@ pub(crate) fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
             e.right.as_ref().map(standing).unwrap_or_default()
         );
     }
+    for e in &f.billing.provider_rights {
+        let _ = writeln!(
+            s,
+            "termination right of the provider: {} ({}){}",
+            e.trigger,
+            e.clause,
+            e.right.as_ref().map(standing).unwrap_or_default()
+        );
+    }
     if let Some(fc) = &a.convenience {
         let _ = writeln!(
             s,

@@ -277,3 +277,34 @@ fn termination_rights_follow_notice_and_cure() {
         .collect();
     assert_eq!(rights(&no_notice), ["OB-1 awaiting_notice - - -", "OB-2 awaiting_notice - - -"]);
 }
+
+/// `[termination] unpaid_days = 60`: September's invoice (due 2026-10-31) still unpaid on the
+/// statement date 2027-01-15 gives the provider a right from 2026-12-31 (effective 2027-01-30
+/// on 30 days' notice); October's (due 2026-12-01) is not 60 days late yet; August's is paid.
+#[test]
+fn an_invoice_unpaid_past_the_limit_gives_the_provider_a_right() {
+    let t = TempDir::new("unpaid");
+    let text = std::fs::read_to_string(repo("sample-data/contract.toml"))
+        .unwrap()
+        .replace("notice_days = 30\ncure_days = 30", "notice_days = 30\ncure_days = 30\nunpaid_days = 60");
+    let c = t.write("contract.toml", &text);
+    let pay = t.write("payments.csv", "invoice_id,paid_date,amount\nACME-CONTOSO-2026-08,2026-10-16,29497.88\n");
+    let out = t.path("out");
+    let mut args = sample_run_args(s(&c), s(&out));
+    let i = args.iter().position(|a| *a == "--payments").unwrap();
+    args[i + 1] = s(&pay);
+    args.extend(["--statement-date", "2027-01-15"]);
+    let r = callsla_in_repo(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("termination right of the provider: ACME-CONTOSO-2026-09 unpaid 76 days after its due date 2026-10-31 (termination.unpaid_days) — the provider's right from 2026-12-31, effective at the earliest 2027-01-30\n"),
+        "{}",
+        r.stdout
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("assessment.json")).unwrap()).unwrap();
+    let rights = v["billing"]["provider_rights"].as_array().unwrap();
+    assert_eq!(rights.len(), 1, "only September's invoice is 60 days late");
+    assert_eq!(rights[0]["right"]["party"], "provider");
+    assert!(std::fs::read_to_string(out.join("audit.html")).unwrap().contains("unpaid 76 days after its due date"));
+}
