@@ -133,12 +133,13 @@ pub fn history(
             out += &crate::report::table(&head, &rows, &[3, 4, 5, 6, 7, 8]);
             for (c, e) in &events {
                 out += &format!(
-                    "termination right: {c} {} {} {} (periods {}; {})\n",
+                    "termination right: {c} {} {} {} (periods {}; {}){}\n",
                     e.period,
                     e.sla_id,
                     e.trigger,
                     e.periods.join(", "),
-                    e.clause
+                    e.clause,
+                    e.right.as_ref().map(crate::report::summary::standing).unwrap_or_default()
                 );
             }
             for d in &open {

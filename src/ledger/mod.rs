@@ -314,7 +314,9 @@ impl Ledger {
                 }
             }
         }
-        for e in events {
+        // The client's rights from the rules and the provider's from billing.
+        let provider = billing.map(|(_, b)| b.provider_rights.as_slice()).unwrap_or_default();
+        for e in events.iter().chain(provider) {
             self.conn
                 .execute("DELETE FROM termination_events WHERE contract_id = ?1 AND period = ?2 AND sla_id = ?3 AND clause = ?4", params![contract, e.period, e.sla_id, e.clause])
                 .map_err(|e| self.db_err(e))?;
@@ -325,8 +327,16 @@ impl Ledger {
             }
             self.conn
                 .execute(
-                    "INSERT INTO termination_events (contract_id, period, sla_id, trigger, periods, clause) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![contract, e.period, e.sla_id, e.trigger, e.periods.join(","), e.clause],
+                    "INSERT INTO termination_events (contract_id, period, sla_id, trigger, periods, clause, standing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        contract,
+                        e.period,
+                        e.sla_id,
+                        e.trigger,
+                        e.periods.join(","),
+                        e.clause,
+                        e.right.as_ref().and_then(|r| serde_json::to_string(r).ok()).unwrap_or_default()
+                    ],
                 )
                 .map_err(|e| self.db_err(e))?;
         }

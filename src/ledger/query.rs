@@ -50,7 +50,7 @@ impl Ledger {
     ) -> Result<Vec<(String, TerminationEvent)>, LedgerError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT contract_id, period, sla_id, trigger, periods, clause FROM termination_events WHERE ?1 IS NULL OR contract_id = ?1 ORDER BY contract_id, period, sla_id")
+            .prepare("SELECT contract_id, period, sla_id, trigger, periods, clause, standing FROM termination_events WHERE ?1 IS NULL OR contract_id = ?1 ORDER BY contract_id, period, sla_id")
             .map_err(|e| self.db_err(e))?;
         let rows = stmt
             .query_map(params![contract], |r| {
@@ -62,7 +62,7 @@ impl Ledger {
                         trigger: r.get(3)?,
                         periods: r.get::<_, String>(4)?.split(',').map(str::to_string).collect(),
                         clause: r.get(5)?,
-                        right: None,
+                        right: serde_json::from_str(&r.get::<_, String>(6)?).ok(),
                     },
                 ))
             })

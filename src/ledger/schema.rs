@@ -103,5 +103,6 @@ CREATE TABLE disputes (
     body        TEXT    NOT NULL,
     PRIMARY KEY (contract_id, id)
 );
+ALTER TABLE termination_events ADD COLUMN standing TEXT NOT NULL DEFAULT '';
 ",
 ];

@@ -118,7 +118,7 @@ fn three_months_earn_back_from_the_ledger_then_a_termination_right() {
     // Plus August's material breach (OB-1, a late breach notification), recorded in its period.
     assert_eq!(lines.len(), 1 + 4 + ev.as_array().unwrap().len() + 1, "{}", h.stdout);
     assert!(h.stdout.contains(
-        "termination right: ACME-CONTOSO 2026-08 OB-1 material_breach (periods 2026-08; Schedule 6, §2.1)\n"
+        "termination right: ACME-CONTOSO 2026-08 OB-1 material_breach (periods 2026-08; Schedule 6, §2.1) — the client's right from 2026-10-03 (not cured by 2026-10-02), effective at the earliest 2026-11-02\n"
     ));
     assert!(lines[1].starts_with("ACME-CONTOSO  2026-08  open"), "{}", h.stdout);
     assert!(h.stdout.contains("termination right: ACME-CONTOSO 2026-11 SL-1 missed 2 of the last 4 periods (periods 2026-08, 2026-11; termination.misses_in_window)"), "{}", h.stdout);
