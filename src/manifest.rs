@@ -46,6 +46,11 @@ pub struct RunOptions {
     #[arg(long)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<PathBuf>,
+    /// Events profile (TOML, docs/schema.md "Events"): the export's own columns, type and
+    /// severity words, timestamp format and zone.
+    #[arg(long, requires = "events")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_profile: Option<PathBuf>,
     /// Assess one period (e.g. 2026-10); default: every period with data.
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub period: Option<String>,
@@ -99,6 +104,8 @@ pub struct Manifest {
     pub payments: Option<FileHash>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<FileHash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_profile: Option<FileHash>,
     pub options: RunOptions,
     /// The folder the run started in, relative to the output folder: the input paths above are
     /// relative to it, and `verify` reads them from there.

@@ -403,9 +403,13 @@ fn inputs(_f: &AssessmentFile, m: &Manifest) -> Markup {
         files.push(("profile", p));
     }
     files.extend(m.inputs.iter().map(|i| ("interaction log", i)));
-    for (role, fh) in
-        [("forecast", &m.forecast), ("outages", &m.outages), ("payments", &m.payments), ("events", &m.events)]
-    {
+    for (role, fh) in [
+        ("forecast", &m.forecast),
+        ("outages", &m.outages),
+        ("payments", &m.payments),
+        ("events", &m.events),
+        ("events profile", &m.events_profile),
+    ] {
         if let Some(fh) = fh {
             files.push((role, fh));
         }

@@ -11,6 +11,7 @@
 
 mod credit;
 mod earn_back;
+pub mod event_profile;
 mod fees;
 mod forecast;
 mod judge;
@@ -47,6 +48,8 @@ pub enum RulesError {
     Forecast { path: String, line: u64, message: String },
     #[error("events {path}:{line}: {message}")]
     Events { path: String, line: u64, message: String },
+    #[error("events profile {path}: {message}")]
+    EventProfile { path: String, message: String },
     #[error("event {event} (line {line} of the events log) has no {column}, which obligation {obligation} measures from; fill it in, or correct the event's type")]
     EventMissing { line: u64, event: String, column: &'static str, obligation: String },
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::event_profile::EventProfile;
 use super::RulesError;
 use crate::contract::{Contract, EventTime, Obligation, ObligationCredit, ObligationKind, EVENT_TYPES};
 use crate::metrics::period;
@@ -44,7 +45,7 @@ impl Event {
 
 /// The columns of the events log; `event_id`, `type` and `occurred_at` are required, the others
 /// may be left out (then every value is empty). `description` is read past and never copied.
-const COLUMNS: [&str; 9] = [
+pub(crate) const COLUMNS: [&str; 9] = [
     "event_id",
     "type",
     "occurred_at",
@@ -56,21 +57,34 @@ const COLUMNS: [&str; 9] = [
     "description",
 ];
 
-/// Reads the events log: every value checked, every error naming the file, line and column.
-pub fn load_events(path: &Path) -> Result<Vec<Event>, RulesError> {
+/// Reads the events log: every value checked, every error naming the file, line and column
+/// (the source column through a profile). Without a profile the columns are the canonical ones
+/// and any other column is refused; with one, the profile names the source columns and other
+/// columns are read past.
+pub fn load_events(path: &Path, profile: Option<&EventProfile>) -> Result<Vec<Event>, RulesError> {
     let shown = path.display().to_string();
     let err = |line: u64, message: String| RulesError::Events { path: shown.clone(), line, message };
     let mut rdr = csv::Reader::from_path(path).map_err(|e| err(1, e.to_string()))?;
     let header = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
-    let idx: Vec<Option<usize>> = COLUMNS.iter().map(|c| header.iter().position(|h| h.trim() == *c)).collect();
+    let source = |c: &'static str| profile.map_or(c, |p| p.column(c));
+    let idx: Vec<Option<usize>> = COLUMNS.iter().map(|c| header.iter().position(|h| h.trim() == source(c))).collect();
     for (k, required) in ["event_id", "type", "occurred_at"].iter().enumerate() {
         if idx[k].is_none() {
-            return Err(err(1, format!("no column {required}; the columns are {}", COLUMNS.join(", "))));
+            return Err(err(
+                1,
+                match profile {
+                    None => format!("no column {required}; the columns are {}", COLUMNS.join(", ")),
+                    Some(p) => format!("no column \"{}\" (the profile's {required})", p.column(required)),
+                },
+            ));
         }
     }
-    if let Some(h) = header.iter().find(|h| !COLUMNS.contains(&h.trim())) {
-        return Err(err(1, format!("unknown column \"{}\"; the columns are {}", h, COLUMNS.join(", "))));
+    if profile.is_none() {
+        if let Some(h) = header.iter().find(|h| !COLUMNS.contains(&h.trim())) {
+            return Err(err(1, format!("unknown column \"{}\"; the columns are {}", h, COLUMNS.join(", "))));
+        }
     }
+    let label = |k: usize| source(COLUMNS[k]).to_string();
     let mut out: Vec<Event> = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let line = i as u64 + 2;
@@ -81,37 +95,61 @@ pub fn load_events(path: &Path) -> Result<Vec<Event>, RulesError> {
             if v.is_empty() {
                 return Ok(None);
             }
-            crate::time::timestamp::rfc3339(v, None).map(Some).map_err(|_| {
-                err(line, format!("column {}: \"{v}\" is not an RFC 3339 timestamp with an offset, such as 2026-09-14T08:00:00-04:00", COLUMNS[k]))
+            let read = match profile {
+                Some(p) => p.timestamp(v),
+                None => crate::time::timestamp::rfc3339(v, None).ok(),
+            };
+            read.map(Some).ok_or_else(|| match profile.and_then(|p| p.timestamp_format.clone()) {
+                Some(f) => err(line, format!("column {}: \"{v}\" does not match the profile's timestamp_format \"{f}\"", label(k))),
+                None => err(line, format!("column {}: \"{v}\" is not an RFC 3339 timestamp with an offset, such as 2026-09-14T08:00:00-04:00", label(k))),
             })
         };
         let id = cell(0).to_string();
         if id.is_empty() {
-            return Err(err(line, "column event_id: empty; every event needs an id".to_string()));
+            return Err(err(line, format!("column {}: empty; every event needs an id", label(0))));
         }
         if let Some(first) = out.iter().find(|e| e.event_id == id) {
-            return Err(err(line, format!("column event_id: \"{id}\" is used twice (first on line {})", first.line)));
-        }
-        let t = cell(1);
-        if !EVENT_TYPES.contains(&t) {
             return Err(err(
                 line,
-                format!("column type: \"{t}\" is not an event type; use {}", EVENT_TYPES.join(", ")),
+                format!("column {}: \"{id}\" is used twice (first on line {})", label(0), first.line),
+            ));
+        }
+        let raw_type = cell(1);
+        let t = profile.map_or(Some(raw_type.to_string()), |p| p.event_type(raw_type)).unwrap_or_default();
+        if !EVENT_TYPES.contains(&t.as_str()) {
+            return Err(err(
+                line,
+                match profile.filter(|p| !p.types.is_empty()) {
+                    Some(p) => format!(
+                        "column {}: \"{raw_type}\" matches no key of the profile's [types] (keys: {}); add it",
+                        label(1),
+                        p.types.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                    None => format!(
+                        "column {}: \"{raw_type}\" is not an event type; use {}",
+                        label(1),
+                        EVENT_TYPES.join(", ")
+                    ),
+                },
             ));
         }
         let Some(occurred_at) = ts(2)? else {
-            return Err(err(line, "column occurred_at: empty; every event has the time it occurred".to_string()));
+            return Err(err(line, format!("column {}: empty; every event has the time it occurred", label(2))));
         };
         let severity = match cell(6) {
             "" => None,
-            s => match s.parse::<u8>() {
-                Ok(v) if (1..=5).contains(&v) => Some(v),
-                _ => return Err(err(line, format!("column severity: \"{s}\" is not a severity from 1 to 5"))),
-            },
+            s => {
+                match profile.map_or_else(|| s.parse::<u8>().ok().filter(|v| (1..=5).contains(v)), |p| p.severity(s)) {
+                    Some(v) => Some(v),
+                    None => {
+                        return Err(err(line, format!("column {}: \"{s}\" is not a severity from 1 to 5", label(6))))
+                    }
+                }
+            }
         };
         out.push(Event {
             event_id: id,
-            event_type: t.to_string(),
+            event_type: t,
             occurred_at,
             detected_at: ts(3)?,
             notified_at: ts(4)?,

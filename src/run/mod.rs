@@ -223,6 +223,7 @@ pub fn compute(
         outages: hash_opt(&opts.outages)?,
         payments: hash_opt(&opts.payments)?,
         events: hash_opt(&opts.events)?,
+        events_profile: hash_opt(&opts.events_profile)?,
         options: opts.clone(),
         run_dir: place.run_dir.clone(),
         outputs: BTreeMap::new(),
@@ -340,7 +341,13 @@ pub fn compute(
     }
     let first = periods.first().copied().unwrap_or(0);
     let ledger_input = ledger(&contract.id, first, &period::label(contract.period, contract.zone, first))?;
-    let events = opts.events.as_deref().map(|p| rules::obligation::load_events(&place.at(p))).transpose()?;
+    let event_profile =
+        opts.events_profile.as_deref().map(|p| rules::event_profile::EventProfile::load(&place.at(p))).transpose()?;
+    let events = opts
+        .events
+        .as_deref()
+        .map(|p| rules::obligation::load_events(&place.at(p), event_profile.as_ref()))
+        .transpose()?;
     if contract.needs_events() && events.is_none() {
         assumptions
             .push("no events log (--events), which [inputs] marks optional: obligations are not measured".to_string());

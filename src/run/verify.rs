@@ -39,6 +39,7 @@ pub fn verify(dir: &Path, inputs: Option<&Path>) -> Result<Vec<Difference>, RunE
         manifest.outages.as_ref(),
         manifest.payments.as_ref(),
         manifest.events.as_ref(),
+        manifest.events_profile.as_ref(),
     ];
     recorded_inputs.extend(manifest.inputs.iter().map(Some));
     for recorded in recorded_inputs.into_iter().flatten() {

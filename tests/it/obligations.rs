@@ -188,15 +188,15 @@ fn bad_events_files_are_refused_naming_line_column_and_value() {
     ];
     for (rows, want) in cases {
         let p = t.write("f.csv", &format!("{head}{rows}"));
-        let err = load_events(&p).unwrap_err().to_string().replace(&format!("{}", p.display()), "f.csv");
+        let err = load_events(&p, None).unwrap_err().to_string().replace(&format!("{}", p.display()), "f.csv");
         assert_eq!(err, want, "{rows}");
     }
     let p = t.write("f.csv", "event_id,kind,occurred_at\n");
-    let err = load_events(&p).unwrap_err().to_string().replace(&format!("{}", p.display()), "f.csv");
+    let err = load_events(&p, None).unwrap_err().to_string().replace(&format!("{}", p.display()), "f.csv");
     assert_eq!(err, "events f.csv:1: no column type; the columns are event_id, type, occurred_at, detected_at, notified_at, resolved_at, severity, reference, description");
     // The sample's events, read whole; a header alone is no event.
-    assert_eq!(load_events(&repo("sample-data/events.csv")).unwrap().len(), 8);
-    assert!(load_events(&t.write("h.csv", "event_id,type,occurred_at\n")).unwrap().is_empty());
+    assert_eq!(load_events(&repo("sample-data/events.csv"), None).unwrap().len(), 8);
+    assert!(load_events(&t.write("h.csv", "event_id,type,occurred_at\n"), None).unwrap().is_empty());
 }
 
 /// Without --events the run stops naming the option; `[inputs] events = "optional"` runs
@@ -307,4 +307,75 @@ fn an_invoice_unpaid_past_the_limit_gives_the_provider_a_right() {
     assert_eq!(rights.len(), 1, "only September's invoice is 60 days late");
     assert_eq!(rights[0]["right"]["party"], "provider");
     assert!(std::fs::read_to_string(out.join("audit.html")).unwrap().contains("unpaid 76 days after its due date"));
+}
+
+/// An incident export in its own shape (columns, words, local timestamps) read through an
+/// events profile gives the same events as the canonical log; its errors name the source
+/// column; a run records the profile in its manifest.
+#[test]
+fn an_events_profile_reads_an_export_in_its_own_shape() {
+    use callsla::rules::event_profile::EventProfile;
+    let t = TempDir::new("event-profile");
+    let profile = t.write(
+        "servicenow.toml",
+        r#"name = "ServiceNow security incidents"
+time_zone = "America/New_York"
+timestamp_format = "%d/%m/%Y %H:%M"
+[columns]
+event_id = "Number"
+type = "Category"
+occurred_at = "Opened"
+detected_at = "Detected"
+notified_at = "Customer notified"
+severity = "Priority"
+[types]
+"Data Breach" = "data_breach"
+"Security Incident" = "security_incident"
+[severity]
+P1 = 1
+P2 = 2
+"#,
+    );
+    let export = t.write(
+        "export.csv",
+        "Number,Category,Opened,Detected,Customer notified,Priority,Assignment group\n\
+         INC1,Data Breach,10/08/2026 09:00,10/08/2026 14:00,14/08/2026 09:30,P2,Security Ops\n\
+         INC2,security incident ,07/10/2026 11:20,07/10/2026 11:45,,P1,Desktop\n",
+    );
+    let p = EventProfile::load(&profile).unwrap();
+    let got = load_events(&export, Some(&p)).unwrap();
+    let canonical = t.write(
+        "canonical.csv",
+        "event_id,type,occurred_at,detected_at,notified_at,severity\n\
+         INC1,data_breach,2026-08-10T09:00:00-04:00,2026-08-10T14:00:00-04:00,2026-08-14T09:30:00-04:00,2\n\
+         INC2,security_incident,2026-10-07T11:20:00-04:00,2026-10-07T11:45:00-04:00,,1\n",
+    );
+    assert_eq!(got, load_events(&canonical, None).unwrap());
+    let bad =
+        t.write("bad.csv", "Number,Category,Opened\nINC3,Phishing,01/09/2026 10:00\nINC4,Data Breach,2026-09-01\n");
+    let err = load_events(&bad, Some(&p)).unwrap_err().to_string().replace(s(&bad), "bad.csv");
+    assert_eq!(err, "events bad.csv:2: column Category: \"Phishing\" matches no key of the profile's [types] (keys: data breach, security incident); add it");
+    let bad = t.write("bad2.csv", "Number,Category,Opened\nINC4,Data Breach,2026-09-01\n");
+    let err = load_events(&bad, Some(&p)).unwrap_err().to_string().replace(s(&bad), "bad.csv");
+    assert_eq!(err, "events bad.csv:2: column Opened: \"2026-09-01\" does not match the profile's timestamp_format \"%d/%m/%Y %H:%M\"");
+    let no_zone =
+        t.write("nz.toml", "name = \"x\"\ntimestamp_format = \"%d/%m/%Y %H:%M\"\n[columns]\nevent_id = \"Number\"\n");
+    let err = EventProfile::load(&no_zone).unwrap_err().to_string().replace(s(&no_zone), "nz.toml");
+    assert_eq!(err, "events profile nz.toml: timestamp_format \"%d/%m/%Y %H:%M\" has no offset (%z), so its times need a time_zone; add one");
+    let unknown = t.write("u.toml", "name = \"x\"\n[columns]\nticket = \"Number\"\n");
+    assert!(EventProfile::load(&unknown)
+        .unwrap_err()
+        .to_string()
+        .contains("[columns] ticket: not a column of the events log"));
+    // Through a run: the profile's hash in the manifest.
+    let out = t.path("out");
+    let mut args = sample_run_args("sample-data/contract.toml", s(&out));
+    let i = args.iter().position(|a| *a == "--events").unwrap();
+    args[i + 1] = s(&export);
+    args.extend(["--events-profile", s(&profile)]);
+    let r = callsla_in_repo(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("OB-2 obligation (count_limit on security_incident events): missed"), "{}", r.stdout);
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"events_profile\""), "{manifest}");
 }
