@@ -111,7 +111,7 @@ pub enum Problem {
     BadEventTimestamp(String),
     #[error("a {kind} obligation {what}")]
     ObligationKeys { kind: &'static str, what: &'static str },
-    #[error("give exactly one of per_event, per_hour_late or fixed")]
+    #[error("give exactly one of per_event, per_hour_late, fixed or tiers (at least one tier)")]
     ObligationCreditNotOne,
     #[error("per_hour_late applies to deadline obligations only; use per_event or fixed")]
     PerHourNotDeadline,

@@ -424,7 +424,7 @@ impl ObligationKind {
 }
 
 /// How a missed obligation is credited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObligationCredit {
     /// Per late event, or per event over the limit.
@@ -433,6 +433,10 @@ pub enum ObligationCredit {
     PerHourLate(Decimal),
     /// Once per period in which the obligation is missed.
     Fixed(Decimal),
+    /// By the period's measure — hours late (deadline) or events over the limit
+    /// (count_limit): the first tier whose `up_to` is at least the measure (the last may be
+    /// open-ended).
+    Tiers(Vec<(Option<u32>, Decimal)>),
 }
 
 /// `[[obligation]]`: a duty judged from the events log each period (docs/contract.md).

@@ -77,6 +77,17 @@ pub(crate) struct RawObligationCredit {
     pub per_hour_late: Option<Spanned<Dec>>,
     #[serde(default)]
     pub fixed: Option<Spanned<Dec>>,
+    #[serde(default)]
+    pub tiers: Option<Spanned<Vec<RawObligationTier>>>,
+}
+
+/// One tier of an obligation's credit: up to (and including) a measure, an amount.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawObligationTier {
+    #[serde(default)]
+    pub up_to: Option<u32>,
+    pub amount: Dec,
 }
 
 /// `[disputes]`: how a party disputes a document, the stages and their deadlines.

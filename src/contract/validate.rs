@@ -116,6 +116,54 @@ impl Validator<'_> {
             let c = r.credit.get_ref();
             let money = |v: &Spanned<Dec>, key: &str| self.non_negative(v.get_ref().0, v.span(), key);
             let credit = match (&c.per_event, &c.per_hour_late, &c.fixed) {
+                (None, None, None) if c.tiers.is_some() => {
+                    let Some(tiers) = c.tiers.as_ref() else { return Err(keys("deadline", "needs a credit")) };
+                    if matches!(kind, ObligationKind::Certification { .. }) {
+                        return Err(keys(
+                            "certification",
+                            "is credited with fixed (once per period without a valid certificate)",
+                        ));
+                    }
+                    let list = tiers.get_ref();
+                    if list.is_empty() {
+                        return Err(self.err(tiers.span(), "obligation.credit.tiers", Problem::ObligationCreditNotOne));
+                    }
+                    let mut out_tiers = Vec::new();
+                    let mut previous: Option<u32> = None;
+                    for (i, t) in list.iter().enumerate() {
+                        let last = i + 1 == list.len();
+                        match t.up_to {
+                            None if !last => {
+                                return Err(self.err(
+                                    tiers.span(),
+                                    "obligation.credit.tiers",
+                                    Problem::OpenTierNotLast("up_to"),
+                                ))
+                            }
+                            Some(u) if previous.is_some_and(|p| u <= p) => {
+                                return Err(self.err(
+                                    tiers.span(),
+                                    "obligation.credit.tiers",
+                                    Problem::TiersOverlap {
+                                        index: i + 1,
+                                        start: u.to_string(),
+                                        previous_end: previous.map(|p| p.to_string()).unwrap_or_default(),
+                                    },
+                                ))
+                            }
+                            _ => {}
+                        }
+                        previous = t.up_to;
+                        out_tiers.push((
+                            t.up_to,
+                            self.non_negative(t.amount.0, tiers.span(), "obligation.credit.tiers.amount")?,
+                        ));
+                    }
+                    ObligationCredit::Tiers(out_tiers)
+                }
+                _ if c.tiers.is_some() => {
+                    return Err(self.err(r.credit.span(), "obligation.credit", Problem::ObligationCreditNotOne))
+                }
                 (Some(v), None, None) => ObligationCredit::PerEvent(money(v, "obligation.credit.per_event")?),
                 (None, Some(v), None) => {
                     if !matches!(kind, ObligationKind::Deadline { .. }) {
@@ -127,6 +175,7 @@ impl Validator<'_> {
                 _ => return Err(self.err(r.credit.span(), "obligation.credit", Problem::ObligationCreditNotOne)),
             };
             if matches!(kind, ObligationKind::Certification { .. }) && !matches!(credit, ObligationCredit::Fixed(_)) {
+                // (tiers were refused above with the same message)
                 return Err(keys(
                     "certification",
                     "is credited with fixed (once per period without a valid certificate)",

@@ -359,9 +359,20 @@ pub fn judge(
 }
 
 fn credit_base(o: &Obligation, r: &ObligationResult) -> Result<Decimal, Overflow> {
-    match o.credit {
-        ObligationCredit::PerEvent(v) => money::mul(v, Decimal::from(r.breaches), "the obligation credit"),
-        ObligationCredit::PerHourLate(v) => money::mul(v, Decimal::from(r.hours_late), "the obligation credit"),
-        ObligationCredit::Fixed(v) => Ok(v),
+    match &o.credit {
+        ObligationCredit::PerEvent(v) => money::mul(*v, Decimal::from(r.breaches), "the obligation credit"),
+        ObligationCredit::PerHourLate(v) => money::mul(*v, Decimal::from(r.hours_late), "the obligation credit"),
+        ObligationCredit::Fixed(v) => Ok(*v),
+        ObligationCredit::Tiers(tiers) => {
+            // Hours late for a deadline, events over the limit for a count limit.
+            let measure = if matches!(o.kind, ObligationKind::Deadline { .. }) {
+                u64::try_from(r.hours_late).unwrap_or(0)
+            } else {
+                r.breaches
+            };
+            let tier = tiers.iter().find(|(up_to, _)| up_to.is_none_or(|u| measure <= u64::from(u)));
+            // A measure past a closed last tier takes the last tier's amount.
+            Ok(tier.or(tiers.last()).map(|(_, a)| *a).unwrap_or_default())
+        }
     }
 }

@@ -379,3 +379,31 @@ P2 = 2
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"events_profile\""), "{manifest}");
 }
+
+/// Tiered credits by the period's measure: hours late for a deadline (up to 24 h: 1000, up to
+/// 72 h: 3000, more: 6000), the boundary hour in the lower tier.
+#[test]
+fn tiered_obligation_credits_follow_the_hours_late() {
+    let c = sample(|t| {
+        t.replace(
+            "credit = { per_event = \"5000\" }\ncap = \"15000\"",
+            "credit = { tiers = [{ up_to = 24, amount = \"1000\" }, { up_to = 72, amount = \"3000\" }, { amount = \"6000\" }] }",
+        )
+    });
+    let d = "2026-08-10T14:00:00-04:00";
+    let late_by = |to: &str| {
+        let r = month(&c, "2026-08", &[event("A", "data_breach", d, Some(d), Some(to))]);
+        let o = get(&r, "OB-1");
+        (o.hours_late, o.credit.to_string())
+    };
+    assert_eq!(late_by("2026-08-14T14:00:00-04:00"), (24, "1000.00".to_string()), "24 h: the first tier");
+    assert_eq!(late_by("2026-08-14T14:00:01-04:00"), (25, "3000.00".to_string()), "a second more: 25 started hours");
+    assert_eq!(late_by("2026-08-16T14:00:00-04:00"), (72, "3000.00".to_string()));
+    assert_eq!(late_by("2026-08-20T14:00:00-04:00"), (168, "6000.00".to_string()), "the open last tier");
+    let bad = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap().replace(
+        "credit = { per_event = \"5000\" }\ncap = \"15000\"",
+        "credit = { tiers = [{ amount = \"1000\" }, { up_to = 72, amount = \"3000\" }] }",
+    );
+    let e = Contract::parse(&bad, "c.toml").unwrap_err().to_string();
+    assert!(e.ends_with("obligation.credit.tiers: only the last tier may be open-ended (no `up_to`)"), "{e}");
+}
