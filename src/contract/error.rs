@@ -103,7 +103,7 @@ pub enum Problem {
     BadStageName(String),
     #[error("must be between 1 and {max} days, got {got}")]
     DaysOutOfRange { max: u32, got: u32 },
-    #[error("\"{0}\" is not an obligation kind; use \"deadline\" (between two timestamps of an event), \"count_limit\" (events per period) or \"certification\" (valid through the period)")]
+    #[error("\"{0}\" is not an obligation kind; use \"deadline\" (between two timestamps of an event), \"count_limit\" (at most so many events per period), \"count_minimum\" (at least so many) or \"certification\" (valid through the period)")]
     BadObligationKind(String),
     #[error("\"{0}\" is not an event type; use {1}")]
     BadEventType(String, &'static str),

@@ -408,6 +408,8 @@ pub enum ObligationKind {
     Deadline { from: EventTime, to: EventTime, within_hours: u32 },
     /// No more than `max_count` events (of the severity, when given) occur in the period.
     CountLimit { max_count: u32, severity: Option<u8> },
+    /// At least `min_count` events occur in the period (training sessions, drills, reviews).
+    CountMinimum { min_count: u32, severity: Option<u8> },
     /// A certificate (an event: valid from `occurred_at` until `resolved_at`, open-ended when
     /// empty) covers the whole period.
     Certification { reference: Option<String> },
@@ -418,6 +420,7 @@ impl ObligationKind {
         match self {
             ObligationKind::Deadline { .. } => "deadline",
             ObligationKind::CountLimit { .. } => "count_limit",
+            ObligationKind::CountMinimum { .. } => "count_minimum",
             ObligationKind::Certification { .. } => "certification",
         }
     }

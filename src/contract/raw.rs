@@ -55,6 +55,8 @@ pub(crate) struct RawObligation {
     #[serde(default)]
     pub max_count: Option<u32>,
     #[serde(default)]
+    pub min_count: Option<u32>,
+    #[serde(default)]
     pub severity: Option<Spanned<u8>>,
     #[serde(default)]
     pub reference: Option<String>,

@@ -77,8 +77,8 @@ impl Validator<'_> {
                     else {
                         return Err(keys("deadline", "needs from, to and within_hours"));
                     };
-                    if r.max_count.is_some() || r.severity.is_some() || r.reference.is_some() {
-                        return Err(keys("deadline", "takes no max_count, severity or reference"));
+                    if r.max_count.is_some() || r.min_count.is_some() || r.severity.is_some() || r.reference.is_some() {
+                        return Err(keys("deadline", "takes no max_count, min_count, severity or reference"));
                     }
                     if *h.get_ref() == 0 || *h.get_ref() > MAX_DISPUTE_DAYS * 24 {
                         return Err(self.err(
@@ -89,10 +89,22 @@ impl Validator<'_> {
                     }
                     ObligationKind::Deadline { from, to, within_hours: *h.get_ref() }
                 }
+                "count_minimum" => {
+                    let Some(min_count) = r.min_count.filter(|m| *m >= 1) else {
+                        return Err(keys("count_minimum", "needs min_count of at least 1"));
+                    };
+                    if deadline_keys || r.reference.is_some() || r.max_count.is_some() {
+                        return Err(keys("count_minimum", "takes no from, to, within_hours, max_count or reference"));
+                    }
+                    if let Some(s) = r.severity.as_ref().filter(|s| !(1..=5).contains(s.get_ref())) {
+                        return Err(self.err(s.span(), "obligation.severity", Problem::BadSeverity(*s.get_ref())));
+                    }
+                    ObligationKind::CountMinimum { min_count, severity: r.severity.as_ref().map(|s| *s.get_ref()) }
+                }
                 "count_limit" => {
                     let Some(max_count) = r.max_count else { return Err(keys("count_limit", "needs max_count")) };
-                    if deadline_keys || r.reference.is_some() {
-                        return Err(keys("count_limit", "takes no from, to, within_hours or reference"));
+                    if deadline_keys || r.reference.is_some() || r.min_count.is_some() {
+                        return Err(keys("count_limit", "takes no from, to, within_hours, min_count or reference"));
                     }
                     if let Some(s) = r.severity.as_ref().filter(|s| !(1..=5).contains(s.get_ref())) {
                         return Err(self.err(s.span(), "obligation.severity", Problem::BadSeverity(*s.get_ref())));
@@ -100,8 +112,11 @@ impl Validator<'_> {
                     ObligationKind::CountLimit { max_count, severity: r.severity.as_ref().map(|s| *s.get_ref()) }
                 }
                 "certification" => {
-                    if deadline_keys || r.max_count.is_some() || r.severity.is_some() {
-                        return Err(keys("certification", "takes no from, to, within_hours, max_count or severity"));
+                    if deadline_keys || r.max_count.is_some() || r.min_count.is_some() || r.severity.is_some() {
+                        return Err(keys(
+                            "certification",
+                            "takes no from, to, within_hours, max_count, min_count or severity",
+                        ));
                     }
                     ObligationKind::Certification { reference: r.reference.clone() }
                 }

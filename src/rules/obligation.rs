@@ -283,7 +283,7 @@ pub fn judge(
                     r.hours_late
                 ));
             }
-            ObligationKind::CountLimit { max_count, severity } => {
+            ObligationKind::CountLimit { severity, .. } | ObligationKind::CountMinimum { severity, .. } => {
                 let counted: Vec<&&Event> = of_type
                     .iter()
                     .filter(|e| e.occurred_at >= start && e.occurred_at < end)
@@ -300,15 +300,25 @@ pub fn judge(
                         note: e.severity.map(|s| format!("severity {s}")).unwrap_or_default(),
                     });
                 }
-                r.breaches = (counted.len() as u64).saturating_sub(u64::from(*max_count));
-                r.explanation.push(format!(
-                    "{} {} event(s){} occurred in the period; at most {} allowed: {} over",
-                    counted.len(),
-                    o.event_type,
-                    severity.map(|s| format!(" of severity {s}")).unwrap_or_default(),
-                    max_count,
-                    r.breaches
-                ));
+                let n = counted.len() as u64;
+                let sev = severity.map(|s| format!(" of severity {s}")).unwrap_or_default();
+                match &o.kind {
+                    ObligationKind::CountMinimum { min_count, .. } => {
+                        r.breaches = u64::from(*min_count).saturating_sub(n);
+                        r.explanation.push(format!(
+                            "{n} {} event(s){sev} in the period; at least {min_count} required: {} short",
+                            o.event_type, r.breaches
+                        ));
+                    }
+                    ObligationKind::CountLimit { max_count, .. } => {
+                        r.breaches = n.saturating_sub(u64::from(*max_count));
+                        r.explanation.push(format!(
+                            "{n} {} event(s){sev} occurred in the period; at most {max_count} allowed: {} over",
+                            o.event_type, r.breaches
+                        ));
+                    }
+                    _ => {}
+                }
             }
             ObligationKind::Certification { reference } => {
                 let certs: Vec<&&Event> =

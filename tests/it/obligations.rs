@@ -407,3 +407,21 @@ fn tiered_obligation_credits_follow_the_hours_late() {
     let e = Contract::parse(&bad, "c.toml").unwrap_err().to_string();
     assert!(e.ends_with("obligation.credit.tiers: only the last tier may be open-ended (no `up_to`)"), "{e}");
 }
+
+/// `count_minimum`: at least so many events a period (security training sessions): met at the
+/// minimum, one short credited per missing event.
+#[test]
+fn a_count_minimum_is_met_at_the_minimum_and_credited_per_missing_event() {
+    let c = sample(|t| {
+        t + "\n[[obligation]]\nid = \"OB-4\"\nname = \"Two security-awareness sessions a month\"\nkind = \"count_minimum\"\nevent_type = \"training\"\nmin_count = 2\ncredit = { per_event = \"750\" }\n"
+    });
+    let training = |id: &str| event(id, "training", "2026-09-10T10:00:00-04:00", None, None);
+    let r = month(&c, "2026-09", &[training("T1"), training("T2")]);
+    assert_eq!((get(&r, "OB-4").status.as_str(), get(&r, "OB-4").breaches), ("met", 0));
+    let r = month(&c, "2026-09", &[training("T1")]);
+    let ob4 = get(&r, "OB-4");
+    assert_eq!((ob4.status.as_str(), ob4.breaches, ob4.credit.to_string()), ("missed", 1, "750.00".to_string()));
+    let r = month(&c, "2026-09", &[]);
+    assert_eq!(get(&r, "OB-4").credit.to_string(), "1500.00", "no session: two missing");
+    assert_eq!(get(&r, "OB-4").explanation[0], "0 training event(s) in the period; at least 2 required: 2 short");
+}
