@@ -7,7 +7,8 @@
 #[repr(u8)]
 pub enum Exit {
     Success = 0,
-    /// `--fail-on-breach` and an SLA was breached.
+    /// `--fail-on-breach` and an SLA was breached; for `diff`, the assessments differ
+    /// ([`Exit::DIFFERENT`], as diff(1) exits 1).
     Breach = 1,
     /// Bad invocation, contract, profile or input, or an output that cannot be written.
     BadInput = 2,
@@ -15,4 +16,9 @@ pub enum Exit {
     DataQuality = 3,
     /// `verify` found a difference.
     VerifyDiffers = 4,
+}
+
+impl Exit {
+    /// `callsla diff`: the two assessments differ (code 1, as diff(1)).
+    pub const DIFFERENT: Exit = Exit::Breach;
 }

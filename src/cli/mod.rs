@@ -595,8 +595,9 @@ fn load_assessment(dir: &std::path::Path) -> Result<crate::run::AssessmentFile, 
 
 /// `callsla diff A B`.
 pub fn diff(a: &std::path::Path, b: &std::path::Path) -> Result<Outcome, CliError> {
-    let (text, _) = report::summary::diff(&load_assessment(a)?, &load_assessment(b)?);
-    Ok(Outcome::ok(text))
+    let (text, changed) = report::summary::diff(&load_assessment(a)?, &load_assessment(b)?);
+    // As diff(1): 0 when the assessments agree, 1 when they differ.
+    Ok(Outcome { stdout: text, stderr: String::new(), code: if changed { Exit::DIFFERENT } else { Exit::Success } })
 }
 
 /// `callsla explain`.

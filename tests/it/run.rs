@@ -212,7 +212,9 @@ fn dispute_diff_and_explain() {
     let run = callsla_in_repo(&sample_run_args(s(&c2), s(&after)));
     assert_eq!(run.code, 0, "{}", run.stderr);
     let diff = callsla_in_repo(&["diff", s(&before), s(&after)]);
-    assert_eq!(diff.code, 0, "{}", diff.stderr);
+    assert_eq!(diff.code, 1, "the assessments differ: exit 1, as diff(1); {}", diff.stderr);
+    let same = callsla_in_repo(&["diff", s(&before), s(&before)]);
+    assert_eq!(same.code, 0, "{}", same.stderr);
     assert_eq!(diff.stdout, std::fs::read_to_string(golden("dispute-diff.txt")).unwrap());
     let explain = callsla_in_repo(&["explain", "--assessment", s(&before), "--sla", "SL-1", "--period", "2026-08"]);
     assert_eq!(explain.code, 0, "{}", explain.stderr);
