@@ -120,11 +120,7 @@ impl<'c> Account<'c> {
     }
 
     /// The amount of document `id` held from interest on `on` (an open dispute).
-    pub(crate) fn held_on(&self, id: &str, on: NaiveDate) -> Decimal {
-        self.held(id, on)
-    }
-
-    fn held(&self, id: &str, on: NaiveDate) -> Decimal {
+    pub(crate) fn held(&self, id: &str, on: NaiveDate) -> Decimal {
         self.holds
             .iter()
             .filter(|h| h.document_id == id && h.from <= on && h.to.is_none_or(|t| on < t))

@@ -295,8 +295,13 @@ pub fn resolve(
     let settled = match (outcome, amount) {
         (Outcome::Upheld, None) => d.amount,
         (Outcome::Rejected, None) => Decimal::ZERO,
-        (Outcome::Settled, Some(a)) if in_minor_units(c, a)? > Decimal::ZERO && a <= d.amount => in_minor_units(c, a)?,
-        (Outcome::Settled, Some(a)) => return Err(DisputeError::BadSettlement { amount: a, disputed: d.amount }),
+        (Outcome::Settled, Some(a)) => {
+            let agreed = in_minor_units(c, a)?;
+            if agreed <= Decimal::ZERO || agreed > d.amount {
+                return Err(DisputeError::BadSettlement { amount: a, disputed: d.amount });
+            }
+            agreed
+        }
         (Outcome::Settled, None) => {
             return Err(DisputeError::SettlementAmount { outcome: "settled", what: "needs --amount, the agreed part" })
         }

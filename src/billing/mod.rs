@@ -337,7 +337,7 @@ fn unpaid_rights(c: &Contract, acct: &Account<'_>, last_day: Option<NaiveDate>) 
     let (Some(days), Some(today)) = (c.termination.unpaid_days, last_day) else { return Vec::new() };
     let mut out = Vec::new();
     for d in acct.docs.values().filter(|d| d.kind != DocKind::CreditNote) {
-        let open = acct.balance.get(&d.id).copied().unwrap_or_default() - acct.held_on(&d.id, today);
+        let open = acct.balance.get(&d.id).copied().unwrap_or_default() - acct.held(&d.id, today);
         let Some(limit) = d.due_date.checked_add_days(chrono::Days::new(u64::from(days))) else { continue };
         if open <= Decimal::ZERO || today <= limit {
             continue;

@@ -267,17 +267,18 @@ fn render(ds: &[&Dispute], day: NaiveDate, format: HistoryFormat) -> Result<Stri
             String::from_utf8(w.into_inner().map_err(|e| err(e.to_string()))?).map_err(|e| err(e.to_string()))
         }
         HistoryFormat::Json => {
-            let v: Vec<serde_json::Value> = ds
+            let v = ds
                 .iter()
                 .map(|d| {
-                    let mut v = serde_json::to_value(d).unwrap_or_default();
+                    let mut v = serde_json::to_value(d)?;
                     if let Some(o) = v.as_object_mut() {
                         o.insert("deadline".into(), serde_json::json!(d.deadline().map(|x| x.to_string())));
                         o.insert("overdue".into(), serde_json::json!(d.overdue(day)));
                     }
-                    v
+                    Ok(v)
                 })
-                .collect();
+                .collect::<Result<Vec<serde_json::Value>, serde_json::Error>>()
+                .map_err(|e| err(e.to_string()))?;
             serde_json::to_string_pretty(&serde_json::json!({ "as_of": day.to_string(), "disputes": v }))
                 .map(|s| s + "\n")
                 .map_err(|e| err(e.to_string()))

@@ -181,12 +181,13 @@ pub(crate) fn with_pseudonymous_ids(rows: &DataFrame) -> PolarsResult<DataFrame>
     let mut out = rows.clone();
     for (name, prefix) in [(Field::CustomerId.name(), "cust"), (Field::AgentId.name(), "agent")] {
         let column = out.column(name)?.str()?.clone();
+        // One HMAC per distinct id; the rows then borrow the pseudonyms.
         let mut seen: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
-        let values: Vec<Option<String>> = column
-            .iter()
-            .map(|v| v.map(|id| seen.entry(id).or_insert_with(|| crate::pseudonym::long(prefix, id)).clone()))
-            .collect();
-        out.with_column(Column::new(name.into(), values))?;
+        for id in column.iter().flatten() {
+            seen.entry(id).or_insert_with(|| crate::pseudonym::long(prefix, id));
+        }
+        let values: StringChunked = column.iter().map(|v| v.and_then(|id| seen.get(id).map(String::as_str))).collect();
+        out.with_column(values.with_name(name.into()).into_column())?;
     }
     Ok(out)
 }

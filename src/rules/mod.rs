@@ -235,7 +235,9 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
         }
     }
     for e in &mut events {
-        e.right = Some(termination::settle(c, input.events.as_deref(), e));
+        // Every right is raised in an assessed period, whose bounds it is judged against.
+        let bounds = periods.iter().find(|p| p.period == e.period).map(|p| (p.period_start, p.period_end));
+        e.right = bounds.map(|b| termination::settle(c, input.events.as_deref(), e, b));
     }
     Ok(Assessment {
         schema_version: SCHEMA_VERSION,

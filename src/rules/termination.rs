@@ -8,7 +8,7 @@ use chrono::{Days, NaiveDate};
 use super::obligation::Event;
 use super::{ConvenienceRight, Right, TerminationEvent, Track};
 use crate::contract::{Contract, SlaKind, Terms};
-use crate::metrics::{period, ALL};
+use crate::metrics::ALL;
 
 /// The rights that arise in the period `label`, given the SLAs' tracks and the cap hits so far.
 pub(super) fn events(
@@ -100,10 +100,9 @@ fn day(c: &Contract, us: i64) -> Option<NaiveDate> {
 /// event with the same reference by its last day cures the breach, and the right arises the
 /// day after an uncured cure period. Judged as far as the events log goes (its latest
 /// `occurred_at`): a cure period running past it is `in_cure`.
-pub(super) fn settle(c: &Contract, log: Option<&[Event]>, e: &TerminationEvent) -> Right {
+pub(super) fn settle(c: &Contract, log: Option<&[Event]>, e: &TerminationEvent, (start, end): (i64, i64)) -> Right {
     let t = &c.termination;
-    let start = period::parse_label(c.period, c.zone, &e.period).unwrap_or(0);
-    let end_day = day(c, period::period_end(c.period, c.zone, start));
+    let end_day = day(c, end);
     let notice = |d: NaiveDate| d.checked_add_days(Days::new(u64::from(t.notice_days)));
     let mut r = Right {
         party: "client".into(),

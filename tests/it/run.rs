@@ -128,26 +128,12 @@ fn a_failed_run_leaves_the_previous_output_intact() {
     let before = std::fs::read(out.join("assessment.json")).unwrap();
     // The second input cannot be read: the run fails half-way, after the first was ingested.
     let bad = t.write("second.csv", "interaction_id,channel,queue\nX1,voice,billing\n");
-    let run = callsla_in_repo(&[
-        "run",
-        "--contract",
-        "sample-data/contract.toml",
-        "--input",
-        "sample-data/interactions.csv",
-        s(&bad),
-        "--forecast",
-        "sample-data/forecast.csv",
-        "--outages",
-        "sample-data/outages.csv",
-        "--payments",
-        "sample-data/payments.csv",
-        "--events",
-        "sample-data/events.csv",
-        "--no-ledger",
-        "--out",
-        s(&out),
-        "--force",
-    ]);
+    // The sample command with a second input after the sample log.
+    let mut args = sample_run_args("sample-data/contract.toml", s(&out));
+    let i = args.iter().position(|a| *a == "sample-data/interactions.csv").unwrap();
+    args.insert(i + 1, s(&bad));
+    args.push("--force");
+    let run = callsla_in_repo(&args);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("column \"arrived_at\" is missing"), "{}", run.stderr);
     assert_eq!(std::fs::read(out.join("assessment.json")).unwrap(), before);
