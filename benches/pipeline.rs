@@ -64,6 +64,7 @@ fn ingest_and_measure(path: &PathBuf) -> usize {
         definitions: default_catalogue(),
         as_of: None,
         outages: vec![],
+        calendars: vec![],
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     metrics::compute(&rows.accepted, &req).unwrap().rows.len()

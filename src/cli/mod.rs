@@ -332,7 +332,9 @@ pub struct MetricsArgs {
 }
 
 /// Reads a metrics definition file (`[[metric]]` tables).
-pub(crate) fn load_metric_defs(path: &std::path::Path) -> Result<Vec<metrics::MetricDef>, MetricsError> {
+pub(crate) fn load_metric_defs(
+    path: &std::path::Path,
+) -> Result<(Vec<metrics::MetricDef>, Vec<metrics::CalendarSpec>), MetricsError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| MetricsError::File { path: shown.clone(), message: e.to_string() })?;
@@ -340,7 +342,7 @@ pub(crate) fn load_metric_defs(path: &std::path::Path) -> Result<Vec<metrics::Me
         path: format!("{shown}:{}", e.span().map_or(1, |s| crate::util::line_of(&text, s.start))),
         message: crate::util::suggest_in_message(e.message().trim_end()),
     })?;
-    Ok(file.metric)
+    Ok((file.metric, file.calendar))
 }
 
 /// `callsla metrics`: ingest, then the metric table in the chosen format.
@@ -371,10 +373,15 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         ),
         None => None,
     };
-    let definitions = match &args.metrics {
+    let (definitions, calendar_specs) = match &args.metrics {
         Some(p) => load_metric_defs(p)?,
-        None => metrics::definition::default_catalogue(),
+        None => (metrics::definition::default_catalogue(), Vec::new()),
     };
+    let calendars = calendar_specs
+        .iter()
+        .map(|c| metrics::Calendar::from_spec(c, zone))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(MetricsError::from)?;
     let outages = match &args.outages {
         Some(p) => metrics::availability::load_outages(p, zone).map_err(MetricsError::from)?,
         None => Vec::new(),
@@ -387,8 +394,12 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(MetricsError::from)?;
+    let known: Vec<&str> = calendars.iter().map(|c| c.id.as_str()).collect();
+    for d in &definitions {
+        d.check_calendar(&known).map_err(MetricsError::from)?;
+    }
     if let Some(d) = args.emit_sql {
-        let sql = metrics::sql::emit(d, &definitions, period, zone, as_of.map(|us| us / 1000))
+        let sql = metrics::sql::emit(d, &definitions, &calendars, period, zone, as_of.map(|us| us / 1000))
             .ok_or(CliError::EmitSqlPeriod)?;
         let view = match (d, args.inputs.first()) {
             (metrics::sql::Dialect::DuckDb, Some(p)) => metrics::sql::duckdb_csv_view(&p.display().to_string()),
@@ -423,6 +434,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         as_of,
         outages,
         csat_scale: profile.csat_scale(),
+        calendars,
     };
     let table = metrics::compute(&ingested.accepted, &req)?;
     if explain {
@@ -470,13 +482,14 @@ pub fn check(contract: &std::path::Path, profile: Option<&std::path::Path>) -> R
     let critical = latest.slas.iter().filter(|s| s.kind == SlaKind::Critical).count();
     let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
     out += &format!(
-        "contract {} is valid: {} ({} critical, {} key), {}, {}\n",
+        "contract {} is valid: {} ({} critical, {} key), {}, {}{}\n",
         c.id,
         plural(latest.slas.len(), "SLA"),
         critical,
         latest.slas.len() - critical,
         plural(c.terms.len() - 1, "amendment"),
-        plural(c.exclusions.len(), "exclusion")
+        plural(c.exclusions.len(), "exclusion"),
+        if c.calendars.is_empty() { String::new() } else { format!(", {}", plural(c.calendars.len(), "calendar")) }
     );
     for t in &c.terms {
         out += &format!(

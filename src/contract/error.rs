@@ -11,6 +11,8 @@ pub type ContractError = crate::config_error::ConfigError<Box<Problem>>;
 pub enum Problem {
     #[error("unknown time zone \"{0}\"; use an IANA name such as \"America/New_York\"")]
     UnknownZone(String),
+    #[error("{0}")]
+    Calendar(String),
     #[error("\"{0}\" is not an ISO 4217 currency code (three capital letters, e.g. \"USD\")")]
     BadCurrency(String),
     #[error("\"{0}\" is not a measurement period; use \"month\" or \"quarter\"")]

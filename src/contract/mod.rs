@@ -514,6 +514,9 @@ pub struct Contract {
     pub disputes: Option<Disputes>,
     /// `[[obligation]]` entries, judged from the events log.
     pub obligations: Vec<Obligation>,
+    /// `[[calendar]]` entries: service hours that metrics name with `calendar = "ID"`.
+    #[serde(skip)]
+    pub calendars: Vec<crate::time::calendar::Calendar>,
     /// The documented defaults this contract relies on (keys it leaves out that change
     /// money), in words; every run lists them among its assumptions.
     pub defaults: Vec<String>,
@@ -598,7 +601,8 @@ mod tests {
         assert!(c.is_ok(), "{c:?}");
         let c = c.unwrap_or_else(|_| unreachable!());
         assert_eq!(c.terms.len(), 2);
-        assert_eq!(c.terms[0].slas.len(), 8);
+        assert_eq!(c.terms[0].slas.len(), 9);
+        assert_eq!(c.calendars.len(), 1);
         let oct = c.terms_for(NaiveDate::from_ymd_opt(2026, 10, 1).unwrap_or_default());
         assert_eq!(oct.version, "AMD-1");
         assert_eq!(oct.slas.iter().find(|s| s.id == "SL-3").map(|s| s.target.to_string()), Some("92".to_string()));

@@ -36,6 +36,8 @@ pub(crate) struct RawContract {
     pub disputes: Option<Spanned<RawDisputes>>,
     #[serde(default)]
     pub obligation: Vec<Spanned<RawObligation>>,
+    #[serde(default)]
+    pub calendar: Vec<Spanned<crate::time::calendar::CalendarSpec>>,
 }
 
 /// `[[obligation]]`: a duty judged from the events log (docs/contract.md).

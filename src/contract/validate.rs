@@ -17,6 +17,7 @@ use super::raw::*;
 use super::*;
 use crate::money::{Dec, Rounding, RoundingStrategy};
 use crate::schema::CHANNELS;
+use crate::time::calendar::{Calendar, CalendarSpec};
 use crate::util::{did_you_mean, line_of};
 
 pub(super) struct Validator<'a> {
@@ -274,6 +275,20 @@ impl Validator<'_> {
         Ok(d)
     }
 
+    /// `[[calendar]]` entries: each checked, ids unique.
+    fn calendars(&self, raw: &[Spanned<CalendarSpec>], zone: Tz) -> R<Vec<Calendar>> {
+        let mut out: Vec<Calendar> = Vec::new();
+        for c in raw {
+            let cal = Calendar::from_spec(c.get_ref(), zone)
+                .map_err(|e| self.err(c.span(), "calendar", Problem::Calendar(e.to_string())))?;
+            if out.iter().any(|o| o.id == cal.id) {
+                return Err(self.err(c.span(), "calendar.id", Problem::DuplicateId(cal.id.clone(), "calendar")));
+            }
+            out.push(cal);
+        }
+        Ok(out)
+    }
+
     fn non_negative(&self, v: Decimal, span: std::ops::Range<usize>, key: &str) -> R<Decimal> {
         if v < Decimal::ZERO {
             return Err(self.err(span, key, Problem::Negative(v.to_string())));
@@ -359,7 +374,9 @@ impl Validator<'_> {
         }
         let queues: Vec<String> = scope.queues.iter().map(|q| q.get_ref().clone()).collect();
 
-        let ctx = Ctx { channels: &channels, queues: &queues };
+        let calendars = self.calendars(&raw.calendar, zone)?;
+        let calendar_ids: Vec<&str> = calendars.iter().map(|c| c.id.as_str()).collect();
+        let ctx = Ctx { channels: &channels, queues: &queues, calendars: &calendar_ids };
         let pricing = self.pricing(&raw.pricing, &ctx)?;
         let credits = self.credits(&raw.credits)?;
         if raw.sla.is_empty() {
@@ -680,6 +697,7 @@ impl Validator<'_> {
             },
             disputes: raw.disputes.as_ref().map(|d| self.disputes(d)).transpose()?,
             obligations: self.obligations(&raw.obligation)?,
+            calendars: calendars.clone(),
             defaults,
         };
         contract.inputs = self.inputs(raw.inputs.as_ref(), &contract)?;
@@ -822,6 +840,8 @@ impl Validator<'_> {
 struct Ctx<'a> {
     channels: &'a [String],
     queues: &'a [String],
+    /// The ids of the contract's `[[calendar]]` entries.
+    calendars: &'a [&'a str],
 }
 
 /// Sets a metric definition's channels (the SLA's scope overrides the metric's default).

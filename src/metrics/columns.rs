@@ -90,3 +90,28 @@ pub(super) fn interval_expr(minutes: u32, tz: Tz) -> Expr {
         |_, f| Ok(Field::new(f.name().clone(), DataType::Int64)),
     )
 }
+
+/// A timestamp column read on a business clock (open µs since the clock's origin; null
+/// stays null).
+pub(super) fn biz_expr(source: &str, clock: std::sync::Arc<crate::time::calendar::BusinessClock>) -> Expr {
+    col(source).dt().timestamp(TimeUnit::Microseconds).map(
+        move |c: Column| {
+            let ca = c.i64()?;
+            let out: Int64Chunked = ca.apply_values(|us| clock.at(us));
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Int64)),
+    )
+}
+
+/// Whether each contact arrived inside the clock's open hours.
+pub(super) fn open_expr(clock: std::sync::Arc<crate::time::calendar::BusinessClock>) -> Expr {
+    col("arrived_at").dt().timestamp(TimeUnit::Microseconds).map(
+        move |c: Column| {
+            let ca = c.i64()?;
+            let out: BooleanChunked = ca.iter().map(|v| v.map(|us| clock.is_open(us))).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    )
+}

@@ -44,6 +44,9 @@ fn d_components() -> Vec<Component> {
 pub struct Scope {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<String>>,
+    /// Service calendar (`[[calendar]]` id): see docs/metrics.md, "Calendars".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
 }
 
 /// How abandoned contacts enter the service level. Names follow the industry variants.
@@ -130,6 +133,9 @@ pub struct ShortAbandonedDef {
     pub short_inclusive: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<String>>,
+    /// Service calendar (`[[calendar]]` id): see docs/metrics.md, "Calendars".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +149,9 @@ pub struct AbandonmentDef {
     pub short_inclusive: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<String>>,
+    /// Service calendar (`[[calendar]]` id): see docs/metrics.md, "Calendars".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +169,9 @@ pub struct ServiceLevelDef {
     pub short_inclusive: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<String>>,
+    /// Service calendar (`[[calendar]]` id): see docs/metrics.md, "Calendars".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +219,9 @@ pub struct DeferredDef {
     pub threshold_s: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<String>>,
+    /// Service calendar (`[[calendar]]` id): see docs/metrics.md, "Calendars".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,6 +230,9 @@ pub struct PercentileDef {
     pub percentile: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<String>>,
+    /// Service calendar (`[[calendar]]` id): see docs/metrics.md, "Calendars".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,6 +244,9 @@ pub struct AvailabilityDef {
     /// Outage scopes that count: "*" (all) by default, or a queue or channel name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// Service calendar (`[[calendar]]` id): see docs/metrics.md, "Calendars".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,6 +271,9 @@ pub struct IntervalComplianceDef {
     pub short_inclusive: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<String>>,
+    /// Service calendar (`[[calendar]]` id): see docs/metrics.md, "Calendars".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
 }
 
 /// A metric with its parameters, e.g. `{ metric = "service_level", threshold_s = 20 }`.
@@ -326,6 +350,8 @@ pub enum DefinitionError {
     UnknownChannel { metric: String, channel: String },
     #[error("{metric}: {param} must be {rule}, got {got}")]
     OutOfRange { metric: String, param: &'static str, rule: &'static str, got: String },
+    #[error("{metric}: no calendar \"{calendar}\" (defined: {known}); add a [[calendar]] with that id")]
+    UnknownCalendar { metric: String, calendar: String, known: String },
     #[error("{metric}: components must name at least one of talk, hold, wrap")]
     NoComponents { metric: String },
     #[error("{metric}: scale = [{}, {}] differs from the scale the profile declares for the data ({profile}: csat_scale = [{}, {}]); remove the metric's `scale` (the profile's is used) or correct the one that is wrong", named[0], named[1], declared[0], declared[1])]
@@ -435,6 +461,40 @@ impl MetricDef {
         }
     }
 
+    /// The service calendar the definition is measured in, if any.
+    pub fn calendar(&self) -> Option<&str> {
+        match self {
+            MetricDef::Offered(s)
+            | MetricDef::Answered(s)
+            | MetricDef::Abandoned(s)
+            | MetricDef::Asa(s)
+            | MetricDef::ResponseTimeMean(s)
+            | MetricDef::ResolutionTimeMean(s) => s.calendar.as_deref(),
+            MetricDef::ShortAbandoned(d) => d.calendar.as_deref(),
+            MetricDef::AbandonmentRate(d) => d.calendar.as_deref(),
+            MetricDef::ServiceLevel(d) => d.calendar.as_deref(),
+            MetricDef::ResponseTime(d) | MetricDef::ResolutionTime(d) => d.calendar.as_deref(),
+            MetricDef::ResponseTimePercentile(d) | MetricDef::ResolutionTimePercentile(d) => d.calendar.as_deref(),
+            MetricDef::IntervalCompliance(d) => d.calendar.as_deref(),
+            MetricDef::Availability(d) => d.calendar.as_deref(),
+            MetricDef::Aht(_) | MetricDef::Fcr(_) | MetricDef::Csat(_) => None,
+        }
+    }
+
+    /// Whether the calendar measures elapsed business time (deferred channels) rather than
+    /// selecting the contacts that arrive inside hours (real-time channels).
+    pub fn elapsed_in_calendar(&self) -> bool {
+        matches!(
+            self,
+            MetricDef::ResponseTime(_)
+                | MetricDef::ResolutionTime(_)
+                | MetricDef::ResponseTimeMean(_)
+                | MetricDef::ResolutionTimeMean(_)
+                | MetricDef::ResponseTimePercentile(_)
+                | MetricDef::ResolutionTimePercentile(_)
+        )
+    }
+
     /// The channels this definition measures.
     pub fn channels(&self) -> Vec<String> {
         match self.channels_field() {
@@ -478,6 +538,23 @@ impl MetricDef {
             {
                 Err(range("target_percent", "between 0 and 100", i.target_percent.to_string()))
             }
+            MetricDef::Availability(a) if a.service_hours.is_some() && a.calendar.is_some() => Err(range(
+                "service_hours",
+                "absent when a calendar is given (the calendar holds the hours)",
+                "both".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks that the calendar the definition names is one of `known`.
+    pub fn check_calendar(&self, known: &[&str]) -> Result<(), DefinitionError> {
+        match self.calendar() {
+            Some(c) if !known.contains(&c) => Err(DefinitionError::UnknownCalendar {
+                metric: self.name().to_string(),
+                calendar: c.to_string(),
+                known: if known.is_empty() { "none is defined".into() } else { known.join(", ") },
+            }),
             _ => Ok(()),
         }
     }
@@ -518,18 +595,25 @@ pub fn default_catalogue() -> Vec<MetricDef> {
             short_abandon_s: 5,
             short_inclusive: false,
             channels: None,
+            calendar: None,
         })
     };
     vec![
         MetricDef::Offered(Scope::default()),
         MetricDef::Answered(Scope::default()),
         MetricDef::Abandoned(Scope::default()),
-        MetricDef::ShortAbandoned(ShortAbandonedDef { short_abandon_s: 5, short_inclusive: false, channels: None }),
+        MetricDef::ShortAbandoned(ShortAbandonedDef {
+            short_abandon_s: 5,
+            short_inclusive: false,
+            channels: None,
+            calendar: None,
+        }),
         MetricDef::AbandonmentRate(AbandonmentDef {
             short_abandons: ShortAbandons::Exclude,
             short_abandon_s: 5,
             short_inclusive: false,
             channels: None,
+            calendar: None,
         }),
         sl(20),
         MetricDef::Asa(Scope::default()),
@@ -542,9 +626,9 @@ pub fn default_catalogue() -> Vec<MetricDef> {
             channels: None,
         }),
         MetricDef::Csat(CsatDef { measure: CsatMeasure::Top2Box, scale: None, channels: None }),
-        MetricDef::ResponseTime(DeferredDef { threshold_s: 86_400, channels: None }),
+        MetricDef::ResponseTime(DeferredDef { threshold_s: 86_400, channels: None, calendar: None }),
         MetricDef::ResponseTimeMean(Scope::default()),
-        MetricDef::ResponseTimePercentile(PercentileDef { percentile: 90, channels: None }),
+        MetricDef::ResponseTimePercentile(PercentileDef { percentile: 90, channels: None, calendar: None }),
     ]
 }
 
@@ -553,6 +637,9 @@ pub fn default_catalogue() -> Vec<MetricDef> {
 #[serde(deny_unknown_fields)]
 pub struct MetricsFile {
     pub metric: Vec<MetricDef>,
+    /// Service calendars the definitions may name (`calendar = "ID"`).
+    #[serde(default)]
+    pub calendar: Vec<crate::time::calendar::CalendarSpec>,
 }
 
 #[cfg(test)]
@@ -571,7 +658,7 @@ abandons = "count_against"
 metric = "fcr"
 method = "disposition"
 "#;
-        let f: MetricsFile = toml::from_str(text).unwrap_or(MetricsFile { metric: vec![] });
+        let f: MetricsFile = toml::from_str(text).unwrap_or(MetricsFile { metric: vec![], calendar: vec![] });
         assert_eq!(f.metric.len(), 2);
         assert_eq!(
             f.metric[0].definition(),

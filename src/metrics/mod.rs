@@ -27,16 +27,18 @@ use polars::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-pub use availability::{Outage, ServiceHours};
+pub use crate::time::calendar::{BusinessClock, Calendar, CalendarSpec};
+pub use availability::Outage;
 pub use columns::period_column;
-use columns::{interval_expr, period_expr};
+use columns::{biz_expr, interval_expr, open_expr, period_expr};
 pub use definition::{MetricDef, Unit};
 pub use percentile::nearest_rank;
 use percentile::{interval_compliance, percentiles};
 pub use period::PeriodKind;
 use rollup::{all_subsets, group_cols, group_index, i64_col, rollup_key};
 pub use term::service_level_counts;
-use terms::{in_channels, indicators};
+use term::Stamp;
+use terms::{biz_column, in_channels, indicators, open_column, Instants};
 
 use definition::*;
 
@@ -49,6 +51,10 @@ pub enum MetricsError {
     File { path: String, message: String },
     #[error(transparent)]
     Availability(#[from] availability::AvailabilityError),
+    #[error(transparent)]
+    Calendar(#[from] crate::time::calendar::CalendarError),
+    #[error("calendar \"{id}\": the data's timestamps ({from} to {to}) span more than the 200 years a business clock covers; check for stray dates")]
+    ClockRange { id: String, from: String, to: String },
     #[error("internal error while computing metrics: {0}; this is a bug in callsla, please report it")]
     Engine(String),
 }
@@ -98,6 +104,70 @@ pub struct MetricsRequest {
     /// The CSAT scale the data is declared on (the profile's `source.csat_scale`), and where
     /// it is declared (for messages). CSAT definitions are bound to it before computing.
     pub csat_scale: ([i64; 2], String),
+    /// Service calendars the definitions may name (`calendar = "ID"`).
+    pub calendars: Vec<Calendar>,
+}
+
+impl MetricsRequest {
+    /// The calendar with this id.
+    pub fn calendar(&self, id: &str) -> Option<&Calendar> {
+        self.calendars.iter().find(|c| c.id == id)
+    }
+
+    /// The position of a definition's calendar in [`MetricsRequest::calendars`].
+    fn calendar_index(&self, def: &MetricDef) -> Option<usize> {
+        def.calendar().and_then(|id| self.calendars.iter().position(|c| c.id == id))
+    }
+}
+
+/// The business clocks of the calendars the definitions use (by position in the request),
+/// built once over the data's span, and the data-complete instant read on each.
+#[derive(Debug, Clone, Default)]
+struct Clocks {
+    clocks: Vec<Option<std::sync::Arc<BusinessClock>>>,
+    biz_as_of: Vec<i64>,
+}
+
+impl Clocks {
+    fn build(rows: &DataFrame, req: &MetricsRequest, as_of: i64) -> Result<Clocks, MetricsError> {
+        let used: Vec<usize> = req.definitions.iter().filter_map(|d| req.calendar_index(d)).collect();
+        let mut out = Clocks { clocks: vec![None; req.calendars.len()], biz_as_of: vec![0; req.calendars.len()] };
+        if used.is_empty() {
+            return Ok(out);
+        }
+        let (mut lo, mut hi) = (as_of, as_of);
+        for c in ["arrived_at", "answered_at", "ended_at"] {
+            let phys = &rows.column(c)?.datetime()?.phys;
+            lo = lo.min(phys.min().unwrap_or(lo));
+            hi = hi.max(phys.max().unwrap_or(hi));
+        }
+        for i in used {
+            let cal = &req.calendars[i];
+            let clock = BusinessClock::new(cal, lo, hi).ok_or_else(|| MetricsError::ClockRange {
+                id: cal.id.clone(),
+                from: period::rfc3339(req.zone, lo),
+                to: period::rfc3339(req.zone, hi),
+            })?;
+            out.biz_as_of[i] = clock.at(as_of);
+            out.clocks[i] = Some(std::sync::Arc::new(clock));
+        }
+        Ok(out)
+    }
+
+    /// The helper columns: each timestamp on each clock, and arrival inside hours.
+    fn columns(&self) -> Vec<Expr> {
+        let mut cols = Vec::new();
+        for (i, clock) in self.clocks.iter().enumerate() {
+            let Some(clock) = clock else { continue };
+            for (source, stamp) in
+                [("arrived_at", Stamp::Arrived), ("answered_at", Stamp::Answered), ("ended_at", Stamp::Ended)]
+            {
+                cols.push(biz_expr(source, clock.clone()).alias(biz_column(i, stamp)));
+            }
+            cols.push(open_expr(clock.clone()).alias(open_column(i)));
+        }
+        cols
+    }
 }
 
 /// One output row: a metric for one period and group.
@@ -155,7 +225,7 @@ const ANS: &str = "__ans_us";
 const END: &str = "__end_us";
 
 /// The canonical rows with the helper columns every path needs.
-fn prepared(rows: &DataFrame, req: &MetricsRequest) -> LazyFrame {
+fn prepared(rows: &DataFrame, req: &MetricsRequest, clocks: &Clocks) -> LazyFrame {
     let us = |c: &str| col(c).dt().timestamp(TimeUnit::Microseconds);
     let mut cols = vec![
         period_expr(req.period, req.zone).alias(P),
@@ -166,6 +236,7 @@ fn prepared(rows: &DataFrame, req: &MetricsRequest) -> LazyFrame {
         col("agent_id").fill_null(lit(NO_AGENT)).alias("agent_id"),
     ];
     cols.extend(crate::schema::CHANNELS.iter().map(|c| col("channel").eq(lit(*c)).alias(format!("__ch_{c}"))));
+    cols.extend(clocks.columns());
     let mut keep = col("direction").eq(lit("inbound"));
     if rows.column(JUDGED).is_ok() {
         keep = keep.and(col(JUDGED));
@@ -248,8 +319,10 @@ pub fn compute_subset(
     }
     let rows = &rows;
     let mut bound = req.clone();
+    let known: Vec<&str> = req.calendars.iter().map(|c| c.id.as_str()).collect();
     for d in &mut bound.definitions {
         d.validate()?;
+        d.check_calendar(&known)?;
         definition::bind_csat_scale(d, req.csat_scale.0, &req.csat_scale.1)?;
     }
     let req = &bound;
@@ -275,12 +348,14 @@ pub fn compute_subset(
             eprintln!("-- time: {what} done at {:.3} s{}", clock.elapsed().as_secs_f64(), crate::util::memory_note());
         }
     };
-    let lf = prepared(&with_repeats(rows, req)?, req);
+    let clocks = Clocks::build(rows, req, as_of)?;
+    let lf = prepared(&with_repeats(rows, req)?, req, &clocks);
     lap("repeat-contact search");
     let mut aggs = Vec::new();
     let mut additive = Vec::new();
     for (i, d) in req.definitions.iter().enumerate() {
-        if let Some(exprs) = indicators(d, i, as_of) {
+        let at = Instants { as_of, biz_as_of: &clocks.biz_as_of };
+        if let Some(exprs) = indicators(d, i, req.calendar_index(d), at) {
             for (e, tag) in exprs.into_iter().zip(["n", "d", "s", "u"]) {
                 aggs.push(e.sum().alias(format!("{tag}{i}")));
             }
@@ -350,12 +425,20 @@ pub fn compute_subset(
     for d in &req.definitions {
         match d {
             MetricDef::ResponseTimePercentile(p) | MetricDef::ResolutionTimePercentile(p) => {
-                let at = if matches!(d, MetricDef::ResponseTimePercentile(_)) { ANS } else { END };
+                let response = matches!(d, MetricDef::ResponseTimePercentile(_));
+                let (from, to) = match req.calendar_index(d) {
+                    None => (ARR.to_string(), if response { ANS } else { END }.to_string()),
+                    Some(c) => (
+                        biz_column(c, Stamp::Arrived),
+                        biz_column(c, if response { Stamp::Answered } else { Stamp::Ended }),
+                    ),
+                };
                 let keys: Vec<&Key> = sums.keys().collect();
-                out.extend(percentiles(&lf, &by, &subsets, &keys, d, p, at, &row_for)?);
+                out.extend(percentiles(&lf, &by, &subsets, &keys, d, p, (&from, &to), &row_for)?);
             }
             MetricDef::IntervalCompliance(ic) => {
-                out.extend(interval_compliance(rows, req, &by, &subsets, d, ic, &row_for)?);
+                let lf = prepared(rows, req, &clocks);
+                out.extend(interval_compliance(lf, req, &by, &subsets, d, ic, &row_for)?);
             }
             MetricDef::Availability(a) => {
                 let periods: Vec<i64> =

@@ -38,11 +38,11 @@ pub(super) fn percentiles(
     all_keys: &[&Key],
     def: &MetricDef,
     p: &PercentileDef,
-    at: &str,
+    (from, at): (&str, &str),
     row_for: &dyn Fn(&Key, &MetricDef) -> MetricRow,
 ) -> Result<Vec<MetricRow>, MetricsError> {
     let mut cols = group_cols(P, by);
-    cols.push(((col(at) - col(ARR)) / lit(1000i64)).alias("__v"));
+    cols.push(((col(at) - col(from)) / lit(1000i64)).alias("__v"));
     cols.push(col(at).is_null().alias("__pending"));
     let df = collect_streaming(lf.clone().filter(in_channels(&def.channels())).select(cols))?;
     // Values per finest group, then pooled per roll-up group (a percentile is not additive).
@@ -91,7 +91,7 @@ pub(super) fn percentiles(
 
 #[allow(clippy::too_many_arguments)] // reason: one private helper, arguments are the request's parts
 pub(super) fn interval_compliance(
-    rows: &DataFrame,
+    prepared: LazyFrame,
     req: &MetricsRequest,
     by: &[Dim],
     subsets: &[Vec<Dim>],
@@ -103,13 +103,20 @@ pub(super) fn interval_compliance(
     // The five service-level counts per interval, from the per-contact indicators written
     // once in `term.rs` (no data-complete instant enters them).
     let counts = SlCount::ALL.map(|c| {
-        expr(&c.indicator(ic.threshold_s, ic.inclusive, ic.short_abandon_s, ic.short_inclusive), 0)
-            .sum()
-            .alias(c.column())
+        expr(
+            &c.indicator(ic.threshold_s, ic.inclusive, ic.short_abandon_s, ic.short_inclusive),
+            Instants { as_of: 0, biz_as_of: &[] },
+        )
+        .sum()
+        .alias(c.column())
     });
     let df = collect_streaming(
-        prepared(rows, req)
-            .filter(in_channels(&def.channels()))
+        prepared
+            .filter(match req.calendar_index(def) {
+                // Only the contacts arriving inside hours: intervals wholly outside have none.
+                Some(c) => in_channels(&def.channels()).and(col(open_column(c))),
+                None => in_channels(&def.channels()),
+            })
             .with_column(interval_expr(ic.interval_minutes, req.zone).alias(I))
             .group_by(group_cols(I, by))
             .agg(counts),

@@ -15,7 +15,8 @@ use chrono_tz::Tz;
 
 use super::definition::*;
 use super::period::PeriodKind;
-use super::term::{indicators, sl_formula, Cond, Field, Linear, Num, SlCount};
+use super::term::{indicators, sl_formula, Cond, Field, Linear, Num, SlCount, Stamp};
+use crate::time::calendar::Calendar;
 
 /// Target SQL dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -113,7 +114,19 @@ fn field(f: Field) -> String {
         Field::Repeat(i) => format!("rep{i}"),
         Field::CustomerId => "customer_id".into(),
         Field::AsOf => "as_of_us".into(),
+        Field::Biz(c, s) => biz(c, s),
     }
+}
+
+/// The column of calendar `c`'s business clock for a timestamp (see [`calendar_ctes`]).
+fn biz(c: usize, s: Stamp) -> String {
+    let stamp = match s {
+        Stamp::Arrived => "arr",
+        Stamp::Answered => "ans",
+        Stamp::Ended => "end",
+        Stamp::AsOf => "as_of",
+    };
+    format!("biz{c}_{stamp}")
 }
 
 /// A term ([`super::term`]) as an SQL expression.
@@ -139,7 +152,7 @@ fn num_sql(dialect: Dialect, n: &Num) -> String {
 fn cond(dialect: Dialect, c: &Cond) -> String {
     let n = |x: &Num| num_sql(dialect, x);
     let atom = |c: &Cond| match c {
-        Cond::Answered | Cond::Flag(_) | Cond::InChannels(_) => cond(dialect, c),
+        Cond::Answered | Cond::Flag(_) | Cond::InChannels(_) | Cond::Open(_) => cond(dialect, c),
         _ => format!("({})", cond(dialect, c)),
     };
     match c {
@@ -154,6 +167,7 @@ fn cond(dialect: Dialect, c: &Cond) -> String {
         Cond::Ge(a, b) => format!("{} >= {}", n(a), n(b)),
         Cond::Eq(a, b) => format!("{} = {}", n(a), n(b)),
         Cond::InChannels(chans) => in_channels(chans),
+        Cond::Open(c) => format!("open{c}"),
     }
 }
 
@@ -195,6 +209,17 @@ fn elapsed_ms(dialect: Dialect, at: &str) -> String {
     dialect.idiv(&format!("{} - {}", dialect.us(at), dialect.us("arrived_at")), "1000")
 }
 
+/// A percentile's value in ms: wall-clock time from arrival, or business time on its calendar.
+fn percentile_value(dialect: Dialect, def: &MetricDef, cal: Option<usize>) -> String {
+    match cal {
+        None => elapsed_ms(dialect, measured_to(def)),
+        Some(c) => {
+            let to = if matches!(def, MetricDef::ResponseTimePercentile(_)) { Stamp::Answered } else { Stamp::Ended };
+            dialect.idiv(&format!("{} - {}", biz(c, to), biz(c, Stamp::Arrived)), "1000")
+        }
+    }
+}
+
 /// The nearest rank ⌈p/100 × n⌉ of `n` values (before the floor of 1), in integers.
 fn nearest_rank(dialect: Dialect, p: &PercentileDef, n: &str) -> String {
     dialect.idiv(&format!("{} * {n} + 99", p.percentile), "100")
@@ -202,9 +227,9 @@ fn nearest_rank(dialect: Dialect, p: &PercentileDef, n: &str) -> String {
 
 /// The CTEs of one percentile definition on Spark: every value with its rank in each grouping
 /// set (`pv{i}`), and the value at the nearest rank ⌈p/100 × n⌉ (`pr{i}`), in integers.
-fn percentile_ctes(dialect: Dialect, def: &MetricDef, p: &PercentileDef, i: usize) -> String {
+fn percentile_ctes(dialect: Dialect, def: &MetricDef, p: &PercentileDef, i: usize, cal: Option<usize>) -> String {
     let at = measured_to(def);
-    let v = elapsed_ms(dialect, at);
+    let v = percentile_value(dialect, def, cal);
     let filter = format!("{} AND {at} IS NOT NULL", in_channels(&def.channels()));
     let sets: Vec<String> = [("channel", "queue"), ("channel", "'*'"), ("'*'", "queue"), ("'*'", "'*'")]
         .iter()
@@ -229,11 +254,13 @@ fn percentile_ctes(dialect: Dialect, def: &MetricDef, p: &PercentileDef, i: usiz
 /// The CTEs of one interval-compliance definition: the service-level counts per clock interval
 /// (offset-aware, as callsla buckets them) and grouping set (`iv{i}`), then per period the
 /// intervals meeting the target, the eligible ones and those with contacts (`ic{i}`).
+#[allow(clippy::too_many_arguments)] // reason: one private helper, the definition's parts
 fn interval_ctes(
     dialect: Dialect,
     def: &MetricDef,
     ic: &IntervalComplianceDef,
     i: usize,
+    cal: Option<usize>,
     tz: &str,
     period: &str,
 ) -> String {
@@ -268,10 +295,149 @@ fn interval_ctes(
         sa = count(SlCount::Sa),
         bucket = dialect.idiv("local_ms", &len.to_string()),
         local_ms = dialect.ms(&dialect.local("arrived_at", tz)),
-        ch = in_channels(&def.channels()),
+        ch = match cal {
+            Some(c) => format!("{} AND open{c}", in_channels(&def.channels())),
+            None => in_channels(&def.channels()),
+        },
         min = ic.min_offered,
         target = ic.target_percent,
     )
+}
+
+/// The CTEs that put contacts on the calendars' business clocks (docs/metrics.md,
+/// "Calendars"): per calendar `c`, the local days the data spans (`cal{c}_days`, one day of
+/// margin each side), the open spans of those days in µs — the weekly hours on days that are
+/// neither holidays nor overridden, plus the overrides' hours (`cal{c}_spans`) — and each span
+/// with the open time before it and the next span's start (`cal{c}`). `timed` then joins each
+/// timestamp to the span at or before it: `biz = before + least(t − start, end − start)`, and
+/// `open` = the arrival is before that span's end. Empty when no definition names a calendar.
+fn calendar_ctes(dialect: Dialect, calendars: &[Calendar], used: &[usize], as_of: &str) -> String {
+    if used.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut cols = String::new();
+    let mut joins = String::new();
+    for &c in used {
+        let Some(cal) = calendars.get(c) else { continue };
+        let tz = cal.zone.name();
+        let local_date = |us: &str| match dialect {
+            Dialect::DuckDb => format!("CAST(timezone('{tz}', to_timestamp(({us}) // 1000000)) AS DATE)"),
+            Dialect::Spark => format!("to_date(from_utc_timestamp(timestamp_micros({us}), '{tz}'))"),
+        };
+        // The instant (µs) of local minute `m` of day `d` (m = 1440 is the next midnight).
+        let at = |d: &str, m: &str| match dialect {
+            Dialect::DuckDb => {
+                format!("epoch_us(timezone('{tz}', CAST({d} AS TIMESTAMP) + to_minutes(CAST({m} AS BIGINT))))")
+            }
+            Dialect::Spark => {
+                format!("unix_micros(to_utc_timestamp(timestamp_seconds(unix_date({d}) * 86400 + {m} * 60), '{tz}'))")
+            }
+        };
+        let shift = |d: &str, n: i32| match dialect {
+            Dialect::DuckDb => format!("{d} + ({n})"),
+            Dialect::Spark => format!("date_add({d}, {n})"),
+        };
+        let values = |rows: &str| match dialect {
+            Dialect::DuckDb => format!("(VALUES {rows}) AS w(k, s, e)"),
+            Dialect::Spark => format!("VALUES {rows} AS w(k, s, e)"),
+        };
+        let days = match dialect {
+            Dialect::DuckDb => {
+                "SELECT CAST(unnest(generate_series(lo, hi, INTERVAL 1 DAY)) AS DATE) AS d FROM bounds".to_string()
+            }
+            Dialect::Spark => "SELECT explode(sequence(lo, hi, interval 1 day)) AS d FROM bounds".to_string(),
+        };
+        let dow = match dialect {
+            Dialect::DuckDb => "isodow(days.d) - 1",
+            Dialect::Spark => "weekday(days.d)",
+        };
+        let minute = |t: &chrono::NaiveTime| {
+            use chrono::Timelike;
+            t.hour() * 60 + t.minute()
+        };
+        let end_minute = |e: &Option<chrono::NaiveTime>| e.as_ref().map_or(1440, minute);
+        let weekly: Vec<String> = cal
+            .hours
+            .0
+            .iter()
+            .map(|(wd, s, e)| format!("({}, {}, {})", wd.num_days_from_monday(), minute(s), end_minute(e)))
+            .collect();
+        let date = |d: &chrono::NaiveDate| match dialect {
+            Dialect::DuckDb => format!("DATE '{d}'"),
+            Dialect::Spark => format!("DATE'{d}'"),
+        };
+        let closed: Vec<String> = cal.holidays.iter().chain(cal.overrides.keys()).map(date).collect();
+        let not_closed =
+            if closed.is_empty() { String::new() } else { format!(" WHERE days.d NOT IN ({})", closed.join(", ")) };
+        let mut special = String::new();
+        for (d, spans) in &cal.overrides {
+            for (s, e) in spans {
+                special += &format!(
+                    "
+    UNION ALL SELECT {} AS d, {} AS s, {} AS e",
+                    date(d),
+                    minute(s),
+                    end_minute(e)
+                );
+            }
+        }
+        out += &format!(
+            ", cal{c}_days AS (
+  WITH bounds AS (
+    SELECT {lo} AS lo, {hi} AS hi
+    FROM (SELECT min(arrived_us) AS lo_us, greatest(max(arrived_us), coalesce(max(answered_us), 0), coalesce(max(ended_us), 0), {as_of}) AS hi_us FROM base) r
+  )
+  {days}
+), cal{c}_spans AS (
+  SELECT {a} AS a, {b} AS b FROM (
+    SELECT days.d, w.s, w.e FROM cal{c}_days days JOIN {weekly} ON {dow} = w.k{not_closed}{special}
+  ) x
+), cal{c} AS (
+  SELECT a, b, coalesce(lead(a) OVER (ORDER BY a), 9223372036854775807) AS next_a,
+    coalesce(sum(b - a) OVER (ORDER BY a ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+  FROM cal{c}_spans
+)",
+            lo = shift(&local_date("lo_us"), -1),
+            hi = shift(&local_date("hi_us"), 1),
+            a = at("x.d", "x.s"),
+            b = at("x.d", "x.e"),
+            weekly = values(&weekly.join(", ")),
+        );
+        let reading = |j: &str, t: &str| format!("{j}.before + least({t} - {j}.a, {j}.b - {j}.a)");
+        for (stamp, col) in
+            [(Stamp::Arrived, "arrived_us"), (Stamp::Answered, "answered_us"), (Stamp::Ended, "ended_us")]
+        {
+            let j = format!("j{c}_{}", &biz(c, stamp)[format!("biz{c}_").len()..]);
+            cols += &format!(
+                ",
+    {} AS {}",
+                reading(&j, &format!("base.{col}")),
+                biz(c, stamp)
+            );
+            joins += &format!(
+                "
+  LEFT JOIN cal{c} {j} ON {j}.a <= base.{col} AND base.{col} < {j}.next_a"
+            );
+        }
+        cols += &format!(
+            ",
+    coalesce(base.arrived_us < j{c}_arr.b, false) AS open{c}"
+        );
+        cols += &format!(
+            ",
+    (SELECT {} FROM cal{c} q WHERE q.a <= {as_of} AND {as_of} < q.next_a) AS {}",
+            reading("q", as_of),
+            biz(c, Stamp::AsOf)
+        );
+    }
+    out += &format!(
+        ", timed AS (
+  SELECT base.*{cols}
+  FROM base{joins}
+)"
+    );
+    out
 }
 
 /// The SQL for the definitions, grouped by period, channel and queue with CUBE roll-ups.
@@ -279,6 +445,7 @@ fn interval_ctes(
 pub fn emit(
     dialect: Dialect,
     defs: &[MetricDef],
+    calendars: &[Calendar],
     period: PeriodKind,
     zone: Tz,
     as_of_ms: Option<i64>,
@@ -326,6 +493,14 @@ pub fn emit(
         Some(v) => (i128::from(v) * 1000).to_string(),
         None => format!("(SELECT max({}) FROM interactions)", dialect.us("arrived_at")),
     };
+    let used: Vec<usize> = {
+        let mut u: Vec<usize> =
+            defs.iter().filter_map(|d| d.calendar().and_then(|id| calendars.iter().position(|c| c.id == id))).collect();
+        u.sort_unstable();
+        u.dedup();
+        u
+    };
+    let calendar_ctes = calendar_ctes(dialect, calendars, &used, &as_of);
     out += &format!(
         "WITH base AS (
   SELECT *,
@@ -342,9 +517,9 @@ pub fn emit(
     {as_of} AS as_of_us
   FROM interactions
   WHERE coalesce(direction, 'inbound') = 'inbound'
-), flagged AS (
+){calendar_ctes}, flagged AS (
   SELECT *{fcr_cols}
-  FROM base
+  FROM {flag_from}
 ), additive AS (
   SELECT period, {gc} AS channel, {gq} AS queue",
         arr = ms("arrived_at"),
@@ -359,6 +534,7 @@ pub fn emit(
         wrap = dur("wrap_s"),
         gc = dialect.grouping("channel"),
         gq = dialect.grouping("queue"),
+        flag_from = if used.is_empty() { "base" } else { "timed" },
     );
     let mut ctes = String::new();
     let mut select = String::new();
@@ -369,7 +545,8 @@ pub fn emit(
         )
     };
     for (i, d) in defs.iter().enumerate() {
-        if let Some(t) = indicators(d, i) {
+        let cal = d.calendar().and_then(|id| calendars.iter().position(|c| c.id == id));
+        if let Some(t) = indicators(d, i, cal) {
             for (tag, e) in ["n", "d", "s", "u"].iter().zip(t) {
                 out += &format!(",\n  SUM({}) AS {tag}{i}", num_sql(dialect, &e));
                 select += &format!(", additive.{tag}{i}");
@@ -386,7 +563,7 @@ pub fn emit(
                 if dialect == Dialect::DuckDb {
                     // DuckDB's quantile_disc is the nearest rank (the differential test checks
                     // it): one aggregate in the CUBE, no ranking of each grouping set.
-                    let v = elapsed_ms(dialect, at);
+                    let v = percentile_value(dialect, d, cal);
                     let q = format!("{}.{:02}", p.percentile / 100, p.percentile % 100);
                     out +=
                         &format!(",\n  quantile_disc(CASE WHEN {ch} AND {at} IS NOT NULL THEN {v} END, {q}) AS v{i}");
@@ -395,7 +572,7 @@ pub fn emit(
                         ", CASE WHEN additive.s{i} > 0 THEN greatest(1, {k}) ELSE 0 END AS n{i}, additive.s{i} AS d{i}, additive.s{i}, additive.u{i}, additive.v{i}"
                     );
                 } else {
-                    ctes += &percentile_ctes(dialect, d, p, i);
+                    ctes += &percentile_ctes(dialect, d, p, i, cal);
                     select += &format!(
                         ", coalesce(pr{i}.n, 0) AS n{i}, coalesce(pr{i}.d, 0) AS d{i}, additive.s{i}, additive.u{i}, pr{i}.v AS v{i}"
                     );
@@ -403,7 +580,7 @@ pub fn emit(
                 }
             }
             MetricDef::IntervalCompliance(ic) => {
-                ctes += &interval_ctes(dialect, d, ic, i, tz, &interval_label);
+                ctes += &interval_ctes(dialect, d, ic, i, cal, tz, &interval_label);
                 // A group with no contacts in the definition's channels has no row in callsla.
                 select += &format!(
                     ", ic{i}.n AS n{i}, ic{i}.d AS d{i}, ic{i}.s AS s{i}, CASE WHEN ic{i}.s IS NULL THEN NULL ELSE 0 END AS u{i}"

@@ -29,6 +29,18 @@ pub(super) enum Field {
     CustomerId,
     /// The data-complete instant (µs), the same for every contact.
     AsOf,
+    /// A timestamp on service calendar `c`'s business clock: open µs since the clock's origin
+    /// (docs/metrics.md, "Calendars"). Differences of two are business time.
+    Biz(usize, Stamp),
+}
+
+/// The timestamps a business clock reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stamp {
+    Arrived,
+    Answered,
+    Ended,
+    AsOf,
 }
 
 /// A per-contact integer.
@@ -65,6 +77,8 @@ pub(super) enum Cond {
     Ge(Num, Num),
     Eq(Num, Num),
     InChannels(Vec<String>),
+    /// The contact arrived inside service calendar `c`'s hours.
+    Open(usize),
 }
 
 impl Num {
@@ -222,10 +236,31 @@ pub(super) fn all_channels(def: &MetricDef) -> bool {
 /// Per-contact terms of one definition: (numerator, denominator, sample, unsettled), each
 /// summed per group. `None` for the metrics computed on their own path (percentiles, interval
 /// compliance, availability) and for a CSAT definition not yet bound to a scale.
-pub(super) fn indicators(def: &MetricDef, idx: usize) -> Option<[Num; 4]> {
-    let gated = !all_channels(def);
+///
+/// `cal` is the position of the definition's calendar in the request: a real-time metric then
+/// counts only the contacts arriving inside hours, a deferred one measures business time.
+pub(super) fn indicators(def: &MetricDef, idx: usize, cal: Option<usize>) -> Option<[Num; 4]> {
     let chans = def.channels();
-    let gate = |e: Num| if gated { Num::when(Cond::InChannels(chans.clone()), e) } else { e };
+    let mut gate_cond: Option<Cond> = (!all_channels(def)).then(|| Cond::InChannels(chans.clone()));
+    if let (Some(c), false) = (cal, def.elapsed_in_calendar()) {
+        gate_cond = Some(match gate_cond {
+            Some(g) => g.and(Cond::Open(c)),
+            None => Cond::Open(c),
+        });
+    }
+    let gate = |e: Num| match &gate_cond {
+        Some(g) => Num::when(g.clone(), e),
+        None => e,
+    };
+    // Timestamps the deferred metrics measure between: the wall clock, or the calendar's.
+    let ts = |f: Field| match (cal, f) {
+        (None, _) => Num::Field(f),
+        (Some(c), Field::Arrived) => Num::Field(Field::Biz(c, Stamp::Arrived)),
+        (Some(c), Field::Answered) => Num::Field(Field::Biz(c, Stamp::Answered)),
+        (Some(c), Field::Ended) => Num::Field(Field::Biz(c, Stamp::Ended)),
+        (Some(c), Field::AsOf) => Num::Field(Field::Biz(c, Stamp::AsOf)),
+        (Some(_), _) => Num::Field(f),
+    };
     let zero = || Num::Int(0);
     let one = || gate(Num::One);
     let answered = || Num::ind(Cond::Answered);
@@ -311,8 +346,8 @@ pub(super) fn indicators(def: &MetricDef, idx: usize) -> Option<[Num; 4]> {
             let at = if matches!(def, MetricDef::ResponseTime(_)) { Field::Answered } else { Field::Ended };
             // Only contacts whose deadline has passed by the data-complete instant count (the
             // same cohort for the numerator and the denominator; docs/metrics.md).
-            let decided = || Cond::Le(Num::Field(Field::Arrived).add(us(d.threshold_s)), Num::Field(Field::AsOf));
-            let elapsed = Num::Field(at).sub(Num::Field(Field::Arrived));
+            let decided = || Cond::Le(ts(Field::Arrived).add(us(d.threshold_s)), ts(Field::AsOf));
+            let elapsed = ts(at).sub(ts(Field::Arrived));
             let met = decided().and(Cond::Present(at)).and(Cond::Le(elapsed, us(d.threshold_s)));
             [gate(Num::ind(met)), gate(Num::ind(decided())), one(), gate(Num::ind(decided().not()))]
         }
@@ -320,7 +355,7 @@ pub(super) fn indicators(def: &MetricDef, idx: usize) -> Option<[Num; 4]> {
             let at = if matches!(def, MetricDef::ResponseTimeMean(_)) { Field::Answered } else { Field::Ended };
             // Milliseconds: the µs difference divided by 1000 (not the difference of two
             // rounded ms), as for the percentiles.
-            let elapsed_ms = Num::Div(Box::new(Num::Field(at).sub(Num::Field(Field::Arrived))), 1000);
+            let elapsed_ms = Num::Div(Box::new(ts(at).sub(ts(Field::Arrived))), 1000);
             [
                 gate(Num::when(Cond::Present(at), elapsed_ms)),
                 gate(Num::ind(Cond::Present(at))),

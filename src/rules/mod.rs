@@ -81,12 +81,12 @@ pub struct RulesInput<'a> {
 
 /// The offered-contacts definition the run adds for volume relief (all contract channels).
 pub fn volume_def(contract: &Contract) -> MetricDef {
-    MetricDef::Offered(Scope { channels: Some(contract.channels.clone()) })
+    MetricDef::Offered(Scope { channels: Some(contract.channels.clone()), calendar: None })
 }
 
 /// The offered-contacts definition of one channel, for volume relief per channel.
 pub fn channel_volume_def(channel: &str) -> MetricDef {
-    MetricDef::Offered(Scope { channels: Some(vec![channel.to_string()]) })
+    MetricDef::Offered(Scope { channels: Some(vec![channel.to_string()]), calendar: None })
 }
 
 /// Every definition volume relief reads: all contract channels, and each channel alone.

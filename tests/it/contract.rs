@@ -143,8 +143,9 @@ fn cli_check_reports_contract_errors_with_exit_2() {
     let run = common::callsla(&["check", "--contract", common::s(&common::repo("sample-data/contract.toml"))]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout
-            .starts_with("contract ACME-CONTOSO is valid: 8 SLAs (7 critical, 1 key), 1 amendment, 1 exclusion\n"),
+        run.stdout.starts_with(
+            "contract ACME-CONTOSO is valid: 9 SLAs (7 critical, 2 key), 1 amendment, 1 exclusion, 1 calendar\n"
+        ),
         "{}",
         run.stdout
     );

@@ -163,7 +163,7 @@ fn idempotent_rerun_replace_open_refuse_closed_and_restate() {
     assert!(
         refused
             .stderr
-            .starts_with("error: period 2026-08 of contract ACME-CONTOSO has provisional results (SL-3, SL-5: "),
+            .starts_with("error: period 2026-08 of contract ACME-CONTOSO has provisional results (SL-3, SL-5, SL-9: "),
         "{}",
         refused.stderr
     );

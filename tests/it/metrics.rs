@@ -99,6 +99,7 @@ fn compute(contacts: &[C], defs: Vec<MetricDef>, period: PeriodKind, by: Vec<Dim
         definitions: defs,
         as_of: as_of.map(|s| t(s).timestamp_micros()),
         outages: vec![],
+        calendars: vec![],
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     metrics::compute(&rows.accepted, &req).unwrap()
@@ -131,6 +132,7 @@ fn sl(threshold_s: u32, abandons: AbandonTreatment, inclusive: bool) -> MetricDe
         short_abandon_s: 5,
         short_inclusive: false,
         channels: None,
+        calendar: None,
     })
 }
 
@@ -193,7 +195,12 @@ fn service_level_threshold_is_inclusive_by_default_and_strict_on_request() {
 #[test]
 fn abandonment_and_short_abandons_at_the_threshold() {
     let short = |inclusive| {
-        MetricDef::ShortAbandoned(ShortAbandonedDef { short_abandon_s: 5, short_inclusive: inclusive, channels: None })
+        MetricDef::ShortAbandoned(ShortAbandonedDef {
+            short_abandon_s: 5,
+            short_inclusive: inclusive,
+            channels: None,
+            calendar: None,
+        })
     };
     let rate = |sa| {
         MetricDef::AbandonmentRate(AbandonmentDef {
@@ -201,6 +208,7 @@ fn abandonment_and_short_abandons_at_the_threshold() {
             short_abandon_s: 5,
             short_inclusive: false,
             channels: None,
+            calendar: None,
         })
     };
     let contacts = vec![
@@ -234,6 +242,7 @@ fn empty_denominators_are_no_data_not_zero() {
             short_abandon_s: 5,
             short_inclusive: false,
             channels: None,
+            calendar: None,
         }),
         MetricDef::Asa(Scope::default()),
         MetricDef::Csat(CsatDef { measure: CsatMeasure::Top2Box, scale: Some([1, 5]), channels: None }),
@@ -388,11 +397,11 @@ fn response_and_resolution_times_with_deadlines_and_percentiles() {
         email("2026-10-30T15:00:00Z", None, None),                 // unanswered, deadline not yet passed
     ];
     let defs = vec![
-        MetricDef::ResponseTime(DeferredDef { threshold_s: 86_400, channels: None }),
+        MetricDef::ResponseTime(DeferredDef { threshold_s: 86_400, channels: None, calendar: None }),
         MetricDef::ResponseTimeMean(Scope::default()),
-        MetricDef::ResponseTimePercentile(PercentileDef { percentile: 50, channels: None }),
-        MetricDef::ResponseTimePercentile(PercentileDef { percentile: 90, channels: None }),
-        MetricDef::ResolutionTime(DeferredDef { threshold_s: 86_400, channels: None }),
+        MetricDef::ResponseTimePercentile(PercentileDef { percentile: 50, channels: None, calendar: None }),
+        MetricDef::ResponseTimePercentile(PercentileDef { percentile: 90, channels: None, calendar: None }),
+        MetricDef::ResolutionTime(DeferredDef { threshold_s: 86_400, channels: None, calendar: None }),
     ];
     let tb = compute(&contacts, defs, PeriodKind::Month, vec![], Some("2026-10-31T00:00:00Z"));
     let rt = find(&tb, "2026-10", "response_time", "");
@@ -503,6 +512,7 @@ fn interval_compliance_counts_intervals_meeting_target() {
             short_abandon_s: 5,
             short_inclusive: false,
             channels: None,
+            calendar: None,
         })
     };
     let tb = compute(&contacts, vec![ic("80"), ic("50")], PeriodKind::Day, vec![], None);
@@ -543,8 +553,11 @@ fn availability_merges_outages_within_service_hours() {
             reason: "c".into(),
         },
     ];
-    let def =
-        MetricDef::Availability(AvailabilityDef { service_hours: Some("Mon-Fri 08:00-20:00".into()), scope: None });
+    let def = MetricDef::Availability(AvailabilityDef {
+        service_hours: Some("Mon-Fri 08:00-20:00".into()),
+        scope: None,
+        calendar: None,
+    });
     let req = MetricsRequest {
         period: PeriodKind::Day,
         zone: NY,
@@ -552,6 +565,7 @@ fn availability_merges_outages_within_service_hours() {
         definitions: vec![def],
         as_of: None,
         outages,
+        calendars: vec![],
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     let tb = metrics::compute(&rows.accepted, &req).unwrap();
@@ -673,7 +687,7 @@ fn response_time_counts_only_contacts_whose_deadline_has_passed() {
         email("2026-10-30T16:00:00Z", Some(3_600), Some(7_200)), // answered in 1 h, deadline ahead
         email("2026-10-30T17:00:00Z", None, None),               // unanswered, deadline ahead
     ];
-    let defs = vec![MetricDef::ResponseTime(DeferredDef { threshold_s: 86_400, channels: None })];
+    let defs = vec![MetricDef::ResponseTime(DeferredDef { threshold_s: 86_400, channels: None, calendar: None })];
     let tb = compute(&contacts, defs, PeriodKind::Month, vec![], Some("2026-10-31T00:00:00Z"));
     let rt = find(&tb, "2026-10", "response_time", "");
     assert_eq!((rt.numerator, rt.denominator, rt.unsettled, rt.provisional), (Some(d("1")), Some(d("2")), 2, true));
@@ -708,6 +722,7 @@ fn csat_uses_the_scale_the_profile_declares() {
         definitions: vec![MetricDef::Csat(CsatDef { measure: CsatMeasure::Top2Box, scale: None, channels: None })],
         as_of: None,
         outages: vec![],
+        calendars: vec![],
         csat_scale: profile.csat_scale(),
     };
     let tb = metrics::compute(&rows.accepted, &req).unwrap();

@@ -31,6 +31,7 @@ fn catalogue_by_channel_and_queue() -> MetricsRequest {
         definitions: default_catalogue(),
         as_of: None,
         outages: vec![],
+        calendars: vec![],
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     }
 }

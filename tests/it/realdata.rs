@@ -139,6 +139,7 @@ fn anonbank_february_metrics_match_an_independent_count() {
         definitions: default_catalogue(),
         as_of: None,
         outages: vec![],
+        calendars: vec![],
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     let t = metrics::compute(&rows.accepted, &req).unwrap();

@@ -37,6 +37,9 @@ impl Validator<'_> {
             set_channels(&mut metric, chs);
         }
         metric.validate().map_err(|e| self.err(s.span(), key("metric"), Problem::Metric(e.to_string())))?;
+        metric
+            .check_calendar(ctx.calendars)
+            .map_err(|e| self.err(s.span(), key("metric.calendar"), Problem::Metric(e.to_string())))?;
         let queue = match &r.queue {
             Some(q) if q.get_ref() == "*" => None,
             Some(q) if !ctx.queues.contains(q.get_ref()) => {
