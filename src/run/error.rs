@@ -30,6 +30,21 @@ pub enum RunError {
     },
     #[error("{0} already holds output; pass --force to replace it")]
     OutputExists(String),
+    #[error("--force will not replace {path}: {why}; callsla replaces only output folders it wrote. Choose another --out, or move the folder yourself")]
+    NotOurs { path: String, why: String },
+    #[error(
+        "--force will not replace {out}: it holds {inside}, which the run reads or keeps; choose an --out outside it"
+    )]
+    Protected { out: String, inside: String },
+    #[error(
+        "cannot move the new output into {out}: {source}; the previous output is kept at {old} (move it back to {out})"
+    )]
+    SwapFailed {
+        out: String,
+        old: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("another callsla run is writing {0}; wait for it to finish (its lock on {0}.lock ends with it)")]
     Busy(String),
     #[error("\"{label}\" is not a {kind} like {example}")]

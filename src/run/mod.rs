@@ -17,8 +17,8 @@ pub mod verify;
 use crate::metrics::scope::{apply_exclusions, clip_outages, coverage, in_scope, trues, volumes, Priced};
 use error::fail_point;
 pub use error::{RejectStop, RunError};
+use output::{check_replaceable, run_dir_of, Lock};
 pub(crate) use output::{default_rejects_path, write_outputs};
-use output::{run_dir_of, Lock};
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -313,6 +313,7 @@ pub fn compute(
         as_of,
         outages,
         csat_scale: (csat_scale, scale_origin),
+        calendars: contract.calendars.clone(),
     };
     let table = metrics::compute_subset(rows, Some(&judged), &req)?;
 
@@ -438,6 +439,20 @@ pub fn compute(
     Ok((Computed { file, metrics: judged_table, rejects: ingested.rejects, manifest, contract }, outputs))
 }
 
+/// What `--force` must never replace: every file the run reads, the ledger, the rejects file
+/// and the working folder.
+fn protected_paths(opts: &RunOptions, ledger: &LedgerOptions, rejects: Option<&Path>) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = vec![opts.contract.clone()];
+    out.extend(opts.inputs.iter().cloned());
+    for p in [&opts.profile, &opts.forecast, &opts.outages, &opts.payments, &opts.events, &opts.events_profile] {
+        out.extend(p.iter().cloned());
+    }
+    out.extend(ledger.path.iter().cloned());
+    out.extend(rejects.map(Path::to_path_buf));
+    out.push(PathBuf::from("."));
+    out
+}
+
 /// `callsla run`: computes everything (reading earlier periods from the ledger), refuses to
 /// change a closed period without a restatement, writes the output folder atomically, and only
 /// then records the periods in the ledger in the one transaction held since the start.
@@ -455,6 +470,8 @@ pub fn run(
     if out.exists() && !force {
         return Err(RunError::OutputExists(out.display().to_string()));
     }
+    let protected = protected_paths(opts, ledger_opts, rejects);
+    check_replaceable(out, &protected)?;
     let _lock = Lock::take(out)?;
     let ledger = match &ledger_opts.path {
         Some(p) => Some(crate::ledger::Ledger::open(p)?),
@@ -501,6 +518,8 @@ pub fn run(
     if let Some(l) = &ledger {
         l.plan(&computed.contract.id, &computed.file.assessment.periods, ledger_opts.restate.as_ref())?;
     }
+    // Checked again under the lock: the folder may have changed while the run computed.
+    check_replaceable(out, &protected)?;
     write_outputs(out, &outputs, force)?;
     fail_point("outputs")?;
     let changes = match ledger {

@@ -58,6 +58,78 @@ impl Lock {
     }
 }
 
+/// The part of a path before its first glob character (`logs/*.csv` → `logs`), for inputs
+/// given as patterns.
+fn literal_prefix(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        if c.as_os_str().to_string_lossy().contains(['*', '?', '[', '{']) {
+            break;
+        }
+        out.push(c);
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
+/// Refuses to let a run replace `out` (with `--force`) unless callsla wrote it — a folder, not a
+/// link, with a readable callsla `manifest.json` and no file the manifest does not list — and
+/// none of `protected` (the run's inputs, the ledger, the rejects file, the working folder) is
+/// it or lies inside it. A command never deletes what it did not write (docs/reliability.md).
+pub(super) fn check_replaceable(out: &Path, protected: &[PathBuf]) -> Result<(), RunError> {
+    let Ok(meta) = std::fs::symlink_metadata(out) else { return Ok(()) };
+    let refuse = |why: String| RunError::NotOurs { path: out.display().to_string(), why };
+    if meta.file_type().is_symlink() {
+        return Err(refuse("it is a symbolic link".into()));
+    }
+    if !meta.is_dir() {
+        return Err(refuse("it is a file, not an output folder".into()));
+    }
+    let canon = out.canonicalize().map_err(|source| RunError::Read { path: out.display().to_string(), source })?;
+    for p in protected {
+        if let Ok(c) = literal_prefix(p).canonicalize() {
+            if c.starts_with(&canon) {
+                return Err(RunError::Protected { out: out.display().to_string(), inside: p.display().to_string() });
+            }
+        }
+    }
+    let manifest = canon.join("manifest.json");
+    let text = std::fs::read(&manifest).map_err(|_| refuse("it has no manifest.json".into()))?;
+    let m: crate::manifest::Manifest =
+        serde_json::from_slice(&text).map_err(|_| refuse("its manifest.json is not a callsla manifest".into()))?;
+    let entries =
+        std::fs::read_dir(&canon).map_err(|source| RunError::Read { path: out.display().to_string(), source })?;
+    let mut foreign = Vec::new();
+    for e in entries {
+        let e = e.map_err(|source| RunError::Read { path: out.display().to_string(), source })?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name != "manifest.json" && !m.outputs.contains_key(&name) {
+            foreign.push(name);
+        }
+    }
+    if !foreign.is_empty() {
+        foreign.sort();
+        foreign.truncate(5);
+        return Err(refuse(format!("it holds files callsla did not write ({})", foreign.join(", "))));
+    }
+    Ok(())
+}
+
+/// Swaps two paths in one step (`renameat2(RENAME_EXCHANGE)`), where the system has it.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
 /// Writes the outputs into `out` atomically: a sibling temporary folder, synced, then renamed.
 /// An existing `out` is replaced only with `force`, and only after the new one is complete.
 pub(crate) fn write_outputs(out: &Path, outputs: &Outputs, force: bool) -> Result<(), RunError> {
@@ -88,11 +160,23 @@ pub(crate) fn write_outputs(out: &Path, outputs: &Outputs, force: bool) -> Resul
             if !force {
                 return Err(RunError::OutputExists(out.display().to_string()));
             }
+            // One atomic exchange: `out` holds the old output or the new, never neither; the
+            // old one, now at the temporary name, goes with the temporary folder.
+            if exchange(&tmp, out).is_ok() {
+                return Ok(());
+            }
+            // Without an exchange (another system, or a filesystem without it): two renames,
+            // and if the second fails, the first is undone or the message says where the old
+            // output is.
             let old = parent.join(format!(".{name}.old-{}", std::process::id()));
             std::fs::rename(out, &old).map_err(write_err(out))?;
             if let Err(source) = std::fs::rename(&tmp, out) {
-                let _ = std::fs::rename(&old, out);
-                return Err(RunError::Write { path: out.display().to_string(), source });
+                return Err(match std::fs::rename(&old, out) {
+                    Ok(()) => RunError::Write { path: out.display().to_string(), source },
+                    Err(_) => {
+                        RunError::SwapFailed { out: out.display().to_string(), old: old.display().to_string(), source }
+                    }
+                });
             }
             let _ = std::fs::remove_dir_all(&old);
         } else {

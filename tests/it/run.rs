@@ -178,6 +178,73 @@ fn existing_output_needs_force_and_a_running_run_holds_a_lock() {
     assert_eq!(main_command(&out, &["--force"]).code, 0);
 }
 
+/// `--force` replaces only a folder callsla wrote, never one holding the run's inputs, the
+/// working folder or files callsla did not write (issue 22: it used to delete them).
+#[test]
+fn force_replaces_only_what_callsla_wrote() {
+    let t = TempDir::new("force-safety");
+    // A folder of unrelated files.
+    let mine = t.path("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("thesis.txt"), "years of work").unwrap();
+    let r = main_command(&mine, &["--force"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("it has no manifest.json"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(mine.join("thesis.txt")).unwrap(), "years of work");
+    // A callsla output with a file added by a person.
+    let out = t.path("out");
+    assert_eq!(main_command(&out, &[]).code, 0);
+    std::fs::write(out.join("notes.txt"), "reviewed").unwrap();
+    let r = main_command(&out, &["--force"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("it holds files callsla did not write (notes.txt)"), "{}", r.stderr);
+    assert!(out.join("notes.txt").exists());
+    std::fs::remove_file(out.join("notes.txt")).unwrap();
+    assert_eq!(main_command(&out, &["--force"]).code, 0, "its own output is replaced");
+    // A file, and a link to a folder.
+    let file = t.write("file.txt", "x");
+    assert!(main_command(&file, &["--force"]).stderr.contains("it is a file"));
+    #[cfg(unix)]
+    {
+        let link = t.path("link");
+        std::os::unix::fs::symlink(&out, &link).unwrap();
+        assert!(main_command(&link, &["--force"]).stderr.contains("symbolic link"));
+    }
+    // The project folder: the inputs (and the working folder) are inside it.
+    let project = t.path("project");
+    std::fs::create_dir_all(project.join("data")).unwrap();
+    for f in ["contract.toml", "interactions.csv", "forecast.csv", "outages.csv", "payments.csv", "events.csv"] {
+        std::fs::copy(repo(&format!("sample-data/{f}")), project.join("data").join(f)).unwrap();
+    }
+    // Made to look like an output, so only the protection stops it.
+    std::fs::copy(out.join("manifest.json"), project.join("manifest.json")).unwrap();
+    let args = [
+        "run",
+        "--contract",
+        "data/contract.toml",
+        "--input",
+        "data/interactions.csv",
+        "--forecast",
+        "data/forecast.csv",
+        "--outages",
+        "data/outages.csv",
+        "--payments",
+        "data/payments.csv",
+        "--events",
+        "data/events.csv",
+        "--no-ledger",
+        "--force",
+    ];
+    for target in [".", "data"] {
+        let mut a: Vec<&str> = args.to_vec();
+        a.extend(["--out", target]);
+        let r = callsla_with(&a, Some(&project), &[]);
+        assert_eq!(r.code, 2, "{target}: {}", r.stderr);
+        assert!(r.stderr.contains("which the run reads or keeps"), "{}", r.stderr);
+    }
+    assert!(project.join("data/contract.toml").exists() && project.join("data/interactions.csv").exists());
+}
+
 #[test]
 fn fail_on_breach_exits_1() {
     let t = TempDir::new("breach");
