@@ -55,6 +55,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn formula_text_is_neutralised_and_numbers_are_not() {
+        for (input, want) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1+1", "'+1+1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("-", "'-"),
+            ("-1-2", "'-1-2"),
+            ("-12.50", "-12.50"),
+            ("+3", "+3"),
+            ("billing", "billing"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_safe(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
     fn suggestions() {
         assert_eq!(suggest("arived_at", ["arrived_at", "ended_at"]), Some("arrived_at"));
         assert_eq!(suggest("xyz", ["arrived_at", "ended_at"]), None);
@@ -274,11 +294,49 @@ pub fn frame_bytes(df: &polars::prelude::DataFrame) -> usize {
 
 /// Text for a CSV cell a spreadsheet may open: a cell starting with `=`, `+`, `-`, `@`, a tab
 /// or a carriage return gets a leading `'`, so it is shown as text and never run as a formula
-/// (OWASP, "CSV injection"). For text from inputs only, never for numbers.
-pub(crate) fn csv_safe(s: &str) -> String {
+/// (OWASP, "CSV injection") — except a plain number (`-12.50`, `+3`), which a spreadsheet reads
+/// as the number it is. The JSON outputs keep the text as it was (docs/outputs.md).
+pub(crate) fn csv_safe(s: &str) -> std::borrow::Cow<'_, str> {
     match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') if !plain_number(s) => format!("'{s}").into(),
+        _ => s.into(),
+    }
+}
+
+/// `[+-]digits[.digits]`: a number as callsla writes amounts and counts.
+fn plain_number(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int, frac) = body.split_once('.').unwrap_or((body, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A CSV writer whose every cell goes through [`csv_safe`]: every CSV callsla writes (results,
+/// invoice, metrics, rejects, statements, exports) is safe to open in a spreadsheet.
+pub(crate) struct SafeCsv<W: std::io::Write>(csv::Writer<W>);
+
+impl<W: std::io::Write> SafeCsv<W> {
+    pub(crate) fn from_writer(w: W) -> SafeCsv<W> {
+        SafeCsv(csv::Writer::from_writer(w))
+    }
+
+    pub(crate) fn write_record<I, T>(&mut self, record: I) -> csv::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        self.0.write_record(record.into_iter().map(|c| csv_safe(c.as_ref()).into_owned()))
+    }
+
+    pub(crate) fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+
+    /// The writer, once everything is flushed to it.
+    pub(crate) fn into_inner(self) -> csv::Result<W> {
+        self.0.into_inner().map_err(|e| csv::Error::from(e.into_error()))
     }
 }
 

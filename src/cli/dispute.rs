@@ -258,11 +258,10 @@ fn render(ds: &[&Dispute], day: NaiveDate, format: HistoryFormat) -> Result<Stri
             Ok(out)
         }
         HistoryFormat::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
+            let mut w = crate::util::SafeCsv::from_writer(Vec::new());
             w.write_record(HEAD).map_err(|e| err(e.to_string()))?;
             for d in ds {
-                w.write_record(cells(d, day).iter().map(|c| crate::util::csv_safe(c)))
-                    .map_err(|e| err(e.to_string()))?;
+                w.write_record(cells(d, day)).map_err(|e| err(e.to_string()))?;
             }
             String::from_utf8(w.into_inner().map_err(|e| err(e.to_string()))?).map_err(|e| err(e.to_string()))
         }

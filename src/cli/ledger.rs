@@ -61,7 +61,7 @@ pub fn history(
         }
         HistoryFormat::Csv => {
             // Through the CSV writer: a name such as "Doe, Jane" in closed_by is quoted.
-            let mut w = csv::Writer::from_writer(Vec::new());
+            let mut w = crate::util::SafeCsv::from_writer(Vec::new());
             let io = |e: csv::Error| CliError::Render { what: "history as CSV", message: e.to_string() };
             w.write_record([
                 "contract_id",

@@ -124,7 +124,7 @@ pub fn check_thresholds(
 /// Writes rejects as CSV: `file,line,column,field,value,normalised,reason,message`. Values of personal
 /// fields (customer and agent ids) are written as keyed pseudonyms unless `raw` is asked for.
 pub fn write_rejects_csv(rejects: &[Reject], raw: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = crate::util::SafeCsv::from_writer(out);
     w.write_record(["file", "line", "column", "field", "value", "normalised", "reason", "message"])?;
     for r in rejects {
         let personal = !raw && (r.field == Field::CustomerId.name() || r.field == Field::AgentId.name());

@@ -54,7 +54,7 @@ pub(crate) const SLA_COLUMNS: [&str; 30] = [
 
 pub(crate) fn write_sla_results(f: &AssessmentFile, out: &mut dyn Write) -> io::Result<()> {
     let tz = zone(f);
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = crate::util::SafeCsv::from_writer(out);
     w.write_record(SLA_COLUMNS)?;
     for p in &f.assessment.periods {
         for s in &p.slas {
@@ -162,7 +162,7 @@ pub(crate) const INVOICE_COLUMNS: [&str; 20] = [
 /// id always comes with the same lines, so an import keyed by document id books each amount
 /// once; the amounts of a document's lines add up to its `document_total`.
 pub(crate) fn write_invoice(f: &AssessmentFile, out: &mut dyn Write) -> io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = crate::util::SafeCsv::from_writer(out);
     w.write_record(INVOICE_COLUMNS)?;
     for d in &f.billing.documents {
         for (i, l) in d.lines.iter().enumerate() {

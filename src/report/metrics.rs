@@ -53,7 +53,7 @@ fn cells(t: &MetricTable, r: &MetricRow) -> [String; 15] {
 
 /// CSV with a header; empty `value` means no data.
 pub(crate) fn write_csv(t: &MetricTable, out: &mut dyn Write) -> io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = crate::util::SafeCsv::from_writer(out);
     w.write_record(COLUMNS)?;
     for r in &t.rows {
         w.write_record(cells(t, r))?;

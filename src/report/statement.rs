@@ -77,7 +77,7 @@ pub(crate) fn table(statements: &[Statement]) -> String {
 /// The statements as CSV: one row per entry, then one per open item (`section` tells which),
 /// so a ledger system can reconcile line by line.
 pub(crate) fn csv(statements: &[Statement]) -> Result<String, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = crate::util::SafeCsv::from_writer(Vec::new());
     w.write_record([
         "contract_id",
         "as_of",
@@ -101,7 +101,7 @@ pub(crate) fn csv(statements: &[Statement]) -> Result<String, csv::Error> {
                 e.date.to_string(),
                 e.kind.clone(),
                 e.id.clone(),
-                crate::util::csv_safe(&e.description),
+                e.description.clone(),
                 e.amount.to_string(),
                 e.balance.to_string(),
                 String::new(),
@@ -128,6 +128,6 @@ pub(crate) fn csv(statements: &[Statement]) -> Result<String, csv::Error> {
             w.write_record(&r)?;
         }
     }
-    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    let bytes = w.into_inner()?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

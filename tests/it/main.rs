@@ -6,6 +6,7 @@ mod common;
 
 mod billing;
 mod browser;
+mod calendar;
 mod catalogue;
 mod cli_metrics;
 mod columnar;
@@ -14,6 +15,7 @@ mod disputes;
 mod docs;
 mod faults;
 mod finance;
+mod hostile;
 mod ingest;
 mod layers;
 mod ledger;
