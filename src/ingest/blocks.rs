@@ -71,6 +71,11 @@ impl Blocks {
         Ok(b)
     }
 
+    /// Physical lines the header takes (1, or more when a quoted name holds a line break).
+    pub(crate) fn header_lines(&self) -> u64 {
+        self.header.iter().filter(|b| **b == b'\n').count() as u64
+    }
+
     /// The file's size and SHA-256 (lower-case hex), once every block has been read (and if
     /// it was opened to hash).
     pub(crate) fn finish(self) -> Option<(u64, String)> {
@@ -149,6 +154,40 @@ fn first_record_end(buf: &[u8], quote: Option<u8>) -> Option<usize> {
     None
 }
 
+/// Records in a block (the header line first), counted by a second, simple reader: line
+/// breaks outside quotes (a blank line is a record, as Polars reads it: an empty row that
+/// validation rejects), plus a last record without a line break — so a parser that loses or
+/// merges rows is caught (issue 22: CR-only files read as no rows). Returns the records after
+/// the header and the physical lines the block holds.
+pub(crate) fn count_records(block: &[u8], quote: Option<u8>) -> (u64, u64) {
+    let lines = count_byte(block, b'\n') as u64;
+    let unterminated = block.last().is_some_and(|b| *b != b'\n');
+    let records = match quote {
+        // Without quotes in the block (most exports), every line break ends a record.
+        Some(q) if block.contains(&q) => {
+            let mut records = 0u64;
+            let mut in_quote = false;
+            for &b in block {
+                if b == q {
+                    in_quote = !in_quote;
+                } else if b == b'\n' && !in_quote {
+                    records += 1;
+                }
+            }
+            records
+        }
+        _ => lines,
+    };
+    ((records + u64::from(unterminated)).saturating_sub(1), lines + u64::from(unterminated))
+}
+
+/// The first line of a block (0-based, the block's first line included) holding an odd number
+/// of quote characters: where a stray or unclosed quote most likely is. For messages only.
+pub(crate) fn first_odd_quote_line(block: &[u8], quote: Option<u8>) -> Option<u64> {
+    let q = quote?;
+    block.split(|b| *b == b'\n').position(|line| count_byte(line, q) % 2 == 1).map(|i| i as u64)
+}
+
 /// The offset just after the last line break outside quotes, for a block that starts outside
 /// quotes.
 fn last_record_end(buf: &[u8], quote: Option<u8>) -> Option<usize> {
@@ -195,6 +234,17 @@ fn count_byte(buf: &[u8], q: u8) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Records after the header and physical lines: a quoted value over two lines is one
+    /// record, a blank line is one, a last record without a line break is one.
+    #[test]
+    fn records_are_counted_by_line_breaks_outside_quotes() {
+        assert_eq!(count_records(b"h\na,\"x\ny\"\n\nb,c", Some(b'"')), (3, 5));
+        assert_eq!(count_records(b"h\r\na\r\nb\r\n", Some(b'"')), (2, 3));
+        assert_eq!(count_records(b"h\na\"b\n", None), (1, 2), "without quoting a quote is text");
+        assert_eq!(first_odd_quote_line(b"h\nok\nbad\"x\nok", Some(b'"')), Some(2));
+        assert_eq!(first_odd_quote_line(b"h\n\"a\",b", Some(b'"')), None);
+    }
 
     fn blocks_of(text: &[u8], block: usize) -> Vec<Vec<u8>> {
         let dir = std::env::temp_dir().join(format!("callsla-blocks-{}-{block}-{}", std::process::id(), text.len()));

@@ -10,28 +10,40 @@ pub(super) const BATCH_ROWS: usize = 50_000;
 /// Reads a CSV file block by block (see [`blocks`]): Polars parses each block from memory, in
 /// parallel, and the rows go to `send` in batches, in file order. Row numbers continue across
 /// blocks, so lines are counted as in one pass.
+///
+/// The reader thread also counts each block's records with a second, simple reader
+/// ([`blocks::count_records`]); a block where Polars parsed another number stops the read,
+/// with the lines it spans in `mismatch`.
 pub(super) fn read_csv_blocks(
     path: &Path,
     profile: &Profile,
     columns: &[String],
     hash: bool,
+    mismatch: &mut Option<Mismatch>,
     mut send: impl FnMut(DataFrame) -> PolarsResult<bool>,
 ) -> PolarsResult<Option<(u64, String)>> {
     let src = &profile.source;
     // CALLSLA_CSV_BLOCK_BYTES: a smaller block size, so tests cover many blocks on small files.
     let size = std::env::var("CALLSLA_CSV_BLOCK_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(blocks::BLOCK);
     let mut blocks = blocks::Blocks::open(path, src.quote, size, hash).map_err(PolarsError::from)?;
+    let quote = src.quote;
+    let header_lines = blocks.header_lines();
+    // Physical lines before the current block's data (the header's first).
+    let mut lines_before = header_lines;
     let names: Arc<[PlSmallStr]> = columns.iter().map(|c| PlSmallStr::from(c.as_str())).collect();
     let mut rows_before: u64 = 0;
     // One thread reads the next block while this one parses the current one.
-    let (block_tx, block_rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(1);
+    let (block_tx, block_rx) = std::sync::mpsc::sync_channel::<std::io::Result<(Vec<u8>, (u64, u64))>>(1);
     // Parsed blocks' buffers go back to the reader to be filled again.
     let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
     let reader = std::thread::spawn(move || {
         loop {
             let spare = spare_rx.try_recv().unwrap_or_default();
             let next = match blocks.next_block_into(spare) {
-                Ok(Some(b)) => Ok(b),
+                Ok(Some(b)) => {
+                    let counted = blocks::count_records(&b, quote);
+                    Ok((b, counted))
+                }
                 Ok(None) => break,
                 Err(e) => Err(e),
             };
@@ -43,10 +55,10 @@ pub(super) fn read_csv_blocks(
         blocks.finish()
     });
     for block in block_rx {
-        let block = block.map_err(PolarsError::from)?;
+        let (block, (counted, block_lines)) = block.map_err(PolarsError::from)?;
         let offset = IdxSize::try_from(rows_before)
             .map_err(|_| polars_err!(ComputeError: "more rows than this build of Polars can number"))?;
-        let mut df = CsvReadOptions::default()
+        let df = CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
             .with_columns(Some(Arc::clone(&names)))
@@ -60,8 +72,34 @@ pub(super) fn read_csv_blocks(
                     .with_encoding(CsvEncoding::Utf8)
             })
             .into_reader_with_file_handle(std::io::Cursor::new(block.as_slice()))
-            .finish()?;
+            .finish();
+        let data_lines = block_lines.saturating_sub(header_lines);
+        // Where a parse failure or a count mismatch is: the block's lines, and the first line
+        // with an odd number of quotes (the block's first line is the header).
+        let locate = |parsed: Option<u64>| Mismatch {
+            first: lines_before + 1,
+            last: lines_before + data_lines,
+            parsed,
+            counted,
+            odd_quote: blocks::first_odd_quote_line(&block, quote)
+                .filter(|i| *i >= header_lines)
+                .map(|i| lines_before + 1 + i - header_lines),
+        };
+        let mut df = match df {
+            Ok(df) if df.height() as u64 == counted => df,
+            Ok(df) => {
+                *mismatch = Some(locate(Some(df.height() as u64)));
+                polars_bail!(ComputeError: "record count mismatch");
+            }
+            Err(e) => {
+                if e.to_string().contains("malformed") {
+                    *mismatch = Some(locate(None));
+                }
+                return Err(e);
+            }
+        };
         let _ = spare_tx.try_send(block);
+        lines_before += data_lines;
         rows_before += df.height() as u64;
         for chunk in df.split_chunks() {
             let mut start = 0;
@@ -73,6 +111,19 @@ pub(super) fn read_csv_blocks(
         }
     }
     reader.join().map_err(|_| polars_err!(ComputeError: "the CSV block reader stopped unexpectedly"))
+}
+
+/// A block where the parser and the plain record count disagree: its lines (1-based, the
+/// header is line 1) and the two counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Mismatch {
+    pub first: u64,
+    pub last: u64,
+    /// `None`: the parser stopped on the block (malformed).
+    pub parsed: Option<u64>,
+    pub counted: u64,
+    /// The first line of the block with an odd number of quote characters.
+    pub odd_quote: Option<u64>,
 }
 
 /// The error for a file the reader found not UTF-8: the line and byte of the first bad byte,
@@ -117,8 +168,31 @@ pub(super) fn missing_column(
     }))
 }
 
-/// Reads the CSV header line and refuses a header that names a column the profile reads twice.
+/// Reads the CSV header line and refuses a header that names a column the profile reads twice,
+/// and a file whose lines end in CR only (it would read as one line: zero rows).
 pub(super) fn check_header(path: &Path, shown: &str, profile: &Profile) -> Result<(), IngestError> {
+    let mut head = vec![0u8; 64 << 10];
+    let n = {
+        use std::io::Read as _;
+        let mut f = std::fs::File::open(path).map_err(|e| IngestError::read(path, e))?;
+        let mut filled = 0;
+        loop {
+            match f.read(&mut head[filled..]) {
+                Ok(0) => break,
+                Ok(k) => filled += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(IngestError::read(path, e)),
+            }
+            if filled == head.len() {
+                break;
+            }
+        }
+        filled
+    };
+    let head = &head[..n];
+    if head.contains(&b'\r') && !head.contains(&b'\n') {
+        return Err(IngestError::CrLineEndings { path: shown.to_string() });
+    }
     let mut rdr = ::csv::ReaderBuilder::new()
         .delimiter(profile.source.delimiter)
         .quoting(profile.source.quote.is_some())

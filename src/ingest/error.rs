@@ -23,6 +23,12 @@ pub enum IngestError {
     Read { path: String, message: String },
     #[error("{path}:{line}: byte 0x{byte:02X} at offset {offset} is not UTF-8; convert the file to UTF-8, or set source.encoding = \"latin1\" (or \"utf8-lossy\") in the profile")]
     NotUtf8 { path: String, line: u64, offset: u64, byte: u8 },
+    #[error("{path}:1: the lines end in a carriage return only (CR, classic Mac OS line endings), so the file would read as one line; callsla reads LF or CRLF line endings. Convert it (e.g. `tr '\\r' '\\n' < in.csv > out.csv`) and run again")]
+    CrLineEndings { path: String },
+    #[error("{path}: lines {first}–{last}: the CSV parser read {parsed} records where a plain count of line breaks outside quotes finds {counted}; rows would be lost or merged{near}. Check the quoting and line endings in those lines")]
+    CountMismatch { path: String, first: u64, last: u64, parsed: u64, counted: u64, near: String },
+    #[error("{path}: lines {first}–{last}: the records cannot be read: quotes do not pair up as CSV needs{near}. Fix the quotes in the export, or change source.quote in the profile if the export does not quote values")]
+    Malformed { path: String, first: u64, last: u64, near: String },
     #[error("{path} is empty: no header line; export the file again")]
     Empty { path: String },
     #[error("{path}: the header names column \"{column}\" twice (columns {first} and {second}), so the profile cannot tell which to read; rename one in the export")]

@@ -368,9 +368,10 @@ fn ingest_file(
         }
         Ok(false)
     };
+    let mut mismatch = None;
     let scanned = match &csv_path {
         // CSV: blocks of whole records, parsed from memory (see `blocks`).
-        Some(csv) => read_csv_blocks(csv, profile, &projected, hash, send),
+        Some(csv) => read_csv_blocks(csv, profile, &projected, hash, &mut mismatch, send),
         // Parquet: Polars' streaming scan, batch by batch.
         None => lf
             .sink_batches(PlanCallback::new(send), true, None)
@@ -387,6 +388,22 @@ fn ingest_file(
     let sha256 = scanned.as_ref().ok().cloned().flatten().filter(|_| csv_path.as_deref() == Some(path));
     scanned.map_err(|e| {
         let text = e.to_string();
+        if let Some(m) = mismatch {
+            let near = m.odd_quote.map_or(String::new(), |l| {
+                format!("; line {l} is the first with an odd number of quote characters (a stray quote, or a quoted value left open)")
+            });
+            return match m.parsed {
+                Some(parsed) => IngestError::CountMismatch {
+                    path: shown.clone(),
+                    first: m.first,
+                    last: m.last,
+                    parsed,
+                    counted: m.counted,
+                    near,
+                },
+                None => IngestError::Malformed { path: shown.clone(), first: m.first, last: m.last, near },
+            };
+        }
         match &csv_path {
             Some(csv) if check_utf8 && text.contains("invalid utf-8") => not_utf8(csv, &shown),
             _ if text.contains("found more fields than defined") => IngestError::Read {

@@ -435,3 +435,32 @@ fn a_value_that_is_not_utf8_deep_in_a_big_file_is_found_by_line_and_byte() {
     let r = ingest::ingest(&Profile::canonical(), &[ok], &lenient()).unwrap();
     assert_eq!((r.reconciliation.read, r.reconciliation.accepted), (40_000, 40_000));
 }
+
+/// Line endings and quoting (issue 22): a CR-only file is refused (it read as zero rows, exit
+/// 0), blank lines are counted as the rows they are, and a stray quote names its line; every
+/// block's records are counted twice (the parser, and a plain count of line breaks).
+#[test]
+fn line_endings_and_quotes_are_checked_and_rows_counted_twice() {
+    let t = TempDir::new("line-endings");
+    let ingest_text = |name: &str, text: &str| {
+        let p = t.write(name, text);
+        ingest::ingest(&Profile::canonical(), &[p], &lenient())
+    };
+    let cr = format!("{HEADER}\r{}\r{}\r", GOOD[0], GOOD[1]);
+    let err = ingest_text("cr.csv", &cr).unwrap_err().to_string();
+    assert!(err.contains("cr.csv:1: the lines end in a carriage return only"), "{err}");
+    // Blank lines are rows (rejected as empty), in LF and CRLF files; none lost.
+    for (name, eol) in [("blank-lf.csv", "\n"), ("blank-crlf.csv", "\r\n")] {
+        let text = [HEADER, GOOD[0], "", GOOD[1], GOOD[2], ""].join(eol);
+        let out = ingest_text(name, &text).unwrap();
+        let r = &out.reconciliation;
+        assert_eq!((r.read, r.accepted, r.rejected), (4, 3, 1), "{name}");
+    }
+    // A stray quote inside a value: the lines and the first line with an odd count of quotes.
+    let bad = GOOD[1].replacen(",sales,", ",sa\"les,", 1);
+    assert_ne!(bad, GOOD[1]);
+    let text = [HEADER, GOOD[0], &bad, GOOD[2], ""].join("\n");
+    let err = ingest_text("quote.csv", &text).unwrap_err().to_string();
+    assert!(err.contains("quote.csv: lines 2–4: "), "{err}");
+    assert!(err.contains("line 3 is the first with an odd number of quote characters"), "{err}");
+}
