@@ -81,6 +81,15 @@ pub struct RunOptions {
     #[arg(long)]
     #[serde(default)]
     pub allow_empty_period: bool,
+    /// Leave out up to this many contacts in stray periods (at the start or end of the data,
+    /// fewer than 1% of a typical period's contacts) instead of stopping (exit 3).
+    #[arg(long, default_value_t = 0)]
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub max_stray_rows: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// A file the run read: as given, its size and SHA-256.

@@ -17,6 +17,20 @@ pub mod decimal_string {
         s.serialize_str(&d.to_string())
     }
 
+    /// The largest magnitude a configured decimal may have: a trillion, far above any fee, rate
+    /// or percentage, and small enough that products of a few such values and data volumes
+    /// stay inside the decimal range (no overflow in billing).
+    pub(crate) const MAX_CONFIGURED: i64 = 1_000_000_000_000;
+
+    fn bounded<E: de::Error>(d: Decimal) -> Result<Decimal, E> {
+        if d.abs() > Decimal::from(MAX_CONFIGURED) {
+            return Err(E::custom(format!(
+                "{d} is beyond the largest value callsla accepts ({MAX_CONFIGURED}); amounts, rates and percentages are far smaller"
+            )));
+        }
+        Ok(d)
+    }
+
     struct DecimalVisitor;
 
     impl Visitor<'_> for DecimalVisitor {
@@ -27,17 +41,22 @@ pub mod decimal_string {
         }
 
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
-            Decimal::from_str_exact(v.trim())
-                .or_else(|_| Decimal::from_str(v.trim()))
-                .map_err(|_| E::custom(format!("\"{v}\" is not a decimal number")))
+            // Exactly as written, or refused: never rounded to fit (issue 22).
+            let d = Decimal::from_str_exact(v.trim()).map_err(|_| match Decimal::from_str(v.trim()) {
+                Ok(_) => E::custom(format!(
+                    "\"{v}\" has more digits than callsla keeps exactly (28); write it with fewer decimal places"
+                )),
+                Err(_) => E::custom(format!("\"{v}\" is not a decimal number")),
+            })?;
+            bounded(d)
         }
 
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
-            Ok(Decimal::from(v))
+            bounded(Decimal::from(v))
         }
 
         fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
-            Ok(Decimal::from(v))
+            bounded(Decimal::from(v))
         }
 
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {

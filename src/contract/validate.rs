@@ -595,6 +595,19 @@ impl Validator<'_> {
                         ))
                     }
                 };
+                for (key, days) in [
+                    ("payment.net_days", Some(pr.net_days)),
+                    ("payment.invoice_lag_days", pr.invoice_lag_days),
+                    ("payment.grace_days", pr.grace_days),
+                ] {
+                    if let Some(d) = days.filter(|d| *d > 3650) {
+                        return Err(self.err(
+                            p.span(),
+                            key,
+                            Problem::OutOfRange { what: "a number of days", max: "3650", got: d.to_string() },
+                        ));
+                    }
+                }
                 Ok(Payment {
                     net_days: pr.net_days,
                     invoice_lag_days: pr.invoice_lag_days.unwrap_or_else(|| {

@@ -524,7 +524,9 @@ impl MetricDef {
                 Err(range("percentile", "between 1 and 100", p.percentile.to_string()))
             }
             MetricDef::Aht(a) if a.components.is_empty() => Err(DefinitionError::NoComponents { metric }),
-            MetricDef::Fcr(f) if f.window_days == 0 => Err(range("window_days", "at least 1", "0".to_string())),
+            MetricDef::Fcr(f) if f.window_days == 0 || f.window_days > 366 => {
+                Err(range("window_days", "between 1 and 366", f.window_days.to_string()))
+            }
             MetricDef::Csat(CsatDef { scale: Some(sc), .. }) if sc[0] >= sc[1] => {
                 Err(range("scale", "[low, high] with low < high", format!("{sc:?}")))
             }

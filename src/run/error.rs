@@ -74,6 +74,8 @@ pub enum RunError {
     Verify(String),
     #[error("period {period} has no contacts in the contract's scope ({found}); an invoice for it would bill fixed fees and minimum charges on no data. Check --period and the inputs, or pass --allow-empty-period to invoice it anyway")]
     EmptyPeriod { period: String, found: String },
+    #[error("stray dates: {periods} — fewer than 1% of a typical period's contacts, outside the periods the data covers ({range}); invoicing them would bill fixed fees and minimum charges on stray rows. Fix the dates in the data, choose the periods with --period or --from/--to, or pass --max-stray-rows {contacts} to leave them out")]
+    StrayPeriods { periods: String, contacts: u64, range: String },
 }
 
 /// A run stopped on rejected rows: the error and the rows, to be written by [`run`].
@@ -91,7 +93,7 @@ impl RunError {
         match self {
             RunError::Ingest(e) => e.exit_code(),
             RunError::RejectLimit(stop) => stop.error.exit_code(),
-            RunError::EmptyPeriod { .. } => crate::exit::Exit::DataQuality,
+            RunError::EmptyPeriod { .. } | RunError::StrayPeriods { .. } => crate::exit::Exit::DataQuality,
             _ => crate::exit::Exit::BadInput,
         }
     }

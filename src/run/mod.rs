@@ -164,6 +164,26 @@ fn period_starts(opts: &RunOptions, c: &Contract, table: &MetricTable) -> Result
     Ok(starts)
 }
 
+/// How many periods at the start and at the end of the data are *stray*: with some contacts,
+/// but fewer than 1 % of the median period's (a row dated a year ahead would otherwise make a
+/// whole invoice of fees and minimum charges). Never every period; periods without contacts are
+/// left to the empty-period rule.
+fn stray_edges(coverage: &[metrics::scope::PeriodCoverage]) -> (usize, usize) {
+    if coverage.len() < 2 {
+        return (0, 0);
+    }
+    let mut counts: Vec<u64> = coverage.iter().map(|c| c.contacts).collect();
+    counts.sort_unstable();
+    let median = counts[counts.len() / 2];
+    let stray = |c: &metrics::scope::PeriodCoverage| c.contacts > 0 && c.contacts.saturating_mul(100) < median;
+    let lead = coverage.iter().take_while(|c| stray(c)).count();
+    if lead == coverage.len() {
+        return (0, 0);
+    }
+    let trail = coverage[lead..].iter().rev().take_while(|c| stray(c)).count();
+    (lead, trail)
+}
+
 /// Everything a run computes, before anything is written.
 pub struct Computed {
     pub file: AssessmentFile,
@@ -318,8 +338,36 @@ pub fn compute(
     let table = metrics::compute_subset(rows, Some(&judged), &req)?;
 
     progress("judging against the contract");
-    let periods = period_starts(opts, &contract, &table)?;
-    let (period_coverage, empty) = coverage(rows, &judged, contract.period, contract.zone, &periods)?;
+    let mut periods = period_starts(opts, &contract, &table)?;
+    let (mut period_coverage, empty) = coverage(rows, &judged, contract.period, contract.zone, &periods)?;
+    if opts.period.is_none() && opts.from.is_none() {
+        let (lead, trail) = stray_edges(&period_coverage);
+        if lead + trail > 0 {
+            let stray: Vec<&metrics::scope::PeriodCoverage> =
+                period_coverage[..lead].iter().chain(&period_coverage[period_coverage.len() - trail..]).collect();
+            let contacts: u64 = stray.iter().map(|c| c.contacts).sum();
+            let listed: Vec<String> = stray
+                .iter()
+                .map(|c| format!("{} ({} contact(s), {} to {})", c.period, c.contacts, c.first_arrival, c.last_arrival))
+                .collect();
+            let kept = &period_coverage[lead..period_coverage.len() - trail];
+            let range = format!(
+                "{}..{}",
+                kept.first().map_or("", |c| c.period.as_str()),
+                kept.last().map_or("", |c| c.period.as_str())
+            );
+            if contacts > opts.max_stray_rows {
+                return Err(RunError::StrayPeriods { periods: listed.join(", "), contacts, range });
+            }
+            assumptions.push(format!(
+                "stray periods left out: {} — fewer than 1% of a typical period's contacts, outside the periods assessed ({range}); not invoiced (--max-stray-rows {})",
+                listed.join(", "),
+                opts.max_stray_rows
+            ));
+            periods = periods[lead..periods.len() - trail].to_vec();
+            period_coverage = kept.to_vec();
+        }
+    }
     if let Some(e) = empty.filter(|_| !opts.allow_empty_period) {
         return Err(RunError::EmptyPeriod { period: e.period, found: e.found });
     }

@@ -302,3 +302,33 @@ fn output_folder_whose_parent_does_not_exist_yet() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(out.join("audit.html").is_file());
 }
+
+/// One stray row dated months ahead made a whole invoice of fees and minimum charges with
+/// exit 0 (issue 22). It now stops the run (exit 3) naming the period, or with
+/// `--max-stray-rows` is left out and listed; choosing the periods is unaffected.
+#[test]
+fn a_stray_row_months_ahead_stops_the_run_or_is_left_out() {
+    let t = TempDir::new("stray");
+    let mut log = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
+    log += "S1,voice,inbound,billing,C1,A0001,2027-03-03T10:00:00-05:00,2027-03-03T10:00:05-05:00,2027-03-03T10:02:00-05:00,5,100,0,15,,\n";
+    let log = t.write("log.csv", &log);
+    let with = |out: &str, extra: &[&str]| {
+        let out = t.path(out);
+        let mut args = sample_run_args("sample-data/contract.toml", s(&out));
+        let i = args.iter().position(|a| *a == "sample-data/interactions.csv").unwrap();
+        args[i] = s(&log);
+        args.extend_from_slice(extra);
+        (callsla_in_repo(&args), out)
+    };
+    let (r, _) = with("stopped", &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("stray dates: 2027-03 (1 contact(s), 2027-03-03T10:00:00-05:00"), "{}", r.stderr);
+    assert!(r.stderr.contains("(2026-08..2026-10)") && r.stderr.contains("--max-stray-rows 1"), "{}", r.stderr);
+    let (r, out) = with("left-out", &["--max-stray-rows", "1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let invoice = std::fs::read_to_string(out.join("invoice.csv")).unwrap();
+    assert!(!invoice.contains("2027-03") && invoice.contains("2026-10"), "no invoice for the stray period");
+    assert!(r.stdout.contains("stray periods left out: 2027-03"), "{}", r.stdout);
+    let (r, _) = with("chosen", &["--period", "2026-09"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
