@@ -292,6 +292,51 @@ fn verify_refuses_manifest_paths_that_leave_the_folder() {
     assert!(v.stderr.contains("../../etc/passwd: refused: the path leaves the folder verify runs in"), "{}", v.stderr);
 }
 
+/// An edited manifest cannot make verify read files it did not record, follow an output name
+/// out of the folder, or miss a planted file; a re-derivation that fails is exit 4 (issue 22).
+#[test]
+fn verify_reads_only_recorded_inputs_and_reports_planted_files() {
+    let t = TempDir::new("verify-hardening");
+    let out = t.path("out");
+    assert_eq!(main_command(&out, &[]).code, 0);
+    let m = out.join("manifest.json");
+    let original = std::fs::read_to_string(&m).unwrap();
+    // An option pointing elsewhere than the recorded, hashed contract.
+    let edited = original.replacen("\"contract\": \"sample-data/contract.toml\"", "\"contract\": \"/etc/passwd\"", 1);
+    assert_ne!(edited, original, "the options name the contract");
+    std::fs::write(&m, &edited).unwrap();
+    let v = callsla_in_repo(&["verify", s(&out)]);
+    assert_eq!(v.code, 4, "{}", v.stderr);
+    assert!(
+        v.stderr.contains("/etc/passwd: refused: an option names a file that is not a recorded input"),
+        "{}",
+        v.stderr
+    );
+    assert!(!v.stderr.contains("root:"), "no content of the file is shown");
+    // An output name that leaves the folder.
+    std::fs::write(&m, original.replacen("\"audit.html\"", "\"../../../etc/hostname\"", 1)).unwrap();
+    let v = callsla_in_repo(&["verify", s(&out)]);
+    assert_eq!(v.code, 4);
+    assert!(
+        v.stderr.contains("../../../etc/hostname: refused: an output name that is not a file in this folder"),
+        "{}",
+        v.stderr
+    );
+    // A planted file.
+    std::fs::write(&m, &original).unwrap();
+    std::fs::write(out.join("extra.csv"), "a,b\n").unwrap();
+    let v = callsla_in_repo(&["verify", s(&out)]);
+    assert_eq!(v.code, 4);
+    assert!(v.stderr.contains("extra.csv: not listed in the manifest"), "{}", v.stderr);
+    std::fs::remove_file(out.join("extra.csv")).unwrap();
+    assert_eq!(callsla_in_repo(&["verify", s(&out)]).code, 0, "restored, it verifies");
+    // Options that no longer re-derive (a period the data does not have): a difference, exit 4.
+    std::fs::write(&m, original.replacen("\"period\": null", "\"period\": \"2030-01\"", 1)).unwrap();
+    let v = callsla_in_repo(&["verify", s(&out)]);
+    assert_eq!(v.code, 4, "{}", v.stderr);
+    assert!(v.stderr.contains("re-running the assessment from the recorded inputs fails"), "{}", v.stderr);
+}
+
 /// The README's main command writes to `target/assessment`; on a fresh clone `target/` does not
 /// exist (CI builds elsewhere). Regression test: the lock file needed its parent folder.
 #[test]
