@@ -405,9 +405,9 @@ impl Validator<'_> {
                     "amendment.effective_from",
                     Problem::DatesOutOfOrder {
                         what: "the amendment",
-                        later: effective_from.to_string(),
-                        earlier_what: "a date after effective_from",
-                        earlier: from.to_string(),
+                        later: from.to_string(),
+                        earlier_what: "or on the contract's effective_from",
+                        earlier: effective_from.to_string(),
                     },
                 ));
             }

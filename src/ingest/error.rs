@@ -13,6 +13,8 @@ pub enum IngestError {
     Profile(#[from] ProfileError),
     #[error("no input files: {pattern} matches nothing; check the path or quote the glob")]
     NoInput { pattern: String },
+    #[error("{path} is a folder, not a file; give the files in it, e.g. --input '{path}/*.csv'")]
+    Folder { path: String },
     #[error("cannot read {path}: {source}")]
     Io {
         path: String,

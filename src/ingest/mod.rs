@@ -75,6 +75,9 @@ pub(crate) fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestEr
     for input in inputs {
         let s = input.to_string_lossy();
         if !s.contains(['*', '?', '[']) {
+            if input.is_dir() {
+                return Err(IngestError::Folder { path: s.into_owned() });
+            }
             out.push(input.clone());
             continue;
         }
@@ -90,7 +93,7 @@ pub(crate) fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestEr
         let mut matched: Vec<PathBuf> = entries
             .filter_map(|e| e.ok())
             .map(|e| e.path())
-            .filter(|p| p.file_name().is_some_and(|n| glob.matches(&n.to_string_lossy())))
+            .filter(|p| p.file_name().is_some_and(|n| glob.matches(&n.to_string_lossy())) && !p.is_dir())
             .collect();
         if matched.is_empty() {
             return Err(IngestError::NoInput { pattern: s.into_owned() });

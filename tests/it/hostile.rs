@@ -77,3 +77,20 @@ fn values_that_used_to_panic_or_round_are_refused_by_check() {
         assert!(r.stderr.contains(want), "{to}: wanted {want:?} in {}", r.stderr);
     }
 }
+
+/// The amendment-before-contract message gave its two dates the wrong way round (issue 22).
+#[test]
+fn an_amendment_before_the_contract_names_both_dates_in_order() {
+    let t = TempDir::new("amendment-dates");
+    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    let from = "effective_from = \"2026-10-01\"";
+    assert!(sample.contains(from));
+    let c = t.write("c.toml", &sample.replacen(from, "effective_from = \"2026-07-01\"", 1));
+    let r = callsla(&["check", "--contract", s(&c)]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("the amendment (2026-07-01) is before or on the contract's effective_from (2026-08-01)"),
+        "{}",
+        r.stderr
+    );
+}

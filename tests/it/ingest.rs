@@ -464,3 +464,14 @@ fn line_endings_and_quotes_are_checked_and_rows_counted_twice() {
     assert!(err.contains("quote.csv: lines 2–4: "), "{err}");
     assert!(err.contains("line 3 is the first with an odd number of quote characters"), "{err}");
 }
+
+/// A folder given as an input is named as a folder, with the glob to use (it read as "no such
+/// file", issue 22).
+#[test]
+fn a_folder_given_as_input_says_so() {
+    let t = TempDir::new("folder-input");
+    std::fs::create_dir_all(t.path("logs")).unwrap();
+    let err = ingest::ingest(&Profile::canonical(), &[t.path("logs")], &lenient()).unwrap_err().to_string();
+    assert!(err.contains("logs is a folder, not a file; give the files in it, e.g. --input '"), "{err}");
+    assert!(err.ends_with("logs/*.csv'"), "{err}");
+}
