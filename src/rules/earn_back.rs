@@ -26,25 +26,30 @@ pub(super) fn forfeit_earn_back(
     for sla in slas {
         let Some(eb) = &sla.earn_back else { continue };
         let Some(t) = tracks.get_mut(&sla.id) else { continue };
-        let Some(now) = t.entries.last().cloned() else { continue };
+        if t.entries.is_empty() {
+            continue;
+        }
         let broken: Vec<(String, Decimal, String)> = match eb {
             EarnBack::NextPeriods(n) => {
                 let n = *n as usize;
                 let len = t.entries.len();
                 t.open_credits
                     .iter()
-                    .filter(|(p, _)| {
-                        t.entries.iter().position(|e| &e.period == p).is_some_and(|i| {
-                            // The current period is inside the credit's window and not met.
-                            len - 1 > i && len - 1 <= i + n && now.status != Status::Met
-                        })
-                    })
-                    .map(|(p, a)| {
-                        (
+                    .filter_map(|(p, a)| {
+                        let i = t.entries.iter().position(|e| &e.period == p)?;
+                        // The current period is inside the credit's window, and a period of the
+                        // window so far was not met (a calendar period with no assessment
+                        // included: history counts calendar periods).
+                        if len - 1 <= i || len - 1 > i + n {
+                            return None;
+                        }
+                        let bad = t.entries[i + 1..].iter().find(|e| e.status != Status::Met)?;
+                        let what = if bad.gap { "not assessed".to_string() } else { bad.status.as_str().to_string() };
+                        Some((
                             p.clone(),
                             *a,
-                            format!("{label} was {} (earn-back needs the next {n} period(s) met)", now.status.as_str()),
-                        )
+                            format!("{} was {what} (earn-back needs the next {n} period(s) met)", bad.period),
+                        ))
                     })
                     .collect()
             }

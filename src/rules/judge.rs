@@ -144,7 +144,15 @@ pub(super) fn judge(
             explanation.push(text);
             if let Some(esc) = &sla.escalation {
                 let k = esc.after_consecutive_misses as usize;
-                let prior = track.entries.iter().rev().take(k).filter(|e| e.status.is_miss()).count();
+                let previous: Vec<&Entry> = track.entries.iter().rev().take(k).collect();
+                let prior = previous.iter().filter(|e| e.status.is_miss()).count();
+                let gaps: Vec<&str> = previous.iter().filter(|e| e.gap).map(|e| e.period.as_str()).collect();
+                if !gaps.is_empty() {
+                    explanation.push(format!(
+                        "not escalated: {} not assessed, and a period without an assessment breaks a run of misses",
+                        gaps.join(", ")
+                    ));
+                }
                 if track.entries.len() >= k && prior == k {
                     factor = esc.factor;
                     explanation.push(format!("also missed in the previous {k} period(s): escalated × {}", esc.factor));
@@ -169,7 +177,7 @@ pub(super) fn judge(
             ));
         }
     }
-    track.entries.push(Entry { period: label.to_string(), status, num, den });
+    track.entries.push(Entry { period: label.to_string(), status, num, den, gap: false });
     if credit > Decimal::ZERO && sla.earn_back.is_some() {
         track.open_credits.push((label.to_string(), credit));
     }

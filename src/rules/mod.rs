@@ -157,6 +157,39 @@ struct Entry {
     status: Status,
     num: Option<Decimal>,
     den: Option<Decimal>,
+    /// A calendar period with no assessment (a gap in the history): `not_measured`, so it
+    /// breaks a run of misses and is no miss in a window (docs/contract.md, "History").
+    gap: bool,
+}
+
+/// The labels of the calendar periods strictly between the period labelled `last` and the
+/// one starting at `start`, oldest first (at most 120): the periods nobody assessed.
+fn periods_between(c: &Contract, last: &str, start: i64) -> Vec<String> {
+    let Some(last_start) = period::parse_label(c.period, c.zone, last) else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut s = period::period_end(c.period, c.zone, last_start);
+    while s < start && out.len() < 120 {
+        out.push(period::label(c.period, c.zone, s));
+        s = period::period_end(c.period, c.zone, s);
+    }
+    out
+}
+
+/// History counts calendar periods, not assessed ones: before judging the period at `start`,
+/// every track and the cap hits get a gap entry for each period between their last entry and
+/// this one (a month missing from the data is not "the previous period").
+fn fill_gaps(c: &Contract, start: i64, tracks: &mut BTreeMap<String, Track>, cap_hits: &mut Vec<(String, bool)>) {
+    for t in tracks.values_mut() {
+        let Some(last) = t.entries.last() else { continue };
+        for period in periods_between(c, &last.period.clone(), start) {
+            t.entries.push(Entry { period, status: Status::NotMeasured, num: None, den: None, gap: true });
+        }
+    }
+    if let Some((last, _)) = cap_hits.last() {
+        for period in periods_between(c, &last.clone(), start) {
+            cap_hits.push((period, false));
+        }
+    }
 }
 
 /// Per-SLA history the rules need, oldest first.
@@ -180,7 +213,13 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
         returnable.insert(h.period.clone(), h.credits_after_cap);
         for s in &h.slas {
             let t = tracks.entry(s.sla_id.clone()).or_default();
-            t.entries.push(Entry { period: h.period.clone(), status: s.status, num: s.numerator, den: s.denominator });
+            t.entries.push(Entry {
+                period: h.period.clone(),
+                status: s.status,
+                num: s.numerator,
+                den: s.denominator,
+                gap: false,
+            });
             if s.credit > Decimal::ZERO {
                 t.open_credits.push((h.period.clone(), s.credit));
             }
@@ -274,6 +313,7 @@ fn assess_period(
     let r = c.rounding;
     let label = period::label(c.period, c.zone, start);
     let end = period::period_end(c.period, c.zone, start);
+    fill_gaps(c, start, tracks, cap_hits);
     let terms = c.terms_for(crate::contract::period_date(c, start));
     let invoice = invoice_lines(terms, c, start, &input.volumes)?;
     let fees = invoice.iter().try_fold(Decimal::ZERO, |a, l| money::add(a, l.amount, "the fees"))?;

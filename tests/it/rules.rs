@@ -570,3 +570,32 @@ credit = { shape = "tiers", tiers = [ { from = "40", to = "60", amount = "750" }
     let a = assess(&c, &[("2026-10", 45_000_000, 1_000_000)]);
     assert_eq!((sla(&a, "2026-10").status, sla(&a, "2026-10").credit), (Status::BelowMinimum, d("750.00")));
 }
+
+/// History counts calendar periods, not assessed ones (issue 22): with October missing from the
+/// data, November's miss is not escalated as if October had been missed, an earn-back window
+/// over the gap is forfeited with the gap named, and a gap breaks a run of misses.
+#[test]
+fn a_period_missing_from_the_data_breaks_runs_and_windows() {
+    let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", "escalation = { factor = \"1.5\" }"), "");
+    let a = assess(&c, &[("2026-09", 750, 1000), ("2026-11", 750, 1000)]);
+    assert_eq!(sla(&a, "2026-11").credit, d("1000.00"), "not escalated over the gap");
+    assert!(sla(&a, "2026-11").explanation.iter().any(|l| l.starts_with("not escalated: 2026-10 not assessed")));
+    // Consecutive: with a gap the same months are assessed without it.
+    let a = assess(&c, &[("2026-09", 750, 1000), ("2026-10", 750, 1000)]);
+    assert_eq!(sla(&a, "2026-10").credit, d("1500.00"), "escalated when the previous month was missed");
+
+    let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", "earn_back = { periods = 2 }"), "");
+    let a = assess(&c, &[("2026-08", 750, 1000), ("2026-10", 900, 1000), ("2026-11", 900, 1000)]);
+    let oct = &a.periods[1];
+    assert_eq!(oct.earn_back_forfeited.len(), 1);
+    assert_eq!(
+        oct.earn_back_forfeited[0].reason,
+        "2026-09 was not assessed (earn-back needs the next 2 period(s) met)"
+    );
+    assert!(a.periods[2].earn_back.is_empty(), "never returned across the gap");
+
+    let term = "[termination]\nconsecutive_misses = 3\n";
+    let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", ""), term);
+    let a = assess(&c, &[("2026-08", 700, 1000), ("2026-09", 700, 1000), ("2026-11", 700, 1000)]);
+    assert!(a.termination_events.is_empty(), "three misses with a gap are not three in a row");
+}
