@@ -55,6 +55,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_key_of_a_value_is_found_on_its_line() {
+        let text = "[payment]\nnet_days = 99\nm = { metric = \"fcr\", window_days = 4 }\n";
+        assert_eq!(key_at(text, text.find("99").unwrap_or(0)).as_deref(), Some("net_days"));
+        assert_eq!(key_at(text, text.find("4 }").unwrap_or(0)).as_deref(), Some("window_days"));
+        assert_eq!(key_at(text, 0), None);
+    }
+
+    #[test]
     fn formula_text_is_neutralised_and_numbers_are_not() {
         for (input, want) in [
             ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
@@ -290,6 +298,25 @@ pub fn frame_bytes(df: &polars::prelude::DataFrame) -> usize {
             Err(_) => c.as_materialized_series().estimated_size(),
         })
         .sum()
+}
+
+/// The key whose value starts at byte `offset` of a TOML text (`net_days` in
+/// `net_days = 99999999999`, `window_days` inside an inline table), for messages that would
+/// otherwise name only the line.
+pub(crate) fn key_at(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+    let lhs = line.trim_end().strip_suffix('=')?.trim_end();
+    let key: String = lhs
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"'))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let key = key.trim_matches('"').to_string();
+    (!key.is_empty()).then_some(key)
 }
 
 /// Text for a CSV cell a spreadsheet may open: a cell starting with `=`, `+`, `-`, `@`, a tab

@@ -573,10 +573,22 @@ impl Contract {
 
     /// Validates contract text; `path` is used in messages only.
     pub fn parse(text: &str, path: &str) -> Result<Contract, ContractError> {
-        let raw: RawContract = toml::from_str(text).map_err(|e| ContractError::Syntax {
-            path: path.to_string(),
-            line: e.span().map_or(1, |s| line_of(text, s.start)),
-            message: crate::util::suggest_in_message(e.message().trim_end()),
+        let raw: RawContract = toml::from_str(text).map_err(|e| {
+            let message = crate::util::suggest_in_message(e.message().trim_end());
+            // A value the type refuses ("invalid value: integer `99999999999`, expected u32")
+            // names the key it was given for.
+            let key = e.span().and_then(|s| crate::util::key_at(text, s.start));
+            let message = match key {
+                Some(k) if message.starts_with("invalid value") || message.contains("too large") => {
+                    format!("{k}: {}", message.replace("expected u32", "expected a whole number from 0 to 4294967295"))
+                }
+                _ => message,
+            };
+            ContractError::Syntax {
+                path: path.to_string(),
+                line: e.span().map_or(1, |s| line_of(text, s.start)),
+                message,
+            }
         })?;
         Validator { text, path, noted: std::cell::RefCell::new(Vec::new()) }.contract(raw)
     }

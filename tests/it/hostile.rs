@@ -94,3 +94,21 @@ fn an_amendment_before_the_contract_names_both_dates_in_order() {
         r.stderr
     );
 }
+
+/// "number too large to fit in target type" named no key (issue 22): a whole number beyond its
+/// type now names the key and the range.
+#[test]
+fn a_number_too_large_for_its_key_names_the_key() {
+    let t = TempDir::new("too-large");
+    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    let c = t.write("c.toml", &sample.replacen("net_days = 30", "net_days = 99999999999", 1));
+    let r = callsla(&["check", "--contract", s(&c)]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(
+            "c.toml:199: net_days: invalid value: integer `99999999999`, expected a whole number from 0 to 4294967295"
+        ),
+        "{}",
+        r.stderr
+    );
+}
