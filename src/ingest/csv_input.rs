@@ -171,25 +171,13 @@ pub(super) fn missing_column(
 /// Reads the CSV header line and refuses a header that names a column the profile reads twice,
 /// and a file whose lines end in CR only (it would read as one line: zero rows).
 pub(super) fn check_header(path: &Path, shown: &str, profile: &Profile) -> Result<(), IngestError> {
-    let mut head = vec![0u8; 64 << 10];
-    let n = {
+    let mut head = Vec::new();
+    {
         use std::io::Read as _;
-        let mut f = std::fs::File::open(path).map_err(|e| IngestError::read(path, e))?;
-        let mut filled = 0;
-        loop {
-            match f.read(&mut head[filled..]) {
-                Ok(0) => break,
-                Ok(k) => filled += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(IngestError::read(path, e)),
-            }
-            if filled == head.len() {
-                break;
-            }
-        }
-        filled
-    };
-    let head = &head[..n];
+        let f = std::fs::File::open(path).map_err(|e| IngestError::read(path, e))?;
+        f.take(64 << 10).read_to_end(&mut head).map_err(|e| IngestError::read(path, e))?;
+    }
+
     if head.contains(&b'\r') && !head.contains(&b'\n') {
         return Err(IngestError::CrLineEndings { path: shown.to_string() });
     }

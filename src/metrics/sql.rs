@@ -120,13 +120,7 @@ fn field(f: Field) -> String {
 
 /// The column of calendar `c`'s business clock for a timestamp (see [`calendar_ctes`]).
 fn biz(c: usize, s: Stamp) -> String {
-    let stamp = match s {
-        Stamp::Arrived => "arr",
-        Stamp::Answered => "ans",
-        Stamp::Ended => "end",
-        Stamp::AsOf => "as_of",
-    };
-    format!("biz{c}_{stamp}")
+    format!("biz{c}_{}", s.suffix())
 }
 
 /// A term ([`super::term`]) as an SQL expression.
@@ -408,7 +402,7 @@ fn calendar_ctes(dialect: Dialect, calendars: &[Calendar], used: &[usize], as_of
         for (stamp, col) in
             [(Stamp::Arrived, "arrived_us"), (Stamp::Answered, "answered_us"), (Stamp::Ended, "ended_us")]
         {
-            let j = format!("j{c}_{}", &biz(c, stamp)[format!("biz{c}_").len()..]);
+            let j = format!("j{c}_{}", stamp.suffix());
             cols += &format!(
                 ",
     {} AS {}",

@@ -43,6 +43,19 @@ pub(super) enum Stamp {
     AsOf,
 }
 
+impl Stamp {
+    /// The suffix of the helper columns that hold this timestamp on a business clock (Polars
+    /// and SQL name them alike: `biz{c}_{suffix}`).
+    pub(super) fn suffix(self) -> &'static str {
+        match self {
+            Stamp::Arrived => "arr",
+            Stamp::Answered => "ans",
+            Stamp::Ended => "end",
+            Stamp::AsOf => "as_of",
+        }
+    }
+}
+
 /// A per-contact integer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Num {

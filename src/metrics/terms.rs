@@ -30,13 +30,7 @@ pub(super) struct Instants<'a> {
 
 /// The helper column holding a timestamp on calendar `c`'s business clock (µs).
 pub(super) fn biz_column(c: usize, s: Stamp) -> String {
-    let stamp = match s {
-        Stamp::Arrived => "arr",
-        Stamp::Answered => "ans",
-        Stamp::Ended => "end",
-        Stamp::AsOf => "as_of",
-    };
-    format!("__biz{c}_{stamp}")
+    format!("__biz{c}_{}", s.suffix())
 }
 
 /// The helper column: the contact arrived inside calendar `c`'s hours.
