@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use callsla::cli;
+use callsla::util::term_safe;
 
 #[derive(Parser)]
 #[command(name = "callsla", version, about = "SLA compliance engine for contact-centre outsourcing contracts")]
@@ -202,7 +203,7 @@ fn main() -> ExitCode {
         match callsla::pseudonym::PseudonymKey::from_file(path) {
             Ok(key) => callsla::pseudonym::use_key(key),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", term_safe(&e.to_string()));
                 return ExitCode::from(cli::Exit::BadInput as u8);
             }
         }
@@ -261,13 +262,14 @@ fn main() -> ExitCode {
         Command::Generate(args) => cli::generate(&args),
     };
     match result {
+        // Text from inputs and contracts reaches the terminal escaped (util::term_safe).
         Ok(report) => {
-            print!("{}", report.stdout);
-            eprint!("{}", report.stderr);
+            print!("{}", term_safe(&report.stdout));
+            eprint!("{}", term_safe(&report.stderr));
             ExitCode::from(report.code as u8)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", term_safe(&e.to_string()));
             ExitCode::from(e.exit_code() as u8)
         }
     }

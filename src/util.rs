@@ -387,3 +387,38 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     hex(&sha2::Sha256::digest(bytes))
 }
+
+/// An I/O error injected at a named step when `CALLSLA_FAIL_AT` names it (crash and fault
+/// tests: `tests/it/faults.rs`; docs/reliability.md lists the steps). Never set in normal use.
+pub(crate) fn fail_io(step: &str) -> std::io::Result<()> {
+    match std::env::var("CALLSLA_FAIL_AT") {
+        Ok(v) if v == step => Err(std::io::Error::other(format!("injected I/O error at {step} (CALLSLA_FAIL_AT)"))),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a character could take over a terminal or reorder what it shows: C0 controls other
+/// than line feed and tab (ESC starts escape sequences, CR overwrites a line), DEL, C1
+/// controls, and the Unicode bidirectional controls (which display text in another order).
+fn unsafe_on_terminal(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text for a terminal (everything callsla prints): each character that could take over a
+/// terminal or reorder the display ([`unsafe_on_terminal`]) written as `\uXXXX`, which is also
+/// a valid JSON escape for the same character (JSON printed to the terminal keeps its values).
+pub fn term_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(unsafe_on_terminal) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_on_terminal(c) {
+            out += &format!("\\u{:04X}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}

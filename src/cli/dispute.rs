@@ -214,7 +214,7 @@ pub fn dispute(action: &DisputeAction) -> Result<Outcome, CliError> {
         }
         DisputeAction::List { place, open, as_of, format } => {
             let (c, path) = ledger_at(place)?;
-            let l = open_ledger(&path)?;
+            let l = Ledger::open_read(&path).map_err(ledger_err)?;
             let all = l.disputes(Some(&c.id)).map_err(ledger_err)?;
             l.release().map_err(ledger_err)?;
             let latest = all.iter().flat_map(|d| d.steps.iter().map(|s| s.at)).max();

@@ -31,7 +31,7 @@ pub fn history(
     if !ledger.is_file() {
         return Err(CliError::NoLedger(ledger.display().to_string()));
     }
-    let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
+    let l = crate::ledger::Ledger::open_read(ledger).map_err(crate::run::RunError::from)?;
     let periods = l.periods(contract).map_err(crate::run::RunError::from)?;
     let events = l.termination_events(contract).map_err(crate::run::RunError::from)?;
     let disputes = l.disputes(contract).map_err(crate::run::RunError::from)?;
@@ -76,6 +76,7 @@ pub fn history(
                 "closed_at",
                 "provisional",
                 "invoice_total",
+                "stale",
             ])
             .map_err(io)?;
             for p in &periods {
@@ -92,6 +93,7 @@ pub fn history(
                     p.closed_at.clone().unwrap_or_default(),
                     p.provisional.clone(),
                     p.invoice_total.clone(),
+                    p.stale.clone(),
                 ])
                 .map_err(io)?;
             }
@@ -131,6 +133,9 @@ pub fn history(
                 .collect();
             // The amounts and counts are aligned right.
             out += &crate::report::table(&head, &rows, &[3, 4, 5, 6, 7, 8]);
+            for p in periods.iter().filter(|p| !p.stale.is_empty()) {
+                out += &format!("stale: {} {}: {}; re-run it before closing it\n", p.contract_id, p.period, p.stale);
+            }
             for (c, e) in &events {
                 out += &format!(
                     "termination right: {c} {} {} {} (periods {}; {}){}\n",
@@ -170,7 +175,7 @@ pub fn statement(
     if !ledger.is_file() {
         return Err(CliError::NoLedger(ledger.display().to_string()));
     }
-    let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
+    let l = crate::ledger::Ledger::open_read(ledger).map_err(crate::run::RunError::from)?;
     let ids = match contract {
         Some(c) => vec![c.to_string()],
         None => l.contracts().map_err(crate::run::RunError::from)?,
@@ -212,7 +217,7 @@ pub fn ledger_export(ledger: &std::path::Path, out: &std::path::Path) -> Result<
     if !ledger.is_file() {
         return Err(CliError::NoLedger(ledger.display().to_string()));
     }
-    let l = crate::ledger::Ledger::open(ledger).map_err(crate::run::RunError::from)?;
+    let l = crate::ledger::Ledger::open_read(ledger).map_err(crate::run::RunError::from)?;
     let v = l.export().map_err(crate::run::RunError::from)?;
     l.release().map_err(crate::run::RunError::from)?;
     write_atomic(out, |w| {

@@ -549,6 +549,7 @@ pub fn run(
     if let Some(path) = &ledger.path {
         let changes: Vec<String> = outcome
             .ledger
+            .changes
             .iter()
             .map(|(p, c)| match c {
                 crate::ledger::Change::Added => format!("{p} added"),
@@ -576,6 +577,14 @@ pub fn run(
             })
             .collect();
         stdout += &format!("ledger {}: {}\n", path.display(), changes.join("; "));
+        for (p, why) in &outcome.ledger.stale {
+            stdout += &format!(
+                "ledger: {p} is stale ({why}): its escalation, earn-back and termination counts did not see it; re-run {p}\n"
+            );
+        }
+    }
+    for name in &outcome.swept {
+        stdout += &format!("removed {name}: the partial output of a run that was killed\n");
     }
     let breach = crate::run::breached(&outcome.computed.file.assessment);
     Ok(Outcome {

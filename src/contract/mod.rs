@@ -514,12 +514,42 @@ pub struct Contract {
     pub disputes: Option<Disputes>,
     /// `[[obligation]]` entries, judged from the events log.
     pub obligations: Vec<Obligation>,
+    /// How history rules read a calendar period with no assessment (`contract.not_assessed`).
+    pub not_assessed: NotAssessed,
+    /// `contract.not_assessed` was left out: a run that meets a gap lists the default.
+    pub not_assessed_defaulted: bool,
     /// `[[calendar]]` entries: service hours that metrics name with `calendar = "ID"`.
     #[serde(skip)]
     pub calendars: Vec<crate::time::calendar::Calendar>,
     /// The documented defaults this contract relies on (keys it leaves out that change
     /// money), in words; every run lists them among its assumptions.
     pub defaults: Vec<String>,
+}
+
+/// `contract.not_assessed`: what a calendar period with no assessment (a month missing from
+/// the data, or never run) counts as in escalation, earn-back and the termination triggers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotAssessed {
+    /// No miss and no cap hit; it breaks a run of misses and forfeits an earn-back window
+    /// (the default).
+    #[default]
+    BreaksRun,
+    /// A miss of every SLA: it continues a run of misses, counts in m-of-n windows (never as a
+    /// cap hit) and forfeits an earn-back window.
+    Missed,
+    /// Met by every SLA: it breaks a run of misses and counts as met in an earn-back window.
+    Met,
+}
+
+impl NotAssessed {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotAssessed::BreaksRun => "breaks_run",
+            NotAssessed::Missed => "missed",
+            NotAssessed::Met => "met",
+        }
+    }
 }
 
 impl Contract {

@@ -139,6 +139,8 @@ pub(crate) struct RawHeader {
     pub effective_from: Spanned<String>,
     #[serde(default)]
     pub effective_to: Option<Spanned<String>>,
+    #[serde(default)]
+    pub not_assessed: Option<super::NotAssessed>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -710,6 +710,8 @@ impl Validator<'_> {
             },
             disputes: raw.disputes.as_ref().map(|d| self.disputes(d)).transpose()?,
             obligations: self.obligations(&raw.obligation)?,
+            not_assessed: h.not_assessed.unwrap_or_default(),
+            not_assessed_defaulted: h.not_assessed.is_none(),
             calendars: calendars.clone(),
             defaults,
         };

@@ -19,9 +19,15 @@ use sha2::Digest as _;
 /// Default block size.
 pub(crate) const BLOCK: usize = 32 << 20;
 
+/// The message of the I/O error [`Blocks`] returns for a record longer than its maximum (the
+/// record starts where the block would: just after the last record handed out).
+pub(crate) const TOO_LONG: &str = "a record is longer than source.max_record_bytes";
+
 /// Reads a CSV file as blocks of whole records.
 pub(crate) struct Blocks {
     file: File,
+    /// The longest record read: a block or header that finds no record end within it stops.
+    max_record: usize,
     len: u64,
     /// Offset of the next unread byte.
     pos: u64,
@@ -37,11 +43,18 @@ pub(crate) struct Blocks {
 
 impl Blocks {
     /// Opens `path`; with `hash`, the blocks' bytes are hashed as they are handed out.
-    pub(crate) fn open(path: &Path, quote: Option<u8>, block: usize, hash: bool) -> io::Result<Blocks> {
+    pub(crate) fn open(
+        path: &Path,
+        quote: Option<u8>,
+        block: usize,
+        max_record: usize,
+        hash: bool,
+    ) -> io::Result<Blocks> {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
         let mut b = Blocks {
             file,
+            max_record,
             len,
             pos: 0,
             header: Vec::new(),
@@ -55,6 +68,7 @@ impl Blocks {
             let buf = b.read(0, size)?;
             let at_end = buf.len() as u64 >= len;
             match first_record_end(&buf, quote) {
+                Some(end) if end > max_record => return Err(io::Error::new(io::ErrorKind::InvalidData, TOO_LONG)),
                 Some(end) => {
                     b.header = buf[..end].to_vec();
                     break;
@@ -65,6 +79,7 @@ impl Blocks {
                     b.header.push(b'\n');
                     break;
                 }
+                None if size > max_record => return Err(io::Error::new(io::ErrorKind::InvalidData, TOO_LONG)),
                 None => size *= 4,
             }
         }
@@ -135,7 +150,10 @@ impl Blocks {
                 self.pos += cut as u64;
                 return Ok(Some(out));
             }
-            // One record longer than the block: read a bigger block.
+            // One record longer than the block: read a bigger block, up to the longest record.
+            if size > self.max_record {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, TOO_LONG));
+            }
             size = size.saturating_mul(2);
         }
     }
@@ -154,31 +172,67 @@ fn first_record_end(buf: &[u8], quote: Option<u8>) -> Option<usize> {
     None
 }
 
+/// What the second reader finds in a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counted {
+    /// Records after the header.
+    pub records: u64,
+    /// Physical lines the block holds.
+    pub lines: u64,
+    /// The longest record's length in bytes (line break included) and its first physical line
+    /// (0-based in the block, the header's first line 0).
+    pub longest: (usize, u64),
+}
+
 /// Records in a block (the header line first), counted by a second, simple reader: line
 /// breaks outside quotes (a blank line is a record, as Polars reads it: an empty row that
 /// validation rejects), plus a last record without a line break — so a parser that loses or
-/// merges rows is caught (issue 22: CR-only files read as no rows). Returns the records after
-/// the header and the physical lines the block holds.
-pub(crate) fn count_records(block: &[u8], quote: Option<u8>) -> (u64, u64) {
-    let lines = count_byte(block, b'\n') as u64;
+/// merges rows is caught (issue 22: CR-only files read as no rows). Also the longest record,
+/// in the same linear pass.
+pub(crate) fn count_records(block: &[u8], quote: Option<u8>) -> Counted {
     let unterminated = block.last().is_some_and(|b| *b != b'\n');
-    let records = match quote {
+    let (mut records, mut lines) = (0u64, 0u64);
+    let (mut start, mut start_line, mut longest) = (0usize, 0u64, (0usize, 0u64));
+    let mut end_record = |at: usize, lines: u64, start: &mut usize, start_line: &mut u64| {
+        if at - *start > longest.0 {
+            longest = (at - *start, *start_line);
+        }
+        *start = at;
+        *start_line = lines;
+    };
+    match quote {
         // Without quotes in the block (most exports), every line break ends a record.
         Some(q) if block.contains(&q) => {
-            let mut records = 0u64;
             let mut in_quote = false;
-            for &b in block {
+            for (i, &b) in block.iter().enumerate() {
                 if b == q {
                     in_quote = !in_quote;
-                } else if b == b'\n' && !in_quote {
-                    records += 1;
+                } else if b == b'\n' {
+                    lines += 1;
+                    if !in_quote {
+                        records += 1;
+                        end_record(i + 1, lines, &mut start, &mut start_line);
+                    }
                 }
             }
-            records
         }
-        _ => lines,
-    };
-    ((records + u64::from(unterminated)).saturating_sub(1), lines + u64::from(unterminated))
+        _ => {
+            for i in memchr::memchr_iter(b'\n', block) {
+                lines += 1;
+                records += 1;
+                end_record(i + 1, lines, &mut start, &mut start_line);
+            }
+        }
+    }
+    // A last record without a line break, or one left open by a quote that never closes.
+    if start < block.len() {
+        end_record(block.len(), lines, &mut start, &mut start_line);
+    }
+    Counted {
+        records: (records + u64::from(unterminated)).saturating_sub(1),
+        lines: lines + u64::from(unterminated),
+        longest,
+    }
 }
 
 /// The first line of a block (0-based, the block's first line included) holding an odd number
@@ -239,10 +293,19 @@ mod tests {
     /// record, a blank line is one, a last record without a line break is one.
     #[test]
     fn records_are_counted_by_line_breaks_outside_quotes() {
-        assert_eq!(count_records(b"h\na,\"x\ny\"\n\nb,c", Some(b'"')), (3, 5));
-        assert_eq!(count_records(b"h\r\na\r\nb\r\n", Some(b'"')), (2, 3));
-        assert_eq!(count_records(b"h\na\"b\n", None), (1, 2), "without quoting a quote is text");
+        let c = |b: &[u8], q| {
+            let c = count_records(b, q);
+            (c.records, c.lines)
+        };
+        assert_eq!(c(b"h\na,\"x\ny\"\n\nb,c", Some(b'"')), (3, 5));
+        assert_eq!(c(b"h\r\na\r\nb\r\n", Some(b'"')), (2, 3));
+        assert_eq!(c(b"h\na\"b\n", None), (1, 2), "without quoting a quote is text");
         assert_eq!(first_odd_quote_line(b"h\nok\nbad\"x\nok", Some(b'"')), Some(2));
+        // The longest record, line break included, and the line it starts on.
+        assert_eq!(count_records(b"h\na,\"x\ny\"\n\nb,c", Some(b'"')).longest, (8, 1));
+        assert_eq!(count_records(b"h\nab\nlongest\nc", None).longest, (8, 2));
+        assert_eq!(count_records(b"h\nab\nc\nlongest", Some(b'"')).longest, (7, 3), "unterminated last");
+        assert_eq!(count_records(b"h\nab\n\"c\nd\ne\n", Some(b'"')).longest, (7, 2), "a quote left open");
         assert_eq!(first_odd_quote_line(b"h\n\"a\",b", Some(b'"')), None);
     }
 
@@ -250,7 +313,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("callsla-blocks-{}-{block}-{}", std::process::id(), text.len()));
         let _ = std::fs::write(&dir, text);
         let mut out = Vec::new();
-        let opened = Blocks::open(&dir, Some(b'"'), block, false);
+        let opened = Blocks::open(&dir, Some(b'"'), block, usize::MAX, false);
         assert!(opened.is_ok(), "{:?}", opened.err());
         if let Ok(mut b) = opened {
             while let Ok(Some(x)) = b.next_block() {
@@ -311,7 +374,7 @@ mod tests {
         let path = std::env::temp_dir().join(format!("callsla-blocks-hash-{}", std::process::id()));
         let _ = std::fs::write(&path, &text);
         for (block, hash) in [(1024, true), (1 << 20, true), (1024, false)] {
-            let opened = Blocks::open(&path, Some(b'"'), block, hash);
+            let opened = Blocks::open(&path, Some(b'"'), block, usize::MAX, hash);
             assert!(opened.is_ok());
             if let Ok(mut b) = opened {
                 while let Ok(Some(_)) = b.next_block() {}

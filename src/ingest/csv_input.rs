@@ -25,7 +25,15 @@ pub(super) fn read_csv_blocks(
     let src = &profile.source;
     // CALLSLA_CSV_BLOCK_BYTES: a smaller block size, so tests cover many blocks on small files.
     let size = std::env::var("CALLSLA_CSV_BLOCK_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(blocks::BLOCK);
-    let mut blocks = blocks::Blocks::open(path, src.quote, size, hash).map_err(PolarsError::from)?;
+    let max_record = src.max_record_bytes;
+    let mut blocks = match blocks::Blocks::open(path, src.quote, size, max_record, hash) {
+        Ok(b) => b,
+        Err(e) if e.to_string() == blocks::TOO_LONG => {
+            *mismatch = Some(Mismatch::too_long(1, None));
+            return Err(PolarsError::from(e));
+        }
+        Err(e) => return Err(PolarsError::from(e)),
+    };
     let quote = src.quote;
     let header_lines = blocks.header_lines();
     // Physical lines before the current block's data (the header's first).
@@ -33,7 +41,7 @@ pub(super) fn read_csv_blocks(
     let names: Arc<[PlSmallStr]> = columns.iter().map(|c| PlSmallStr::from(c.as_str())).collect();
     let mut rows_before: u64 = 0;
     // One thread reads the next block while this one parses the current one.
-    let (block_tx, block_rx) = std::sync::mpsc::sync_channel::<std::io::Result<(Vec<u8>, (u64, u64))>>(1);
+    let (block_tx, block_rx) = std::sync::mpsc::sync_channel::<std::io::Result<(Vec<u8>, blocks::Counted)>>(1);
     // Parsed blocks' buffers go back to the reader to be filled again.
     let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
     let reader = std::thread::spawn(move || {
@@ -55,7 +63,22 @@ pub(super) fn read_csv_blocks(
         blocks.finish()
     });
     for block in block_rx {
-        let (block, (counted, block_lines)) = block.map_err(PolarsError::from)?;
+        let (block, count) = match block {
+            Ok(b) => b,
+            Err(e) if e.to_string() == blocks::TOO_LONG => {
+                // The block reader found no record end within the maximum: the record starts
+                // at the first line after the last block.
+                *mismatch = Some(Mismatch::too_long(lines_before + 1, None));
+                return Err(PolarsError::from(e));
+            }
+            Err(e) => return Err(PolarsError::from(e)),
+        };
+        let (counted, block_lines) = (count.records, count.lines);
+        if count.longest.0 > max_record {
+            let line = lines_before + 1 + count.longest.1 - header_lines.min(count.longest.1);
+            *mismatch = Some(Mismatch::too_long(line, Some(count.longest.0)));
+            polars_bail!(ComputeError: "{}", blocks::TOO_LONG);
+        }
         let offset = IdxSize::try_from(rows_before)
             .map_err(|_| polars_err!(ComputeError: "more rows than this build of Polars can number"))?;
         let df = CsvReadOptions::default()
@@ -84,6 +107,7 @@ pub(super) fn read_csv_blocks(
             odd_quote: blocks::first_odd_quote_line(&block, quote)
                 .filter(|i| *i >= header_lines)
                 .map(|i| lines_before + 1 + i - header_lines),
+            too_long: None,
         };
         let mut df = match df {
             Ok(df) if df.height() as u64 == counted => df,
@@ -92,7 +116,11 @@ pub(super) fn read_csv_blocks(
                 polars_bail!(ComputeError: "record count mismatch");
             }
             Err(e) => {
-                if e.to_string().contains("malformed") {
+                // Located by lines and quotes, never with the parser's text (which quotes the
+                // rows it could not parse: customer ids included).
+                let text = e.to_string();
+                // Too many fields and bytes that are not UTF-8 have messages of their own.
+                if !text.contains("found more fields than defined") && !text.contains("invalid utf-8") {
                     *mismatch = Some(locate(None));
                 }
                 return Err(e);
@@ -124,6 +152,15 @@ pub(super) struct Mismatch {
     pub counted: u64,
     /// The first line of the block with an odd number of quote characters.
     pub odd_quote: Option<u64>,
+    /// A record longer than `source.max_record_bytes` starts at `first`: its length, when
+    /// known (`None`: longer than a whole block).
+    pub too_long: Option<Option<usize>>,
+}
+
+impl Mismatch {
+    fn too_long(line: u64, bytes: Option<usize>) -> Mismatch {
+        Mismatch { first: line, last: line, parsed: None, counted: 0, odd_quote: None, too_long: Some(bytes) }
+    }
 }
 
 /// The error for a file the reader found not UTF-8: the line and byte of the first bad byte,

@@ -29,6 +29,8 @@ pub enum IngestError {
     CrLineEndings { path: String },
     #[error("{path}: lines {first}–{last}: the CSV parser read {parsed} records where a plain count of line breaks outside quotes finds {counted}; rows would be lost or merged{near}. Check the quoting and line endings in those lines")]
     CountMismatch { path: String, first: u64, last: u64, parsed: u64, counted: u64, near: String },
+    #[error("{path}:{line}: a record of {size} starts here, longer than the {max} bytes a record may have; a line this long is not a contact-centre record (a broken export, or a quote left open). Fix the export, or raise source.max_record_bytes in the profile")]
+    RecordTooLong { path: String, line: u64, size: String, max: usize },
     #[error("{path}: lines {first}–{last}: the records cannot be read: quotes do not pair up as CSV needs{near}. Fix the quotes in the export, or change source.quote in the profile if the export does not quote values")]
     Malformed { path: String, first: u64, last: u64, near: String },
     #[error("{path} is empty: no header line; export the file again")]
@@ -126,7 +128,18 @@ impl IngestError {
         }
     }
 
+    /// A reader's error: its first line, at most 200 characters (an engine's message can quote
+    /// whole rows of the file, customer ids included; the path and the remedy matter).
     pub(super) fn read(path: &Path, e: impl std::fmt::Display) -> IngestError {
-        IngestError::Read { path: path.display().to_string(), message: e.to_string() }
+        IngestError::Read { path: path.display().to_string(), message: excerpt(&e.to_string()) }
+    }
+}
+
+/// The first line of an engine's message, at most 200 characters (ending in "…" when cut).
+pub(super) fn excerpt(message: &str) -> String {
+    let line = message.lines().next().unwrap_or_default();
+    match line.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
     }
 }

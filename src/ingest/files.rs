@@ -9,23 +9,48 @@ use polars::prelude::SerReader as _;
 
 use super::{Format, IngestError, Profile};
 
-/// A gzip input decompressed to a temporary file that is removed when dropped.
-/// A temporary copy of an input (decompressed or transcoded): an unpredictable name, created
-/// exclusively (never through a planted link), removed when dropped.
-pub(super) struct TempCopy(tempfile::TempPath);
+/// A temporary copy of an input (decompressed or transcoded). On Linux it has no name at all:
+/// an unnamed file (`O_TMPFILE`, or created and unlinked at once) read back through
+/// `/proc/self/fd/N`, so nothing is left behind even when the process is killed, and no other
+/// process can open or replace it. Elsewhere: an unpredictable name, created exclusively (never
+/// through a planted link), removed when dropped.
+pub(super) struct TempCopy {
+    #[cfg(target_os = "linux")]
+    file: std::fs::File,
+    #[cfg(not(target_os = "linux"))]
+    file: tempfile::NamedTempFile,
+}
 
 impl TempCopy {
     pub(super) fn new(what: &str, path: &Path) -> Result<TempCopy, IngestError> {
-        tempfile::Builder::new()
-            .prefix(&format!("callsla-{what}-"))
-            .suffix(".csv")
-            .tempfile()
-            .map(|f| TempCopy(f.into_temp_path()))
-            .map_err(|source| IngestError::Io { path: path.display().to_string(), source })
+        let io = |source| IngestError::Io { path: path.display().to_string(), source };
+        #[cfg(target_os = "linux")]
+        {
+            let _ = what;
+            tempfile::tempfile().map(|file| TempCopy { file }).map_err(io)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            tempfile::Builder::new()
+                .prefix(&format!("callsla-{what}-"))
+                .suffix(".csv")
+                .tempfile()
+                .map(|file| TempCopy { file })
+                .map_err(io)
+        }
     }
 
+    /// The path the copy is read (and written) through.
     pub(super) fn path(&self) -> PathBuf {
-        self.0.to_path_buf()
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd as _;
+            PathBuf::from(format!("/proc/self/fd/{}", self.file.as_raw_fd()))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            self.file.path().to_path_buf()
+        }
     }
 }
 

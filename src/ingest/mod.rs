@@ -392,6 +392,15 @@ fn ingest_file(
     scanned.map_err(|e| {
         let text = e.to_string();
         if let Some(m) = mismatch {
+            if let Some(size) = m.too_long {
+                let max = profile.source.max_record_bytes;
+                return IngestError::RecordTooLong {
+                    path: shown.clone(),
+                    line: m.first,
+                    size: size.map_or_else(|| format!("more than {max} bytes"), |n| format!("{n} bytes")),
+                    max,
+                };
+            }
             let near = m.odd_quote.map_or(String::new(), |l| {
                 format!("; line {l} is the first with an odd number of quote characters (a stray quote, or a quoted value left open)")
             });

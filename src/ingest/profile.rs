@@ -53,6 +53,8 @@ pub enum ProfileProblem {
     NotOneOf { expected: &'static str, got: String },
     #[error("the scale must be [low, high] with low < high, got [{0}, {1}]")]
     BadScale(i64, i64),
+    #[error("must be between {min} and {max}, got {got}")]
+    OutOfRange { min: i64, max: i64, got: i64 },
     #[error("an exclusion rule needs at least one condition in `when`")]
     EmptyRule,
     #[error("the rule name \"{0}\" is used twice; each exclusion rule needs its own name")]
@@ -100,6 +102,9 @@ pub struct SourceOptions {
     pub max_duration_ms: i64,
     /// Longest acceptable wait (emails may wait days).
     pub max_wait_ms: i64,
+    /// Longest CSV record (bytes, line break included) read; a longer one stops the read with
+    /// its line, in linear time (`source.max_record_bytes`, default 1 MiB).
+    pub max_record_bytes: usize,
     /// Inclusive CSAT scale.
     pub csat_scale: (i64, i64),
     /// The profile states `csat_scale` (otherwise 1..5 is the documented default, and runs
@@ -216,6 +221,7 @@ impl Default for SourceOptions {
             order_tolerance_ms: 0,
             max_duration_ms: 86_400_000,
             max_wait_ms: 31 * 86_400_000,
+            max_record_bytes: 1 << 20,
             csat_scale: (1, 5),
             csat_scale_declared: false,
         }

@@ -46,6 +46,18 @@ pub enum LedgerError {
     Provisional { contract: String, period: String, slas: String },
     #[error("cannot read {path}: {message}")]
     Read { path: String, message: String },
+    #[error("period {period} of contract {contract} is stale: {reason}; re-run {period} (its escalation, earn-back and termination counts depend on the earlier period) and close it then")]
+    Stale { contract: String, period: String, reason: String },
+}
+
+/// What recording a run did: each period's change, and the later periods already in the
+/// ledger that were assessed without this run's periods (now marked stale).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Committed {
+    pub changes: Vec<(String, Change)>,
+    /// (period, why it is stale): a period assessed before an earlier one was added or
+    /// changed; `close` refuses it until it is run again.
+    pub stale: Vec<(String, String)>,
 }
 
 /// What a run did to one period in the ledger.
@@ -90,6 +102,9 @@ pub(crate) struct StoredPeriod {
     /// The total of the period's invoice as issued (net due plus what it carries for other
     /// documents, plus tax); empty when no invoice is recorded.
     pub invoice_total: String,
+    /// Empty, or why the period's results are stale (an earlier period was added or changed
+    /// after it was assessed); `close` refuses a stale period.
+    pub stale: String,
 }
 
 /// An open ledger holding the write lock until [`Ledger::commit`] or drop.
@@ -115,9 +130,59 @@ impl Ledger {
         conn.busy_timeout(std::time::Duration::from_millis(500))
             .map_err(|e| LedgerError::Db { path: shown.clone(), message: e.to_string() })?;
         let ledger = Ledger { conn, path: path.to_path_buf() };
+        ledger.wal()?;
         ledger.begin()?;
         ledger.migrate()?;
         Ok(ledger)
+    }
+
+    /// Opens for reading only (`history`, `statement`, `ledger export`, the dispute list): a
+    /// read transaction on a snapshot, so a reader never waits for a run that is writing
+    /// (write-ahead log) and never takes the write lock. A ledger of an older schema is opened
+    /// for writing instead, once, to migrate it.
+    pub(crate) fn open_read(path: &Path) -> Result<Ledger, LedgerError> {
+        let shown = path.display().to_string();
+        let db = |e: rusqlite::Error| LedgerError::Db { path: shown.clone(), message: e.to_string() };
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_millis(2000)).map_err(db)?;
+        let version: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+            .optional()
+            .or_else(|e| match e {
+                // A ledger created before `meta` existed: migrate it.
+                rusqlite::Error::SqliteFailure(_, Some(ref m)) if m.contains("no such table") => Ok(None),
+                e => Err(e),
+            })
+            .map_err(db)?;
+        let version: i64 = version.and_then(|v| v.parse().ok()).unwrap_or(0);
+        if version > SCHEMA_VERSION {
+            return Err(LedgerError::TooNew { path: shown, found: version });
+        }
+        if version < SCHEMA_VERSION {
+            drop(conn);
+            return Ledger::open(path);
+        }
+        conn.execute_batch("BEGIN").map_err(db)?;
+        Ok(Ledger { conn, path: path.to_path_buf() })
+    }
+
+    /// Puts the ledger in write-ahead-log mode (kept in the file): readers then read a
+    /// snapshot while a run writes. A ledger another process holds is already in it, or will
+    /// be switched by the next writer; the mode changes no data.
+    fn wal(&self) -> Result<(), LedgerError> {
+        match self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(self.db_err(e)),
+        }
     }
 
     fn begin(&self) -> Result<(), LedgerError> {
@@ -263,11 +328,25 @@ impl Ledger {
         billing: Option<(&AccountTerms, &Billing)>,
         manifest_json: &str,
         restate: Option<&Restatement>,
-    ) -> Result<Vec<(String, Change)>, LedgerError> {
+    ) -> Result<Committed, LedgerError> {
         let plan = self.plan(contract, periods, restate)?;
         let mut done = Vec::new();
+        // The first period whose history (what later periods read of it) is new or changed.
+        let mut history_changed: Option<String> = None;
         for (p, (_, change)) in periods.iter().zip(plan) {
             let text = serde_json::to_string(p).map_err(|e| self.db_err(e))?;
+            if history_changed.is_none() {
+                history_changed = match &change {
+                    Change::Added => Some(format!("assessed before {} was added", p.period)),
+                    Change::Replaced { .. } | Change::Restated { .. } => {
+                        let (_, _, old_text, _) = self.stored(contract, &p.period)?.unwrap_or_default();
+                        let old: Option<PeriodAssessment> = serde_json::from_str(&old_text).ok();
+                        (old.map(|o| crate::rules::history_key(&o)) != Some(crate::rules::history_key(p)))
+                            .then(|| format!("assessed before {} was changed", p.period))
+                    }
+                    _ => None,
+                };
+            }
             let change = match change {
                 Change::Unchanged => Change::Unchanged,
                 Change::Restated { difference, .. } => {
@@ -340,8 +419,68 @@ impl Ledger {
                 )
                 .map_err(|e| self.db_err(e))?;
         }
+        let stale = self.mark_stale(contract, periods, history_changed)?;
+        // Dropped without COMMIT, the transaction rolls back (fault tests inject this).
+        crate::util::fail_io("ledger").map_err(|e| self.db_err(e))?;
         self.conn.execute_batch("COMMIT").map_err(|e| self.db_err(e))?;
-        Ok(done)
+        Ok(Committed { changes: done, stale })
+    }
+
+    /// History counts calendar periods (escalation, earn-back, termination windows): a period
+    /// already in the ledger after one this run added, or changed in what later periods read of
+    /// it ([`crate::rules::history_key`]), was judged without it. Marks
+    /// those later periods stale (keeping the first reason) and clears the mark of every period
+    /// this run assessed. Returns the periods marked.
+    fn mark_stale(
+        &self,
+        contract: &str,
+        periods: &[PeriodAssessment],
+        history_changed: Option<String>,
+    ) -> Result<Vec<(String, String)>, LedgerError> {
+        for p in periods {
+            self.conn
+                .execute(
+                    "UPDATE periods SET stale = NULL WHERE contract_id = ?1 AND period = ?2",
+                    params![contract, p.period],
+                )
+                .map_err(|e| self.db_err(e))?;
+        }
+        let Some(reason) = history_changed else { return Ok(Vec::new()) };
+        let Some(last) = periods.iter().map(|p| p.period_start).max() else { return Ok(Vec::new()) };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT period FROM periods WHERE contract_id = ?1 AND period_start > ?2 ORDER BY period_start")
+            .map_err(|e| self.db_err(e))?;
+        let later = stmt
+            .query_map(params![contract, last], |r| r.get::<_, String>(0))
+            .map_err(|e| self.db_err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.db_err(e))?;
+        let mut out = Vec::new();
+        for period in later {
+            self.conn
+                .execute(
+                    "UPDATE periods SET stale = COALESCE(stale, ?3) WHERE contract_id = ?1 AND period = ?2",
+                    params![contract, period, reason],
+                )
+                .map_err(|e| self.db_err(e))?;
+            let now = self.stale_reason(contract, &period)?.unwrap_or_default();
+            out.push((period, now));
+        }
+        Ok(out)
+    }
+
+    /// Why a stored period is stale, if it is.
+    fn stale_reason(&self, contract: &str, period: &str) -> Result<Option<String>, LedgerError> {
+        self.conn
+            .query_row(
+                "SELECT stale FROM periods WHERE contract_id = ?1 AND period = ?2",
+                params![contract, period],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(|e| self.db_err(e))
     }
 
     fn write_period(
@@ -421,6 +560,9 @@ impl Ledger {
             return Err(LedgerError::UnknownPeriod { contract: contract.to_string(), period: period.to_string() });
         };
         let stored: PeriodAssessment = serde_json::from_str(&text).map_err(|e| self.db_err(e))?;
+        if let Some(reason) = self.stale_reason(contract, period)? {
+            return Err(LedgerError::Stale { contract: contract.to_string(), period: period.to_string(), reason });
+        }
         let provisional: Vec<&str> = stored.slas.iter().filter(|s| s.provisional).map(|s| s.sla_id.as_str()).collect();
         if !provisional.is_empty() && !accept_provisional {
             return Err(LedgerError::Provisional {
@@ -478,14 +620,17 @@ pub(crate) fn rebuild(path: &Path, dirs: &[PathBuf]) -> Result<Vec<(String, Chan
         let manifest = read("manifest.json")?;
         let l = Ledger::open(path)?;
         let a = &file.assessment;
-        done.extend(l.commit(
-            &a.contract_id,
-            &a.periods,
-            &a.termination_events,
-            Some((&file.billing.terms, &file.billing)),
-            &manifest,
-            None,
-        )?);
+        done.extend(
+            l.commit(
+                &a.contract_id,
+                &a.periods,
+                &a.termination_events,
+                Some((&file.billing.terms, &file.billing)),
+                &manifest,
+                None,
+            )?
+            .changes,
+        );
     }
     Ok(done)
 }

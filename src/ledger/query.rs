@@ -13,7 +13,8 @@ impl Ledger {
                         (SELECT COUNT(*) FROM restatements r WHERE r.contract_id = p.contract_id AND r.period = p.period),
                         (SELECT COUNT(*) FROM termination_events t WHERE t.contract_id = p.contract_id AND t.period = p.period),
                         p.provisional, p.provisional_accepted,
-                        (SELECT d.total FROM documents d WHERE d.contract_id = p.contract_id AND d.kind = 'invoice' AND d.period = p.period)
+                        (SELECT d.total FROM documents d WHERE d.contract_id = p.contract_id AND d.kind = 'invoice' AND d.period = p.period),
+                        p.stale
                  FROM periods p WHERE ?1 IS NULL OR p.contract_id = ?1 ORDER BY p.contract_id, p.period_start",
             )
             .map_err(|e| self.db_err(e))?;
@@ -37,6 +38,7 @@ impl Ledger {
                     }
                     .to_string(),
                     invoice_total: r.get::<_, Option<String>>(12)?.unwrap_or_default(),
+                    stale: r.get::<_, Option<String>>(13)?.unwrap_or_default(),
                 })
             })
             .map_err(|e| self.db_err(e))?;

@@ -2,9 +2,9 @@
 //! older ledger up to it, in order (docs/ledger.md documents the tables).
 
 /// The schema version this build writes.
-pub(crate) const SCHEMA_VERSION: i64 = 4;
+pub(crate) const SCHEMA_VERSION: i64 = 5;
 
-pub(super) const MIGRATIONS: [&str; 4] = [
+pub(super) const MIGRATIONS: [&str; 5] = [
     "
 CREATE TABLE periods (
     contract_id    TEXT    NOT NULL,
@@ -104,5 +104,8 @@ CREATE TABLE disputes (
     PRIMARY KEY (contract_id, id)
 );
 ALTER TABLE termination_events ADD COLUMN standing TEXT NOT NULL DEFAULT '';
+",
+    "
+ALTER TABLE periods ADD COLUMN stale TEXT;
 ",
 ];

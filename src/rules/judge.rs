@@ -148,10 +148,20 @@ pub(super) fn judge(
                 let prior = previous.iter().filter(|e| e.status.is_miss()).count();
                 let gaps: Vec<&str> = previous.iter().filter(|e| e.gap).map(|e| e.period.as_str()).collect();
                 if !gaps.is_empty() {
-                    explanation.push(format!(
-                        "not escalated: {} not assessed, and a period without an assessment breaks a run of misses",
-                        gaps.join(", ")
-                    ));
+                    explanation.push(match c.not_assessed {
+                        crate::contract::NotAssessed::Missed => format!(
+                            "{} not assessed, counted as missed (contract.not_assessed = \"missed\")",
+                            gaps.join(", ")
+                        ),
+                        crate::contract::NotAssessed::Met => format!(
+                            "not escalated: {} not assessed, counted as met (contract.not_assessed = \"met\")",
+                            gaps.join(", ")
+                        ),
+                        crate::contract::NotAssessed::BreaksRun => format!(
+                            "not escalated: {} not assessed, and a period without an assessment breaks a run of misses",
+                            gaps.join(", ")
+                        ),
+                    });
                 }
                 if track.entries.len() >= k && prior == k {
                     factor = esc.factor;

@@ -31,7 +31,7 @@ pub use forecast::{forecast_for, load_forecast, Forecast, ForecastFile};
 use judge::judge;
 pub use result::*;
 
-use crate::contract::{Contract, Direction, EarnBack, SlaKind};
+use crate::contract::{Contract, Direction, EarnBack, NotAssessed, SlaKind};
 use crate::metrics::definition::{MetricDef, Scope, Unit};
 use crate::metrics::{period, MetricRow, MetricTable, ALL};
 use crate::money::{self, Overflow};
@@ -178,11 +178,26 @@ fn periods_between(c: &Contract, last: &str, start: i64) -> Vec<String> {
 /// History counts calendar periods, not assessed ones: before judging the period at `start`,
 /// every track and the cap hits get a gap entry for each period between their last entry and
 /// this one (a month missing from the data is not "the previous period").
-fn fill_gaps(c: &Contract, start: i64, tracks: &mut BTreeMap<String, Track>, cap_hits: &mut Vec<(String, bool)>) {
+/// The entry's status follows `contract.not_assessed`. Returns the periods filled.
+fn fill_gaps(
+    c: &Contract,
+    start: i64,
+    tracks: &mut BTreeMap<String, Track>,
+    cap_hits: &mut Vec<(String, bool)>,
+) -> Vec<String> {
+    let status = match c.not_assessed {
+        NotAssessed::BreaksRun => Status::NotMeasured,
+        NotAssessed::Missed => Status::Missed,
+        NotAssessed::Met => Status::Met,
+    };
+    let mut filled = Vec::new();
     for t in tracks.values_mut() {
         let Some(last) = t.entries.last() else { continue };
         for period in periods_between(c, &last.period.clone(), start) {
-            t.entries.push(Entry { period, status: Status::NotMeasured, num: None, den: None, gap: true });
+            if !filled.contains(&period) {
+                filled.push(period.clone());
+            }
+            t.entries.push(Entry { period, status, num: None, den: None, gap: true });
         }
     }
     if let Some((last, _)) = cap_hits.last() {
@@ -190,6 +205,33 @@ fn fill_gaps(c: &Contract, start: i64, tracks: &mut BTreeMap<String, Track>, cap
             cap_hits.push((period, false));
         }
     }
+    filled.sort();
+    filled
+}
+
+/// What later periods read of a period when it is their history (see the replay in
+/// [`assess`]): each SLA's status, figures and credit, the cap, the earn-back returned and
+/// forfeited. Two versions of a period with the same key judge every later period alike; the
+/// ledger marks later periods stale only when it changes.
+pub(crate) fn history_key(p: &PeriodAssessment) -> String {
+    let mut key = format!("{}|{}|{}", p.period, p.cap_adjustment < Decimal::ZERO, p.credits_after_cap);
+    for s in &p.slas {
+        key += &format!(
+            "|{} {} {:?} {:?} {}",
+            s.sla_id,
+            s.status.as_str(),
+            s.numerator.map(|d| d.normalize()),
+            s.denominator.map(|d| d.normalize()),
+            s.credit.normalize()
+        );
+    }
+    for e in &p.earn_back {
+        key += &format!("|eb {} {} {}", e.sla_id, e.credit_period, e.amount.normalize());
+    }
+    for f in &p.earn_back_forfeited {
+        key += &format!("|ff {} {}", f.sla_id, f.credit_period);
+    }
+    key
 }
 
 /// Per-SLA history the rules need, oldest first.
@@ -241,12 +283,20 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
     let mut periods = Vec::new();
     let mut events = Vec::new();
     let index = RowIndex::new(input.metrics);
+    let mut gaps = Vec::new();
     for &start in &input.periods {
+        gaps.extend(fill_gaps(c, start, &mut tracks, &mut cap_hits));
         let pa = assess_period(input, &index, start, &mut tracks, &mut cap_hits, &mut returnable, &mut events)?;
         periods.push(pa);
     }
     let mut assumptions = input.assumptions.clone();
     assumptions.extend(c.defaults.iter().cloned());
+    if !gaps.is_empty() && c.not_assessed_defaulted {
+        assumptions.push(format!(
+            "{} not assessed (no data, or never run): a period without an assessment breaks a run of misses, is no miss in a window and forfeits an earn-back window (contract.not_assessed: breaks_run, the key is left out)",
+            gaps.join(", ")
+        ));
+    }
     if c.needs_outages() && !input.outages_given {
         assumptions.push(
             "no outage log (--outages), which [inputs] marks optional: availability SLAs are not measured".to_string(),
@@ -313,7 +363,6 @@ fn assess_period(
     let r = c.rounding;
     let label = period::label(c.period, c.zone, start);
     let end = period::period_end(c.period, c.zone, start);
-    fill_gaps(c, start, tracks, cap_hits);
     let terms = c.terms_for(crate::contract::period_date(c, start));
     let invoice = invoice_lines(terms, c, start, &input.volumes)?;
     let fees = invoice.iter().try_fold(Decimal::ZERO, |a, l| money::add(a, l.amount, "the fees"))?;

@@ -11,6 +11,10 @@ use crate::contract::{Contract, SlaKind, Terms};
 use crate::metrics::ALL;
 
 /// The rights that arise in the period `label`, given the SLAs' tracks and the cap hits so far.
+///
+/// A trigger is reached at a period of the history; it is raised in the period being judged
+/// when it was reached there or in one of the not-assessed periods just before it (counted as
+/// missed under `contract.not_assessed = "missed"`), so a trigger reached over a gap is not lost.
 pub(super) fn events(
     c: &Contract,
     terms: &Terms,
@@ -23,47 +27,66 @@ pub(super) fn events(
     for sla in terms.slas.iter().filter(|s| s.kind == SlaKind::Critical) {
         let Some(t) = tracks.get(&sla.id) else { continue };
         let misses: Vec<(&String, bool)> = t.entries.iter().map(|e| (&e.period, e.status.is_miss())).collect();
+        // The not-assessed periods just before the one being judged.
+        let gaps = t.entries.iter().rev().skip(1).take_while(|e| e.gap).count();
         if let Some(k) = c.termination.consecutive_misses {
-            let k = k as usize;
-            let streak = misses.iter().rev().take_while(|m| m.1).count();
-            if streak == k {
+            if let Some(periods) = reached(misses.len(), gaps, |i| streak_reached(&misses[..=i], k as usize)) {
                 events.push(TerminationEvent {
                     period: label.clone(),
                     trigger: format!("missed {k} periods in a row"),
                     sla_id: sla.id.clone(),
-                    periods: misses[misses.len() - k..].iter().map(|m| m.0.clone()).collect(),
+                    periods,
                     clause: "termination.consecutive_misses".to_string(),
                     right: None,
                 });
             }
         }
         if let Some(w) = c.termination.misses_in_window {
-            if let Some(ev) = window_event(&misses, w.count, w.window, &label) {
+            if let Some(periods) = reached(misses.len(), gaps, |i| window_reached(&misses[..=i], w.count, w.window)) {
                 events.push(TerminationEvent {
+                    period: label.clone(),
                     trigger: format!("missed {} of the last {} periods", w.count, w.window),
                     sla_id: sla.id.clone(),
+                    periods,
                     clause: "termination.misses_in_window".to_string(),
-                    ..ev
+                    right: None,
                 });
             }
         }
     }
     if let Some(w) = c.termination.cap_hits_in_window {
+        // A period without an assessment is never a cap hit: only the current one can reach it.
         let hits: Vec<(&String, bool)> = cap_hits.iter().map(|(p, h)| (p, *h)).collect();
-        if let Some(ev) = window_event(&hits, w.count, w.window, &label) {
+        if let Some(periods) = reached(hits.len(), 0, |i| window_reached(&hits[..=i], w.count, w.window)) {
             events.push(TerminationEvent {
+                period: label,
                 trigger: format!("credits reached the cap in {} of the last {} periods", w.count, w.window),
                 sla_id: ALL.to_string(),
+                periods,
                 clause: "termination.cap_hits_in_window".to_string(),
-                ..ev
+                right: None,
             });
         }
     }
 }
 
-/// An event when the current period is a hit and the last `window` periods hold `count`
-/// hits for the first time (the previous window held fewer).
-pub(super) fn window_event(hits: &[(&String, bool)], count: u32, window: u32, label: &str) -> Option<TerminationEvent> {
+/// The first of the last `gaps + 1` positions of a history of `len` entries at which `at`
+/// finds the trigger reached, with the periods that reached it.
+fn reached(len: usize, gaps: usize, at: impl Fn(usize) -> Option<Vec<String>>) -> Option<Vec<String>> {
+    let last = len.checked_sub(1)?;
+    (last.saturating_sub(gaps)..=last).find_map(at)
+}
+
+/// The periods of a run of `k` misses that ends with the last entry and is exactly `k` long
+/// there (recorded when the streak reaches k).
+fn streak_reached(hits: &[(&String, bool)], k: usize) -> Option<Vec<String>> {
+    let streak = hits.iter().rev().take_while(|m| m.1).count();
+    (k > 0 && streak == k).then(|| hits[hits.len() - k..].iter().map(|m| m.0.clone()).collect())
+}
+
+/// The hits of the last `window` entries when the last entry is a hit and they hold `count`
+/// hits for the first time (the window before it held fewer).
+pub(super) fn window_reached(hits: &[(&String, bool)], count: u32, window: u32) -> Option<Vec<String>> {
     let (count, window) = (count as usize, window as usize);
     let last = hits.last()?;
     if !last.1 {
@@ -79,14 +102,7 @@ pub(super) fn window_event(hits: &[(&String, bool)], count: u32, window: u32, la
     if prev_n >= count {
         return None;
     }
-    Some(TerminationEvent {
-        period: label.to_string(),
-        trigger: String::new(),
-        sla_id: String::new(),
-        periods: recent.iter().filter(|h| h.1).map(|h| h.0.clone()).collect(),
-        clause: String::new(),
-        right: None,
-    })
+    Some(recent.iter().filter(|h| h.1).map(|h| h.0.clone()).collect())
 }
 
 /// The day (in the contract's zone) of an instant.

@@ -72,6 +72,8 @@ pub enum RunError {
     RejectLimit(Box<RejectStop>),
     #[error("{0}")]
     Verify(String),
+    #[error("the new output is in {out}, but making its folder entry durable failed: {source}; the ledger was not updated: run again to record it")]
+    NotDurable { out: String, source: std::io::Error },
     #[error("period {period} has no contacts in the contract's scope ({found}); an invoice for it would bill fixed fees and minimum charges on no data. Check --period and the inputs, or pass --allow-empty-period to invoice it anyway")]
     EmptyPeriod { period: String, found: String },
     #[error("stray dates: {periods} — fewer than 1% of a typical period's contacts, outside the periods the data covers ({range}); invoicing them would bill fixed fees and minimum charges on stray rows. Fix the dates in the data, choose the periods with --period or --from/--to, or pass --max-stray-rows {contacts} to leave them out")]

@@ -568,7 +568,7 @@ pub fn run(
     }
     // Checked again under the lock: the folder may have changed while the run computed.
     check_replaceable(out, &protected)?;
-    write_outputs(out, &outputs, force)?;
+    let swept = write_outputs(out, &outputs, force)?;
     fail_point("outputs")?;
     let changes = match ledger {
         Some(l) => {
@@ -583,17 +583,20 @@ pub fn run(
                 ledger_opts.restate.as_ref(),
             )?
         }
-        None => Vec::new(),
+        None => crate::ledger::Committed::default(),
     };
-    Ok(RunOutcome { computed, outputs, ledger: changes })
+    Ok(RunOutcome { computed, outputs, ledger: changes, swept })
 }
 
 /// What `run` returns.
 pub struct RunOutcome {
     pub computed: Computed,
     pub outputs: Outputs,
-    /// What the run did to each period in the ledger (empty without a ledger).
-    pub ledger: Vec<(String, crate::ledger::Change)>,
+    /// What the run did to each period in the ledger, and the later periods it made stale
+    /// (empty without a ledger).
+    pub ledger: crate::ledger::Committed,
+    /// Partial outputs of killed runs removed beside the output folder.
+    pub swept: Vec<String>,
 }
 
 /// True when a critical SLA was missed in an assessed period.

@@ -130,15 +130,58 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
     Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
+/// Makes a rename in `dir` durable (the folder's entry is on disk when `run` reports success).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    crate::util::fail_io("dirsync")?;
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// The folders a killed run left beside `out` (called under `out`'s lock, so no live run is
+/// writing them): named `.NAME.tmp-` and six letters or digits as [`write_outputs`] names them,
+/// real folders (not links) holding only regular files with names of callsla outputs. Removes
+/// them and returns their names; anything else is left alone.
+fn sweep_debris(parent: &Path, name: &str, outputs: &Outputs) -> Vec<String> {
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = std::fs::read_dir(parent) else { return Vec::new() };
+    let mut removed = Vec::new();
+    for e in entries.flatten() {
+        let file_name = e.file_name().to_string_lossy().into_owned();
+        let Some(suffix) = file_name.strip_prefix(&prefix) else { continue };
+        if suffix.len() != 6 || !suffix.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let path = e.path();
+        if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        let Ok(inside) = std::fs::read_dir(&path) else { continue };
+        let ours = inside.into_iter().all(|f| {
+            f.is_ok_and(|f| {
+                let n = f.file_name().to_string_lossy().into_owned();
+                std::fs::symlink_metadata(f.path()).is_ok_and(|m| m.is_file()) && outputs.contains_key(&n)
+            })
+        });
+        if ours && std::fs::remove_dir_all(&path).is_ok() {
+            removed.push(file_name);
+        }
+    }
+    removed.sort();
+    removed
+}
+
 /// Writes the outputs into `out` atomically: a sibling temporary folder, synced, then renamed.
 /// An existing `out` is replaced only with `force`, and only after the new one is complete.
-pub(crate) fn write_outputs(out: &Path, outputs: &Outputs, force: bool) -> Result<(), RunError> {
+/// Returns the names of partial outputs of killed runs it removed first ([`sweep_debris`]).
+pub(crate) fn write_outputs(out: &Path, outputs: &Outputs, force: bool) -> Result<Vec<String>, RunError> {
     let write_err = |p: &Path| {
         let p = p.display().to_string();
         move |source| RunError::Write { path: p, source }
     };
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_string());
+    let swept = sweep_debris(parent, &name, outputs);
     // An unpredictable name, created exclusively; removed (when dropped) if anything fails.
     let tmp_dir =
         tempfile::Builder::new().prefix(&format!(".{name}.tmp-")).tempdir_in(parent).map_err(write_err(parent))?;
@@ -149,13 +192,22 @@ pub(crate) fn write_outputs(out: &Path, outputs: &Outputs, force: bool) -> Resul
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).map_err(write_err(&tmp))?;
     }
+    let fail = crate::util::fail_io;
+    let not_durable = |out: &Path| {
+        let out = out.display().to_string();
+        move |source| RunError::NotDurable { out, source }
+    };
     let result = (|| {
-        for (file, bytes) in outputs {
+        for (i, (file, bytes)) in outputs.iter().enumerate() {
             let p = tmp.join(file);
             let mut f = std::fs::File::create(&p).map_err(write_err(&p))?;
+            if i == 1 {
+                fail("write").map_err(write_err(&p))?;
+            }
             std::io::Write::write_all(&mut f, bytes).map_err(write_err(&p))?;
-            f.sync_all().map_err(write_err(&p))?;
+            fail("fsync").and_then(|()| f.sync_all()).map_err(write_err(&p))?;
         }
+        fail("swap").map_err(write_err(out))?;
         if out.exists() {
             if !force {
                 return Err(RunError::OutputExists(out.display().to_string()));
@@ -163,7 +215,7 @@ pub(crate) fn write_outputs(out: &Path, outputs: &Outputs, force: bool) -> Resul
             // One atomic exchange: `out` holds the old output or the new, never neither; the
             // old one, now at the temporary name, goes with the temporary folder.
             if exchange(&tmp, out).is_ok() {
-                return Ok(());
+                return sync_dir(parent).map_err(not_durable(out));
             }
             // Without an exchange (another system, or a filesystem without it): two renames,
             // and if the second fails, the first is undone or the message says where the old
@@ -182,10 +234,10 @@ pub(crate) fn write_outputs(out: &Path, outputs: &Outputs, force: bool) -> Resul
         } else {
             std::fs::rename(&tmp, out).map_err(write_err(out))?;
         }
-        Ok(())
+        sync_dir(parent).map_err(not_durable(out))
     })();
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
     }
-    result
+    result.map(|()| swept)
 }

@@ -163,3 +163,28 @@ strategy = "{strategy}"
 "#
     )
 }
+
+/// A profile reading the canonical columns, with one more `[source]` line.
+pub fn canonical_profile_with(source_line: &str) -> String {
+    let mut p = format!("name = \"canonical-copy\"\n[source]\n{source_line}\n[fields]\n");
+    for f in [
+        "interaction_id",
+        "channel",
+        "direction",
+        "queue",
+        "customer_id",
+        "agent_id",
+        "arrived_at",
+        "answered_at",
+        "ended_at",
+        "wait_s",
+        "talk_s",
+        "hold_s",
+        "wrap_s",
+        "resolved",
+        "csat",
+    ] {
+        p += &format!("{f} = {{ column = \"{f}\" }}\n");
+    }
+    p
+}

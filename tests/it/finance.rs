@@ -237,6 +237,17 @@ fn six_months_book_every_amount_once_and_the_statement_balances() {
             let docs = sc.documents("out-2026-08-restated");
             assert_eq!(docs.len(), 1);
             assert_eq!(docs[0]["id"], "ACME-CONTOSO-2026-08-DN1");
+            // August's figures changed: November, judged with the old August in its history,
+            // is stale (September and October are closed: a restatement would be theirs).
+            assert!(
+                r.stdout.contains("ledger: 2026-11 is stale (assessed before 2026-08 was changed)"),
+                "{}",
+                r.stdout
+            );
+            // Re-run with the restated August in its history; nothing November reads changed.
+            let again =
+                sc.run("contract.toml", m, &format!("{m}.csv"), &out, &payments[..payments.len() - 1], &["--force"]);
+            assert!(again.stdout.contains("2026-11 unchanged"), "{}", again.stdout);
         }
     }
 

@@ -112,3 +112,107 @@ fn a_number_too_large_for_its_key_names_the_key() {
         r.stderr
     );
 }
+
+/// A record longer than `source.max_record_bytes` (default 1 MiB) stops the read naming its
+/// line and size, in linear time: a 64 MiB line (longer than a whole block) and a 2 MiB one
+/// inside a block, a quoted value that runs on over many lines, a long header; a profile
+/// that raises the limit reads the 2 MiB record (then rejected for its value, not lost).
+#[test]
+fn a_record_longer_than_the_maximum_stops_naming_its_line() {
+    let t = TempDir::new("long-record");
+    let log = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
+    let lines: Vec<&str> = log.lines().take(201).collect();
+    let with_long = |name: &str, at: usize, value: &str| {
+        let mut v: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let mut fields: Vec<&str> = v[at].split(',').collect();
+        fields[3] = value;
+        v[at] = fields.join(",");
+        t.write(name, &(v.join("\n") + "\n"))
+    };
+    let ingest = |input: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["ingest", "--input", s(input)];
+        args.extend_from_slice(extra);
+        callsla(&args)
+    };
+    let huge = with_long("huge.csv", 101, &"x".repeat(64 << 20));
+    let r = ingest(&huge, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: {}:102: a record of more than 1048576 bytes starts here, longer than the 1048576 bytes a record may have; a line this long is not a contact-centre record (a broken export, or a quote left open). Fix the export, or raise source.max_record_bytes in the profile\n",
+            s(&huge)
+        )
+    );
+    let two = "y".repeat(2 << 20);
+    let long = with_long("long.csv", 150, &two);
+    let r = ingest(&long, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let size = lines[150].len() - "billing".len() + (2 << 20) + 1;
+    assert!(r.stderr.contains(&format!(":151: a record of {size} bytes starts here")), "{}", r.stderr);
+    // The same in blocks of 1 KiB (the record then spans many blocks).
+    let r = callsla_with(&["ingest", "--input", s(&long)], None, &[("CALLSLA_CSV_BLOCK_BYTES", Some("1024"))]);
+    assert!(r.stderr.contains(":151: a record of more than 1048576 bytes starts here"), "{}", r.stderr);
+    // A quote left open runs on over the rest of the file: one long record.
+    let open = with_long("open.csv", 20, "\"billing\n");
+    let mut text = std::fs::read_to_string(&open).unwrap();
+    while text.len() < 3 << 20 {
+        text.push_str(lines[30]);
+        text.push('\n');
+    }
+    t.write("open.csv", &text);
+    let r = ingest(&open, &[]);
+    assert!(r.stderr.contains("open.csv:21: a record of "), "{}", r.stderr);
+    // A quote left open in a small file: located by lines, never by quoting the rows (the
+    // parser's own message quoted them, customer ids included).
+    let small = with_long("small-open.csv", 20, "\"billing");
+    let r = ingest(&small, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("line 21 is the first with an odd number of quote characters"), "{}", r.stderr);
+    assert!(!r.stderr.contains("C0000") && r.stderr.lines().count() == 1, "{}", r.stderr);
+    // A header longer than the maximum.
+    let header = t.write("header.csv", &format!("{}{}\n{}\n", lines[0], ",x".repeat(600_000), lines[1]));
+    let r = ingest(&header, &[]);
+    assert!(r.stderr.contains("header.csv:1: a record of more than 1048576 bytes starts here"), "{}", r.stderr);
+    // A profile may raise the limit: the record is read (and its queue is then just unknown).
+    let profile = t.write("p.toml", &canonical_profile_with("max_record_bytes = 4194304"));
+    let r = callsla(&["ingest", "--profile", s(&profile), "--input", s(&long)]);
+    assert!(!r.stderr.contains("a record of"), "{}", r.stderr);
+    assert!(r.stdout.contains("read 200"), "{}\n{}", r.stdout, r.stderr);
+    // The key is bounded.
+    let profile = t.write("q.toml", &canonical_profile_with("max_record_bytes = 10"));
+    let r = callsla(&["ingest", "--profile", s(&profile), "--input", s(&long)]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("source.max_record_bytes: must be between 256 and 1073741824, got 10"), "{}", r.stderr);
+}
+
+/// Control characters and bidirectional overrides from inputs never reach the terminal raw:
+/// everything callsla prints writes them as `\uXXXX` (valid JSON escapes too), so a queue
+/// named with an escape sequence cannot recolour or rewrite the terminal, nor reorder text.
+#[test]
+fn control_characters_reach_the_terminal_escaped() {
+    let t = TempDir::new("term");
+    let log = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
+    let hostile = "bill\u{1b}[2J\u{1b}[31mred\u{202e}gnilb\r";
+    let text: String =
+        log.lines().take(300).map(|l| l.replacen(",billing,", &format!(",\"{hostile}\","), 1) + "\n").collect();
+    let input = t.write("in.csv", &text);
+    for format in ["table", "json", "csv"] {
+        let r = callsla(&["metrics", "--input", s(&input), "--tz", "UTC", "--by", "queue", "--format", format]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        for out in [&r.stdout, &r.stderr] {
+            assert!(!out.contains('\u{1b}') && !out.contains('\u{202e}') && !out.contains('\r'), "{format}: {out:?}");
+        }
+        if format == "json" {
+            // Still JSON, with the queue's exact value (values are trimmed when read).
+            let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+            assert!(v.to_string().contains("bill\\u001b[2J\\u001b[31mred\u{202e}gnilb\""), "{v}");
+        } else {
+            assert!(r.stdout.contains("bill\\u001B[2J\\u001B[31mred\\u202Egnilb"), "{format}: {}", r.stdout);
+        }
+    }
+    // In an error message too (an unknown channel named in the message).
+    let bad = t.write("bad.csv", &text.replacen(",voice,", ",\"v\u{1b}]0;pwned\u{7}\",", 1));
+    let r = callsla(&["ingest", "--input", s(&bad), "--strict"]);
+    assert!(!r.stderr.contains('\u{1b}') && !r.stderr.contains('\u{7}'), "{:?}", r.stderr);
+}

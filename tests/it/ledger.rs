@@ -221,10 +221,10 @@ fn idempotent_rerun_replace_open_refuse_closed_and_restate() {
         "{}",
         h.stdout
     );
-    // A name with a comma is quoted: every record has the header's twelve fields.
+    // A name with a comma is quoted: every record has the header's thirteen fields.
     let mut rows = csv::Reader::from_reader(h.stdout.as_bytes());
     let records: Vec<csv::StringRecord> = rows.records().map(|r| r.unwrap()).collect();
-    assert!(records.iter().all(|r| r.len() == 12), "{}", h.stdout);
+    assert!(records.iter().all(|r| r.len() == 13), "{}", h.stdout);
     // Closed with --accept-provisional: recorded.
     assert!(records.iter().any(|r| &r[1] == "2026-08" && &r[10] == "accepted"), "{}", h.stdout);
     assert!(records.iter().any(|r| &r[8] == "Doe, Jane (finance)"), "{}", h.stdout);
@@ -294,6 +294,18 @@ fn a_second_run_against_a_busy_ledger_fails_clearly() {
         )
     );
     assert!(!t.path("out-2026-09").exists());
+    // Readers never wait for a writer: the ledger is in write-ahead-log mode and `history`,
+    // `statement` and `ledger export` read a snapshot without the write lock.
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    conn.execute("UPDATE periods SET net_due = 'uncommitted'", []).unwrap();
+    let h = callsla(&["history", "--ledger", s(&ledger(&t)), "--format", "csv"]);
+    assert_eq!(h.code, 0, "{}", h.stderr);
+    assert!(h.stdout.contains("2026-08") && !h.stdout.contains("uncommitted"), "{}", h.stdout);
+    let export = t.path("export.json");
+    assert_eq!(callsla(&["ledger", "export", "--ledger", s(&ledger(&t)), "--out", s(&export)]).code, 0);
+    let st = callsla(&["statement", "--ledger", s(&ledger(&t)), "--as-of", "2026-10-01"]);
+    assert_eq!(st.code, 0, "{}", st.stderr);
     conn.execute_batch("ROLLBACK").unwrap();
     assert_eq!(run_month(&t, "2026-09", &[]).code, 0);
 }
@@ -363,4 +375,62 @@ fn a_closed_period_without_a_recorded_document_gets_a_final_one() {
     let fin: bool =
         conn.query_row("SELECT final FROM documents WHERE id = 'ACME-CONTOSO-2026-08'", [], |r| r.get(0)).unwrap();
     assert!(fin, "the closed period's invoice is recorded as final");
+}
+
+/// A period run after a later one (issue 22): the later period was judged without it, so the
+/// ledger marks it stale, says so, refuses to close it, and a re-run clears the mark with the
+/// history the earlier period gives (here: August's credit earned back in October).
+#[test]
+fn a_period_added_out_of_order_marks_later_periods_stale_until_rerun() {
+    let t = setup("ledger-order");
+    assert_eq!(run_month(&t, "2026-08", &[]).code, 0);
+    let oct = run_month(&t, "2026-10", &[]);
+    assert_eq!(oct.code, 0, "{}", oct.stderr);
+    let before = assessment(&t.path("out-2026-10"));
+    assert!(before["assessment"]["periods"][0]["earn_back"].as_array().unwrap().is_empty(), "September is a gap");
+    let sep = run_month(&t, "2026-09", &[]);
+    assert_eq!(sep.code, 0, "{}", sep.stderr);
+    assert!(
+        sep.stdout.ends_with("ledger: 2026-10 is stale (assessed before 2026-09 was added): its escalation, earn-back and termination counts did not see it; re-run 2026-10\n"),
+        "{}",
+        sep.stdout
+    );
+    let h = callsla(&["history", "--ledger", s(&ledger(&t))]);
+    assert!(
+        h.stdout
+            .contains("stale: ACME-CONTOSO 2026-10: assessed before 2026-09 was added; re-run it before closing it\n"),
+        "{}",
+        h.stdout
+    );
+    let csv = callsla(&["history", "--ledger", s(&ledger(&t)), "--format", "csv"]);
+    assert!(csv.stdout.lines().next().unwrap().ends_with(",stale"));
+    assert!(csv.stdout.contains(",assessed before 2026-09 was added\n"), "{}", csv.stdout);
+    let close = |period: &str| {
+        callsla(&[
+            "close",
+            "--contract",
+            s(&t.path("contract.toml")),
+            "--period",
+            period,
+            "--by",
+            "Finance",
+            "--at",
+            "2026-11-05",
+            "--accept-provisional",
+        ])
+    };
+    let refused = close("2026-10");
+    assert_eq!(refused.code, 2);
+    assert_eq!(
+        refused.stderr,
+        "error: period 2026-10 of contract ACME-CONTOSO is stale: assessed before 2026-09 was added; re-run 2026-10 (its escalation, earn-back and termination counts depend on the earlier period) and close it then\n"
+    );
+    // Re-running October recomputes it with September in its history.
+    let again = run_month(&t, "2026-10", &["--force"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(!again.stdout.contains("stale"), "{}", again.stdout);
+    let after = assessment(&t.path("out-2026-10"));
+    assert_eq!(after["assessment"]["periods"][0]["earn_back"][0]["credit_period"], "2026-08");
+    assert!(!callsla(&["history", "--ledger", s(&ledger(&t))]).stdout.contains("stale"));
+    assert_eq!(close("2026-10").code, 0);
 }

@@ -599,3 +599,81 @@ fn a_period_missing_from_the_data_breaks_runs_and_windows() {
     let a = assess(&c, &[("2026-08", 700, 1000), ("2026-09", 700, 1000), ("2026-11", 700, 1000)]);
     assert!(a.termination_events.is_empty(), "three misses with a gap are not three in a row");
 }
+
+/// `contract.not_assessed` chooses what a period with no assessment counts as (issue 22):
+/// `missed` continues a run of misses (escalation, k in a row) and forfeits earn-back; `met`
+/// breaks a run and counts as met in an earn-back window; left out, the default is listed
+/// among the assumptions only when a gap occurs.
+#[test]
+fn not_assessed_periods_count_as_the_contract_says() {
+    let with = |policy: &str, more: &str, extra: &str| {
+        let c = contract(&sla_with("{ shape = \"fixed\", amount = \"1000\" }", more), extra);
+        let text = format!("{}\n", crate::common::contract_head("half_even")).replace(
+            "effective_from = \"2026-08-01\"\n",
+            &format!("effective_from = \"2026-08-01\"\nnot_assessed = \"{policy}\"\n"),
+        );
+        assert!(text.contains("not_assessed"));
+        let full = format!(
+            "{text}\n[scope]\nchannels = [\"voice\", \"email\"]\nqueues = [\"billing\", \"sales\"]\n\n[[pricing]]\nchannel = \"voice\"\nmonthly_fee = \"100000\"\n\n[credits]\nat_risk_percent = \"10\"\npool_percent = \"50\"\n\n{}\n{extra}\n",
+            sla_with("{ shape = \"fixed\", amount = \"1000\" }", more)
+        );
+        let parsed = Contract::parse(&full, "t.toml").unwrap_or_else(|e| panic!("{e}\n{full}"));
+        assert_eq!(parsed.not_assessed.as_str(), policy);
+        assert!(!parsed.not_assessed_defaulted);
+        (c, parsed)
+    };
+    let esc = "escalation = { factor = \"1.5\" }";
+    let months = [("2026-09", 750, 1000), ("2026-11", 750, 1000)];
+
+    // Default: breaks the run, and the default is listed because a gap occurred.
+    let (default, missed) = with("missed", esc, "");
+    let a = assess(&default, &months);
+    assert_eq!(sla(&a, "2026-11").credit, d("1000.00"));
+    assert!(
+        a.assumptions.iter().any(|l| l.starts_with("2026-10 not assessed (no data, or never run)")
+            && l.ends_with("(contract.not_assessed: breaks_run, the key is left out)")),
+        "{:?}",
+        a.assumptions
+    );
+    // Without a gap the default is not listed.
+    let a = assess(&default, &[("2026-09", 750, 1000), ("2026-10", 750, 1000)]);
+    assert!(!a.assumptions.iter().any(|l| l.contains("contract.not_assessed")), "{:?}", a.assumptions);
+
+    // missed: October counts as a miss, so November is escalated, and says why.
+    let a = assess(&missed, &months);
+    assert_eq!(sla(&a, "2026-11").credit, d("1500.00"));
+    assert!(sla(&a, "2026-11")
+        .explanation
+        .iter()
+        .any(|l| l == "2026-10 not assessed, counted as missed (contract.not_assessed = \"missed\")"));
+    assert!(!a.assumptions.iter().any(|l| l.contains("contract.not_assessed")), "set, not defaulted");
+
+    // met: breaks the run.
+    let (_, met) = with("met", esc, "");
+    assert_eq!(sla(&assess(&met, &months), "2026-11").credit, d("1000.00"));
+
+    // Earn-back over a gap: forfeited under breaks_run and missed, returned under met.
+    let eb = "earn_back = { periods = 2 }";
+    let months = [("2026-08", 750, 1000), ("2026-10", 900, 1000)];
+    let (_, met) = with("met", eb, "");
+    let a = assess(&met, &months);
+    assert_eq!(a.periods[1].earn_back.len(), 1, "September counts as met: the window is met");
+    assert!(a.periods[1].earn_back_forfeited.is_empty());
+    let (_, missed) = with("missed", eb, "");
+    let a = assess(&missed, &months);
+    assert!(a.periods[1].earn_back.is_empty());
+    assert_eq!(
+        a.periods[1].earn_back_forfeited[0].reason,
+        "2026-09 was not assessed (earn-back needs the next 2 period(s) met)"
+    );
+
+    // k in a row: two misses around a gap are three under missed, not under met.
+    let term = "[termination]\nconsecutive_misses = 3\n";
+    let months = [("2026-08", 700, 1000), ("2026-09", 700, 1000), ("2026-11", 700, 1000)];
+    let (_, missed) = with("missed", "", term);
+    let ev = assess(&missed, &months).termination_events;
+    assert_eq!(ev.len(), 1, "reached at October, a gap, and raised in November");
+    assert_eq!((ev[0].period.as_str(), ev[0].periods.join(",")), ("2026-11", "2026-08,2026-09,2026-10".to_string()));
+    let (_, met) = with("met", "", term);
+    assert!(assess(&met, &months).termination_events.is_empty());
+}

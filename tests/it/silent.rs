@@ -99,26 +99,7 @@ fn a_yes_no_abandoned_column_gives_the_right_abandonment_rate() {
 #[test]
 fn a_csat_scale_other_than_the_profiles_stops_the_run() {
     let t = TempDir::new("csat-scale-run");
-    let mut profile = String::from("name = \"ten-point\"\n[source]\ncsat_scale = [1, 10]\n[fields]\n");
-    for f in [
-        "interaction_id",
-        "channel",
-        "direction",
-        "queue",
-        "customer_id",
-        "agent_id",
-        "arrived_at",
-        "answered_at",
-        "ended_at",
-        "wait_s",
-        "talk_s",
-        "hold_s",
-        "wrap_s",
-        "resolved",
-        "csat",
-    ] {
-        profile += &format!("{f} = {{ column = \"{f}\" }}\n");
-    }
+    let profile = canonical_profile_with("csat_scale = [1, 10]").replace("canonical-copy", "ten-point");
     let p = t.write("ten.toml", &profile);
     let out = t.path("out");
     let run = sample_run(&out, "sample-data/contract.toml", &[], &["--profile", s(&p)]);

@@ -31,6 +31,7 @@ struct RawSource {
     order_tolerance_s: Option<u32>,
     max_duration_s: Option<u32>,
     max_wait_s: Option<u32>,
+    max_record_bytes: Option<Spanned<u32>>,
     csat_scale: Option<Spanned<[i64; 2]>>,
 }
 
@@ -150,6 +151,18 @@ impl Profile {
         }
         if let Some(m) = rs.max_wait_s {
             source.max_wait_ms = i64::from(m) * 1000;
+        }
+        if let Some(m) = &rs.max_record_bytes {
+            // At least a few fields' worth, at most 1 GiB.
+            let v = *m.get_ref();
+            if !(256..=1 << 30).contains(&v) {
+                return Err(invalid(
+                    m.span(),
+                    "source.max_record_bytes",
+                    ProfileProblem::OutOfRange { min: 256, max: 1 << 30, got: i64::from(v) },
+                ));
+            }
+            source.max_record_bytes = v as usize;
         }
         if let Some(s) = &rs.csat_scale {
             let [lo, hi] = *s.get_ref();
