@@ -13,6 +13,7 @@ pub mod exit;
 pub mod generate;
 pub mod ingest;
 pub mod ledger;
+pub mod lookalike;
 pub mod manifest;
 pub mod metrics;
 pub mod money;

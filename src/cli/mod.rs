@@ -508,7 +508,9 @@ pub fn check(contract: &std::path::Path, profile: Option<&std::path::Path>) -> R
             prof.exclusions.len()
         );
     }
-    Ok(Outcome::ok(out))
+    // Valid but probably not meant: look-alike names (the exit stays 0; they are warnings).
+    let stderr: String = c.lookalike_warnings().iter().map(|w| format!("warning: {w}\n")).collect();
+    Ok(Outcome { stdout: out, stderr, code: Exit::Success })
 }
 
 /// Where `run`, `close` and `history` keep the ledger: `--ledger`, or `callsla.db` beside the

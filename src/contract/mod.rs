@@ -7,6 +7,7 @@
 //! Documented field by field in docs/contract.md.
 
 mod error;
+mod names;
 pub mod raw;
 mod validate;
 

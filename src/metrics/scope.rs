@@ -32,6 +32,10 @@ pub struct ScopeCount {
     pub channel: String,
     pub queue: String,
     pub contacts: u64,
+    /// The contract's queue this out-of-scope queue looks like (equal UTS #39 skeletons), when
+    /// one does: probably the same queue spelled with a look-alike character.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub looks_like: Option<String>,
 }
 
 /// Contacts removed by an agreed exclusion window.
@@ -117,7 +121,11 @@ pub(crate) fn in_scope(
             channel: outside.column("channel")?.str()?.get(i).unwrap_or_default().to_string(),
             queue: outside.column("queue")?.str()?.get(i).unwrap_or_default().to_string(),
             contacts: outside.column("n")?.cast(&DataType::UInt64)?.u64()?.get(i).unwrap_or(0),
+            looks_like: None,
         });
+    }
+    for c in &mut counts {
+        c.looks_like = crate::lookalike::resembles(&c.queue, queues).map(str::to_string);
     }
     Ok((kept, counts))
 }

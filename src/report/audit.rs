@@ -457,7 +457,12 @@ fn reconciliation(f: &AssessmentFile) -> Markup {
         table #scope-table {
             tr { th { "Why" } th { "Detail" } th { "Contacts" } }
             @for s in &d.out_of_scope {
-                tr { td { "outside the contract's scope" } td { (s.channel) " / " (s.queue) } td.n { (s.contacts) } }
+                tr { td { "outside the contract's scope" } td {
+                    (s.channel) " / " (s.queue)
+                    @if let Some(like) = &s.looks_like {
+                        " — looks like the contract's queue " (crate::lookalike::spelled(like)) ": the same queue misspelled?"
+                    }
+                } td.n { (s.contacts) } }
             }
             @for e in &d.exclusions {
                 tr { td { "exclusion " (e.id) } td { (e.reason) " (" (e.reference) ")" } td.n { (e.contacts) } }

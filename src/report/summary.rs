@@ -147,6 +147,19 @@ pub(crate) fn run_summary(f: &AssessmentFile, out_dir: &str) -> String {
     for line in &a.assumptions {
         let _ = writeln!(s, "assumed: {line}");
     }
+    for o in &f.data.out_of_scope {
+        if let Some(like) = &o.looks_like {
+            let _ = writeln!(
+                s,
+                "warning: queue {} is outside the scope ({} {} contacts not judged) but looks like the contract's queue {} \
+                 (Unicode UTS #39); if they are one queue, correct the export or the profile",
+                crate::lookalike::spelled(&o.queue),
+                o.contacts,
+                o.channel,
+                crate::lookalike::spelled(like)
+            );
+        }
+    }
     let r = &f.data.reconciliation;
     let _ =
         writeln!(s, "rows: read {}, accepted {}, rejected {}, excluded {}", r.read, r.accepted, r.rejected, r.excluded);

@@ -216,3 +216,66 @@ fn control_characters_reach_the_terminal_escaped() {
     let r = callsla(&["ingest", "--input", s(&bad), "--strict"]);
     assert!(!r.stderr.contains('\u{1b}') && !r.stderr.contains('\u{7}'), "{:?}", r.stderr);
 }
+
+/// Look-alike names (issue 22): a queue spelled with a Cyrillic letter differs from the Latin
+/// one by exact text, so its contacts leave the scope. `check` warns about look-alike and
+/// mixed-script names in the contract (still valid, exit 0), and a run warns about an
+/// out-of-scope queue in the data that looks like one of the contract's, in the summary, the
+/// JSON and the audit page.
+#[test]
+fn lookalike_queue_names_are_warned_about_in_check_and_in_the_run() {
+    let t = TempDir::new("lookalike");
+    let cyr = "b\u{456}lling"; // Cyrillic small letter byelorussian-ukrainian i
+    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    // The sample contract as it is: no warning.
+    let r = callsla_in_repo(&["check", "--contract", "sample-data/contract.toml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    // Both spellings in the scope: valid, with warnings naming the odd character.
+    let both = t.write(
+        "both.toml",
+        &sample.replace(
+            "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]",
+            &format!("queues = [\"billing\", \"technical\", \"sales\", \"retention\", \"{cyr}\"]"),
+        ),
+    );
+    let r = callsla(&["check", "--contract", s(&both)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("is valid"), "{}", r.stdout);
+    assert!(
+        r.stderr.contains(&format!(
+            "warning: scope.queues: \"billing\" and \"{cyr}\" (\u{456} U+0456 Cyrillic) look alike"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("mixes scripts (Latin and Cyrillic)"), "{}", r.stderr);
+
+    // The data spells one billing contact with the Cyrillic letter: it is out of scope, and
+    // the run says which contract queue it looks like.
+    let log = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
+    let log = t.write("log.csv", &log.replacen(",billing,", &format!(",{cyr},"), 1));
+    let out = t.path("out");
+    let contract = repo("sample-data/contract.toml");
+    let mut args = sample_run_args(s(&contract), s(&out));
+    let i = args.iter().position(|a| *a == "sample-data/interactions.csv").unwrap();
+    args[i] = s(&log);
+    let r = callsla_in_repo(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&format!(
+            "warning: queue \"{cyr}\" (\u{456} U+0456 Cyrillic) is outside the scope (1 voice contacts not judged) but looks like the contract's queue \"billing\""
+        )),
+        "{}",
+        r.stdout
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("assessment.json")).unwrap()).unwrap();
+    let scope = json["data"]["out_of_scope"].as_array().unwrap();
+    let entry = scope.iter().find(|e| e["queue"] == cyr).unwrap();
+    assert_eq!(entry["looks_like"], "billing");
+    assert_eq!(entry["contacts"], 1);
+    assert!(scope.iter().filter(|e| e["queue"] != cyr).all(|e| e.get("looks_like").is_none()));
+    let html = std::fs::read_to_string(out.join("audit.html")).unwrap();
+    assert!(html.contains("looks like the contract&#39;s queue") || html.contains("looks like the contract's queue"));
+}

@@ -9,6 +9,7 @@ const LEVELS: &[(&str, u32)] = &[
     ("exit", 0),
     ("config_error", 0),
     ("pseudonym", 0),
+    ("lookalike", 0),
     ("schema", 0),
     ("time", 0),
     ("generate", 0),
