@@ -13,11 +13,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-120}"
 export RUSTC_BOOTSTRAP=1
-mkdir -p fuzz/corpus/contract fuzz/corpus/profile fuzz/corpus/ingest_csv
+mkdir -p fuzz/corpus/contract fuzz/corpus/profile fuzz/corpus/ingest_csv fuzz/corpus/run
 cp sample-data/contract.toml tests/bad_contracts/*.toml fuzz/corpus/contract/ 2>/dev/null || true
 cp sample-data/profiles/*.toml tests/bad_inputs/*.toml fuzz/corpus/profile/ 2>/dev/null || true
 cp tests/bad_inputs/*.csv fuzz/corpus/ingest_csv/ 2>/dev/null || true
-for target in contract profile ingest_csv; do
+cp tests/generated_contracts/*.toml fuzz/corpus/run/ 2>/dev/null || true
+for target in contract profile ingest_csv run; do
   echo "== fuzzing $target for ${secs}s"
-  cargo fuzz run --sanitizer none "$target" "fuzz/corpus/$target" -- -max_total_time="$secs" -rss_limit_mb=4096
+  cargo fuzz run --sanitizer none "$target" "fuzz/corpus/$target" -- -max_total_time="$secs" -rss_limit_mb=4096 -timeout=60
 done

@@ -9,7 +9,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if std::fs::write(&path, &bytes).is_err() {
         return;
     }
-    let opts = IngestOptions { max_reject_rate: rust_decimal::Decimal::ONE, strict: false };
+    let opts = IngestOptions { max_reject_rate: rust_decimal::Decimal::ONE, ..IngestOptions::default() };
     if let Ok(out) = ingest::ingest(&Profile::canonical(), std::slice::from_ref(&path), &opts) {
         let r = &out.reconciliation;
         assert_eq!(r.read, r.accepted + r.rejected + r.excluded, "reconciliation broken");

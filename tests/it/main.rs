@@ -15,6 +15,7 @@ mod disputes;
 mod docs;
 mod faults;
 mod finance;
+mod generated;
 mod hostile;
 mod ingest;
 mod layers;
