@@ -31,8 +31,10 @@ pub enum Problem {
     UnknownChannel(String),
     #[error("the id \"{0}\" is used twice; every {1} needs its own id")]
     DuplicateId(String, &'static str),
-    #[error("{0} is priced twice; give each channel one [[pricing]] entry")]
+    #[error("{0} is priced twice; give each channel and direction one [[pricing]] entry")]
     DuplicatePricing(String),
+    #[error("\"{0}\" is not a direction; use inbound or outbound")]
+    UnknownDirection(String),
     #[error("{what} must be between 0 and {max}, got {got}")]
     OutOfRange { what: &'static str, max: &'static str, got: String },
     #[error("must not be negative, got {0}")]

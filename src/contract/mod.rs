@@ -58,6 +58,9 @@ pub struct Inputs {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Pricing {
     pub channel: String,
+    /// `inbound` or `outbound`: the contacts this rate card prices (inbound and outbound rate
+    /// cards are kept apart; a contact is never priced at the other direction's rate).
+    pub direction: String,
     /// Per-minute rate tiers: (minutes up to, exclusive of later tiers; rate). The last may be open.
     pub minute_tiers: Vec<(Option<Decimal>, Decimal)>,
     pub billing_increment: BillingIncrement,
@@ -503,6 +506,11 @@ pub struct Contract {
     pub rounding: Rounding,
     pub channels: Vec<String>,
     pub queues: Vec<String>,
+    /// `[scope] directions`: `inbound` (the default), `outbound`, or both.
+    pub directions: Vec<String>,
+    /// `[scope] directions` was left out (inbound only): a run that meets outbound contacts
+    /// lists the default.
+    pub directions_defaulted: bool,
     /// The original terms then each amendment, by date.
     pub terms: Vec<Terms>,
     pub exclusions: Vec<Exclusion>,

@@ -155,6 +155,9 @@ pub(crate) struct RawRounding {
 pub(crate) struct RawScope {
     pub channels: Vec<Spanned<String>>,
     pub queues: Vec<Spanned<String>>,
+    /// `inbound`, `outbound` or both; left out: inbound only.
+    #[serde(default)]
+    pub directions: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -179,6 +182,9 @@ pub enum BillingIncrement {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPricing {
     pub channel: Spanned<String>,
+    /// Which contacts of the channel this rate card prices; left out: inbound.
+    #[serde(default)]
+    pub direction: Option<Spanned<String>>,
     #[serde(default)]
     pub per_minute: Option<Dec>,
     #[serde(default)]

@@ -373,10 +373,23 @@ impl Validator<'_> {
             channels.push(c.get_ref().clone());
         }
         let queues: Vec<String> = scope.queues.iter().map(|q| q.get_ref().clone()).collect();
+        let mut directions = Vec::new();
+        for d in scope.directions.iter().flatten() {
+            if !crate::schema::DIRECTIONS.contains(&d.get_ref().as_str()) {
+                return Err(self.err(d.span(), "scope.directions", Problem::UnknownDirection(d.get_ref().clone())));
+            }
+            if !directions.contains(d.get_ref()) {
+                directions.push(d.get_ref().clone());
+            }
+        }
+        let directions_defaulted = scope.directions.is_none();
+        if directions_defaulted {
+            directions.push("inbound".to_string());
+        }
 
         let calendars = self.calendars(&raw.calendar, zone)?;
         let calendar_ids: Vec<&str> = calendars.iter().map(|c| c.id.as_str()).collect();
-        let ctx = Ctx { channels: &channels, queues: &queues, calendars: &calendar_ids };
+        let ctx = Ctx { channels: &channels, queues: &queues, directions: &directions, calendars: &calendar_ids };
         let pricing = self.pricing(&raw.pricing, &ctx)?;
         let credits = self.credits(&raw.credits)?;
         if raw.sla.is_empty() {
@@ -443,7 +456,7 @@ impl Validator<'_> {
                 }
             }
             for p in self.pricing(&ar.pricing, &ctx)? {
-                match next.pricing.iter_mut().find(|x| x.channel == p.channel) {
+                match next.pricing.iter_mut().find(|x| x.channel == p.channel && x.direction == p.direction) {
                     Some(x) => *x = p,
                     None => next.pricing.push(p),
                 }
@@ -696,6 +709,8 @@ impl Validator<'_> {
             rounding,
             channels,
             queues,
+            directions,
+            directions_defaulted,
             terms,
             exclusions,
             volume_relief_tolerance_percent,
@@ -790,10 +805,26 @@ impl Validator<'_> {
                     Problem::not_in_scope("channels", ch, ctx.channels),
                 ));
             }
-            if out.iter().any(|x| &x.channel == ch) {
-                return Err(self.err(pr.channel.span(), "pricing.channel", Problem::DuplicatePricing(ch.clone())));
+            let (direction, at) = match &pr.direction {
+                None => ("inbound".to_string(), pr.channel.span()),
+                Some(d) => (d.get_ref().clone(), d.span()),
+            };
+            if !crate::schema::DIRECTIONS.contains(&direction.as_str()) {
+                return Err(self.err(at, "pricing.direction", Problem::UnknownDirection(direction)));
             }
-            let key = format!("pricing[{ch}]");
+            if !ctx.directions.contains(&direction) {
+                return Err(self.err(
+                    at,
+                    "pricing.direction",
+                    Problem::not_in_scope("directions", &direction, ctx.directions),
+                ));
+            }
+            if out.iter().any(|x| &x.channel == ch && x.direction == direction) {
+                let what = if direction == "inbound" { ch.clone() } else { format!("{ch} ({direction})") };
+                return Err(self.err(pr.channel.span(), "pricing.channel", Problem::DuplicatePricing(what)));
+            }
+            let key =
+                if direction == "inbound" { format!("pricing[{ch}]") } else { format!("pricing[{ch} {direction}]") };
             let nn = |v: Option<Dec>, k: &str| {
                 v.map(|d| self.non_negative(d.0, p.span(), &format!("{key}.{k}"))).transpose()
             };
@@ -836,6 +867,7 @@ impl Validator<'_> {
             let bills_time = !minute_tiers.is_empty();
             out.push(Pricing {
                 channel: ch.clone(),
+                direction,
                 minute_tiers,
                 billing_increment: pr.billing_increment,
                 billable: pr
@@ -855,6 +887,7 @@ impl Validator<'_> {
 struct Ctx<'a> {
     channels: &'a [String],
     queues: &'a [String],
+    directions: &'a [String],
     /// The ids of the contract's `[[calendar]]` entries.
     calendars: &'a [&'a str],
 }

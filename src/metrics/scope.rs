@@ -26,11 +26,14 @@ pub struct Exclusion {
     pub queues: Option<Vec<String>>,
 }
 
-/// Contacts outside the scope, by channel and queue.
+/// Contacts outside the scope, by channel, queue and direction.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ScopeCount {
     pub channel: String,
     pub queue: String,
+    /// `inbound` or `outbound` (empty in assessments written before outputs recorded it).
+    #[serde(default)]
+    pub direction: String,
     pub contacts: u64,
     /// The contract's queue this out-of-scope queue looks like (equal UTS #39 skeletons), when
     /// one does: probably the same queue spelled with a look-alike character.
@@ -66,6 +69,8 @@ pub struct PeriodCoverage {
 pub struct Volume {
     pub period_start: i64,
     pub channel: String,
+    /// `inbound` or `outbound`: the rate card that prices these contacts.
+    pub direction: String,
     pub handled: u64,
     /// Σ billable milliseconds (the pricing's `billable` components of handled contacts).
     pub billable_ms: i64,
@@ -78,6 +83,7 @@ pub struct Volume {
 pub struct Priced {
     pub period_start: i64,
     pub channel: String,
+    pub direction: String,
     pub billable: Vec<Component>,
 }
 
@@ -91,6 +97,17 @@ pub(crate) fn trues(mask: &BooleanChunked) -> u64 {
     u64::from(mask.sum().unwrap_or(0))
 }
 
+/// How many contacts of `scoped` are on `channel` in `direction`.
+pub(crate) fn scoped_count(
+    rows: &DataFrame,
+    scoped: &BooleanChunked,
+    channel: &str,
+    direction: &str,
+) -> Result<u64, MetricsError> {
+    let on = mask_of(rows, col("channel").eq(lit(channel)).and(col("direction").eq(lit(direction))))?;
+    Ok(trues(&(on & scoped.clone())))
+}
+
 /// The column's value is one of `values`.
 fn any_of(column: &str, values: &[String]) -> Expr {
     values.iter().fold(lit(false), |acc, v| acc.or(col(column).eq(lit(v.clone()))))
@@ -102,24 +119,30 @@ pub(crate) fn in_scope(
     rows: &DataFrame,
     channels: &[String],
     queues: &[String],
+    directions: &[String],
 ) -> Result<(BooleanChunked, Vec<ScopeCount>), MetricsError> {
-    let inside = any_of("channel", channels).and(any_of("queue", queues));
+    let inside = any_of("channel", channels).and(any_of("queue", queues)).and(any_of("direction", directions));
     let kept = mask_of(rows, inside.clone())?;
     let outside = rows
         .clone()
         .lazy()
         .filter(inside.not())
-        .group_by([col("channel"), col("queue")])
+        .group_by([col("channel"), col("queue"), col("direction")])
         .agg([len().alias("n")])
         // As text: an enum sorts by its codes, the report lists channels alphabetically.
-        .with_columns([col("channel").cast(DataType::String), col("queue").cast(DataType::String)])
-        .sort_by_exprs([col("channel"), col("queue")], SortMultipleOptions::default())
+        .with_columns([
+            col("channel").cast(DataType::String),
+            col("queue").cast(DataType::String),
+            col("direction").cast(DataType::String),
+        ])
+        .sort_by_exprs([col("channel"), col("queue"), col("direction")], SortMultipleOptions::default())
         .collect()?;
     let mut counts = Vec::new();
     for i in 0..outside.height() {
         counts.push(ScopeCount {
             channel: outside.column("channel")?.str()?.get(i).unwrap_or_default().to_string(),
             queue: outside.column("queue")?.str()?.get(i).unwrap_or_default().to_string(),
+            direction: outside.column("direction")?.str()?.get(i).unwrap_or_default().to_string(),
             contacts: outside.column("n")?.cast(&DataType::UInt64)?.u64()?.get(i).unwrap_or(0),
             looks_like: None,
         });
@@ -224,24 +247,30 @@ pub(crate) fn volumes(
                 .lazy()
                 .filter(col("__scoped").and(col("answered")))
                 .with_column(period_column(kind, zone).alias("__p"))
-                .group_by([col("__p"), col("channel")])
+                .group_by([col("__p"), col("channel"), col("direction")])
                 .agg([
                     len().alias("handled"),
                     ms.clone().sum().alias("ms"),
                     ((ms + lit(59_999i64)) / lit(60_000i64)).sum().alias("started"),
                 ])
-                .with_column(col("channel").cast(DataType::String)),
+                .with_columns([col("channel").cast(DataType::String), col("direction").cast(DataType::String)]),
         )?;
         by_set.push(df);
     }
     for p in priced {
         let Some(k) = sets.iter().position(|s| *s == p.billable.as_slice()) else { continue };
         let df = &by_set[k];
-        let mut v = Volume { period_start: p.period_start, channel: p.channel.clone(), ..Default::default() };
+        let mut v = Volume {
+            period_start: p.period_start,
+            channel: p.channel.clone(),
+            direction: p.direction.clone(),
+            ..Default::default()
+        };
         for i in 0..df.height() {
             let ps = df.column("__p")?.i64()?.get(i);
             let ch = df.column("channel")?.str()?.get(i);
-            if ps == Some(p.period_start) && ch == Some(p.channel.as_str()) {
+            let dir = df.column("direction")?.str()?.get(i);
+            if ps == Some(p.period_start) && ch == Some(p.channel.as_str()) && dir == Some(p.direction.as_str()) {
                 v.handled = df.column("handled")?.cast(&DataType::UInt64)?.u64()?.get(i).unwrap_or(0);
                 v.billable_ms = df.column("ms")?.i64()?.get(i).unwrap_or(0);
                 v.started_minutes = df.column("started")?.i64()?.get(i).unwrap_or(0);

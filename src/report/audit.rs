@@ -459,6 +459,7 @@ fn reconciliation(f: &AssessmentFile) -> Markup {
             @for s in &d.out_of_scope {
                 tr { td { "outside the contract's scope" } td {
                     (s.channel) " / " (s.queue)
+                    @if s.direction != "inbound" { " (" (s.direction) ")" }
                     @if let Some(like) = &s.looks_like {
                         " — looks like the contract's queue " (crate::lookalike::spelled(like)) ": the same queue misspelled?"
                     }

@@ -16,12 +16,21 @@ pub(super) fn invoice_lines(
     let r = contract.rounding;
     let mut lines = Vec::new();
     for p in &terms.pricing {
-        let v = volumes.iter().find(|v| v.period_start == start && v.channel == p.channel).cloned().unwrap_or_default();
-        let clause = format!("pricing.{}", p.channel);
+        let v = volumes
+            .iter()
+            .find(|v| v.period_start == start && v.channel == p.channel && v.direction == p.direction)
+            .cloned()
+            .unwrap_or_default();
+        // Outbound rate cards are kept apart from inbound ones: their lines and clauses say so.
+        let (clause, prefix) = if p.direction == "inbound" {
+            (format!("pricing.{}", p.channel), "")
+        } else {
+            (format!("pricing.{}.{}", p.channel, p.direction), "outbound ")
+        };
         let mut ch: Vec<InvoiceLine> = Vec::new();
         let line = |item: String, quantity: Decimal, rate: Decimal, amount: Decimal, clause: String| InvoiceLine {
             channel: p.channel.clone(),
-            item,
+            item: format!("{prefix}{item}"),
             quantity,
             rate,
             amount,

@@ -290,7 +290,28 @@ pub fn compute(
         .collect::<Result<_, _>>()?;
     // Scope and exclusions are masks over the ingested rows: nothing is copied.
     let rows = &ingested.accepted;
-    let (scoped, out_of_scope) = in_scope(rows, &contract.channels, &contract.queues)?;
+    let (scoped, out_of_scope) = in_scope(rows, &contract.channels, &contract.queues, &contract.directions)?;
+    // Outbound contacts: out of scope unless `[scope] directions` names them, and priced only
+    // by an outbound rate card — never at an inbound rate (both stated in the assumptions).
+    let outbound_out: u64 = out_of_scope.iter().filter(|o| o.direction == "outbound").map(|o| o.contacts).sum();
+    if contract.directions_defaulted && outbound_out > 0 {
+        assumptions.push(format!(
+            "scope: inbound contacts only, the documented default ([scope] has no directions): {outbound_out} outbound contact(s) are out of scope, not judged and not billed"
+        ));
+    }
+    if contract.directions.iter().any(|d| d == "outbound") {
+        for ch in &contract.channels {
+            if contract.terms.iter().all(|t| t.pricing.iter().all(|p| !(p.channel == *ch && p.direction == "outbound")))
+            {
+                let n = metrics::scope::scoped_count(rows, &scoped, ch, "outbound")?;
+                if n > 0 {
+                    assumptions.push(format!(
+                        "not priced: {n} outbound {ch} contact(s) in scope — no [[pricing]] for channel \"{ch}\" with direction = \"outbound\" (inbound rates never apply to them)"
+                    ));
+                }
+            }
+        }
+    }
     // Exclusions remove contacts from measurement, not from billing: volumes use `scoped`.
     let (judged, exclusions) = apply_exclusions(rows, &scoped, &contract.exclusions)?;
 
@@ -613,6 +634,7 @@ fn priced(c: &Contract, periods: &[i64]) -> Vec<Priced> {
             c.terms_for(crate::contract::period_date(c, start)).pricing.iter().map(move |p| Priced {
                 period_start: start,
                 channel: p.channel.clone(),
+                direction: p.direction.clone(),
                 billable: p.billable.clone(),
             })
         })

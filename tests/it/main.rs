@@ -22,6 +22,7 @@ mod layers;
 mod ledger;
 mod metrics;
 mod obligations;
+mod outbound;
 mod privacy;
 mod properties;
 mod realdata;
