@@ -4,7 +4,10 @@
 //! input files and contract with their SHA-256, the row reconciliation and the parameters.
 //!
 //! Written with maud: every interpolated value is HTML-escaped unless wrapped in `PreEscaped`,
-//! which only the fixed style sheet is.
+//! which only the fixed style sheet is. The finished page then goes through
+//! [`crate::util::term_safe`]: control characters and bidirectional overrides from inputs
+//! (which HTML escaping leaves as they are, and which can reorder what a reader sees) are
+//! written as visible `\uXXXX`.
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use rust_decimal::prelude::ToPrimitive;
@@ -64,7 +67,7 @@ pub(crate) fn render(f: &AssessmentFile, m: &Manifest) -> String {
             }
         }
     };
-    page.into_string()
+    crate::util::term_safe(&page.into_string()).into_owned()
 }
 
 /// What the figures rest on besides the inputs: every default and missing optional input.

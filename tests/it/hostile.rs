@@ -279,3 +279,30 @@ fn lookalike_queue_names_are_warned_about_in_check_and_in_the_run() {
     let html = std::fs::read_to_string(out.join("audit.html")).unwrap();
     assert!(html.contains("looks like the contract&#39;s queue") || html.contains("looks like the contract's queue"));
 }
+
+/// Control characters in audit.html (issue 22): HTML escaping leaves ESC, CR and the
+/// bidirectional overrides as they are, and an override reorders what a reader sees. A queue
+/// holding them (out of scope, so shown on the page by name) appears as visible `\uXXXX`.
+#[test]
+fn control_characters_in_the_audit_page_are_shown_escaped() {
+    let t = TempDir::new("htmlctl");
+    let hostile = "bill\u{1b}[31m\u{202e}gnilb\u{7}";
+    let log = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
+    let log = t.write("log.csv", &log.replacen(",billing,", &format!(",\"{hostile}\","), 1));
+    let out = t.path("out");
+    let contract = repo("sample-data/contract.toml");
+    let mut args = sample_run_args(s(&contract), s(&out));
+    let i = args.iter().position(|a| *a == "sample-data/interactions.csv").unwrap();
+    args[i] = s(&log);
+    let r = callsla_in_repo(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = std::fs::read_to_string(out.join("audit.html")).unwrap();
+    for c in ['\u{1b}', '\u{202e}', '\u{7}', '\r'] {
+        assert!(!html.contains(c), "audit.html holds U+{:04X} raw", u32::from(c));
+    }
+    assert!(html.contains("bill\\u001B[31m\\u202Egnilb\\u0007"), "the queue is not shown escaped");
+    // The JSON keeps the exact value (JSON escapes are reversible).
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("assessment.json")).unwrap()).unwrap();
+    assert!(json["data"]["out_of_scope"].as_array().unwrap().iter().any(|e| e["queue"] == hostile));
+}
