@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use callsla::cli;
 use callsla::util::term_safe;
@@ -37,11 +37,10 @@ enum Command {
         /// Exit 1 when a critical SLA was missed.
         #[arg(long)]
         fail_on_breach: bool,
-        /// The ledger (SQLite); default: callsla.db beside the contract.
+        #[command(flatten)]
+        ledger: cli::LedgerArg,
+        /// Do not read or write a ledger (CALLSLA_LEDGER is then ignored; --ledger is refused).
         #[arg(long)]
-        ledger: Option<PathBuf>,
-        /// Do not read or write a ledger.
-        #[arg(long, conflicts_with = "ledger")]
         no_ledger: bool,
         /// Where to write the rejected rows when the run stops on them (default: OUT.rejects.csv
         /// beside the output folder; a finished run has them in OUT/rejects.csv).
@@ -74,9 +73,8 @@ enum Command {
         /// The period to close, as the run labels it (e.g. 2026-10).
         #[arg(long)]
         period: String,
-        /// The ledger (SQLite) [default: callsla.db next to the contract, as `run` uses].
-        #[arg(long)]
-        ledger: Option<PathBuf>,
+        #[command(flatten)]
+        ledger: cli::LedgerArg,
         /// Who closes it (recorded in the ledger).
         #[arg(long)]
         by: String,
@@ -91,9 +89,8 @@ enum Command {
     },
     /// Periods in the ledger with state, credits, net due, restatements and termination events.
     History {
-        /// The ledger (SQLite).
-        #[arg(long, default_value = "callsla.db")]
-        ledger: PathBuf,
+        #[command(flatten)]
+        ledger: cli::LedgerArg,
         /// Only this contract id.
         #[arg(long)]
         contract: Option<String>,
@@ -108,9 +105,8 @@ enum Command {
     /// The statement of account from the ledger: documents, notes and payments with the running
     /// balance, open items and their ageing.
     Statement {
-        /// The ledger (SQLite).
-        #[arg(long, default_value = "callsla.db")]
-        ledger: PathBuf,
+        #[command(flatten)]
+        ledger: cli::LedgerArg,
         /// Only this contract id (default: every contract in the ledger).
         #[arg(long)]
         contract: Option<String>,
@@ -178,9 +174,8 @@ enum Command {
 enum LedgerAction {
     /// Write every period, restatement and termination event as JSON.
     Export {
-        /// The ledger (SQLite).
-        #[arg(long, default_value = "callsla.db")]
-        ledger: PathBuf,
+        #[command(flatten)]
+        ledger: cli::LedgerArg,
         /// The JSON file to write (atomically).
         #[arg(long)]
         out: PathBuf,
@@ -198,7 +193,19 @@ enum LedgerAction {
 
 fn main() -> ExitCode {
     callsla::util::install_panic_hook();
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // `--no-ledger` overrides CALLSLA_LEDGER from the environment, but not a `--ledger` given
+    // on the same command line: that contradiction is refused.
+    if let Some(("run", m)) = matches.subcommand() {
+        if m.get_flag("no_ledger") && m.value_source("ledger") == Some(clap::parser::ValueSource::CommandLine) {
+            eprintln!("error: --no-ledger and --ledger contradict each other: give one of them");
+            return ExitCode::from(cli::Exit::BadInput as u8);
+        }
+    }
     if let Some(path) = &cli.pseudonym_key_file {
         match callsla::pseudonym::PseudonymKey::from_file(path) {
             Ok(key) => callsla::pseudonym::use_key(key),
@@ -225,33 +232,23 @@ fn main() -> ExitCode {
                     return ExitCode::from(cli::Exit::BadInput as u8);
                 }
             };
-            let ledger = callsla::run::LedgerOptions {
-                path: cli::ledger_path(&opts.contract, ledger.as_deref(), no_ledger),
-                restate,
-            };
+            let ledger = callsla::run::LedgerOptions { path: (!no_ledger).then_some(ledger.ledger), restate };
             cli::run(&opts, &ledger, &out, force, fail_on_breach, rejects.as_deref())
         }
         Command::Close { contract, period, ledger, by, at, accept_provisional } => {
             match callsla::contract::Contract::load(&contract) {
-                Ok(c) => cli::close(
-                    &cli::ledger_path(&contract, ledger.as_deref(), false).unwrap_or_default(),
-                    &c.id,
-                    &period,
-                    &by,
-                    &at,
-                    accept_provisional,
-                ),
+                Ok(c) => cli::close(&ledger.ledger, &c.id, &period, &by, &at, accept_provisional),
                 Err(e) => Err(e.into()),
             }
         }
         Command::Dispute { action } => cli::dispute(&action),
-        Command::Ledger { action: LedgerAction::Export { ledger, out } } => cli::ledger_export(&ledger, &out),
+        Command::Ledger { action: LedgerAction::Export { ledger, out } } => cli::ledger_export(&ledger.ledger, &out),
         Command::Ledger { action: LedgerAction::Rebuild { ledger, from } } => cli::ledger_rebuild(&ledger, &from),
         Command::History { ledger, contract, format, as_of } => {
-            cli::history(&ledger, contract.as_deref(), format, as_of)
+            cli::history(&ledger.ledger, contract.as_deref(), format, as_of)
         }
         Command::Statement { ledger, contract, as_of, format, out } => {
-            cli::statement(&ledger, contract.as_deref(), as_of, format, out.as_deref())
+            cli::statement(&ledger.ledger, contract.as_deref(), as_of, format, out.as_deref())
         }
         Command::Verify { dir, inputs } => cli::verify(&dir, inputs.as_deref()),
         Command::Diff { a, b } => cli::diff(&a, &b),

@@ -18,9 +18,8 @@ pub struct Where {
     /// The contract (TOML) whose `[disputes]` clause governs; its id keys the ledger.
     #[arg(long)]
     pub contract: PathBuf,
-    /// The ledger (SQLite); default: callsla.db beside the contract.
-    #[arg(long)]
-    pub ledger: Option<PathBuf>,
+    #[command(flatten)]
+    pub ledger: super::LedgerArg,
 }
 
 /// What `callsla dispute` does.
@@ -114,7 +113,7 @@ pub enum DisputeAction {
 
 fn ledger_at(place: &Where) -> Result<(Contract, PathBuf), CliError> {
     let contract = Contract::load(&place.contract)?;
-    let path = super::ledger_path(&place.contract, place.ledger.as_deref(), false).unwrap_or_default();
+    let path = place.ledger.ledger.clone();
     if !path.is_file() {
         return Err(CliError::NoLedger(path.display().to_string()));
     }

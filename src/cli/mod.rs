@@ -513,16 +513,22 @@ pub fn check(contract: &std::path::Path, profile: Option<&std::path::Path>) -> R
     Ok(Outcome { stdout: out, stderr, code: Exit::Success })
 }
 
-/// Where `run`, `close` and `history` keep the ledger: `--ledger`, or `callsla.db` beside the
-/// contract; `--no-ledger` for none.
-pub fn ledger_path(contract: &std::path::Path, ledger: Option<&std::path::Path>, no_ledger: bool) -> Option<PathBuf> {
-    if no_ledger {
-        return None;
-    }
-    Some(match ledger {
-        Some(p) => p.to_path_buf(),
-        None => contract.parent().unwrap_or(std::path::Path::new(".")).join("callsla.db"),
-    })
+/// The ledger every command reads or writes, found by one rule (docs/ledger.md, "Where the
+/// ledger is"): `--ledger FILE`, else the `CALLSLA_LEDGER` environment variable, else
+/// `callsla.db` in the working folder. `run` with `--no-ledger` uses none.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LedgerArg {
+    /// The ledger (SQLite) [default: the CALLSLA_LEDGER environment variable, else callsla.db
+    /// in the working folder; the same rule for every command].
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "CALLSLA_LEDGER",
+        default_value = "callsla.db",
+        hide_default_value = true,
+        hide_env = true
+    )]
+    pub ledger: PathBuf,
 }
 
 /// `callsla run`: the main job.

@@ -74,6 +74,7 @@ fn audit_page_renders_tables_charts_and_reconciliation_and_escapes_input() {
         s(&repo("sample-data/payments.csv")),
         "--events",
         s(&repo("sample-data/events.csv")),
+        "--no-ledger",
         "--out",
         s(&out),
     ]);

@@ -94,11 +94,21 @@ pub fn callsla_in_repo(args: &[&str]) -> Run {
 pub const TEST_KEY: &str = "callsla test suite key, not secret";
 
 pub fn callsla_with(args: &[&str], dir: Option<&Path>, env: &[(&str, Option<&str>)]) -> Run {
+    // The default ledger is callsla.db in the working folder, which tests running side by side
+    // in the repository would share: a test's `run` names its ledger (or --no-ledger), or runs
+    // in a folder of its own.
+    assert!(
+        args.first() != Some(&"run")
+            || dir.is_some_and(|d| d != repo("."))
+            || args.iter().any(|a| *a == "--ledger" || *a == "--no-ledger"),
+        "a test's `run` names its ledger: {args:?}"
+    );
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_callsla"));
     cmd.args(args);
     // A configured user: pseudonyms under a key of their own (the built-in public key warns;
     // tests of that pass the variable themselves).
     cmd.env("CALLSLA_PSEUDONYM_KEY", TEST_KEY);
+    cmd.env_remove("CALLSLA_LEDGER");
     if let Some(d) = dir {
         cmd.current_dir(d);
     }
@@ -187,4 +197,15 @@ pub fn canonical_profile_with(source_line: &str) -> String {
         p += &format!("{f} = {{ column = \"{f}\" }}\n");
     }
     p
+}
+
+/// A project folder in `t` with a copy of the sample contract and inputs in `sample-data/`,
+/// as a user has after cloning: commands run in it find their inputs by the README's paths.
+pub fn sample_project(t: &TempDir) -> PathBuf {
+    let dir = t.path("project");
+    std::fs::create_dir_all(dir.join("sample-data")).unwrap();
+    for f in ["contract.toml", "interactions.csv", "forecast.csv", "outages.csv", "payments.csv", "events.csv"] {
+        std::fs::copy(repo("sample-data").join(f), dir.join("sample-data").join(f)).unwrap();
+    }
+    dir
 }

@@ -8,13 +8,9 @@ use crate::common;
 use common::*;
 
 /// A folder with the sample contract and logs, and the README's main command run into it
-/// (the ledger beside the contract).
+/// (the ledger in that working folder).
 fn sample(t: &TempDir) -> std::path::PathBuf {
-    let dir = t.path("project");
-    std::fs::create_dir_all(dir.join("sample-data")).unwrap();
-    for f in ["contract.toml", "interactions.csv", "forecast.csv", "outages.csv", "payments.csv", "events.csv"] {
-        std::fs::copy(repo("sample-data").join(f), dir.join("sample-data").join(f)).unwrap();
-    }
+    let dir = sample_project(t);
     let run = main_run(&dir, "out");
     assert_eq!(run.code, 0, "{}", run.stderr);
     dir
@@ -80,7 +76,7 @@ fn a_dispute_from_notice_to_settlement_note() {
          id  document              sla           party    amount  opened      stage      deadline    late     outcome  settled  note\n \
          1  ACME-CONTOSO-2026-08  SL-1 2026-08  client  1646.49  2026-09-20  mediation  2026-11-09  overdue  open\n"
     );
-    let h = callsla_with(&["history", "--ledger", "sample-data/callsla.db", "--as-of", "2026-11-10"], Some(&dir), &[]);
+    let h = callsla_with(&["history", "--ledger", "callsla.db", "--as-of", "2026-11-10"], Some(&dir), &[]);
     assert!(
         h.stdout.contains("open dispute: ACME-CONTOSO #1 on ACME-CONTOSO-2026-08: 1646.49, stage mediation until 2026-11-09 (overdue on 2026-11-10)\n"),
         "{}",
@@ -105,15 +101,13 @@ fn a_dispute_from_notice_to_settlement_note() {
         "{}",
         r.stderr
     );
-    let st =
-        callsla_with(&["statement", "--ledger", "sample-data/callsla.db", "--as-of", "2026-11-30"], Some(&dir), &[]);
+    let st = callsla_with(&["statement", "--ledger", "callsla.db", "--as-of", "2026-11-30"], Some(&dir), &[]);
     assert!(
         st.stdout.contains("2026-11-05  credit_note  ACME-CONTOSO-2026-08-CN1                    -800.00  39914.07  credit note of ACME-CONTOSO-2026-08: dispute #1 settled: the 14 Aug outage was agreed as excluded\n"),
         "{}",
         st.stdout
     );
-    let before =
-        callsla_with(&["statement", "--ledger", "sample-data/callsla.db", "--as-of", "2026-10-05"], Some(&dir), &[]);
+    let before = callsla_with(&["statement", "--ledger", "callsla.db", "--as-of", "2026-10-05"], Some(&dir), &[]);
     assert!(
         before.stdout.contains("dispute #1 open on ACME-CONTOSO-2026-08: 1646.49 USD held from late interest, stage executive_escalation until 2026-10-14\n"),
         "{}",

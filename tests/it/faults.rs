@@ -69,7 +69,7 @@ fn inputs_are_read_only_and_never_modified() {
     std::fs::copy(repo("sample-data/contract.toml"), &contract).unwrap();
     let side = side_inputs();
     let out = t.path("out");
-    let mut args = vec!["run", "--contract", s(&contract), "--input", s(&input), "--out", s(&out)];
+    let mut args = vec!["run", "--contract", s(&contract), "--input", s(&input), "--no-ledger", "--out", s(&out)];
     args.extend(side.iter().map(String::as_str));
     let run = callsla(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -62,6 +62,9 @@ fn run_month(t: &TempDir, month: &str, extra: &[&str]) -> Run {
     let side = side_inputs();
     args.extend(side.iter().map(String::as_str));
     args.extend_from_slice(extra);
+    if !extra.contains(&"--ledger") {
+        args.extend(["--ledger", s(&ledger(t)).to_string().leak()]);
+    }
     callsla(&args)
 }
 
@@ -143,11 +146,13 @@ fn idempotent_rerun_replace_open_refuse_closed_and_restate() {
     // August was run on August's log alone: its FCR and response-time windows at the end of
     // the month are still open, so it is provisional and closing it needs the explicit word.
     let close = |extra: &[&str]| {
-        let contract = t.path("contract.toml");
+        let (contract, l) = (t.path("contract.toml"), ledger(&t));
         let mut args = vec![
             "close",
             "--contract",
             s(&contract),
+            "--ledger",
+            s(&l),
             "--period",
             "2026-08",
             "--by",
@@ -247,6 +252,8 @@ fn a_crash_after_the_outputs_leaves_the_ledger_unchanged_and_a_rerun_records_it(
             "2026-09",
             "--out",
             s(&t.path("out-2026-09")),
+            "--ledger",
+            s(&ledger(&t)),
         ])
         .args(side_inputs())
         .output()
@@ -269,6 +276,8 @@ fn a_crash_after_the_outputs_leaves_the_ledger_unchanged_and_a_rerun_records_it(
     let side = side_inputs();
     let mut args =
         vec!["run", "--contract", s(&contract), "--input", s(&bad_log), "--period", "2026-10", "--out", s(&bad_out)];
+    let l = ledger(&t);
+    args.extend(["--ledger", s(&l)]);
     args.extend(side.iter().map(String::as_str));
     let bad = callsla(&args);
     assert_eq!(bad.code, 2);
@@ -356,6 +365,8 @@ fn a_closed_period_without_a_recorded_document_gets_a_final_one() {
         "close",
         "--contract",
         s(&t.path("contract.toml")),
+        "--ledger",
+        s(&ledger(&t)),
         "--period",
         "2026-08",
         "--by",
@@ -410,6 +421,8 @@ fn a_period_added_out_of_order_marks_later_periods_stale_until_rerun() {
             "close",
             "--contract",
             s(&t.path("contract.toml")),
+            "--ledger",
+            s(&ledger(&t)),
             "--period",
             period,
             "--by",
@@ -433,4 +446,70 @@ fn a_period_added_out_of_order_marks_later_periods_stale_until_rerun() {
     assert_eq!(after["assessment"]["periods"][0]["earn_back"][0]["credit_period"], "2026-08");
     assert!(!callsla(&["history", "--ledger", s(&ledger(&t))]).stdout.contains("stale"));
     assert_eq!(close("2026-10").code, 0);
+}
+
+/// One rule finds the ledger for every command (issue 20): `--ledger`, else `CALLSLA_LEDGER`,
+/// else `callsla.db` in the working folder. After the README's main command, `history`,
+/// `statement`, `ledger export` and `close` in the same folder find the ledger the run wrote;
+/// the variable moves it for all of them; `--no-ledger` ignores the variable and refuses a
+/// `--ledger` beside it.
+#[test]
+fn every_command_finds_the_ledger_by_one_rule() {
+    let t = TempDir::new("ledger-rule");
+    let dir = sample_project(&t);
+    let mut main = sample_run_args("sample-data/contract.toml", "target/assessment");
+    main.retain(|a| *a != "--no-ledger");
+    let r = callsla_with(&main, Some(&dir), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("ledger callsla.db: 2026-08 added; 2026-09 added; 2026-10 added\n"), "{}", r.stdout);
+    assert!(dir.join("callsla.db").is_file() && !dir.join("sample-data/callsla.db").exists());
+    let h = callsla_with(&["history", "--format", "csv"], Some(&dir), &[]);
+    assert_eq!(h.code, 0, "{}", h.stderr);
+    assert_eq!(h.stdout.lines().count(), 4, "{}", h.stdout);
+    let st = callsla_with(&["statement", "--as-of", "2026-12-15"], Some(&dir), &[]);
+    assert!(st.stdout.starts_with("statement of account ACME-CONTOSO as of 2026-12-15"), "{}", st.stderr);
+    let e = callsla_with(&["ledger", "export", "--out", "export.json"], Some(&dir), &[]);
+    assert_eq!(e.stdout, "exported 3 periods to export.json\n");
+    let close = [
+        "close",
+        "--contract",
+        "sample-data/contract.toml",
+        "--period",
+        "2026-08",
+        "--by",
+        "fin",
+        "--at",
+        "2026-09-05",
+    ];
+    let c = callsla_with(&[&close[..], &["--accept-provisional"]].concat(), Some(&dir), &[]);
+    assert_eq!(c.stdout, "closed 2026-08 of ACME-CONTOSO in callsla.db (by fin, 2026-09-05)\n", "{}", c.stderr);
+
+    // CALLSLA_LEDGER moves it for every command.
+    let moved = t.path("elsewhere.db");
+    let env = [("CALLSLA_LEDGER", Some(s(&moved)))];
+    let mut run = main.clone();
+    run.extend(["--period", "2026-09", "--force"]);
+    let r = callsla_with(&run, Some(&dir), &env);
+    assert!(r.stdout.contains(&format!("ledger {}: 2026-09 added\n", s(&moved))), "{}", r.stdout);
+    let h = callsla_with(&["history", "--format", "csv"], Some(&dir), &env);
+    assert_eq!(h.stdout.lines().count(), 2, "{}", h.stdout);
+    // --ledger wins over the variable.
+    let h = callsla_with(&["history", "--format", "csv", "--ledger", "callsla.db"], Some(&dir), &env);
+    assert_eq!(h.stdout.lines().count(), 4, "{}", h.stdout);
+    // --no-ledger ignores the variable; beside --ledger it is refused.
+    run.push("--no-ledger");
+    let r = callsla_with(&run, Some(&dir), &env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("ledger "), "{}", r.stdout);
+    run.extend(["--ledger", "x.db"]);
+    let r = callsla_with(&run, Some(&dir), &[]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (2, "error: --no-ledger and --ledger contradict each other: give one of them\n")
+    );
+    assert!(!dir.join("x.db").exists());
+    // Where there is none, the message names the place and the ways to give another.
+    let h = callsla_with(&["history"], Some(&t.path("")), &[]);
+    assert_eq!(h.code, 2);
+    assert!(h.stderr.contains("no ledger at callsla.db"), "{}", h.stderr);
 }
