@@ -19,12 +19,21 @@ struct Cli {
     /// warning).
     #[arg(long, global = true, value_name = "FILE")]
     pseudonym_key_file: Option<PathBuf>,
+    /// Say more on standard error: each step's time and memory and the Polars query plans
+    /// (as `metrics --explain` or CALLSLA_EXPLAIN=1).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Say less on standard error: no progress or "wrote"/"read" lines; warnings and errors
+    /// are still printed.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
 #[allow(clippy::large_enum_variant)] // reason: parsed once per process; boxing would only obscure the clap derive
 enum Command {
     /// The main job: logs + contract → assessment, finance files and an audit report in DIR.
+    #[command(after_help = cli::examples::RUN)]
     Run {
         #[command(flatten)]
         opts: callsla::run::RunOptions,
@@ -66,6 +75,7 @@ enum Command {
         action: cli::DisputeAction,
     },
     /// Sign a period off in the ledger: later runs may change it only by restatement.
+    #[command(after_help = cli::examples::CLOSE)]
     Close {
         /// The contract (TOML) whose period is closed; its id keys the ledger.
         #[arg(long)]
@@ -88,6 +98,7 @@ enum Command {
         accept_provisional: bool,
     },
     /// Periods in the ledger with state, credits, net due, restatements and termination events.
+    #[command(after_help = cli::examples::HISTORY)]
     History {
         #[command(flatten)]
         ledger: cli::LedgerArg,
@@ -104,6 +115,7 @@ enum Command {
     },
     /// The statement of account from the ledger: documents, notes and payments with the running
     /// balance, open items and their ageing.
+    #[command(after_help = cli::examples::STATEMENT)]
     Statement {
         #[command(flatten)]
         ledger: cli::LedgerArg,
@@ -126,6 +138,7 @@ enum Command {
         action: LedgerAction,
     },
     /// Re-derive a run from the inputs in its manifest and check every hash (exit 4 on a difference).
+    #[command(after_help = cli::examples::VERIFY)]
     Verify {
         /// The run's output folder (with its manifest.json).
         dir: PathBuf,
@@ -135,6 +148,7 @@ enum Command {
         inputs: Option<PathBuf>,
     },
     /// Compare two assessments: per SLA and period, what changed in status and money.
+    #[command(after_help = cli::examples::DIFF)]
     Diff {
         /// The earlier output folder (or its assessment.json).
         a: PathBuf,
@@ -142,6 +156,7 @@ enum Command {
         b: PathBuf,
     },
     /// Explain in plain words how one SLA's credit in one period came about.
+    #[command(after_help = cli::examples::EXPLAIN)]
     Explain {
         /// An output folder (or its assessment.json).
         #[arg(long)]
@@ -154,10 +169,13 @@ enum Command {
         period: String,
     },
     /// Read interaction logs through a profile and print the row reconciliation.
+    #[command(after_help = cli::examples::INGEST)]
     Ingest(cli::IngestArgs),
     /// Compute the metric table: one row per period, group and metric, with numerator and denominator.
+    #[command(after_help = cli::examples::METRICS)]
     Metrics(cli::MetricsArgs),
     /// Validate a contract (and optionally a profile) without data.
+    #[command(after_help = cli::examples::CHECK)]
     Check {
         /// The contract (TOML, docs/contract.md).
         #[arg(long)]
@@ -166,13 +184,29 @@ enum Command {
         #[arg(long)]
         profile: Option<PathBuf>,
     },
+    /// Print a shell completion script for callsla (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = cli::examples::COMPLETIONS)]
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Print callsla's man page (roff), or write one page per subcommand into a folder.
+    #[command(after_help = cli::examples::MAN)]
+    Man {
+        /// Write callsla.1 and callsla-SUBCOMMAND.1 here (atomically) instead of printing
+        /// callsla.1 on standard output.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Write a realistic synthetic interaction log (canonical CSV).
+    #[command(after_help = cli::examples::GENERATE)]
     Generate(cli::GenerateArgs),
 }
 
 #[derive(Subcommand)]
 enum LedgerAction {
     /// Write every period, restatement and termination event as JSON.
+    #[command(after_help = cli::examples::LEDGER_EXPORT)]
     Export {
         #[command(flatten)]
         ledger: cli::LedgerArg,
@@ -181,6 +215,7 @@ enum LedgerAction {
         out: PathBuf,
     },
     /// Build a new ledger from output folders (their assessment.json and manifest.json), in order.
+    #[command(after_help = cli::examples::LEDGER_REBUILD)]
     Rebuild {
         /// The new ledger (SQLite) to build; an existing file is refused.
         #[arg(long)]
@@ -205,6 +240,12 @@ fn main() -> ExitCode {
             eprintln!("error: --no-ledger and --ledger contradict each other: give one of them");
             return ExitCode::from(cli::Exit::BadInput as u8);
         }
+    }
+    if cli.verbose > 0 {
+        callsla::util::set_explaining();
+    }
+    if cli.quiet {
+        callsla::util::set_quiet();
     }
     if let Some(path) = &cli.pseudonym_key_file {
         match callsla::pseudonym::PseudonymKey::from_file(path) {
@@ -257,11 +298,16 @@ fn main() -> ExitCode {
         Command::Metrics(args) => cli::metrics(&args),
         Command::Check { contract, profile } => cli::check(&contract, profile.as_deref()),
         Command::Generate(args) => cli::generate(&args),
+        Command::Completions { shell } => Ok(cli::completions(Cli::command(), shell)),
+        Command::Man { out } => cli::man(Cli::command(), out.as_deref()),
     };
     match result {
         // Text from inputs and contracts reaches the terminal escaped (util::term_safe).
         Ok(report) => {
             print!("{}", term_safe(&report.stdout));
+            if !cli.quiet {
+                eprint!("{}", term_safe(&report.info));
+            }
             eprint!("{}", term_safe(&report.stderr));
             ExitCode::from(report.code as u8)
         }
@@ -273,6 +319,7 @@ fn main() -> ExitCode {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)] // reason: tests fail loudly by design
 mod tests {
     /// clap's own consistency checks, and every command and option has help text.
     #[test]
@@ -297,5 +344,47 @@ mod tests {
         let mut missing = Vec::new();
         walk(&cmd, "callsla", &mut missing);
         assert!(missing.is_empty(), "no help text: {missing:?}");
+    }
+
+    /// Every subcommand that does something shows an example after its help, and every
+    /// example parses as the command line it claims to be (for that subcommand).
+    #[test]
+    fn every_subcommand_has_an_example_that_parses() {
+        use clap::{CommandFactory, Parser};
+        fn walk(cmd: &clap::Command, path: Vec<String>, out: &mut Vec<(Vec<String>, Option<String>)>) {
+            let subs: Vec<&clap::Command> = cmd.get_subcommands().filter(|c| c.get_name() != "help").collect();
+            if subs.is_empty() {
+                out.push((path.clone(), cmd.get_after_help().map(|h| h.to_string())));
+            }
+            for sub in subs {
+                let mut p = path.clone();
+                p.push(sub.get_name().to_string());
+                walk(sub, p, out);
+            }
+        }
+        let mut leaves = Vec::new();
+        walk(&super::Cli::command(), vec!["callsla".to_string()], &mut leaves);
+        assert!(leaves.len() >= 18, "{leaves:?}");
+        for (path, help) in leaves {
+            let help = help.unwrap_or_else(|| panic!("{path:?} has no example"));
+            let lines = callsla::cli::examples::command_lines(&help);
+            assert!(!lines.is_empty(), "{path:?}: no command in {help:?}");
+            for words in lines {
+                assert_eq!(words[..path.len()], path[..], "{path:?}: the example is for another command: {words:?}");
+                if let Err(e) = super::Cli::try_parse_from(&words) {
+                    panic!("{path:?}: the example does not parse: {words:?}\n{e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn quiet_and_verbose_are_global_and_exclusive() {
+        use clap::Parser;
+        let cli = super::Cli::try_parse_from(["callsla", "check", "-q", "--contract", "c.toml"]).unwrap();
+        assert!(cli.quiet);
+        let cli = super::Cli::try_parse_from(["callsla", "-vv", "check", "--contract", "c.toml"]).unwrap();
+        assert_eq!(cli.verbose, 2);
+        assert!(super::Cli::try_parse_from(["callsla", "-v", "-q", "check", "--contract", "c.toml"]).is_err());
     }
 }

@@ -258,13 +258,26 @@ pub(crate) const EXPLAIN_ENV: &str = "CALLSLA_EXPLAIN";
 static EXPLAIN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Asks for timings and plans on standard error (`--explain`), for the rest of the process.
-pub(crate) fn set_explaining() {
+pub fn set_explaining() {
     EXPLAIN.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Whether `--explain`, or the documented [`EXPLAIN_ENV`] variable, asked for timings and plans.
 pub(crate) fn explaining() -> bool {
     EXPLAIN.load(std::sync::atomic::Ordering::Relaxed) || std::env::var_os(EXPLAIN_ENV).is_some()
+}
+
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks for no progress or informational lines on standard error (`-q`), for the rest of the
+/// process. Warnings and errors are printed all the same.
+pub fn set_quiet() {
+    QUIET.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `-q` asked for quiet.
+pub(crate) fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// " (resident N MiB, peak M MiB)" for an `--explain` line; empty where memory is not known.

@@ -26,9 +26,7 @@ pub struct Where {
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum DisputeAction {
     /// Open a dispute on a recorded document (within the contract's notice window).
-    #[command(
-        after_help = "Example:\n  callsla dispute open --contract sample-data/contract.toml --document ACME-CONTOSO-2026-08 \\\n    --sla SL-1 --period 2026-08 --amount 1646.49 --reason \"outage excluded by clause 7\" \\\n    --by \"J. Client\" --at 2026-09-20"
-    )]
+    #[command(after_help = super::examples::DISPUTE_OPEN)]
     Open {
         #[command(flatten)]
         place: Where,
@@ -58,6 +56,7 @@ pub enum DisputeAction {
         at: NaiveDate,
     },
     /// Move an open dispute to a later stage of the clause.
+    #[command(after_help = super::examples::DISPUTE_ADVANCE)]
     Advance {
         #[command(flatten)]
         place: Where,
@@ -75,6 +74,7 @@ pub enum DisputeAction {
         at: NaiveDate,
     },
     /// End a dispute; an upheld or settled one issues its credit or debit note.
+    #[command(after_help = super::examples::DISPUTE_RESOLVE)]
     Resolve {
         #[command(flatten)]
         place: Where,
@@ -95,6 +95,7 @@ pub enum DisputeAction {
         at: NaiveDate,
     },
     /// The register: every dispute with its stage, deadline and outcome.
+    #[command(after_help = super::examples::DISPUTE_LIST)]
     List {
         #[command(flatten)]
         place: Where,

@@ -16,11 +16,14 @@ use crate::report;
 use crate::util::write_atomic;
 
 mod dispute;
+pub mod examples;
 mod ledger;
+mod manual;
 
 pub use crate::exit::Exit;
 pub use dispute::{dispute, DisputeAction};
 pub use ledger::{close, history, ledger_export, ledger_rebuild, statement};
+pub use manual::{completions, man};
 
 /// Any error a subcommand can end with.
 #[derive(Debug, thiserror::Error)]
@@ -93,14 +96,24 @@ impl CliError {
 /// What a successful subcommand prints, and its exit code.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// The result (a table, a summary, JSON).
     pub stdout: String,
+    /// Warnings and differences, always printed on standard error.
     pub stderr: String,
+    /// What was done ("wrote …", "read … rows"), on standard error unless `-q`.
+    pub info: String,
     pub code: Exit,
 }
 
 impl Outcome {
-    fn ok(stdout: String) -> Outcome {
-        Outcome { stdout, stderr: String::new(), code: Exit::Success }
+    /// A result on standard output, exit 0.
+    pub fn ok(stdout: String) -> Outcome {
+        Outcome { stdout, stderr: String::new(), info: String::new(), code: Exit::Success }
+    }
+
+    /// Nothing on standard output, a line of what was done, exit 0.
+    pub fn info(info: String) -> Outcome {
+        Outcome { info, ..Outcome::ok(String::new()) }
     }
 }
 
@@ -235,16 +248,12 @@ pub fn generate(args: &GenerateArgs) -> Result<Outcome, CliError> {
         Ok(())
     })
     .map_err(|source| GenerateError::Io { path: args.out.display().to_string(), source })?;
-    Ok(Outcome {
-        stdout: String::new(),
-        stderr: format!(
-            "wrote {}: {} rows, {} of them bad on purpose\n",
-            args.out.display(),
-            counts.0 + counts.1,
-            counts.1
-        ),
-        code: Exit::Success,
-    })
+    Ok(Outcome::info(format!(
+        "wrote {}: {} rows, {} of them bad on purpose\n",
+        args.out.display(),
+        counts.0 + counts.1,
+        counts.1
+    )))
 }
 
 /// Reads a date or instant given on the command line (`--at`): RFC 3339 or YYYY-MM-DD,
@@ -453,7 +462,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         MetricsFormat::Json => report::metrics::write_json(&table, w),
         MetricsFormat::Parquet => report::metrics::write_parquet(&table, w),
     };
-    let stderr = format!(
+    let info = format!(
         "read {} rows: {} accepted, {} rejected, {} excluded\n",
         ingested.reconciliation.read,
         ingested.reconciliation.accepted,
@@ -463,13 +472,13 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
     match &args.out {
         Some(path) => {
             write_atomic(path, render).map_err(write_err(path))?;
-            Ok(Outcome { stdout: String::new(), stderr, code: Exit::Success })
+            Ok(Outcome::info(info))
         }
         None if args.format == MetricsFormat::Parquet => Err(CliError::ParquetNeedsOut),
         None => {
             let mut buf = Vec::new();
             render(&mut buf).map_err(|source| CliError::Write { path: "stdout".to_string(), source })?;
-            Ok(Outcome { stdout: String::from_utf8_lossy(&buf).into_owned(), stderr, code: Exit::Success })
+            Ok(Outcome { info, ..Outcome::ok(String::from_utf8_lossy(&buf).into_owned()) })
         }
     }
 }
@@ -510,7 +519,7 @@ pub fn check(contract: &std::path::Path, profile: Option<&std::path::Path>) -> R
     }
     // Valid but probably not meant: look-alike names (the exit stays 0; they are warnings).
     let stderr: String = c.lookalike_warnings().iter().map(|w| format!("warning: {w}\n")).collect();
-    Ok(Outcome { stdout: out, stderr, code: Exit::Success })
+    Ok(Outcome { stderr, ..Outcome::ok(out) })
 }
 
 /// The ledger every command reads or writes, found by one rule (docs/ledger.md, "Where the
@@ -548,7 +557,7 @@ pub fn run(
     let mut progress = |step: &str| {
         if timed {
             eprintln!("-- time: {step} from {:.3} s", started.elapsed().as_secs_f64());
-        } else if tty {
+        } else if tty && !crate::util::quiet() {
             eprintln!("callsla: {step}…");
         }
     };
@@ -595,11 +604,7 @@ pub fn run(
         stdout += &format!("removed {name}: the partial output of a run that was killed\n");
     }
     let breach = crate::run::breached(&outcome.computed.file.assessment);
-    Ok(Outcome {
-        stdout,
-        stderr: String::new(),
-        code: if breach && fail_on_breach { Exit::Breach } else { Exit::Success },
-    })
+    Ok(Outcome { code: if breach && fail_on_breach { Exit::Breach } else { Exit::Success }, ..Outcome::ok(stdout) })
 }
 
 /// `callsla verify`: exit 4 naming each file that differs.
@@ -612,7 +617,7 @@ pub fn verify(dir: &std::path::Path, inputs: Option<&std::path::Path>) -> Result
         )));
     }
     let stderr: String = diffs.iter().map(|d| format!("{}: {}\n", d.file, d.what)).collect();
-    Ok(Outcome { stdout: String::new(), stderr, code: Exit::VerifyDiffers })
+    Ok(Outcome { stderr, code: Exit::VerifyDiffers, ..Outcome::ok(String::new()) })
 }
 
 fn load_assessment(dir: &std::path::Path) -> Result<crate::run::AssessmentFile, CliError> {
@@ -627,7 +632,7 @@ fn load_assessment(dir: &std::path::Path) -> Result<crate::run::AssessmentFile, 
 pub fn diff(a: &std::path::Path, b: &std::path::Path) -> Result<Outcome, CliError> {
     let (text, changed) = report::summary::diff(&load_assessment(a)?, &load_assessment(b)?);
     // As diff(1): 0 when the assessments agree, 1 when they differ.
-    Ok(Outcome { stdout: text, stderr: String::new(), code: if changed { Exit::DIFFERENT } else { Exit::Success } })
+    Ok(Outcome { code: if changed { Exit::DIFFERENT } else { Exit::Success }, ..Outcome::ok(text) })
 }
 
 /// `callsla explain`.

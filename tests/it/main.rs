@@ -11,6 +11,7 @@ mod catalogue;
 mod cli_metrics;
 mod columnar;
 mod contract;
+mod conventions;
 mod disputes;
 mod docs;
 mod faults;

@@ -1,0 +1,79 @@
+//! The command line's conventions (issue 20): `-q` and `-v` on every command, shell
+//! completions and man pages generated from the one definition, examples after each help.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests
+
+use crate::common;
+
+use common::*;
+
+#[test]
+fn quiet_leaves_out_what_was_done_and_verbose_adds_timings() {
+    let t = TempDir::new("quiet");
+    let out = t.path("g.csv");
+    let gen = ["generate", "--rows", "200", "--start", "2026-08", "--out", s(&out)];
+    let r = callsla(&gen);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (0, format!("wrote {}: 200 rows, 0 of them bad on purpose\n", s(&out)).as_str())
+    );
+    let r = callsla(&[&gen[..], &["-q"]].concat());
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "", ""));
+    let m = ["metrics", "--input", s(&out), "--tz", "America/New_York", "--by", "channel"];
+    let loud = callsla(&[&m[..], &["-v"]].concat());
+    assert_eq!(loud.code, 0, "{}", loud.stderr);
+    assert!(loud.stderr.contains("-- time: ingest"), "{}", loud.stderr);
+    assert!(loud.stderr.contains("read 200 rows: 200 accepted, 0 rejected, 0 excluded\n"), "{}", loud.stderr);
+    let quiet = callsla(&[&m[..], &["-q"]].concat());
+    assert_eq!(quiet.stderr, "");
+    assert_eq!(quiet.stdout, callsla(&m).stdout, "-q changes nothing on standard output");
+    // Warnings stay: a look-alike scope queue under -q.
+    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    let c = t.write("c.toml", &sample.replace("\"retention\"]", "\"retention\", \"b\u{456}lling\"]"));
+    let r = callsla(&["check", "-q", "--contract", s(&c)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.starts_with("warning: scope.queues"), "{}", r.stderr);
+    let both = callsla(&["-q", "-v", "check", "--contract", s(&c)]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+}
+
+#[test]
+fn completions_and_man_pages_come_from_the_command_line_itself() {
+    let bash = callsla(&["completions", "bash"]);
+    assert_eq!(bash.code, 0, "{}", bash.stderr);
+    assert!(bash.stdout.contains("_callsla()") && bash.stdout.contains("--accept-provisional"), "{}", bash.stdout);
+    for (shell, mark) in
+        [("zsh", "#compdef callsla"), ("fish", "complete -c callsla"), ("powershell", "Register-ArgumentCompleter")]
+    {
+        let r = callsla(&["completions", shell]);
+        assert!(r.stdout.contains(mark), "{shell}: {}", r.stdout);
+    }
+    let r = callsla(&["completions", "tcsh"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("possible values: bash"), "{}", r.stderr);
+
+    let page = callsla(&["man"]);
+    assert!(page.stdout.contains(".TH callsla 1"), "{}", page.stdout);
+    let t = TempDir::new("man");
+    let dir = t.path("man");
+    let r = callsla(&["man", "--out", s(&dir)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.starts_with(&format!("wrote 22 man pages to {}: callsla-check.1, ", s(&dir))), "{}", r.stderr);
+    let run = std::fs::read_to_string(dir.join("callsla-run.1")).unwrap();
+    assert!(run.contains(".TH callsla-run 1") && run.contains("\\-\\-no\\-ledger"), "{run}");
+    assert!(std::fs::read_to_string(dir.join("callsla-dispute-open.1")).unwrap().contains("\\-\\-document"));
+    // The same pages again, byte for byte (nothing dated).
+    let before = std::fs::read(dir.join("callsla.1")).unwrap();
+    callsla(&["man", "--out", s(&dir)]);
+    assert_eq!(std::fs::read(dir.join("callsla.1")).unwrap(), before);
+}
+
+#[test]
+fn every_help_ends_with_an_example() {
+    for sub in [&["run"][..], &["dispute", "open"], &["ledger", "export"], &["metrics"], &["completions"]] {
+        let r = callsla(&[sub, &["--help"][..]].concat());
+        assert_eq!(r.code, 0, "{sub:?}: {}", r.stderr);
+        let tail = r.stdout.rsplit("\n\n").next().unwrap();
+        assert!(tail.starts_with("Example"), "{sub:?}: {}", r.stdout);
+        assert!(tail.contains(&format!("callsla {}", sub.join(" "))), "{sub:?}: {tail}");
+    }
+}
