@@ -198,6 +198,15 @@ fn month_bounds(zone: Tz, (y, m): (i32, u32), months: u32) -> Option<(i64, Naive
 
 /// Writes a generated log as canonical CSV to `out`; returns (good rows, bad rows).
 pub fn generate(opts: &GenerateOptions, out: &mut dyn Write) -> Result<(u64, u64), io::Error> {
+    generate_with_progress(opts, out, &mut |_| {})
+}
+
+/// [`generate`], telling `progress` how many contacts are written (every 65,536 and at the end).
+pub fn generate_with_progress(
+    opts: &GenerateOptions,
+    out: &mut dyn Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(u64, u64), io::Error> {
     let invalid = |m: &str| io::Error::new(io::ErrorKind::InvalidInput, m.to_string());
     if opts.months == 0 {
         return Err(invalid("--months must be at least 1"));
@@ -257,6 +266,9 @@ pub fn generate(opts: &GenerateOptions, out: &mut dyn Write) -> Result<(u64, u64
         line.clear();
         write_contact(&c, &mut stamp, &mut line);
         w.write_all(&line)?;
+        if i % 65_536 == 65_535 {
+            progress(i as u64 + 1);
+        }
         if good.len() < 64 {
             good.push(c);
         }
@@ -278,6 +290,7 @@ pub fn generate(opts: &GenerateOptions, out: &mut dyn Write) -> Result<(u64, u64
         }
     }
     w.flush()?;
+    progress(opts.rows);
     Ok((opts.rows, bad))
 }
 

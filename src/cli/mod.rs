@@ -19,6 +19,7 @@ mod dispute;
 pub mod examples;
 mod ledger;
 mod manual;
+mod progress;
 
 pub use crate::exit::Exit;
 pub use dispute::{dispute, DisputeAction};
@@ -162,7 +163,11 @@ pub fn ingest(args: &IngestArgs) -> Result<Outcome, CliError> {
     };
     // Thresholds are applied here, after the rejects file is written.
     let lenient = IngestOptions { max_reject_rate: Decimal::ONE, strict: false, hash_inputs: false };
-    let result = ingest::ingest(&profile, &args.inputs, &lenient)?;
+    let spinner = progress::Progress::steps();
+    spinner.step("reading the interaction logs");
+    let result = ingest::ingest(&profile, &args.inputs, &lenient);
+    drop(spinner);
+    let result = result?;
     if let Some(path) = &args.rejects {
         write_atomic(path, |w| ingest::write_rejects_csv(&result.rejects, args.raw_rejects, w))
             .map_err(write_err(path))?;
@@ -243,8 +248,9 @@ pub fn generate(args: &GenerateArgs) -> Result<Outcome, CliError> {
         slow_months: args.slow_months,
     };
     let mut counts = (0, 0);
+    let bar = progress::Progress::rows(args.rows, "generating");
     write_atomic(&args.out, |w| {
-        counts = generate::generate(&opts, w)?;
+        counts = generate::generate_with_progress(&opts, w, &mut |done| bar.set(done))?;
         Ok(())
     })
     .map_err(|source| GenerateError::Io { path: args.out.display().to_string(), source })?;
@@ -420,6 +426,8 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
     let started = std::time::Instant::now();
     // Thresholds are applied after the rejects file is written, so a stop can point at it.
     let lenient = IngestOptions { max_reject_rate: Decimal::ONE, strict: false, hash_inputs: false };
+    let spinner = progress::Progress::steps();
+    spinner.step("reading the interaction logs");
     let ingested = ingest::ingest(&profile, &args.inputs, &lenient)?;
     if let Some(path) = &args.rejects {
         write_atomic(path, |w| ingest::write_rejects_csv(&ingested.rejects, args.raw_rejects, w))
@@ -445,7 +453,10 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         csat_scale: profile.csat_scale(),
         calendars,
     };
-    let table = metrics::compute(&ingested.accepted, &req)?;
+    spinner.step("measuring");
+    let table = metrics::compute(&ingested.accepted, &req);
+    drop(spinner);
+    let table = table?;
     if explain {
         // `--explain`: where the time went, for understanding a slow run.
         eprintln!(
@@ -549,19 +560,20 @@ pub fn run(
     fail_on_breach: bool,
     rejects: Option<&std::path::Path>,
 ) -> Result<Outcome, CliError> {
-    use std::io::IsTerminal;
-    let tty = std::io::stderr().is_terminal();
-    // `CALLSLA_EXPLAIN` (set by `--explain` on `metrics`, or by hand): each step with its start time.
+    // `-v` (or CALLSLA_EXPLAIN): each step with its start time; on a terminal otherwise, a
+    // spinner naming the step.
     let timed = crate::util::explaining();
     let started = std::time::Instant::now();
+    let spinner = progress::Progress::steps();
     let mut progress = |step: &str| {
         if timed {
             eprintln!("-- time: {step} from {:.3} s", started.elapsed().as_secs_f64());
-        } else if tty && !crate::util::quiet() {
-            eprintln!("callsla: {step}…");
         }
+        spinner.step(step);
     };
-    let outcome = crate::run::run(opts, ledger, out, force, rejects, &mut progress)?;
+    let outcome = crate::run::run(opts, ledger, out, force, rejects, &mut progress);
+    drop(spinner);
+    let outcome = outcome?;
     let mut stdout = report::summary::run_summary(&outcome.computed.file, &out.display().to_string());
     if let Some(path) = &ledger.path {
         let changes: Vec<String> = outcome

@@ -77,3 +77,43 @@ fn every_help_ends_with_an_example() {
         assert!(tail.contains(&format!("callsla {}", sub.join(" "))), "{sub:?}: {tail}");
     }
 }
+
+/// Progress (issue 20): on a terminal, `generate` draws a bar of rows with the time left and
+/// `metrics` a spinner naming its step; with `-q`, or when standard error is not a terminal
+/// (a pipe, a file, CI), nothing is drawn. The terminal is a real pseudo-terminal from
+/// util-linux's `script`.
+#[test]
+fn progress_is_drawn_on_a_terminal_only() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: util-linux `script` (a pseudo-terminal) is not installed");
+        return;
+    }
+    let t = TempDir::new("progress");
+    let bin = env!("CARGO_BIN_EXE_callsla");
+    let out = t.path("g.csv");
+    let on_terminal = |args: &str| {
+        let typescript = t.path("typescript");
+        let cmd = format!("{bin} {args}");
+        let r = std::process::Command::new("script")
+            .args(["-qec", &cmd, s(&typescript)])
+            .env("CALLSLA_PSEUDONYM_KEY", TEST_KEY)
+            .env_remove("CALLSLA_EXPLAIN")
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{cmd}: {}", String::from_utf8_lossy(&r.stderr));
+        String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).into_owned()
+    };
+    let shown = on_terminal(&format!("generate --rows 300000 --out {}", s(&out)));
+    assert!(shown.contains("callsla: generating ["), "{shown:?}");
+    assert!(shown.contains("300,000/300,000 rows"), "{shown:?}");
+    let shown = on_terminal(&format!("metrics --input {} --tz UTC --by channel", s(&out)));
+    assert!(
+        shown.contains("callsla: reading the interaction logs") || shown.contains("callsla: measuring"),
+        "{shown:?}"
+    );
+    let quiet = on_terminal(&format!("generate -q --rows 300000 --out {}", s(&out)));
+    assert!(!quiet.contains("callsla:"), "{quiet:?}");
+    // Not a terminal: no progress, no cursor control.
+    let r = callsla(&["generate", "--rows", "300000", "--out", s(&out)]);
+    assert_eq!(r.stderr, format!("wrote {}: 300000 rows, 0 of them bad on purpose\n", s(&out)));
+}
