@@ -86,10 +86,19 @@ pub struct RunOptions {
     #[arg(long, default_value_t = 0)]
     #[serde(default, skip_serializing_if = "is_zero")]
     pub max_stray_rows: u64,
+    /// Start each CSV output with the UTF-8 byte order mark, so that Excel shows non-ASCII
+    /// text (queue names, descriptions) correctly when the file is opened by double-click.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub excel_csv: bool,
 }
 
 fn is_zero(v: &u64) -> bool {
     *v == 0
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
 }
 
 /// A file the run read: as given, its size and SHA-256.

@@ -395,6 +395,9 @@ pub(crate) fn parse_rate(s: &str) -> Result<rust_decimal::Decimal, String> {
     Ok(v)
 }
 
+/// The UTF-8 byte order mark, which `--excel-csv` writes at the start of each CSV output.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// SHA-256 of bytes, lowercase hex (manifests, ledger content hashes, the block reader's check).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;

@@ -488,11 +488,17 @@ pub fn compute(
     let mut json = serde_json::to_vec_pretty(&file).map_err(|e| RunError::Internal(e.to_string()))?;
     json.push(b'\n');
     outputs.insert("assessment.json".into(), json);
-    outputs.insert("sla_results.csv".into(), render(&|w| report::finance::write_sla_results(&file, w))?);
-    outputs.insert("invoice.csv".into(), render(&|w| report::finance::write_invoice(&file, w))?);
-    outputs.insert("metrics.csv".into(), render(&|w| report::metrics::write_csv(&judged_table, w))?);
-    outputs
-        .insert("rejects.csv".into(), render(&|w| ingest::write_rejects_csv(&ingested.rejects, opts.raw_rejects, w))?);
+    // `--excel-csv`: each CSV starts with the UTF-8 byte order mark, by which Excel knows the
+    // encoding (without it, non-ASCII text is shown in the local code page).
+    let csv = |f: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| -> Result<Vec<u8>, RunError> {
+        let mut buf = if opts.excel_csv { crate::util::UTF8_BOM.to_vec() } else { Vec::new() };
+        buf.extend(render(f)?);
+        Ok(buf)
+    };
+    outputs.insert("sla_results.csv".into(), csv(&|w| report::finance::write_sla_results(&file, w))?);
+    outputs.insert("invoice.csv".into(), csv(&|w| report::finance::write_invoice(&file, w))?);
+    outputs.insert("metrics.csv".into(), csv(&|w| report::metrics::write_csv(&judged_table, w))?);
+    outputs.insert("rejects.csv".into(), csv(&|w| ingest::write_rejects_csv(&ingested.rejects, opts.raw_rejects, w))?);
     outputs.insert("audit.html".into(), report::audit::render(&file, &manifest).into_bytes());
     if ledger_input != LedgerInput::default() {
         let mut li = serde_json::to_vec_pretty(&ledger_input).map_err(|e| RunError::Internal(e.to_string()))?;
@@ -567,8 +573,12 @@ pub fn run(
         Err(RunError::RejectLimit(stop)) => {
             let RejectStop { error, rejects: rows, raw } = *stop;
             let path = rejects.map_or_else(|| default_rejects_path(out), Path::to_path_buf);
-            crate::util::write_atomic(&path, |w| ingest::write_rejects_csv(&rows, raw, w))
-                .map_err(|source| RunError::Write { path: path.display().to_string(), source })?;
+            let bom: &[u8] = if opts.excel_csv { crate::util::UTF8_BOM } else { &[] };
+            crate::util::write_atomic(&path, |w| {
+                w.write_all(bom)?;
+                ingest::write_rejects_csv(&rows, raw, w)
+            })
+            .map_err(|source| RunError::Write { path: path.display().to_string(), source })?;
             let error = match error {
                 IngestError::TooManyRejects { rejected, read, rate, max, mut detail } => {
                     detail.file = Some(path.display().to_string());

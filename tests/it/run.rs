@@ -377,3 +377,32 @@ fn a_stray_row_months_ahead_stops_the_run_or_is_left_out() {
     let (r, _) = with("chosen", &["--period", "2026-09"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// `--excel-csv` (issue 20): each CSV output starts with the UTF-8 byte order mark and is
+/// otherwise the same bytes; the option is recorded in the manifest, so `verify` re-derives
+/// the same files. Without it, no CSV carries a mark.
+#[test]
+fn excel_csv_marks_every_csv_as_utf8_and_verifies() {
+    let t = TempDir::new("excel-csv");
+    let (plain, marked) = (t.path("plain"), t.path("marked"));
+    let contract = repo("sample-data/contract.toml");
+    let r = callsla_in_repo(&sample_run_args(s(&contract), s(&plain)));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut args = sample_run_args(s(&contract), s(&marked));
+    args.push("--excel-csv");
+    let r = callsla_in_repo(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in ["invoice.csv", "sla_results.csv", "metrics.csv", "rejects.csv"] {
+        let (a, b) = (std::fs::read(plain.join(name)).unwrap(), std::fs::read(marked.join(name)).unwrap());
+        assert!(!a.starts_with(b"\xEF\xBB\xBF"), "{name}");
+        assert_eq!(&b[..3], b"\xEF\xBB\xBF", "{name}");
+        assert_eq!(&b[3..], &a[..], "{name}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(marked.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["options"]["excel_csv"], true);
+    let plain_manifest = std::fs::read_to_string(plain.join("manifest.json")).unwrap();
+    assert!(!plain_manifest.contains("excel_csv"));
+    let v = callsla_in_repo(&["verify", s(&marked)]);
+    assert_eq!(v.code, 0, "{}", v.stderr);
+}
