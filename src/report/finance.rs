@@ -5,16 +5,52 @@
 
 use std::io::{self, Write};
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::assessment::AssessmentFile;
 use crate::metrics::period::rfc3339;
 
-fn opt(d: Option<Decimal>) -> String {
-    d.map(|v| v.to_string()).unwrap_or_default()
+/// One typed cell of a finance file: the CSV writes its text, the workbook a typed cell.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    Text(String),
+    /// A decimal figure; `None` is an empty cell.
+    Number(Option<Decimal>),
+    Date(NaiveDate),
+    Count(u64),
 }
 
-fn zone(f: &AssessmentFile) -> chrono_tz::Tz {
+impl Cell {
+    /// The cell as the CSV holds it.
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Cell::Text(t) => t.clone(),
+            Cell::Number(d) => d.map(|v| v.to_string()).unwrap_or_default(),
+            Cell::Date(d) => d.to_string(),
+            Cell::Count(n) => n.to_string(),
+        }
+    }
+}
+
+fn text(s: &str) -> Cell {
+    Cell::Text(s.to_string())
+}
+
+fn num(d: Decimal) -> Cell {
+    Cell::Number(Some(d))
+}
+
+fn write_rows<const N: usize>(columns: [&str; N], rows: &[[Cell; N]], out: &mut dyn Write) -> io::Result<()> {
+    let mut w = crate::util::SafeCsv::from_writer(out);
+    w.write_record(columns)?;
+    for row in rows {
+        w.write_record(row.iter().map(Cell::text))?;
+    }
+    w.flush()
+}
+
+pub(crate) fn zone(f: &AssessmentFile) -> chrono_tz::Tz {
     f.contract.time_zone.parse().unwrap_or(chrono_tz::UTC)
 }
 
@@ -53,84 +89,88 @@ pub(crate) const SLA_COLUMNS: [&str; 30] = [
 ];
 
 pub(crate) fn write_sla_results(f: &AssessmentFile, out: &mut dyn Write) -> io::Result<()> {
+    write_rows(SLA_COLUMNS, &sla_rows(f), out)
+}
+
+/// The rows of `sla_results.csv` (and of the workbook's "SLA results" sheet).
+pub(crate) fn sla_rows(f: &AssessmentFile) -> Vec<[Cell; 30]> {
     let tz = zone(f);
-    let mut w = crate::util::SafeCsv::from_writer(out);
-    w.write_record(SLA_COLUMNS)?;
+    let mut rows = Vec::new();
     for p in &f.assessment.periods {
         for s in &p.slas {
-            w.write_record([
-                f.contract.id.clone(),
-                p.period.clone(),
-                rfc3339(tz, p.period_start),
-                rfc3339(tz, p.period_end),
-                p.terms_version.clone(),
-                s.sla_id.clone(),
-                s.name.clone(),
-                s.kind.as_str().to_string(),
-                s.metric.clone(),
-                s.definition.clone(),
-                s.queue.clone(),
-                opt(s.numerator),
-                opt(s.denominator),
-                opt(s.achieved),
-                s.unit.as_str().to_string(),
-                s.direction.as_str().to_string(),
-                s.target.to_string(),
-                opt(s.minimum),
-                s.sample_size.to_string(),
-                s.min_sample.to_string(),
-                s.provisional.to_string(),
-                s.status.as_str().to_string(),
-                opt(s.shortfall),
-                s.credit_base.to_string(),
-                s.escalation_factor.to_string(),
-                s.credit.to_string(),
-                s.earn_back.to_string(),
-                s.earn_back_forfeited.to_string(),
-                f.contract.currency.clone(),
-                s.clause.clone(),
-            ])?;
+            rows.push([
+                text(&f.contract.id),
+                text(&p.period),
+                Cell::Text(rfc3339(tz, p.period_start)),
+                Cell::Text(rfc3339(tz, p.period_end)),
+                text(&p.terms_version),
+                text(&s.sla_id),
+                text(&s.name),
+                text(s.kind.as_str()),
+                text(&s.metric),
+                text(&s.definition),
+                text(&s.queue),
+                Cell::Number(s.numerator),
+                Cell::Number(s.denominator),
+                Cell::Number(s.achieved),
+                text(s.unit.as_str()),
+                text(s.direction.as_str()),
+                num(s.target),
+                Cell::Number(s.minimum),
+                Cell::Count(s.sample_size),
+                Cell::Count(s.min_sample),
+                Cell::Text(s.provisional.to_string()),
+                text(s.status.as_str()),
+                Cell::Number(s.shortfall),
+                num(s.credit_base),
+                num(s.escalation_factor),
+                num(s.credit),
+                num(s.earn_back),
+                num(s.earn_back_forfeited),
+                text(&f.contract.currency),
+                text(&s.clause),
+            ]);
         }
         // Obligations, one row each: kind `obligation`, the breaches as the achieved figure
         // (late events, events over the limit, or 1 without a valid certificate) against 0.
         for o in &p.obligations {
             let measured = o.status != "not_measured";
-            let n = |v: String| if measured { v } else { String::new() };
-            w.write_record([
-                f.contract.id.clone(),
-                p.period.clone(),
-                rfc3339(tz, p.period_start),
-                rfc3339(tz, p.period_end),
-                p.terms_version.clone(),
-                o.obligation_id.clone(),
-                o.name.clone(),
-                "obligation".to_string(),
-                o.kind.clone(),
-                format!("event_type={}", o.event_type),
-                String::new(),
-                n(o.breaches.to_string()),
-                n(o.events.len().to_string()),
-                n(o.breaches.to_string()),
-                "events".to_string(),
-                "at_most".to_string(),
-                "0".to_string(),
-                String::new(),
-                o.events.len().to_string(),
-                "0".to_string(),
-                "false".to_string(),
-                o.status.clone(),
-                n(o.breaches.to_string()),
-                o.credit_base.to_string(),
-                "1".to_string(),
-                o.credit.to_string(),
-                "0.00".to_string(),
-                "0.00".to_string(),
-                f.contract.currency.clone(),
-                o.clause.clone(),
-            ])?;
+            let n = |v: u64| Cell::Number(measured.then(|| Decimal::from(v)));
+            rows.push([
+                text(&f.contract.id),
+                text(&p.period),
+                Cell::Text(rfc3339(tz, p.period_start)),
+                Cell::Text(rfc3339(tz, p.period_end)),
+                text(&p.terms_version),
+                text(&o.obligation_id),
+                text(&o.name),
+                text("obligation"),
+                text(&o.kind),
+                Cell::Text(format!("event_type={}", o.event_type)),
+                text(""),
+                n(o.breaches),
+                n(o.events.len() as u64),
+                n(o.breaches),
+                text("events"),
+                text("at_most"),
+                num(Decimal::ZERO),
+                Cell::Number(None),
+                Cell::Count(o.events.len() as u64),
+                Cell::Count(0),
+                text("false"),
+                text(&o.status),
+                n(o.breaches),
+                num(o.credit_base),
+                num(Decimal::ONE),
+                num(o.credit),
+                num(Decimal::new(0, 2)),
+                num(Decimal::new(0, 2)),
+                text(&f.contract.currency),
+                text(&o.clause),
+            ]);
         }
     }
-    w.flush()
+    rows
 }
 
 /// Columns of `invoice.csv`.
@@ -162,33 +202,38 @@ pub(crate) const INVOICE_COLUMNS: [&str; 20] = [
 /// id always comes with the same lines, so an import keyed by document id books each amount
 /// once; the amounts of a document's lines add up to its `document_total`.
 pub(crate) fn write_invoice(f: &AssessmentFile, out: &mut dyn Write) -> io::Result<()> {
-    let mut w = crate::util::SafeCsv::from_writer(out);
-    w.write_record(INVOICE_COLUMNS)?;
-    for d in &f.billing.documents {
-        for (i, l) in d.lines.iter().enumerate() {
-            w.write_record([
-                d.contract_id.clone(),
-                d.id.clone(),
-                d.kind.as_str().to_string(),
-                d.period.clone(),
-                d.issue_date.to_string(),
-                d.due_date.to_string(),
-                d.references.clone(),
-                (i + 1).to_string(),
-                l.line_type.as_str().to_string(),
-                l.channel.clone(),
-                l.sla_id.clone(),
-                l.description.clone(),
-                l.quantity.clone(),
-                l.unit.clone(),
-                opt(l.rate),
-                l.amount.to_string(),
-                l.reference.clone(),
-                d.total.to_string(),
-                d.currency.clone(),
-                l.clause.clone(),
-            ])?;
-        }
-    }
-    w.flush()
+    let rows: Vec<[Cell; 20]> = f.billing.documents.iter().flat_map(invoice_rows).collect();
+    write_rows(INVOICE_COLUMNS, &rows, out)
+}
+
+/// The rows of one document in `invoice.csv` (and on its sheet of the workbook).
+pub(crate) fn invoice_rows(d: &crate::billing::Document) -> Vec<[Cell; 20]> {
+    d.lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            [
+                text(&d.contract_id),
+                text(&d.id),
+                text(d.kind.as_str()),
+                text(&d.period),
+                Cell::Date(d.issue_date),
+                Cell::Date(d.due_date),
+                text(&d.references),
+                Cell::Count(i as u64 + 1),
+                text(l.line_type.as_str()),
+                text(&l.channel),
+                text(&l.sla_id),
+                text(&l.description),
+                text(&l.quantity),
+                text(&l.unit),
+                Cell::Number(l.rate),
+                num(l.amount),
+                text(&l.reference),
+                num(d.total),
+                text(&d.currency),
+                text(&l.clause),
+            ]
+        })
+        .collect()
 }

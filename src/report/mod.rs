@@ -6,6 +6,7 @@ pub mod finance;
 pub mod metrics;
 pub mod statement;
 pub mod summary;
+pub(crate) mod workbook;
 
 /// A plain terminal table: a header row (none when `head` is empty) and body rows, columns
 /// separated by two spaces and aligned by display width, the columns listed in `right`

@@ -499,6 +499,10 @@ pub fn compute(
     outputs.insert("invoice.csv".into(), csv(&|w| report::finance::write_invoice(&file, w))?);
     outputs.insert("metrics.csv".into(), csv(&|w| report::metrics::write_csv(&judged_table, w))?);
     outputs.insert("rejects.csv".into(), csv(&|w| ingest::write_rejects_csv(&ingested.rejects, opts.raw_rejects, w))?);
+    outputs.insert(
+        "invoice.xlsx".into(),
+        report::workbook::render(&file).map_err(|e| RunError::Internal(format!("invoice.xlsx: {e}")))?,
+    );
     outputs.insert("audit.html".into(), report::audit::render(&file, &manifest).into_bytes());
     if ledger_input != LedgerInput::default() {
         let mut li = serde_json::to_vec_pretty(&ledger_input).map_err(|e| RunError::Internal(e.to_string()))?;

@@ -31,3 +31,4 @@ mod rules;
 mod run;
 mod silent;
 mod sql_engines;
+mod workbook;

@@ -47,6 +47,7 @@ fn main_command_output_matches_the_golden_files() {
             "assessment.json",
             "audit.html",
             "invoice.csv",
+            "invoice.xlsx",
             "manifest.json",
             "metrics.csv",
             "rejects.csv",
