@@ -127,7 +127,7 @@ enum Command {
         as_of: chrono::NaiveDate,
         /// How to print the statement.
         #[arg(long, value_enum, default_value = "table")]
-        format: cli::HistoryFormat,
+        format: cli::StatementFormat,
         /// Write the statement here instead of standard output (atomically).
         #[arg(long)]
         out: Option<PathBuf>,

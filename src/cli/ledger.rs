@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{write_err, CliError, HistoryFormat, Outcome};
+use super::{write_err, CliError, HistoryFormat, Outcome, StatementFormat};
 use crate::report;
 use crate::util::write_atomic;
 
@@ -169,9 +169,16 @@ pub fn statement(
     ledger: &std::path::Path,
     contract: Option<&str>,
     as_of: chrono::NaiveDate,
-    format: HistoryFormat,
+    format: StatementFormat,
     out: Option<&std::path::Path>,
 ) -> Result<Outcome, CliError> {
+    if format == StatementFormat::Xlsx && out.is_none() {
+        return Err(CliError::BadValue {
+            option: "--format",
+            value: "xlsx".to_string(),
+            expected: "printable: a workbook is written to a file (give --out FILE.xlsx)",
+        });
+    }
     if !ledger.is_file() {
         return Err(CliError::NoLedger(ledger.display().to_string()));
     }
@@ -193,15 +200,22 @@ pub fn statement(
         statements.push(st);
     }
     l.release().map_err(crate::run::RunError::from)?;
+    if let (StatementFormat::Xlsx, Some(path)) = (format, out) {
+        let book = report::workbook::statement(&statements, &crate::manifest::engine())
+            .map_err(|e| CliError::Render { what: "statement as a workbook", message: e.to_string() })?;
+        write_atomic(path, |w| w.write_all(&book)).map_err(write_err(path))?;
+        return Ok(Outcome::ok(format!("wrote the statement of account as of {as_of} to {}\n", path.display())));
+    }
     let text = match format {
-        HistoryFormat::Json => {
+        StatementFormat::Xlsx => String::new(),
+        StatementFormat::Json => {
             serde_json::to_string_pretty(&statements)
                 .map_err(|e| CliError::Render { what: "statement as JSON", message: e.to_string() })?
                 + "\n"
         }
-        HistoryFormat::Csv => report::statement::csv(&statements)
+        StatementFormat::Csv => report::statement::csv(&statements)
             .map_err(|e| CliError::Render { what: "statement as CSV", message: e.to_string() })?,
-        HistoryFormat::Table => report::statement::table(&statements),
+        StatementFormat::Table => report::statement::table(&statements),
     };
     match out {
         Some(path) => {

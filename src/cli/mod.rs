@@ -282,6 +282,16 @@ pub enum HistoryFormat {
     Json,
 }
 
+/// Output formats of `callsla statement`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatementFormat {
+    Table,
+    Csv,
+    Json,
+    /// A workbook (one sheet per contract), written to --out.
+    Xlsx,
+}
+
 /// Output formats of `callsla metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MetricsFormat {

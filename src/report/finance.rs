@@ -41,7 +41,11 @@ fn num(d: Decimal) -> Cell {
     Cell::Number(Some(d))
 }
 
-fn write_rows<const N: usize>(columns: [&str; N], rows: &[[Cell; N]], out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_rows<const N: usize>(
+    columns: [&str; N],
+    rows: &[[Cell; N]],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut w = crate::util::SafeCsv::from_writer(out);
     w.write_record(columns)?;
     for row in rows {

@@ -1,5 +1,6 @@
 //! The statement of account for people (a table) and for ledger systems (CSV).
 
+use super::finance::Cell;
 use std::fmt::Write as _;
 
 use crate::billing::statement::Statement;
@@ -74,60 +75,69 @@ pub(crate) fn table(statements: &[Statement]) -> String {
     s
 }
 
+/// Columns of the statement as CSV (and of its workbook sheets).
+pub(crate) const COLUMNS: [&str; 13] = [
+    "contract_id",
+    "as_of",
+    "section",
+    "date",
+    "kind",
+    "id",
+    "description",
+    "amount",
+    "balance",
+    "due_date",
+    "days_past_due",
+    "bucket",
+    "currency",
+];
+
 /// The statements as CSV: one row per entry, then one per open item (`section` tells which),
 /// so a ledger system can reconcile line by line.
-pub(crate) fn csv(statements: &[Statement]) -> Result<String, csv::Error> {
-    let mut w = crate::util::SafeCsv::from_writer(Vec::new());
-    w.write_record([
-        "contract_id",
-        "as_of",
-        "section",
-        "date",
-        "kind",
-        "id",
-        "description",
-        "amount",
-        "balance",
-        "due_date",
-        "days_past_due",
-        "bucket",
-        "currency",
-    ])?;
-    for st in statements {
-        let base = |section: &str| vec![st.contract_id.clone(), st.as_of.to_string(), section.to_string()];
-        for e in &st.entries {
-            let mut r = base("entry");
-            r.extend([
-                e.date.to_string(),
-                e.kind.clone(),
-                e.id.clone(),
-                e.description.clone(),
-                e.amount.to_string(),
-                e.balance.to_string(),
-                String::new(),
-                String::new(),
-                String::new(),
-                st.currency.clone(),
-            ]);
-            w.write_record(&r)?;
-        }
-        for o in &st.open_items {
-            let mut r = base("open_item");
-            r.extend([
-                String::new(),
-                o.kind.clone(),
-                o.id.clone(),
-                String::new(),
-                o.open.to_string(),
-                String::new(),
-                o.due_date.map(|d| d.to_string()).unwrap_or_default(),
-                o.days_past_due.to_string(),
-                o.bucket.clone(),
-                st.currency.clone(),
-            ]);
-            w.write_record(&r)?;
-        }
+pub(crate) fn csv(statements: &[Statement]) -> Result<String, std::io::Error> {
+    let rows: Vec<[Cell; 13]> = statements.iter().flat_map(rows).collect();
+    let mut out = Vec::new();
+    super::finance::write_rows(COLUMNS, &rows, &mut out)?;
+    String::from_utf8(out).map_err(std::io::Error::other)
+}
+
+/// One statement's rows: its entries, then its open items.
+pub(crate) fn rows(st: &Statement) -> Vec<[Cell; 13]> {
+    let text = |s: &str| Cell::Text(s.to_string());
+    let mut rows = Vec::new();
+    for e in &st.entries {
+        rows.push([
+            text(&st.contract_id),
+            Cell::Date(st.as_of),
+            text("entry"),
+            Cell::Date(e.date),
+            text(&e.kind),
+            text(&e.id),
+            text(&e.description),
+            Cell::Number(Some(e.amount)),
+            Cell::Number(Some(e.balance)),
+            text(""),
+            text(""),
+            text(""),
+            text(&st.currency),
+        ]);
     }
-    let bytes = w.into_inner()?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    for o in &st.open_items {
+        rows.push([
+            text(&st.contract_id),
+            Cell::Date(st.as_of),
+            text("open_item"),
+            text(""),
+            text(&o.kind),
+            text(&o.id),
+            text(""),
+            Cell::Number(Some(o.open)),
+            text(""),
+            o.due_date.map_or_else(|| text(""), Cell::Date),
+            Cell::Number(Some(rust_decimal::Decimal::from(o.days_past_due))),
+            text(&o.bucket),
+            text(&st.currency),
+        ]);
+    }
+    rows
 }

@@ -17,6 +17,7 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatBorder, Workbo
 
 use super::finance::{invoice_rows, sla_rows, zone, Cell, INVOICE_COLUMNS, SLA_COLUMNS};
 use crate::assessment::AssessmentFile;
+use crate::billing::statement::Statement;
 
 /// The most significant digits an IEEE double carries exactly through decimal text (DBL_DIG).
 const EXACT_DIGITS: u32 = 15;
@@ -33,13 +34,47 @@ struct Formats {
     total: Format,
 }
 
-/// Renders the workbook.
-pub(crate) fn render(f: &AssessmentFile) -> Result<Vec<u8>, XlsxError> {
-    let formats = Formats {
+fn formats() -> Formats {
+    Formats {
         header: Format::new().set_bold().set_border_bottom(FormatBorder::Thin),
         date: Format::new().set_num_format("yyyy-mm-dd"),
         total: Format::new().set_bold().set_border_top(FormatBorder::Thin),
-    };
+    }
+}
+
+/// `statement --format xlsx`: one sheet per contract's statement (named by the contract id),
+/// the rows of the statement as CSV, then its balance as a value. Created on the latest as-of
+/// date.
+pub(crate) fn statement(statements: &[Statement], engine: &str) -> Result<Vec<u8>, XlsxError> {
+    let formats = formats();
+    let mut book = Workbook::new();
+    let created = statements.iter().map(|s| s.as_of).max().unwrap_or_default();
+    book.set_properties(
+        &DocProperties::new()
+            .set_title("Statement of account")
+            .set_author(engine)
+            .set_creation_datetime(&excel_date(created).or_else(|_| ExcelDateTime::from_ymd(1980, 1, 1))?),
+    );
+    let mut names = Vec::new();
+    for st in statements {
+        let sheet = book.add_worksheet();
+        sheet.set_name(unique_name(&st.contract_id, &mut names))?;
+        let rows = super::statement::rows(st);
+        write_table(sheet, &super::statement::COLUMNS, &rows, &formats)?;
+        let last = u32::try_from(rows.len() + 1).unwrap_or(u32::MAX);
+        let at =
+            |name: &str| super::statement::COLUMNS.iter().position(|c| *c == name).and_then(|i| u16::try_from(i).ok());
+        if let (Some(label), Some(amount)) = (at("description"), at("balance")) {
+            sheet.write_string_with_format(last, label, "balance", &formats.total)?;
+            write_cell(sheet, last, amount, &Cell::Number(Some(st.balance)), &formats, Some(&formats.total))?;
+        }
+    }
+    book.save_to_buffer()
+}
+
+/// Renders the workbook.
+pub(crate) fn render(f: &AssessmentFile) -> Result<Vec<u8>, XlsxError> {
+    let formats = formats();
     let mut book = Workbook::new();
     let created = f
         .billing

@@ -146,3 +146,39 @@ fn the_workbook_holds_the_finance_files_as_typed_cells() {
     // The workbook names no customer.
     assert!(!parts.values().any(|x| x.contains("+1-555")));
 }
+
+/// `statement --format xlsx --out F`: one sheet per contract with the statement's rows (the
+/// same as its CSV) and the balance under them as a value; without `--out` it is refused.
+#[test]
+fn the_statement_of_account_as_a_workbook() {
+    let t = TempDir::new("xlsx-statement");
+    let dir = sample_project(&t);
+    let mut main = sample_run_args("sample-data/contract.toml", "out");
+    main.retain(|a| *a != "--no-ledger");
+    let r = callsla_with(&main, Some(&dir), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let st = ["statement", "--as-of", "2026-12-15"];
+    let r = callsla_with(&[&st[..], &["--format", "xlsx"]].concat(), Some(&dir), &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("give --out FILE.xlsx"), "{}", r.stderr);
+    let r = callsla_with(&[&st[..], &["--format", "xlsx", "--out", "st.xlsx"]].concat(), Some(&dir), &[]);
+    assert_eq!(r.stdout, "wrote the statement of account as of 2026-12-15 to st.xlsx\n", "{}", r.stderr);
+    let csv = callsla_with(&[&st[..], &["--format", "csv"]].concat(), Some(&dir), &[]).stdout;
+    let parts = parts(&dir.join("st.xlsx"));
+    assert!(parts["xl/workbook.xml"].contains("<sheet name=\"ACME-CONTOSO\""));
+    let sheet = cells(&parts["xl/worksheets/sheet1.xml"]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let head: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let amount = column_letter(head.iter().position(|h| h == "amount").unwrap());
+    for (i, rec) in records.iter().enumerate() {
+        let (_, _, v) = &sheet[&format!("{amount}{}", i + 2)];
+        assert_eq!(v.parse::<rust_decimal::Decimal>().unwrap(), rec[7].parse::<rust_decimal::Decimal>().unwrap());
+    }
+    let balance = column_letter(head.iter().position(|h| h == "balance").unwrap());
+    assert_eq!(sheet[&format!("{balance}{}", records.len() + 2)].2, "40719.48");
+    // The same bytes again.
+    let before = std::fs::read(dir.join("st.xlsx")).unwrap();
+    callsla_with(&[&st[..], &["--format", "xlsx", "--out", "st.xlsx"]].concat(), Some(&dir), &[]);
+    assert_eq!(std::fs::read(dir.join("st.xlsx")).unwrap(), before);
+}
