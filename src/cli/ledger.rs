@@ -200,29 +200,25 @@ pub fn statement(
         statements.push(st);
     }
     l.release().map_err(crate::run::RunError::from)?;
-    if let (StatementFormat::Xlsx, Some(path)) = (format, out) {
-        let book = report::workbook::statement(&statements, &crate::manifest::engine())
-            .map_err(|e| CliError::Render { what: "statement as a workbook", message: e.to_string() })?;
-        write_atomic(path, |w| w.write_all(&book)).map_err(write_err(path))?;
-        return Ok(Outcome::ok(format!("wrote the statement of account as of {as_of} to {}\n", path.display())));
-    }
-    let text = match format {
-        StatementFormat::Xlsx => String::new(),
-        StatementFormat::Json => {
-            serde_json::to_string_pretty(&statements)
-                .map_err(|e| CliError::Render { what: "statement as JSON", message: e.to_string() })?
-                + "\n"
-        }
+    let bytes = match format {
+        StatementFormat::Xlsx => report::workbook::statement(&statements, &crate::manifest::engine())
+            .map_err(|e| CliError::Render { what: "statement as a workbook", message: e.to_string() })?,
+        StatementFormat::Json => (serde_json::to_string_pretty(&statements)
+            .map_err(|e| CliError::Render { what: "statement as JSON", message: e.to_string() })?
+            + "\n")
+            .into_bytes(),
         StatementFormat::Csv => report::statement::csv(&statements)
-            .map_err(|e| CliError::Render { what: "statement as CSV", message: e.to_string() })?,
-        StatementFormat::Table => report::statement::table(&statements),
+            .map_err(|e| CliError::Render { what: "statement as CSV", message: e.to_string() })?
+            .into_bytes(),
+        StatementFormat::Table => report::statement::table(&statements).into_bytes(),
     };
     match out {
         Some(path) => {
-            write_atomic(path, |w| w.write_all(text.as_bytes())).map_err(write_err(path))?;
+            write_atomic(path, |w| w.write_all(&bytes)).map_err(write_err(path))?;
             Ok(Outcome::ok(format!("wrote the statement of account as of {as_of} to {}\n", path.display())))
         }
-        None => Ok(Outcome::ok(text)),
+        // Text formats only: a workbook without --out was refused above.
+        None => Ok(Outcome::ok(String::from_utf8_lossy(&bytes).into_owned())),
     }
 }
 

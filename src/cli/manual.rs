@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{CliError, Outcome};
+use super::{write_err, CliError, Outcome};
 use crate::util::write_atomic;
 
 /// `callsla completions SHELL`: the completion script on standard output.
@@ -26,7 +26,7 @@ pub fn man(cmd: clap::Command, out: Option<&Path>) -> Result<Outcome, CliError> 
     let Some(dir) = out else {
         return Ok(Outcome::ok(String::from_utf8_lossy(&render(cmd)?).into_owned()));
     };
-    std::fs::create_dir_all(dir).map_err(|source| CliError::Write { path: dir.display().to_string(), source })?;
+    std::fs::create_dir_all(dir).map_err(write_err(dir))?;
     // Built, so that each subcommand knows its display name (callsla-run).
     let mut root = cmd.disable_help_subcommand(true);
     root.build();
@@ -37,8 +37,7 @@ pub fn man(cmd: clap::Command, out: Option<&Path>) -> Result<Outcome, CliError> 
         let name = format!("{}.1", cmd.get_display_name().unwrap_or(cmd.get_name()));
         let page = render(cmd)?;
         let path = dir.join(&name);
-        write_atomic(&path, |w| w.write_all(&page))
-            .map_err(|source| CliError::Write { path: path.display().to_string(), source })?;
+        write_atomic(&path, |w| w.write_all(&page)).map_err(write_err(&path))?;
         written.push(name);
     }
     written.sort();

@@ -163,11 +163,10 @@ pub fn ingest(args: &IngestArgs) -> Result<Outcome, CliError> {
     };
     // Thresholds are applied here, after the rejects file is written.
     let lenient = IngestOptions { max_reject_rate: Decimal::ONE, strict: false, hash_inputs: false };
+    // The spinner is cleared when it goes out of scope, before anything is printed.
     let spinner = progress::Progress::steps();
     spinner.step("reading the interaction logs");
-    let result = ingest::ingest(&profile, &args.inputs, &lenient);
-    drop(spinner);
-    let result = result?;
+    let result = ingest::ingest(&profile, &args.inputs, &lenient)?;
     if let Some(path) = &args.rejects {
         write_atomic(path, |w| ingest::write_rejects_csv(&result.rejects, args.raw_rejects, w))
             .map_err(write_err(path))?;
@@ -464,9 +463,8 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         calendars,
     };
     spinner.step("measuring");
-    let table = metrics::compute(&ingested.accepted, &req);
+    let table = metrics::compute(&ingested.accepted, &req)?;
     drop(spinner);
-    let table = table?;
     if explain {
         // `--explain`: where the time went, for understanding a slow run.
         eprintln!(
@@ -581,9 +579,7 @@ pub fn run(
         }
         spinner.step(step);
     };
-    let outcome = crate::run::run(opts, ledger, out, force, rejects, &mut progress);
-    drop(spinner);
-    let outcome = outcome?;
+    let outcome = crate::run::run(opts, ledger, out, force, rejects, &mut progress)?;
     let mut stdout = report::summary::run_summary(&outcome.computed.file, &out.display().to_string());
     if let Some(path) = &ledger.path {
         let changes: Vec<String> = outcome

@@ -256,11 +256,7 @@ fn lookalike_queue_names_are_warned_about_in_check_and_in_the_run() {
     let log = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
     let log = t.write("log.csv", &log.replacen(",billing,", &format!(",{cyr},"), 1));
     let out = t.path("out");
-    let contract = repo("sample-data/contract.toml");
-    let mut args = sample_run_args(s(&contract), s(&out));
-    let i = args.iter().position(|a| *a == "sample-data/interactions.csv").unwrap();
-    args[i] = s(&log);
-    let r = callsla_in_repo(&args);
+    let r = run_sample_with_log(&log, &out);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stdout.contains(&format!(
@@ -290,11 +286,7 @@ fn control_characters_in_the_audit_page_are_shown_escaped() {
     let log = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
     let log = t.write("log.csv", &log.replacen(",billing,", &format!(",\"{hostile}\","), 1));
     let out = t.path("out");
-    let contract = repo("sample-data/contract.toml");
-    let mut args = sample_run_args(s(&contract), s(&out));
-    let i = args.iter().position(|a| *a == "sample-data/interactions.csv").unwrap();
-    args[i] = s(&log);
-    let r = callsla_in_repo(&args);
+    let r = run_sample_with_log(&log, &out);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let html = std::fs::read_to_string(out.join("audit.html")).unwrap();
     for c in ['\u{1b}', '\u{202e}', '\u{7}', '\r'] {
@@ -305,4 +297,13 @@ fn control_characters_in_the_audit_page_are_shown_escaped() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("assessment.json")).unwrap()).unwrap();
     assert!(json["data"]["out_of_scope"].as_array().unwrap().iter().any(|e| e["queue"] == hostile));
+}
+
+/// The README's main run (no ledger) on the sample contract, with `log` for the sample log.
+fn run_sample_with_log(log: &std::path::Path, out: &std::path::Path) -> Run {
+    let contract = repo("sample-data/contract.toml");
+    let mut args = sample_run_args(s(&contract), s(out));
+    let i = args.iter().position(|a| *a == "sample-data/interactions.csv").unwrap();
+    args[i] = s(log);
+    callsla_in_repo(&args)
 }
