@@ -21,6 +21,8 @@ pub(crate) enum Kind {
     Boolean,
     /// A whole-number survey score.
     Score,
+    /// An IANA time-zone name (`Europe/London`).
+    Zone,
 }
 
 /// Every field of the canonical schema, in the order columns appear and checks run.
@@ -42,15 +44,25 @@ pub enum Field {
     WrapS,
     Resolved,
     Csat,
+    Campaign,
+    Disposition,
+    PartyZone,
+    NumberHash,
 }
 
 /// The channels callsla measures.
 pub(crate) const CHANNELS: &[&str] = &["voice", "email", "chat", "social"];
 /// Contact directions.
 pub(crate) const DIRECTIONS: &[&str] = &["inbound", "outbound"];
+/// Outcomes of an outbound attempt (docs/schema.md, "Outbound attempts"). `converted` is a
+/// right-party contact that met the campaign's goal; `right_party` a live contact with the
+/// person sought; `connected` a live contact with someone else; `dialler_abandoned` a live
+/// answer the dialler dropped for want of an agent.
+pub(crate) const DISPOSITIONS: &[&str] =
+    &["connected", "right_party", "converted", "no_answer", "busy", "voicemail", "dialler_abandoned", "blocked"];
 
 impl Field {
-    pub const ALL: [Field; 16] = [
+    pub const ALL: [Field; 20] = [
         Field::InteractionId,
         Field::Channel,
         Field::Direction,
@@ -67,6 +79,10 @@ impl Field {
         Field::WrapS,
         Field::Resolved,
         Field::Csat,
+        Field::Campaign,
+        Field::Disposition,
+        Field::PartyZone,
+        Field::NumberHash,
     ];
 
     /// The column name, in profiles, in canonical files and in the accepted frame.
@@ -88,12 +104,23 @@ impl Field {
             Field::WrapS => "wrap_s",
             Field::Resolved => "resolved",
             Field::Csat => "csat",
+            Field::Campaign => "campaign",
+            Field::Disposition => "disposition",
+            Field::PartyZone => "party_zone",
+            Field::NumberHash => "number_hash",
         }
     }
 
     pub(crate) fn kind(self) -> Kind {
         match self {
-            Field::InteractionId | Field::Queue | Field::CustomerId | Field::AgentId => Kind::Text,
+            Field::InteractionId
+            | Field::Queue
+            | Field::CustomerId
+            | Field::AgentId
+            | Field::Campaign
+            | Field::NumberHash => Kind::Text,
+            Field::Disposition => Kind::Choice(DISPOSITIONS),
+            Field::PartyZone => Kind::Zone,
             Field::Channel => Kind::Choice(CHANNELS),
             Field::Direction => Kind::Choice(DIRECTIONS),
             Field::ArrivedAt | Field::AnsweredAt | Field::EndedAt => Kind::Timestamp,
@@ -117,6 +144,12 @@ impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// Whether a field names a person (customer, agent, called number): its values are shown only
+/// as keyed pseudonyms in rejects and messages.
+pub(crate) fn personal(field: &str) -> bool {
+    [Field::CustomerId, Field::AgentId, Field::NumberHash].iter().any(|f| f.name() == field)
 }
 
 /// Column names of the accepted frame beyond the canonical fields.
@@ -215,6 +248,28 @@ pub(crate) fn text_values(
         },
         other => polars_bail!(ComputeError: "column \"{}\" is {other}, not text", c.name()),
     })
+}
+
+/// A choice column that may hold no word (`None`), such as `disposition` on inbound contacts.
+pub(crate) fn optional_choice_column<'a>(
+    name: &str,
+    words: &'static [&'static str],
+    values: impl Iterator<Item = Option<&'a str>>,
+) -> polars::prelude::PolarsResult<polars::prelude::Column> {
+    use polars::prelude::*;
+    let mut codes: Vec<Option<u8>> = Vec::with_capacity(values.size_hint().0);
+    for v in values {
+        match v {
+            None => codes.push(None),
+            Some(v) => match words.iter().position(|w| *w == v) {
+                Some(p) => codes.push(Some(p as u8)),
+                None => polars_bail!(ComputeError: "internal error: \"{v}\" is not one of {words:?}"),
+            },
+        }
+    }
+    let dtype = choice_dtype(words)?;
+    let codes = UInt8Chunked::from_iter_options(name.into(), codes.into_iter());
+    Ok(Categorical8Chunked::from_cats_and_dtype(codes, dtype).into_series().into_column())
 }
 
 /// A choice column from its words (each one of `words`; anything else is an internal error,

@@ -91,7 +91,7 @@ impl RejectDetail {
         let example = rejects
             .first()
             .map(|r| {
-                let message = if r.field == Field::CustomerId.name() || r.field == Field::AgentId.name() {
+                let message = if crate::schema::personal(&r.field) {
                     r.message.replace(&r.value, &crate::util::pseudonym(&r.field, &r.value))
                 } else {
                     r.message.clone()

@@ -164,11 +164,20 @@ pub fn ingest(profile: &Profile, inputs: &[PathBuf], options: &IngestOptions) ->
     Ok(Ingested { accepted, rejects, reconciliation, input_hashes })
 }
 
-/// The canonical frame with `channel`, `direction`, `queue` and `agent_id` as text (they are
+/// The canonical frame with `channel`, `direction`, `queue`, `agent_id`, `campaign`,
+/// `disposition` and `party_zone` as text (they are
 /// enums and categoricals in memory), as the canonical Parquet format stores them.
 pub(crate) fn with_text_columns(accepted: &DataFrame) -> PolarsResult<DataFrame> {
     let mut out = accepted.clone();
-    for name in [Field::Channel.name(), Field::Direction.name(), Field::Queue.name(), Field::AgentId.name()] {
+    for name in [
+        Field::Channel.name(),
+        Field::Direction.name(),
+        Field::Queue.name(),
+        Field::AgentId.name(),
+        Field::Campaign.name(),
+        Field::Disposition.name(),
+        Field::PartyZone.name(),
+    ] {
         let text = out.column(name)?.cast(&DataType::String)?;
         out.with_column(text)?;
     }

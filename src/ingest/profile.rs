@@ -156,6 +156,8 @@ pub enum Reader {
     Duration(DurationUnit),
     Boolean { true_values: Vec<String>, false_values: Vec<String> },
     Score,
+    /// An IANA time-zone name, checked against the time-zone database.
+    Zone,
 }
 
 /// One canonical field mapped from the source.
@@ -241,6 +243,7 @@ fn default_reader(field: Field) -> Reader {
         Kind::Duration => Reader::Duration(DurationUnit::Auto),
         Kind::Boolean => Reader::Boolean { true_values: Vec::new(), false_values: Vec::new() },
         Kind::Score => Reader::Score,
+        Kind::Zone => Reader::Zone,
     }
 }
 
@@ -258,6 +261,7 @@ fn kind_name(kind: Kind) -> &'static str {
         Kind::Duration => "duration",
         Kind::Boolean => "boolean",
         Kind::Score => "score",
+        Kind::Zone => "zone",
     }
 }
 

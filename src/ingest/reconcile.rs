@@ -8,7 +8,6 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{IngestError, IngestOptions, Reject, RejectDetail};
-use crate::schema::Field;
 
 /// Row accounting for one input file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,7 +126,7 @@ pub fn write_rejects_csv(rejects: &[Reject], raw: bool, out: &mut dyn std::io::W
     let mut w = crate::util::SafeCsv::from_writer(out);
     w.write_record(["file", "line", "column", "field", "value", "normalised", "reason", "message"])?;
     for r in rejects {
-        let personal = !raw && (r.field == Field::CustomerId.name() || r.field == Field::AgentId.name());
+        let personal = !raw && (crate::schema::personal(&r.field));
         let (value, normalised, message) = if personal && !r.value.is_empty() {
             let p = crate::util::pseudonym(&r.field, &r.value);
             let hide = |s: &str| s.replace(&r.value, &p);

@@ -419,6 +419,10 @@ impl Plan {
                 (Field::WrapS, Value::Dur(d)) => row.wrap = Some(d),
                 (Field::Resolved, Value::Bool(b)) => row.resolved = Some(b),
                 (Field::Csat, Value::Score(s)) => row.csat = Some(s),
+                (Field::Campaign, Value::Text(t)) => row.campaign = Some(t),
+                (Field::Disposition, Value::Choice(c)) => row.disposition = Some(c),
+                (Field::PartyZone, Value::Text(t)) => row.party_zone = Some(t),
+                (Field::NumberHash, Value::Text(t)) => row.number_hash = Some(t),
                 (field, _) => {
                     return Err(Fail {
                         column: self.column_label(field),

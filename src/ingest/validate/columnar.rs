@@ -41,6 +41,8 @@ pub(super) enum FastReader {
         lo: i64,
         hi: i64,
     },
+    /// An IANA zone name, passed on as text once checked.
+    Zone,
 }
 
 /// One canonical field on the fast path: the position of its column (`None`: not mapped or
@@ -95,6 +97,7 @@ impl Plan {
                     FastReader::Boolean { true_values: true_values.clone(), false_values: false_values.clone() }
                 }
                 (Reader::Score, Some(Shape::Text)) => FastReader::Score { lo: src.csat_scale.0, hi: src.csat_scale.1 },
+                (Reader::Zone, Some(Shape::Text)) => FastReader::Zone,
                 _ => return None,
             };
             out.push(FastField { field: spec.field, pos, reader });
@@ -242,6 +245,14 @@ impl Plan {
                     .map(|c| c.and_then(|c| i32::try_from(c).ok()))
                     .collect::<Vec<_>>(),
             ),
+            schema::names_column(string_col(Field::Campaign)?.str()?)?,
+            schema::optional_choice_column(
+                Field::Disposition.name(),
+                schema::DISPOSITIONS,
+                kept_rows(&cols.disposition, keep).into_iter(),
+            )?,
+            schema::names_column(string_col(Field::PartyZone)?.str()?)?,
+            string_col(Field::NumberHash)?,
             Column::new(schema::SOURCE_FILE.into(), vec![self.file_idx; kept]),
             Column::new(schema::SOURCE_LINE.into(), kept_rows(lines, keep)),
         ];
@@ -269,6 +280,7 @@ struct Cols {
     wrap: Vec<Option<i64>>,
     resolved: Vec<Option<bool>>,
     csat: Vec<Option<i64>>,
+    disposition: Vec<Option<&'static str>>,
 }
 
 impl Cols {
@@ -287,6 +299,7 @@ impl Cols {
             wrap: vec![None; n],
             resolved: vec![None; n],
             csat: vec![None; n],
+            disposition: vec![None; n],
         }
     }
 
@@ -310,6 +323,10 @@ impl Cols {
             wrap: self.wrap[i],
             resolved: self.resolved[i],
             csat: self.csat[i],
+            campaign: get(Field::Campaign).map(Into::into),
+            disposition: self.disposition[i],
+            party_zone: get(Field::PartyZone).map(Into::into),
+            number_hash: get(Field::NumberHash).map(Into::into),
             line,
         }
     }
@@ -348,6 +365,17 @@ fn read_column(f: &FastField, view: Option<&View<'_>>, n: usize, slow: &mut [boo
         Some(View::Text(arr)) => match &f.reader {
             // Text is passed on from the column itself: only its shape is checked here.
             FastReader::Text => each_text(arr, slow, required, |_, _| true),
+            FastReader::Choice(choices) if f.field == Field::Disposition => {
+                let slot = &mut cols.disposition;
+                each_text(arr, slow, required, |i, s| match choices.iter().find(|c| c.eq_ignore_ascii_case(s)) {
+                    Some(c) => {
+                        slot[i] = Some(c);
+                        true
+                    }
+                    None => false,
+                })
+            }
+            FastReader::Zone => each_text(arr, slow, required, |_, s| s.parse::<chrono_tz::Tz>().is_ok()),
             FastReader::Choice(choices) => {
                 let slot = match f.field {
                     Field::Channel => &mut cols.channel,

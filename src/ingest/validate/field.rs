@@ -76,10 +76,24 @@ impl Plan {
                 match choices.iter().find(|c| c.eq_ignore_ascii_case(&s)) {
                     Some(c) => Value::Choice(c),
                     None => {
-                        let kind = if field == Field::Channel { RejectKind::UnknownChannel } else { RejectKind::UnknownDirection };
+                        let kind = match field {
+                            Field::Channel => RejectKind::UnknownChannel,
+                            Field::Direction => RejectKind::UnknownDirection,
+                            _ => RejectKind::UnknownDisposition,
+                        };
                         return Err(fail(kind, s.to_string(), format!("{field} \"{s}\" is not one of {}; map it in the profile's [fields.{field}] map", choices.join(", "))));
                     }
                 }
+            }
+            (Reader::Zone, r) => {
+                let s: Cow<'_, str> = match r {
+                    Raw::Text(t) => Cow::Borrowed(t),
+                    other => Cow::Owned(other.show()),
+                };
+                if s.parse::<chrono_tz::Tz>().is_err() {
+                    return Err(fail(RejectKind::UnknownZone, s.to_string(), format!("{field} \"{s}\" is not a time zone of the IANA database (such as Europe/London or America/New_York); map it in the profile's [fields.{field}] map")));
+                }
+                Value::Text(s)
             }
             (Reader::Timestamp(ts), r) => Value::Ts(self.read_timestamp(ts, self.date_cols[k], r, views, i, arrived).map_err(|(kind, value, message)| fail(kind, value, message))?),
             (Reader::Duration(unit), r) => {

@@ -26,6 +26,10 @@ pub(super) struct Row<'a> {
     pub(super) wrap: Option<i64>,
     pub(super) resolved: Option<bool>,
     pub(super) csat: Option<i64>,
+    pub(super) campaign: Option<Cow<'a, str>>,
+    pub(super) disposition: Option<&'static str>,
+    pub(super) party_zone: Option<Cow<'a, str>>,
+    pub(super) number_hash: Option<Cow<'a, str>>,
     pub(super) line: u64,
 }
 
@@ -53,6 +57,10 @@ pub(crate) fn canonical_schema() -> PolarsResult<Vec<(&'static str, DataType)>> 
         (Field::WrapS.name(), dur),
         (Field::Resolved.name(), DataType::Boolean),
         (Field::Csat.name(), DataType::Int32),
+        (Field::Campaign.name(), schema::names_dtype()),
+        (Field::Disposition.name(), schema::choice_dtype(schema::DISPOSITIONS)?),
+        (Field::PartyZone.name(), schema::names_dtype()),
+        (Field::NumberHash.name(), DataType::String),
         (schema::SOURCE_FILE, DataType::UInt32),
         (schema::SOURCE_LINE, DataType::UInt64),
     ])
@@ -96,6 +104,14 @@ pub(super) fn rows_to_frame(rows: &[Row<'_>], file_idx: u32) -> PolarsResult<Dat
             Field::Csat.name().into(),
             rows.iter().map(|r| r.csat.and_then(|c| i32::try_from(c).ok())).collect::<Vec<_>>(),
         ),
+        schema::names_column(text(Field::Campaign.name(), &|r| r.campaign.as_deref()).str()?)?,
+        schema::optional_choice_column(
+            Field::Disposition.name(),
+            schema::DISPOSITIONS,
+            rows.iter().map(|r| r.disposition),
+        )?,
+        schema::names_column(text(Field::PartyZone.name(), &|r| r.party_zone.as_deref()).str()?)?,
+        text(Field::NumberHash.name(), &|r| r.number_hash.as_deref()),
         Column::new(schema::SOURCE_FILE.into(), vec![file_idx; n]),
         Column::new(schema::SOURCE_LINE.into(), rows.iter().map(|r| r.line).collect::<Vec<_>>()),
     ];

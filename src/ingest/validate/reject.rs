@@ -28,10 +28,12 @@ pub enum RejectKind {
     Inconsistent,
     DuplicateId,
     UnmappedValue,
+    UnknownZone,
+    UnknownDisposition,
 }
 
 impl RejectKind {
-    pub const ALL: [RejectKind; 18] = [
+    pub const ALL: [RejectKind; 20] = [
         RejectKind::MissingValue,
         RejectKind::UnreadableTimestamp,
         RejectKind::NoUtcOffset,
@@ -50,6 +52,8 @@ impl RejectKind {
         RejectKind::Inconsistent,
         RejectKind::DuplicateId,
         RejectKind::UnmappedValue,
+        RejectKind::UnknownZone,
+        RejectKind::UnknownDisposition,
     ];
 
     pub fn code(self) -> &'static str {
@@ -72,6 +76,8 @@ impl RejectKind {
             RejectKind::Inconsistent => "inconsistent",
             RejectKind::DuplicateId => "duplicate_id",
             RejectKind::UnmappedValue => "unmapped_value",
+            RejectKind::UnknownZone => "unknown_zone",
+            RejectKind::UnknownDisposition => "unknown_disposition",
         }
     }
 }
