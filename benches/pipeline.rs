@@ -65,6 +65,7 @@ fn ingest_and_measure(path: &PathBuf) -> usize {
         as_of: None,
         outages: vec![],
         calendars: vec![],
+        suppression: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     metrics::compute(&rows.accepted, &req).unwrap().rows.len()

@@ -334,6 +334,9 @@ pub struct MetricsArgs {
     /// Outage log (CSV: start,end,scope,reason) for availability.
     #[arg(long)]
     pub outages: Option<PathBuf>,
+    /// Suppression list (CSV with a number_hash column of keyed hashes) for suppression_hits.
+    #[arg(long)]
+    pub suppression: Option<PathBuf>,
     /// Stop (exit 3) when more than this share of rows is rejected: a fraction (0.005) or a
     /// percentage (0.5%).
     #[arg(long, default_value = "0.5%", value_parser = crate::util::parse_rate)]
@@ -461,6 +464,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         outages,
         csat_scale: profile.csat_scale(),
         calendars,
+        suppression: args.suppression.as_deref().map(metrics::outbound::load_suppression).transpose()?,
     };
     spinner.step("measuring");
     let table = metrics::compute(&ingested.accepted, &req)?;

@@ -894,21 +894,7 @@ struct Ctx<'a> {
 
 /// Sets a metric definition's channels (the SLA's scope overrides the metric's default).
 fn set_channels(m: &mut MetricDef, chs: Vec<String>) {
-    use MetricDef::*;
-    let slot = match m {
-        Offered(s) | Answered(s) | Abandoned(s) | Asa(s) | ResponseTimeMean(s) | ResolutionTimeMean(s) => {
-            &mut s.channels
-        }
-        ShortAbandoned(d) => &mut d.channels,
-        AbandonmentRate(d) => &mut d.channels,
-        ServiceLevel(d) => &mut d.channels,
-        Aht(d) => &mut d.channels,
-        Fcr(d) => &mut d.channels,
-        Csat(d) => &mut d.channels,
-        ResponseTime(d) | ResolutionTime(d) => &mut d.channels,
-        ResponseTimePercentile(d) | ResolutionTimePercentile(d) => &mut d.channels,
-        IntervalCompliance(d) => &mut d.channels,
-        Availability(_) => return,
-    };
-    *slot = Some(chs);
+    if let Some(slot) = m.channels_mut() {
+        *slot = Some(chs);
+    }
 }

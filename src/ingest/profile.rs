@@ -154,7 +154,10 @@ pub enum Reader {
     Choice(&'static [&'static str]),
     Timestamp(TimestampSpec),
     Duration(DurationUnit),
-    Boolean { true_values: Vec<String>, false_values: Vec<String> },
+    Boolean {
+        true_values: Vec<String>,
+        false_values: Vec<String>,
+    },
     Score,
     /// An IANA time-zone name, checked against the time-zone database.
     Zone,

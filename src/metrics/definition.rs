@@ -15,6 +15,8 @@ use crate::schema::CHANNELS;
 pub const REALTIME: &[&str] = &["voice", "chat"];
 /// Channels answered later (a first response within hours).
 pub const DEFERRED: &[&str] = &["email", "social"];
+/// The channel outbound metrics look at by default (outbound calling).
+pub const OUTBOUND_DEFAULT: &[&str] = &["voice"];
 
 fn d5() -> u32 {
     5
@@ -276,6 +278,65 @@ pub struct IntervalComplianceDef {
     pub calendar: Option<String>,
 }
 
+/// Outbound attempts the metric looks at: channels (default voice) and campaigns (default all).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundScope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaigns: Option<Vec<String>>,
+}
+
+/// The window a dialler abandonment rate is measured over, per campaign.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AbandonWindow {
+    /// Each campaign's each day (the contract's zone): Ofcom's 24-hour measure — the default.
+    #[default]
+    Day,
+    /// Each campaign's rolling 30 days ending on each day of the period (the US
+    /// Telemarketing Sales Rule's measure).
+    #[serde(rename = "30_days")]
+    Days30,
+    /// The whole period, all campaigns pooled.
+    Period,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiallerAbandonDef {
+    #[serde(default)]
+    pub window: AbandonWindow,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaigns: Option<Vec<String>>,
+}
+
+fn d_calling_hours() -> String {
+    "Mon-Sun 08:00-21:00".to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallingWindowDef {
+    /// When attempts may be made, in the called party's local time.
+    #[serde(default = "d_calling_hours")]
+    pub hours: String,
+    /// The zone of attempts without a `party_zone` (an IANA name); absent: such attempts stop
+    /// the run (they cannot be shown to be inside the window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaigns: Option<Vec<String>>,
+}
+
+/// An optional list of names (channels, campaigns): `None` for the default.
+type Names = Option<Vec<String>>;
+
 /// A metric with its parameters, e.g. `{ metric = "service_level", threshold_s = 20 }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "metric", rename_all = "snake_case")]
@@ -298,10 +359,18 @@ pub enum MetricDef {
     ResolutionTimePercentile(PercentileDef),
     Availability(AvailabilityDef),
     IntervalCompliance(IntervalComplianceDef),
+    OutboundAttempts(OutboundScope),
+    OutboundConnects(OutboundScope),
+    ContactRate(OutboundScope),
+    RightPartyContactRate(OutboundScope),
+    ConversionRate(OutboundScope),
+    DiallerAbandonmentRate(DiallerAbandonDef),
+    CallingWindowViolations(CallingWindowDef),
+    SuppressionHits(OutboundScope),
 }
 
 /// Every metric name callsla implements, in catalogue order (docs/metrics.md documents each).
-pub const METRIC_NAMES: [&str; 18] = [
+pub const METRIC_NAMES: [&str; 26] = [
     "offered",
     "answered",
     "abandoned",
@@ -320,6 +389,14 @@ pub const METRIC_NAMES: [&str; 18] = [
     "resolution_time_percentile",
     "availability",
     "interval_compliance",
+    "outbound_attempts",
+    "outbound_connects",
+    "contact_rate",
+    "right_party_contact_rate",
+    "conversion_rate",
+    "dialler_abandonment_rate",
+    "calling_window_violations",
+    "suppression_hits",
 ];
 
 /// What a metric's value measures.
@@ -400,14 +477,27 @@ impl MetricDef {
             MetricDef::ResolutionTimePercentile(_) => "resolution_time_percentile",
             MetricDef::Availability(_) => "availability",
             MetricDef::IntervalCompliance(_) => "interval_compliance",
+            MetricDef::OutboundAttempts(_) => "outbound_attempts",
+            MetricDef::OutboundConnects(_) => "outbound_connects",
+            MetricDef::ContactRate(_) => "contact_rate",
+            MetricDef::RightPartyContactRate(_) => "right_party_contact_rate",
+            MetricDef::ConversionRate(_) => "conversion_rate",
+            MetricDef::DiallerAbandonmentRate(_) => "dialler_abandonment_rate",
+            MetricDef::CallingWindowViolations(_) => "calling_window_violations",
+            MetricDef::SuppressionHits(_) => "suppression_hits",
         }
     }
 
     pub fn unit(&self) -> Unit {
         match self {
-            MetricDef::Offered(_) | MetricDef::Answered(_) | MetricDef::Abandoned(_) | MetricDef::ShortAbandoned(_) => {
-                Unit::Count
-            }
+            MetricDef::Offered(_)
+            | MetricDef::Answered(_)
+            | MetricDef::Abandoned(_)
+            | MetricDef::ShortAbandoned(_)
+            | MetricDef::OutboundAttempts(_)
+            | MetricDef::OutboundConnects(_)
+            | MetricDef::CallingWindowViolations(_)
+            | MetricDef::SuppressionHits(_) => Unit::Count,
             MetricDef::Asa(_)
             | MetricDef::Aht(_)
             | MetricDef::ResponseTimeMean(_)
@@ -437,6 +527,8 @@ impl MetricDef {
             | MetricDef::ResolutionTimeMean(_)
             | MetricDef::ResolutionTimePercentile(_) => DEFERRED,
             MetricDef::Aht(_) | MetricDef::Fcr(_) | MetricDef::Csat(_) | MetricDef::Availability(_) => CHANNELS,
+            // The outbound metrics (`outbound_scope`).
+            _ => OUTBOUND_DEFAULT,
         }
     }
 
@@ -458,7 +550,52 @@ impl MetricDef {
             MetricDef::ResponseTimePercentile(d) | MetricDef::ResolutionTimePercentile(d) => Some(&d.channels),
             MetricDef::IntervalCompliance(d) => Some(&d.channels),
             MetricDef::Availability(_) => None,
+            _ => self.outbound_scope().map(|(channels, _)| channels),
         }
+    }
+
+    /// An outbound metric's channels and campaigns (`None` for the inbound metrics): the one
+    /// place that lists the outbound metrics with their parameters.
+    fn outbound_scope(&self) -> Option<(&Names, &Names)> {
+        match self {
+            MetricDef::OutboundAttempts(o)
+            | MetricDef::OutboundConnects(o)
+            | MetricDef::ContactRate(o)
+            | MetricDef::RightPartyContactRate(o)
+            | MetricDef::ConversionRate(o)
+            | MetricDef::SuppressionHits(o) => Some((&o.channels, &o.campaigns)),
+            MetricDef::DiallerAbandonmentRate(d) => Some((&d.channels, &d.campaigns)),
+            MetricDef::CallingWindowViolations(d) => Some((&d.channels, &d.campaigns)),
+            _ => None,
+        }
+    }
+
+    /// The definition's own channel list, to set (`None` for availability, which has none).
+    pub(crate) fn channels_mut(&mut self) -> Option<&mut Option<Vec<String>>> {
+        use MetricDef::*;
+        Some(match self {
+            Offered(s) | Answered(s) | Abandoned(s) | Asa(s) | ResponseTimeMean(s) | ResolutionTimeMean(s) => {
+                &mut s.channels
+            }
+            ShortAbandoned(d) => &mut d.channels,
+            AbandonmentRate(d) => &mut d.channels,
+            ServiceLevel(d) => &mut d.channels,
+            Aht(d) => &mut d.channels,
+            Fcr(d) => &mut d.channels,
+            Csat(d) => &mut d.channels,
+            ResponseTime(d) | ResolutionTime(d) => &mut d.channels,
+            ResponseTimePercentile(d) | ResolutionTimePercentile(d) => &mut d.channels,
+            IntervalCompliance(d) => &mut d.channels,
+            Availability(_) => return None,
+            OutboundAttempts(o)
+            | OutboundConnects(o)
+            | ContactRate(o)
+            | RightPartyContactRate(o)
+            | ConversionRate(o)
+            | SuppressionHits(o) => &mut o.channels,
+            DiallerAbandonmentRate(d) => &mut d.channels,
+            CallingWindowViolations(d) => &mut d.channels,
+        })
     }
 
     /// The service calendar the definition is measured in, if any.
@@ -478,7 +615,33 @@ impl MetricDef {
             MetricDef::IntervalCompliance(d) => d.calendar.as_deref(),
             MetricDef::Availability(d) => d.calendar.as_deref(),
             MetricDef::Aht(_) | MetricDef::Fcr(_) | MetricDef::Csat(_) => None,
+            // Outbound attempts are not measured in a service calendar (calling windows are
+            // the called party's hours, `calling_window_violations`).
+            _ => None,
         }
+    }
+
+    /// Whether the metric measures outbound attempts (every other metric measures inbound
+    /// contacts only).
+    pub fn outbound(&self) -> bool {
+        self.outbound_scope().is_some()
+    }
+
+    /// The campaigns an outbound metric looks at (`None`: all).
+    pub fn campaigns(&self) -> Option<&[String]> {
+        self.outbound_scope().and_then(|(_, campaigns)| campaigns.as_deref())
+    }
+
+    /// Whether the metric reads the attempts' `disposition`.
+    pub fn reads_disposition(&self) -> bool {
+        matches!(
+            self,
+            MetricDef::OutboundConnects(_)
+                | MetricDef::ContactRate(_)
+                | MetricDef::RightPartyContactRate(_)
+                | MetricDef::ConversionRate(_)
+                | MetricDef::DiallerAbandonmentRate(_)
+        )
     }
 
     /// Whether the calendar measures elapsed business time (deferred channels) rather than
@@ -539,6 +702,17 @@ impl MetricDef {
                 if i.target_percent < Decimal::ZERO || i.target_percent > Decimal::ONE_HUNDRED =>
             {
                 Err(range("target_percent", "between 0 and 100", i.target_percent.to_string()))
+            }
+            MetricDef::CallingWindowViolations(w) if crate::time::calendar::WeeklyHours::parse(&w.hours).is_err() => {
+                Err(range("hours", "weekly hours such as \"Mon-Sat 08:00-21:00\"", format!("{:?}", w.hours)))
+            }
+            MetricDef::CallingWindowViolations(CallingWindowDef { unknown_zone: Some(z), .. })
+                if z.parse::<chrono_tz::Tz>().is_err() =>
+            {
+                Err(range("unknown_zone", "an IANA time zone such as Europe/London", format!("{z:?}")))
+            }
+            _ if self.campaigns().is_some_and(|c| c.is_empty()) => {
+                Err(range("campaigns", "at least one campaign (leave it out for all)", "[]".into()))
             }
             MetricDef::Availability(a) if a.service_hours.is_some() && a.calendar.is_some() => Err(range(
                 "service_hours",

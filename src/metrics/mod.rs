@@ -12,6 +12,7 @@ pub mod availability;
 mod columns;
 pub mod definition;
 mod fcr;
+pub mod outbound;
 mod percentile;
 mod rollup;
 pub mod scope;
@@ -55,6 +56,8 @@ pub enum MetricsError {
     Calendar(#[from] crate::time::calendar::CalendarError),
     #[error("calendar \"{id}\": the data's timestamps ({from} to {to}) span more than the 200 years a business clock covers; check for stray dates")]
     ClockRange { id: String, from: String, to: String },
+    #[error("{metric}: {message}")]
+    Outbound { metric: String, message: String },
     #[error("internal error while computing metrics: {0}; this is a bug in callsla, please report it")]
     Engine(String),
 }
@@ -106,6 +109,8 @@ pub struct MetricsRequest {
     pub csat_scale: ([i64; 2], String),
     /// Service calendars the definitions may name (`calendar = "ID"`).
     pub calendars: Vec<Calendar>,
+    /// Keyed hashes of numbers not to be called (`--suppression`), for `suppression_hits`.
+    pub suppression: Option<outbound::SuppressionList>,
 }
 
 impl MetricsRequest {
@@ -224,8 +229,8 @@ const ARR: &str = "__arr_us";
 const ANS: &str = "__ans_us";
 const END: &str = "__end_us";
 
-/// The canonical rows with the helper columns every path needs.
-fn prepared(rows: &DataFrame, req: &MetricsRequest, clocks: &Clocks) -> LazyFrame {
+/// The canonical rows of one direction with the helper columns every path needs.
+fn prepared(rows: &DataFrame, req: &MetricsRequest, clocks: &Clocks, direction: &str) -> LazyFrame {
     let us = |c: &str| col(c).dt().timestamp(TimeUnit::Microseconds);
     let mut cols = vec![
         period_expr(req.period, req.zone).alias(P),
@@ -237,7 +242,7 @@ fn prepared(rows: &DataFrame, req: &MetricsRequest, clocks: &Clocks) -> LazyFram
     ];
     cols.extend(crate::schema::CHANNELS.iter().map(|c| col("channel").eq(lit(*c)).alias(format!("__ch_{c}"))));
     cols.extend(clocks.columns());
-    let mut keep = col("direction").eq(lit("inbound"));
+    let mut keep = col("direction").eq(lit(direction));
     if rows.column(JUDGED).is_ok() {
         keep = keep.and(col(JUDGED));
     }
@@ -341,6 +346,37 @@ pub fn compute_subset(
         }
     };
 
+    // Inbound contacts and outbound attempts are measured apart: each definition sees only
+    // its direction's rows (docs/metrics.md, "Outbound").
+    let (outbound, inbound): (Vec<MetricDef>, Vec<MetricDef>) =
+        req.definitions.iter().cloned().partition(MetricDef::outbound);
+    let mut out = Vec::new();
+    if !inbound.is_empty() || outbound.is_empty() {
+        let part = MetricsRequest { definitions: inbound, ..req.clone() };
+        out.extend(compute_direction(rows, &part, &by, as_of, "inbound")?);
+    }
+    if !outbound.is_empty() {
+        let part = MetricsRequest { definitions: outbound, ..req.clone() };
+        let flagged = outbound::with_flags(rows, &part)?;
+        out.extend(compute_direction(&flagged, &part, &by, as_of, "outbound")?);
+    }
+    // Rows in catalogue order within a group; each definition is rendered once, not per comparison.
+    let keys: Vec<(&str, String)> = req.definitions.iter().map(|d| (d.name(), d.definition())).collect();
+    let order =
+        |row: &MetricRow| keys.iter().position(|(n, d)| *n == row.metric && *d == row.definition).unwrap_or(usize::MAX);
+    out.sort_by_cached_key(|r| (r.period_start, r.channel.clone(), r.queue.clone(), r.agent.clone(), order(r)));
+    Ok(MetricTable { rows: out, period: req.period, zone: req.zone, as_of })
+}
+
+/// The metric rows of the definitions of one direction (all of `req.definitions`).
+fn compute_direction(
+    rows: &DataFrame,
+    req: &MetricsRequest,
+    by: &[Dim],
+    as_of: i64,
+    direction: &str,
+) -> Result<Vec<MetricRow>, MetricsError> {
+    let by = by.to_vec();
     let explain = crate::util::explaining();
     let clock = std::time::Instant::now();
     let lap = |what: &str| {
@@ -349,7 +385,7 @@ pub fn compute_subset(
         }
     };
     let clocks = Clocks::build(rows, req, as_of)?;
-    let lf = prepared(&with_repeats(rows, req)?, req, &clocks);
+    let lf = prepared(&with_repeats(rows, req)?, req, &clocks, direction);
     lap("repeat-contact search");
     let mut aggs = Vec::new();
     let mut additive = Vec::new();
@@ -437,8 +473,21 @@ pub fn compute_subset(
                 out.extend(percentiles(&lf, &by, &subsets, &keys, d, p, (&from, &to), &row_for)?);
             }
             MetricDef::IntervalCompliance(ic) => {
-                let lf = prepared(rows, req, &clocks);
+                let lf = prepared(rows, req, &clocks, direction);
                 out.extend(interval_compliance(lf, req, &by, &subsets, d, ic, &row_for)?);
+            }
+            MetricDef::DiallerAbandonmentRate(da) if da.window != AbandonWindow::Period => {
+                let keys: Vec<&Key> = sums.keys().collect();
+                out.extend(outbound::dialler_abandonment(
+                    lf.clone(),
+                    req,
+                    &by,
+                    &subsets,
+                    &keys,
+                    d,
+                    da.window,
+                    &row_for,
+                )?);
             }
             MetricDef::Availability(a) => {
                 let periods: Vec<i64> =
@@ -449,13 +498,8 @@ pub fn compute_subset(
         }
     }
 
-    lap("percentiles, interval compliance, availability");
-    // Rows in catalogue order within a group; each definition is rendered once, not per comparison.
-    let keys: Vec<(&str, String)> = req.definitions.iter().map(|d| (d.name(), d.definition())).collect();
-    let order =
-        |row: &MetricRow| keys.iter().position(|(n, d)| *n == row.metric && *d == row.definition).unwrap_or(usize::MAX);
-    out.sort_by_cached_key(|r| (r.period_start, r.channel.clone(), r.queue.clone(), r.agent.clone(), order(r)));
-    Ok(MetricTable { rows: out, period: req.period, zone: req.zone, as_of })
+    lap("percentiles, interval compliance, availability, dialler abandonment");
+    Ok(out)
 }
 
 fn dec_ms(ms: i64) -> Decimal {

@@ -115,6 +115,9 @@ fn field(f: Field) -> String {
         Field::CustomerId => "customer_id".into(),
         Field::AsOf => "as_of_us".into(),
         Field::Biz(c, s) => biz(c, s),
+        // Outbound metrics are not emitted (see `emit`); these names are defined by no query.
+        Field::OutsideWindow(i) => format!("outside{i}"),
+        Field::Suppressed => "suppressed".into(),
     }
 }
 
@@ -162,11 +165,20 @@ fn cond(dialect: Dialect, c: &Cond) -> String {
         Cond::Eq(a, b) => format!("{} = {}", n(a), n(b)),
         Cond::InChannels(chans) => in_channels(chans),
         Cond::Open(c) => format!("open{c}"),
+        Cond::Disposition(words) => format!("coalesce(disposition IN ({}), false)", quoted(words.iter().copied())),
+        Cond::InCampaigns(cs) => format!("coalesce(campaign IN ({}), false)", quoted(cs.iter().map(String::as_str))),
     }
+}
+
+/// SQL string literals, comma-separated (quotes doubled).
+fn quoted<'a>(words: impl Iterator<Item = &'a str>) -> String {
+    words.map(|w| format!("'{}'", w.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
 }
 
 /// How the header comment marks a definition the SQL does not compute (availability).
 pub(crate) const NOT_EMITTED: &str = "  (from the outage log: not emitted)";
+/// How the header comment marks an outbound definition (computed by callsla only).
+pub(crate) const OUTBOUND_NOT_EMITTED: &str = "  (outbound: computed by callsla, not emitted)";
 
 /// The timestamp column a percentile measures to: answered for response times, ended for
 /// resolution times.
@@ -461,7 +473,13 @@ pub fn emit(
         out += "-- Run with the session time zone UTC (SET spark.sql.session.timeZone = UTC): the period labels depend on it.\n";
     }
     for (i, d) in defs.iter().enumerate() {
-        let note = if matches!(d, MetricDef::Availability(_)) { NOT_EMITTED } else { "" };
+        let note = if matches!(d, MetricDef::Availability(_)) {
+            NOT_EMITTED
+        } else if d.outbound() {
+            OUTBOUND_NOT_EMITTED
+        } else {
+            ""
+        };
         out += &format!("--   {i}: {} {}{note}\n", d.name(), d.definition());
     }
     // Derivations as in ingest (docs/schema.md): answered = answered_at present; the wait from
@@ -540,6 +558,9 @@ pub fn emit(
     };
     for (i, d) in defs.iter().enumerate() {
         let cal = d.calendar().and_then(|id| calendars.iter().position(|c| c.id == id));
+        if d.outbound() {
+            continue;
+        }
         if let Some(t) = indicators(d, i, cal) {
             for (tag, e) in ["n", "d", "s", "u"].iter().zip(t) {
                 out += &format!(",\n  SUM({}) AS {tag}{i}", num_sql(dialect, &e));

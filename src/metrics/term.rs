@@ -32,6 +32,11 @@ pub(super) enum Field {
     /// A timestamp on service calendar `c`'s business clock: open µs since the clock's origin
     /// (docs/metrics.md, "Calendars"). Differences of two are business time.
     Biz(usize, Stamp),
+    /// Whether the outbound attempt was made outside calling-window definition `i`'s hours in
+    /// the called party's local time (a boolean).
+    OutsideWindow(usize),
+    /// Whether the attempt's number hash is on the suppression list (a boolean).
+    Suppressed,
 }
 
 /// The timestamps a business clock reads.
@@ -92,7 +97,20 @@ pub(super) enum Cond {
     InChannels(Vec<String>),
     /// The contact arrived inside service calendar `c`'s hours.
     Open(usize),
+    /// The attempt's disposition is one of these words (a missing one is not).
+    Disposition(&'static [&'static str]),
+    /// The attempt was made for one of these campaigns (a missing campaign is not).
+    InCampaigns(Vec<String>),
 }
+
+/// Dispositions of a live answer by a person (docs/schema.md, "Outbound attempts").
+pub(super) const LIVE: &[&str] = &["connected", "right_party", "converted", "dialler_abandoned"];
+/// Dispositions of a conversation with an agent.
+pub(super) const CONNECT: &[&str] = &["connected", "right_party", "converted"];
+/// Dispositions of a conversation with the person sought.
+pub(super) const RIGHT_PARTY: &[&str] = &["right_party", "converted"];
+pub(super) const CONVERTED: &[&str] = &["converted"];
+pub(super) const DIALLER_ABANDONED: &[&str] = &["dialler_abandoned"];
 
 impl Num {
     pub(super) fn ind(c: Cond) -> Num {
@@ -255,6 +273,12 @@ pub(super) fn all_channels(def: &MetricDef) -> bool {
 pub(super) fn indicators(def: &MetricDef, idx: usize, cal: Option<usize>) -> Option<[Num; 4]> {
     let chans = def.channels();
     let mut gate_cond: Option<Cond> = (!all_channels(def)).then(|| Cond::InChannels(chans.clone()));
+    if let Some(c) = def.campaigns() {
+        gate_cond = Some(match gate_cond {
+            Some(g) => g.and(Cond::InCampaigns(c.to_vec())),
+            None => Cond::InCampaigns(c.to_vec()),
+        });
+    }
     if let (Some(c), false) = (cal, def.elapsed_in_calendar()) {
         gate_cond = Some(match gate_cond {
             Some(g) => g.and(Cond::Open(c)),
@@ -376,10 +400,33 @@ pub(super) fn indicators(def: &MetricDef, idx: usize, cal: Option<usize>) -> Opt
                 gate(Num::ind(Cond::Missing(at))),
             ]
         }
+        MetricDef::OutboundAttempts(_) => [one(), zero(), one(), zero()],
+        MetricDef::OutboundConnects(_) => [gate(Num::ind(Cond::Disposition(CONNECT))), zero(), one(), zero()],
+        MetricDef::ContactRate(_) => [gate(Num::ind(Cond::Disposition(CONNECT))), one(), one(), zero()],
+        MetricDef::RightPartyContactRate(_) => {
+            [gate(Num::ind(Cond::Disposition(RIGHT_PARTY))), gate(Num::ind(Cond::Disposition(CONNECT))), one(), zero()]
+        }
+        MetricDef::ConversionRate(_) => [
+            gate(Num::ind(Cond::Disposition(CONVERTED))),
+            gate(Num::ind(Cond::Disposition(RIGHT_PARTY))),
+            one(),
+            zero(),
+        ],
+        MetricDef::DiallerAbandonmentRate(d) if d.window == AbandonWindow::Period => [
+            gate(Num::ind(Cond::Disposition(DIALLER_ABANDONED))),
+            gate(Num::ind(Cond::Disposition(LIVE))),
+            one(),
+            zero(),
+        ],
+        MetricDef::CallingWindowViolations(_) => {
+            [gate(Num::ind(Cond::Flag(Field::OutsideWindow(idx)))), zero(), one(), zero()]
+        }
+        MetricDef::SuppressionHits(_) => [gate(Num::ind(Cond::Flag(Field::Suppressed))), zero(), one(), zero()],
         MetricDef::ResponseTimePercentile(_)
         | MetricDef::ResolutionTimePercentile(_)
         | MetricDef::Availability(_)
-        | MetricDef::IntervalCompliance(_) => return None,
+        | MetricDef::IntervalCompliance(_)
+        | MetricDef::DiallerAbandonmentRate(_) => return None,
     };
     Some(out)
 }

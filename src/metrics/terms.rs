@@ -33,6 +33,14 @@ pub(super) fn biz_column(c: usize, s: Stamp) -> String {
     format!("__biz{c}_{}", s.suffix())
 }
 
+/// The helper column: outbound attempt outside calling-window definition `i`'s hours.
+pub(super) fn window_column(i: usize) -> String {
+    format!("__outside{i}")
+}
+
+/// The helper column: the attempt's number is on the suppression list.
+pub(super) const SUPPRESSED: &str = "__suppressed";
+
 /// The helper column: the contact arrived inside calendar `c`'s hours.
 pub(super) fn open_column(c: usize) -> String {
     format!("__open{c}")
@@ -55,6 +63,8 @@ fn field(f: Field, at: Instants) -> Expr {
         Field::AsOf => lit(at.as_of),
         Field::Biz(c, Stamp::AsOf) => lit(at.biz_as_of.get(c).copied().unwrap_or(i64::MIN)),
         Field::Biz(c, s) => col(biz_column(c, s)),
+        Field::OutsideWindow(i) => col(window_column(i)),
+        Field::Suppressed => col(SUPPRESSED),
     }
 }
 
@@ -88,6 +98,12 @@ fn cond(c: &Cond, at: Instants) -> Expr {
         Cond::Eq(a, b) => n(a).eq(n(b)),
         Cond::InChannels(chans) => in_channels(chans),
         Cond::Open(c) => col(open_column(*c)),
+        Cond::Disposition(words) => {
+            words.iter().fold(lit(false), |acc, w| acc.or(col("disposition").eq(lit(*w)))).fill_null(lit(false))
+        }
+        Cond::InCampaigns(cs) => {
+            cs.iter().fold(lit(false), |acc, c| acc.or(col("campaign").eq(lit(c.as_str())))).fill_null(lit(false))
+        }
     }
 }
 

@@ -355,6 +355,7 @@ pub fn compute(
         outages,
         csat_scale: (csat_scale, scale_origin),
         calendars: contract.calendars.clone(),
+        suppression: None,
     };
     let table = metrics::compute_subset(rows, Some(&judged), &req)?;
 

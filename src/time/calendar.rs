@@ -122,6 +122,13 @@ impl WeeklyHours {
         Ok(WeeklyHours(spans))
     }
 
+    /// Whether a local date and time falls inside the hours (a span includes its start and
+    /// excludes its end; an end of `24:00` runs to midnight).
+    pub fn contains(&self, local: chrono::NaiveDateTime) -> bool {
+        let (wd, t) = (local.weekday(), local.time());
+        self.0.iter().any(|(d, s, e)| *d == wd && t >= *s && e.is_none_or(|e| t < e))
+    }
+
     fn on(&self, wd: Weekday) -> Vec<Span> {
         self.0.iter().filter(|(d, _, _)| *d == wd).map(|(_, s, e)| (*s, *e)).collect()
     }

@@ -24,6 +24,7 @@ mod ledger;
 mod metrics;
 mod obligations;
 mod outbound;
+mod outbound_metrics;
 mod privacy;
 mod properties;
 mod realdata;

@@ -100,6 +100,7 @@ fn compute(contacts: &[C], defs: Vec<MetricDef>, period: PeriodKind, by: Vec<Dim
         as_of: as_of.map(|s| t(s).timestamp_micros()),
         outages: vec![],
         calendars: vec![],
+        suppression: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     metrics::compute(&rows.accepted, &req).unwrap()
@@ -566,6 +567,7 @@ fn availability_merges_outages_within_service_hours() {
         as_of: None,
         outages,
         calendars: vec![],
+        suppression: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     let tb = metrics::compute(&rows.accepted, &req).unwrap();
@@ -723,6 +725,7 @@ fn csat_uses_the_scale_the_profile_declares() {
         as_of: None,
         outages: vec![],
         calendars: vec![],
+        suppression: None,
         csat_scale: profile.csat_scale(),
     };
     let tb = metrics::compute(&rows.accepted, &req).unwrap();

@@ -32,6 +32,7 @@ fn catalogue_by_channel_and_queue() -> MetricsRequest {
         as_of: None,
         outages: vec![],
         calendars: vec![],
+        suppression: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     }
 }

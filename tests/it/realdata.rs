@@ -140,6 +140,7 @@ fn anonbank_february_metrics_match_an_independent_count() {
         as_of: None,
         outages: vec![],
         calendars: vec![],
+        suppression: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     let t = metrics::compute(&rows.accepted, &req).unwrap();

@@ -1,0 +1,259 @@
+//! Outbound metrics (issue 19): hand-worked vectors for attempts, connects, contact,
+//! right-party and conversion rates, the dialler abandonment rate per campaign per day (a day
+//! at exactly 3 %), per rolling 30 days and per period, calling windows across time zones and
+//! at their edges, and suppression-list hits; and the stops when a value they read is missing.
+
+use callsla::ingest::{self, IngestOptions, Profile};
+use callsla::metrics::definition::*;
+use callsla::metrics::{self, MetricTable, MetricsRequest, PeriodKind};
+use rust_decimal::Decimal;
+
+use crate::common::*;
+
+const HEADER: &str = "interaction_id,channel,direction,queue,customer_id,agent_id,arrived_at,answered_at,ended_at,wait_s,talk_s,hold_s,wrap_s,resolved,csat,campaign,disposition,party_zone,number_hash";
+const NY: chrono_tz::Tz = chrono_tz::America::New_York;
+
+/// One outbound attempt: campaign, local New York time of the dial, disposition, called
+/// party's zone.
+struct A {
+    campaign: &'static str,
+    at: &'static str,
+    disposition: &'static str,
+    zone: &'static str,
+}
+
+fn attempts(campaign: &'static str, day: &'static str, counts: &[(&'static str, usize)]) -> Vec<A> {
+    let at: &'static str = if day == "01" { "2026-09-01T12:00:00-04:00" } else { "2026-09-02T12:00:00-04:00" };
+    counts
+        .iter()
+        .flat_map(|(d, n)| (0..*n).map(move |_| A { campaign, at, disposition: d, zone: "America/New_York" }))
+        .collect()
+}
+
+/// The hand-worked data set (docs in the test below).
+fn data() -> Vec<A> {
+    let mut v = attempts(
+        "renew",
+        "01",
+        &[
+            ("converted", 10),
+            ("right_party", 40),
+            ("connected", 47),
+            ("dialler_abandoned", 3),
+            ("no_answer", 20),
+            ("voicemail", 10),
+            ("busy", 5),
+            ("blocked", 5),
+        ],
+    );
+    v.extend(attempts(
+        "renew",
+        "02",
+        &[("converted", 5), ("right_party", 15), ("connected", 19), ("dialler_abandoned", 1), ("no_answer", 10)],
+    ));
+    v.extend(attempts("collect", "01", &[("right_party", 20), ("connected", 18), ("dialler_abandoned", 2)]));
+    // Calling-window cases among the no-answers of renew's first day: 07:30 in Los Angeles
+    // (outside), 21:00 in New York (the window's end: outside), 20:59:59 (inside).
+    for (i, (at, zone)) in [
+        ("2026-09-01T10:30:00-04:00", "America/Los_Angeles"),
+        ("2026-09-01T10:30:00-04:00", "America/Los_Angeles"),
+        ("2026-09-01T21:00:00-04:00", "America/New_York"),
+        ("2026-09-01T20:59:59-04:00", "America/New_York"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        v[100 + i] = A { campaign: "renew", at, disposition: "no_answer", zone };
+    }
+    v
+}
+
+fn log(rows: &[A], disposition_of_first: Option<&str>, zone_of_first: Option<&str>) -> String {
+    let mut out = format!("{HEADER}\n");
+    // An inbound call, which no outbound metric counts.
+    out += "IN1,voice,inbound,billing,C1,A1,2026-09-01T12:00:00-04:00,2026-09-01T12:00:10-04:00,2026-09-01T12:05:00-04:00,10,290,0,0,,,,,,\n";
+    for (i, a) in rows.iter().enumerate() {
+        let disposition = if i == 0 { disposition_of_first.unwrap_or(a.disposition) } else { a.disposition };
+        let zone = if i == 0 { zone_of_first.unwrap_or(a.zone) } else { a.zone };
+        out += &format!("O{i},voice,outbound,dialler,,A1,{},,,,,,,,,{},{disposition},{zone},h{i}\n", a.at, a.campaign);
+    }
+    out
+}
+
+fn compute(csv: &str, defs: Vec<MetricDef>, suppression: Option<&[&str]>) -> Result<MetricTable, String> {
+    let t = TempDir::new("outbound-metrics");
+    let input = t.write("log.csv", csv);
+    let rows = ingest::ingest(
+        &Profile::canonical(),
+        &[input],
+        &IngestOptions { max_reject_rate: Decimal::ZERO, strict: true, hash_inputs: false },
+    )
+    .map_err(|e| e.to_string())?;
+    let req = MetricsRequest {
+        period: PeriodKind::Month,
+        zone: NY,
+        by: vec![],
+        definitions: defs,
+        as_of: None,
+        outages: vec![],
+        calendars: vec![],
+        suppression: suppression
+            .map(|s| std::sync::Arc::new(s.iter().map(|h| h.to_string()).collect::<std::collections::BTreeSet<_>>())),
+        csat_scale: ([1, 5], "the canonical profile".to_string()),
+    };
+    metrics::compute(&rows.accepted, &req).map_err(|e| e.to_string())
+}
+
+/// (value, numerator, denominator, sample, unsettled) of the one row of a metric.
+fn figures(tb: &MetricTable, metric: &str, def_part: &str) -> (String, String, String, u64, u64) {
+    let r = tb
+        .rows
+        .iter()
+        .find(|r| {
+            r.metric == metric
+                && match def_part.strip_prefix('=') {
+                    Some(exact) => r.definition == exact,
+                    None => r.definition.contains(def_part),
+                }
+        })
+        .unwrap_or_else(|| {
+            panic!("no {metric} [{def_part}] row: {:?}", tb.rows.iter().map(|r| &r.metric).collect::<Vec<_>>())
+        });
+    let show = |d: Option<Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
+    (show(r.value), show(r.numerator), show(r.denominator), r.sample_size, r.unsettled)
+}
+
+fn def(toml_line: &str) -> MetricDef {
+    let f: MetricsFile = toml::from_str(&format!("[[metric]]\n{}\n", toml_line.replace(", ", "\n"))).unwrap();
+    f.metric.into_iter().next().unwrap()
+}
+
+fn f(v: &str, n: &str, d: &str, s: u64, u: u64) -> (String, String, String, u64, u64) {
+    (v.into(), n.into(), d.into(), s, u)
+}
+
+#[test]
+fn outbound_metrics_match_the_hand_worked_figures() {
+    // 230 attempts: renew day 1 = 140 (100 live: 10 converted, 40 right party, 47 connected,
+    // 3 dialler-abandoned), renew day 2 = 50 (40 live, 1 abandoned), collect day 1 = 40 (all
+    // live, 2 abandoned). Connects 97 + 39 + 38 = 174; right party 50 + 20 + 20 = 90;
+    // converted 15; live 180; dialler-abandoned 6.
+    let defs = vec![
+        def("metric = \"outbound_attempts\""),
+        def("metric = \"outbound_connects\""),
+        def("metric = \"contact_rate\""),
+        def("metric = \"right_party_contact_rate\""),
+        def("metric = \"conversion_rate\""),
+        def("metric = \"dialler_abandonment_rate\", window = \"period\""),
+        def("metric = \"dialler_abandonment_rate\", window = \"day\""),
+        def("metric = \"dialler_abandonment_rate\", window = \"day\", campaigns = [\"renew\"]"),
+        def("metric = \"dialler_abandonment_rate\", window = \"30_days\""),
+        def("metric = \"calling_window_violations\", hours = \"Mon-Sat 08:00-21:00\""),
+        def("metric = \"suppression_hits\""),
+        def("metric = \"offered\""),
+    ];
+    let tb = compute(&log(&data(), None, None), defs, Some(&["h3", "h7", "zzz"])).unwrap();
+    assert_eq!(figures(&tb, "outbound_attempts", ""), f("230", "230", "", 230, 0));
+    assert_eq!(figures(&tb, "outbound_connects", ""), f("174", "174", "", 230, 0));
+    assert_eq!(figures(&tb, "contact_rate", ""), f("75.6522", "174", "230", 230, 0));
+    assert_eq!(figures(&tb, "right_party_contact_rate", ""), f("51.7241", "90", "174", 230, 0));
+    assert_eq!(figures(&tb, "conversion_rate", ""), f("16.6667", "15", "90", 230, 0));
+    assert_eq!(figures(&tb, "dialler_abandonment_rate", "window=period"), f("3.3333", "6", "180", 230, 0));
+    // Per campaign per day: the worst of three campaign-days is collect's 2 of 40.
+    assert_eq!(figures(&tb, "dialler_abandonment_rate", "=channels=voice;window=day"), f("5.0000", "2", "40", 3, 0));
+    // renew alone: its first day is at exactly 3 % (3 of 100 live), its second 2.5 %.
+    assert_eq!(figures(&tb, "dialler_abandonment_rate", "campaigns=renew"), f("3.0000", "3", "100", 2, 0));
+    // Rolling 30 days ending on each day: renew 3/100 then 4/140, collect 2/40. Every window
+    // reaches before the first day in the data: provisional.
+    assert_eq!(figures(&tb, "dialler_abandonment_rate", "window=30_days"), f("5.0000", "2", "40", 3, 3));
+    // 07:30 in Los Angeles twice and 21:00 in New York are outside; 20:59:59 is inside.
+    assert_eq!(figures(&tb, "calling_window_violations", ""), f("3", "3", "", 230, 0));
+    // h3 and h7 are dialled; zzz is not in the data.
+    assert_eq!(figures(&tb, "suppression_hits", ""), f("2", "2", "", 230, 0));
+    // The inbound call is measured by the inbound metrics, and only by them.
+    assert_eq!(figures(&tb, "offered", ""), f("1", "1", "", 1, 0));
+}
+
+#[test]
+fn a_value_an_outbound_metric_reads_is_never_assumed() {
+    let missing_disposition = log(&data(), Some(""), None);
+    let e = compute(&missing_disposition, vec![def("metric = \"contact_rate\"")], None).unwrap_err();
+    assert!(
+        e.contains("contact_rate: 1 outbound attempt(s) it measures have no disposition (the first: input 1, line 3)"),
+        "{e}"
+    );
+    assert!(e.contains("map `disposition` in the profile"), "{e}");
+    // Attempts count without a disposition.
+    let tb = compute(&missing_disposition, vec![def("metric = \"outbound_attempts\"")], None).unwrap();
+    assert_eq!(figures(&tb, "outbound_attempts", ""), f("230", "230", "", 230, 0));
+
+    let missing_zone = log(&data(), None, Some(""));
+    let e = compute(&missing_zone, vec![def("metric = \"calling_window_violations\"")], None).unwrap_err();
+    assert!(e.contains("have no party_zone") && e.contains("unknown_zone = \"Area/City\""), "{e}");
+    // With the zone to assume stated in the definition, it is used (and shown in the row).
+    let tb = compute(
+        &missing_zone,
+        vec![def("metric = \"calling_window_violations\", hours = \"Mon-Sat 08:00-21:00\", unknown_zone = \"America/Los_Angeles\"")],
+        None,
+    )
+    .unwrap();
+    // The first attempt, 12:00 in New York, is 09:00 in Los Angeles: inside.
+    assert_eq!(figures(&tb, "calling_window_violations", "unknown_zone=America/Los_Angeles"), f("3", "3", "", 230, 0));
+
+    let e = compute(&log(&data(), None, None), vec![def("metric = \"suppression_hits\"")], None).unwrap_err();
+    assert!(e.contains("suppression_hits: needs the suppression list") && e.contains("--suppression FILE"), "{e}");
+}
+
+#[test]
+fn bad_outbound_values_are_rejected_with_their_column() {
+    let t = TempDir::new("outbound-rejects");
+    let mut csv = log(&data()[..3], None, None);
+    csv += "X1,voice,outbound,dialler,,A1,2026-09-01T12:00:00-04:00,,,,,,,,,renew,hung_up,America/New_York,hx\n";
+    csv += "X2,voice,outbound,dialler,,A1,2026-09-01T12:00:00-04:00,,,,,,,,,renew,busy,Mars/Olympus_Mons,hy\n";
+    let input = t.write("log.csv", &csv);
+    let rejects = t.path("rejects.csv");
+    let r = callsla(&["ingest", "--input", s(&input), "--rejects", s(&rejects), "--max-reject-rate", "100%"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    assert!(text.contains("disposition,hung_up,") && text.contains("unknown_disposition"), "{text}");
+    assert!(text.contains("party_zone,Mars/Olympus_Mons,") && text.contains("unknown_zone"), "{text}");
+}
+
+#[test]
+fn the_metrics_command_reads_a_suppression_list_and_never_prints_a_hash() {
+    let t = TempDir::new("outbound-cli");
+    let input = t.write("log.csv", &log(&data(), None, None));
+    let defs = t.write("defs.toml", "[[metric]]\nmetric = \"suppression_hits\"\n");
+    let list = t.write("suppress.csv", "number_hash\nh3\nh7\nzzz\n");
+    let r = callsla(&[
+        "metrics",
+        "--input",
+        s(&input),
+        "--metrics",
+        s(&defs),
+        "--suppression",
+        s(&list),
+        "--tz",
+        "America/New_York",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let row = r.stdout.lines().find(|l| l.contains("suppression_hits")).unwrap();
+    assert!(row.contains(",2,"), "{row}");
+    assert!(!r.stdout.contains("h3") && !r.stdout.contains("zzz"), "{}", r.stdout);
+    let bad = t.write("bad.csv", "number_hash\nh3\n\"\"\n");
+    let r = callsla(&[
+        "metrics",
+        "--input",
+        s(&input),
+        "--metrics",
+        s(&defs),
+        "--suppression",
+        s(&bad),
+        "--tz",
+        "America/New_York",
+    ]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("bad.csv:3") && r.stderr.contains("empty number_hash"), "{}", r.stderr);
+}
