@@ -138,6 +138,7 @@ fn rules_36_periods(bencher: divan::Bencher, slas: usize) {
             forecast: None,
             history: vec![],
             outages_given: true,
+            suppression_given: false,
             assumptions: vec![],
         };
         rules::assess(&input).unwrap().periods.len()

@@ -38,6 +38,10 @@ pub struct RunOptions {
     /// Outage log (CSV: start,end,scope,reason) for availability.
     #[arg(long)]
     pub outages: Option<PathBuf>,
+    /// Suppression list (CSV with a number_hash column of keyed hashes) for suppression_hits.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<PathBuf>,
     /// Payments (CSV: payment_id,invoice_id,paid_date,amount) for late-payment interest.
     #[arg(long)]
     pub payments: Option<PathBuf>,
@@ -119,6 +123,8 @@ pub struct Manifest {
     pub inputs: Vec<FileHash>,
     pub forecast: Option<FileHash>,
     pub outages: Option<FileHash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<FileHash>,
     pub payments: Option<FileHash>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<FileHash>,

@@ -52,6 +52,8 @@ pub struct Inputs {
     pub payments: Need,
     /// The events log (`--events`), for `[[obligation]]` entries.
     pub events: Need,
+    /// The suppression list (`--suppression`), for `suppression_hits` SLAs.
+    pub suppression: Need,
 }
 
 /// A channel's prices.
@@ -565,6 +567,11 @@ impl Contract {
     /// Some terms hold an availability SLA (measured from the outage log).
     pub(crate) fn needs_outages(&self) -> bool {
         self.terms.iter().any(|t| t.slas.iter().any(|s| matches!(s.metric, MetricDef::Availability(_))))
+    }
+
+    /// Some terms hold a suppression-list SLA (measured against `--suppression`).
+    pub(crate) fn needs_suppression(&self) -> bool {
+        self.terms.iter().any(|t| t.slas.iter().any(|s| matches!(s.metric, MetricDef::SuppressionHits(_))))
     }
 
     /// The contract grants volume relief (judged against the forecast).

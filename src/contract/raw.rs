@@ -123,6 +123,8 @@ pub(crate) struct RawInputs {
     pub payments: Option<Spanned<String>>,
     #[serde(default)]
     pub events: Option<Spanned<String>>,
+    #[serde(default)]
+    pub suppression: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

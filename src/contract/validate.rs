@@ -39,12 +39,21 @@ impl Validator<'_> {
     }
 
     /// `[[obligation]]`: each checked for its kind's keys, its event type and its credit.
-    fn obligations(&self, raw: &[Spanned<RawObligation>]) -> R<Vec<Obligation>> {
+    /// `sla_ids`: the ids of every SLA of the contract and its amendments — an obligation and
+    /// an SLA share one list of results, so they may not share an id.
+    fn obligations(&self, raw: &[Spanned<RawObligation>], sla_ids: &[&str]) -> R<Vec<Obligation>> {
         let mut out: Vec<Obligation> = Vec::new();
         for o in raw {
             let r = o.get_ref();
             if out.iter().any(|x| x.id == r.id) {
                 return Err(self.err(o.span(), "obligation.id", Problem::DuplicateId(r.id.clone(), "obligation")));
+            }
+            if sla_ids.contains(&r.id.as_str()) {
+                return Err(self.err(
+                    o.span(),
+                    "obligation.id",
+                    Problem::DuplicateId(r.id.clone(), "SLA and obligation"),
+                ));
             }
             let et = r.event_type.get_ref();
             if !EVENT_TYPES.contains(&et.as_str()) {
@@ -722,9 +731,17 @@ impl Validator<'_> {
                 forecast: Need::Required,
                 payments: Need::Required,
                 events: Need::Required,
+                suppression: Need::Required,
             },
             disputes: raw.disputes.as_ref().map(|d| self.disputes(d)).transpose()?,
-            obligations: self.obligations(&raw.obligation)?,
+            obligations: self.obligations(
+                &raw.obligation,
+                &raw.sla
+                    .iter()
+                    .chain(raw.amendment.iter().flat_map(|a| a.get_ref().sla.iter()))
+                    .map(|s| s.get_ref().id.as_str())
+                    .collect::<Vec<_>>(),
+            )?,
             not_assessed: h.not_assessed.unwrap_or_default(),
             not_assessed_defaulted: h.not_assessed.is_none(),
             calendars: calendars.clone(),
@@ -757,15 +774,24 @@ impl Validator<'_> {
             forecast: Need::Required,
             payments: Need::Required,
             events: Need::Required,
+            suppression: Need::Required,
         };
         let Some(raw) = raw else { return Ok(out) };
         let r = raw.get_ref();
         type Check<'c> = (&'c Option<Spanned<String>>, &'c mut Need, bool, &'static str, &'static str, &'static str);
-        let checks: [Check<'_>; 4] = [
+        let checks: [Check<'_>; 5] = [
             (&r.outages, &mut out.outages, c.needs_outages(), "inputs.outages", "outage log", "availability SLA"),
             (&r.forecast, &mut out.forecast, c.needs_forecast(), "inputs.forecast", "forecast", "[volume_relief]"),
             (&r.payments, &mut out.payments, c.needs_payments(), "inputs.payments", "payments file", "[payment] terms"),
             (&r.events, &mut out.events, c.needs_events(), "inputs.events", "events log", "[[obligation]] entries"),
+            (
+                &r.suppression,
+                &mut out.suppression,
+                c.needs_suppression(),
+                "inputs.suppression",
+                "suppression list",
+                "suppression_hits SLA",
+            ),
         ];
         for (value, slot, needed, key, input, needs) in checks {
             let Some(v) = value else { continue };

@@ -57,6 +57,8 @@ pub(super) fn judge(
     let is_availability = matches!(sla.metric, MetricDef::Availability(_));
     let missing_input = if is_availability && !input.outages_given {
         Some("no outage log was given (--outages) and [inputs] marks it optional: not measured, no credit")
+    } else if matches!(sla.metric, MetricDef::SuppressionHits(_)) && !input.suppression_given {
+        Some("no suppression list was given (--suppression) and [inputs] marks it optional: not measured, no credit")
     } else if !is_availability && c.needs_forecast() && input.forecast.is_none() {
         Some("no forecast was given (--forecast) and [inputs] marks it optional, so volume relief cannot be judged: not measured, no credit")
     } else {

@@ -70,6 +70,9 @@ pub struct RulesInput<'a> {
     /// An outage log was given (without one, allowed only when the contract marks it optional,
     /// availability SLAs are not measured).
     pub outages_given: bool,
+    /// A suppression list was given (without one, allowed only when the contract marks it
+    /// optional, suppression-hit SLAs are not measured).
+    pub suppression_given: bool,
     /// Assumptions the caller made (the default `as_of`, the profile's defaults), listed first.
     pub assumptions: Vec<String>,
     /// Earlier periods' assessments (from the ledger), oldest first.
@@ -300,6 +303,12 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
     if c.needs_outages() && !input.outages_given {
         assumptions.push(
             "no outage log (--outages), which [inputs] marks optional: availability SLAs are not measured".to_string(),
+        );
+    }
+    if c.needs_suppression() && !input.suppression_given {
+        assumptions.push(
+            "no suppression list (--suppression), which [inputs] marks optional: suppression-hit SLAs are not measured"
+                .to_string(),
         );
     }
     match &input.forecast {

@@ -98,6 +98,14 @@ fn check_inputs(opts: &RunOptions, c: &Contract) -> Result<(), RunError> {
             key: "outages",
         });
     }
+    if c.needs_suppression() && opts.suppression.is_none() && c.inputs.suppression == Need::Required {
+        return Err(RunError::MissingInput {
+            what: "a suppression list",
+            why: "it has a suppression_hits SLA",
+            option: "--suppression",
+            key: "suppression",
+        });
+    }
     if c.needs_forecast() && opts.forecast.is_none() && c.inputs.forecast == Need::Required {
         return Err(RunError::MissingInput {
             what: "a forecast",
@@ -241,6 +249,7 @@ pub fn compute(
         inputs: Vec::new(),
         forecast: hash_opt(&opts.forecast)?,
         outages: hash_opt(&opts.outages)?,
+        suppression: hash_opt(&opts.suppression)?,
         payments: hash_opt(&opts.payments)?,
         events: hash_opt(&opts.events)?,
         events_profile: hash_opt(&opts.events_profile)?,
@@ -318,10 +327,13 @@ pub fn compute(
     progress("measuring");
     let mut definitions: Vec<metrics::MetricDef> = rules::volume_defs(&contract);
     for t in &contract.terms {
-        // Without an outage log, availability is not measured at all (not reported as 100 %).
-        for s in
-            t.slas.iter().filter(|s| opts.outages.is_some() || !matches!(s.metric, metrics::MetricDef::Availability(_)))
-        {
+        // Without an outage log, availability is not measured at all (not reported as 100 %);
+        // nor suppression hits without a suppression list (never reported as none).
+        for s in t.slas.iter().filter(|s| match s.metric {
+            metrics::MetricDef::Availability(_) => opts.outages.is_some(),
+            metrics::MetricDef::SuppressionHits(_) => opts.suppression.is_some(),
+            _ => true,
+        }) {
             if !definitions.iter().any(|d| d.definition() == s.metric.definition() && d.name() == s.metric.name()) {
                 definitions.push(s.metric.clone());
             }
@@ -355,7 +367,11 @@ pub fn compute(
         outages,
         csat_scale: (csat_scale, scale_origin),
         calendars: contract.calendars.clone(),
-        suppression: None,
+        suppression: opts
+            .suppression
+            .as_ref()
+            .map(|p| metrics::outbound::load_suppression(&place.at(p)))
+            .transpose()?,
     };
     let table = metrics::compute_subset(rows, Some(&judged), &req)?;
 
@@ -432,6 +448,7 @@ pub fn compute(
         forecast,
         history: ledger_input.history.clone(),
         outages_given: opts.outages.is_some(),
+        suppression_given: opts.suppression.is_some(),
         assumptions,
     };
     let assessment = rules::assess(&input)?;
@@ -524,7 +541,15 @@ pub fn compute(
 fn protected_paths(opts: &RunOptions, ledger: &LedgerOptions, rejects: Option<&Path>) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = vec![opts.contract.clone()];
     out.extend(opts.inputs.iter().cloned());
-    for p in [&opts.profile, &opts.forecast, &opts.outages, &opts.payments, &opts.events, &opts.events_profile] {
+    for p in [
+        &opts.profile,
+        &opts.forecast,
+        &opts.outages,
+        &opts.suppression,
+        &opts.payments,
+        &opts.events,
+        &opts.events_profile,
+    ] {
         out.extend(p.iter().cloned());
     }
     out.extend(ledger.path.iter().cloned());

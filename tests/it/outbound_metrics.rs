@@ -257,3 +257,113 @@ fn the_metrics_command_reads_a_suppression_list_and_never_prints_a_hash() {
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("bad.csv:3") && r.stderr.contains("empty number_hash"), "{}", r.stderr);
 }
+
+/// The sample log with the outbound columns and `n` attempts on September 1–30 (campaign
+/// renewals, 14:00 New York, called in Chicago; 100 a day for 3,000): per 10 attempts 4 connected, 3 right party,
+/// 1 converted, 1 no answer and — on the 15th only — 1 dialler-abandoned (else voicemail).
+fn sample_with_attempts(t: &TempDir, n: usize) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut log = format!("{},campaign,disposition,party_zone,number_hash\n", lines.next().unwrap());
+    for l in lines {
+        log += &format!("{l},,,,\n");
+    }
+    for i in 0..n {
+        let day = 1 + (i / 100) % 30;
+        let d = match i % 10 {
+            0..=3 => "connected",
+            4..=6 => "right_party",
+            7 => "converted",
+            8 => "no_answer",
+            _ if day == 15 => "dialler_abandoned",
+            _ => "voicemail",
+        };
+        log += &format!(
+            "OB{i:06},voice,outbound,retention,,A0001,2026-09-{day:02}T14:00:00-04:00,,,,300,0,0,,,renewals,{d},America/Chicago,nh{}\n",
+            i % 500
+        );
+    }
+    t.write("log.csv", &log)
+}
+
+const OUTBOUND_SLAS: &str = r#"
+[[sla]]
+id = "OUT-1"
+name = "Dialler abandonment at most 3% per campaign per day"
+metric = { metric = "dialler_abandonment_rate", window = "day" }
+target = "3"
+direction = "at_most"
+min_sample = 1
+kind = "key"
+
+[[sla]]
+id = "OUT-2"
+name = "No suppressed number dialled"
+metric = { metric = "suppression_hits" }
+target = "0"
+direction = "at_most"
+min_sample = 1
+kind = "key"
+"#;
+
+#[test]
+fn a_contract_judges_outbound_slas_from_the_attempts() {
+    let t = TempDir::new("outbound-run");
+    let log = sample_with_attempts(&t, 3000);
+    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    let both = sample.replace(
+        "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]",
+        "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]\ndirections = [\"inbound\", \"outbound\"]",
+    );
+    // An outbound SLA in an inbound-only scope would only ever read "no data": refused.
+    let inbound_only = t.write("inbound-only.toml", &format!("{sample}{OUTBOUND_SLAS}"));
+    let r = callsla(&["check", "--contract", s(&inbound_only)]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("sla[OUT-1].metric: \"outbound\" is not in [scope] directions (inbound)"),
+        "{}",
+        r.stderr
+    );
+
+    let contract = t.write("c.toml", &format!("{both}{OUTBOUND_SLAS}"));
+    let list = t.write("suppress.csv", "number_hash\nnh7\nnh9999\n");
+    let out = t.path("out");
+    let mut args = sample_run_args(s(&contract), s(&out));
+    let i = args.iter().position(|a| *a == "sample-data/interactions.csv").unwrap();
+    args[i] = s(&log);
+    // The suppression list is required by the suppression SLA: without it the run stops.
+    let r = callsla_in_repo(&args);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--suppression"), "{}", r.stderr);
+    args.extend(["--suppression", s(&list)]);
+    let r = callsla_in_repo(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let results = std::fs::read_to_string(out.join("sla_results.csv")).unwrap();
+    let row = |id: &str, period: &str| -> Vec<String> {
+        let l = results.lines().find(|l| l.contains(&format!(",{period},")) && l.contains(&format!(",{id},"))).unwrap();
+        l.split(',').map(str::to_string).collect()
+    };
+    let header: Vec<&str> = results.lines().next().unwrap().split(',').collect();
+    let col = |r: &[String], name: &str| r[header.iter().position(|h| *h == name).unwrap()].clone();
+    // 100 attempts a day; on the 15th, 10 dialler-abandoned of 90 live answers: 11.1111 %.
+    let ab = row("OUT-1", "2026-09");
+    assert_eq!(
+        (col(&ab, "numerator"), col(&ab, "denominator"), col(&ab, "achieved"), col(&ab, "status")),
+        ("10".into(), "90".into(), "11.1111".into(), "missed".into())
+    );
+    // nh7 is dialled on 6 attempts (i = 7, 507, …, 2507); nh9999 never.
+    let hits = row("OUT-2", "2026-09");
+    assert_eq!((col(&hits, "achieved"), col(&hits, "status")), ("6".into(), "missed".into()));
+    // Months without attempts have no data for the outbound SLAs.
+    assert_eq!(col(&row("OUT-1", "2026-08"), "status"), "not_measured");
+    // The suppression list is an input of the run: hashed in the manifest, and verify holds.
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"suppression\""), "{manifest}");
+    let v = callsla_in_repo(&["verify", s(&out)]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    // No hash reaches an output.
+    for f in ["sla_results.csv", "assessment.json", "audit.html", "invoice.csv"] {
+        let text = std::fs::read_to_string(out.join(f)).unwrap();
+        assert!(!text.contains("nh7"), "{f} shows a number hash");
+    }
+}

@@ -118,6 +118,7 @@ fn assess_with(c: &Contract, months: &[(&str, i64, i64)], forecast: Option<Forec
         forecast,
         history: vec![],
         outages_given: true,
+        suppression_given: false,
         assumptions: vec![],
     };
     rules::assess(&input).unwrap()

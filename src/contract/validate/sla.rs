@@ -19,6 +19,16 @@ impl Validator<'_> {
         if is_availability && (r.channels.is_some() || r.queue.is_some()) {
             return Err(self.err(s.span(), key("metric"), Problem::AvailabilityScope));
         }
+        // An SLA measures one direction's contacts: that direction must be in scope, or the
+        // SLA would only ever read "no data".
+        let measured = if r.metric.outbound() { "outbound" } else { "inbound" };
+        if !is_availability && !ctx.directions.iter().any(|d| d == measured) {
+            return Err(self.err(
+                s.span(),
+                key("metric"),
+                Problem::not_in_scope("directions", measured, ctx.directions),
+            ));
+        }
         let mut metric = r.metric.clone();
         if let Some(chs) = &r.channels {
             for c in chs {
