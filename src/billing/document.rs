@@ -160,18 +160,22 @@ fn line(line_type: LineType, description: String, amount: Decimal, clause: &str)
     }
 }
 
+/// The unit of a fee line, from the pricing key it cites (`pricing.voice.per_contact`).
+fn unit_of(clause: &str) -> &'static str {
+    match clause.rsplit('.').next().unwrap_or_default() {
+        k if k.starts_with("minute_tiers") || k == "per_minute" => "minute",
+        "per_contact" | "per_resolved" | "volume_commitment" => "contact",
+        "per_connect" => "connect",
+        _ => "month",
+    }
+}
+
 /// The lines of a period's own assessment: fees, credits (negative), the cap adjustment
 /// (positive: what the cap gives back) and earn-back (positive).
 pub(crate) fn performance_lines(p: &PeriodAssessment) -> Vec<DocLine> {
     let mut out = Vec::new();
     for l in &p.invoice {
-        let unit = if l.item.contains("minutes") {
-            "minute"
-        } else if l.item.contains("contacts") {
-            "contact"
-        } else {
-            "month"
-        };
+        let unit = unit_of(&l.clause);
         out.push(DocLine {
             channel: l.channel.clone(),
             quantity: quantity(l.quantity, unit),

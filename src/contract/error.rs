@@ -63,6 +63,12 @@ pub enum Problem {
     AvailabilityScope,
     #[error("give either `per_minute` or `minute_tiers`, not both")]
     MinuteRateTwice,
+    #[error(
+        "per_connect prices outbound connects; add direction = \"outbound\" to this rate card, or use per_contact"
+    )]
+    ConnectOnInbound,
+    #[error("volume_commitment.contacts must be a whole number of at least 1, got {0}")]
+    BadCommitment(String),
     #[error("earn-back needs `periods = N` (N ≥ 1) or `year_average = true`")]
     EarnBackEmpty,
     #[error("escalation factor must be at least 1, got {0}")]

@@ -68,12 +68,29 @@ pub struct Pricing {
     pub billing_increment: BillingIncrement,
     pub billable: Vec<Component>,
     pub per_contact: Option<Decimal>,
+    /// Per connect (outbound rate cards only): attempts whose disposition is a connect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_connect: Option<Decimal>,
+    /// Per resolved contact: handled contacts with `resolved` true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_resolved: Option<Decimal>,
+    /// A minimum volume of handled contacts a period, and the rate charged per contact short.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_commitment: Option<VolumeCommitment>,
     pub monthly_fee: Option<Decimal>,
     pub minimum_charge: Option<Decimal>,
     /// `billable` was left out (talk, hold and wrap by default; listed among the assumptions
     /// when the channel bills time).
     #[serde(skip)]
     pub billable_defaulted: bool,
+}
+
+/// `volume_commitment`: the client commits to `contacts` handled contacts a period; each
+/// contact short is charged at `shortfall_rate`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct VolumeCommitment {
+    pub contacts: Decimal,
+    pub shortfall_rate: Decimal,
 }
 
 /// How a missed critical SLA turns into money.

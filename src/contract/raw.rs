@@ -198,9 +198,23 @@ pub(crate) struct RawPricing {
     #[serde(default)]
     pub per_contact: Option<Dec>,
     #[serde(default)]
+    pub per_connect: Option<Dec>,
+    #[serde(default)]
+    pub per_resolved: Option<Dec>,
+    #[serde(default)]
+    pub volume_commitment: Option<RawCommitment>,
+    #[serde(default)]
     pub monthly_fee: Option<Dec>,
     #[serde(default)]
     pub minimum_charge: Option<Dec>,
+}
+
+/// `volume_commitment = { contacts = "10000", shortfall_rate = "0.50" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCommitment {
+    pub contacts: Dec,
+    pub shortfall_rate: Dec,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -891,6 +891,28 @@ impl Validator<'_> {
                 (None, None) => Vec::new(),
             };
             let bills_time = !minute_tiers.is_empty();
+            if pr.per_connect.is_some() && direction != "outbound" {
+                return Err(self.err(p.span(), format!("{key}.per_connect"), Problem::ConnectOnInbound));
+            }
+            let volume_commitment = match &pr.volume_commitment {
+                None => None,
+                Some(c) => {
+                    let contacts = c.contacts.0;
+                    if contacts < Decimal::ONE || contacts.fract() != Decimal::ZERO {
+                        return Err(self.err(
+                            p.span(),
+                            format!("{key}.volume_commitment.contacts"),
+                            Problem::BadCommitment(contacts.to_string()),
+                        ));
+                    }
+                    let rate = self.non_negative(
+                        c.shortfall_rate.0,
+                        p.span(),
+                        &format!("{key}.volume_commitment.shortfall_rate"),
+                    )?;
+                    Some(VolumeCommitment { contacts, shortfall_rate: rate })
+                }
+            };
             out.push(Pricing {
                 channel: ch.clone(),
                 direction,
@@ -902,6 +924,9 @@ impl Validator<'_> {
                     .unwrap_or_else(|| vec![Component::Talk, Component::Hold, Component::Wrap]),
                 billable_defaulted: pr.billable.is_none() && bills_time,
                 per_contact: nn(pr.per_contact, "per_contact")?,
+                per_connect: nn(pr.per_connect, "per_connect")?,
+                per_resolved: nn(pr.per_resolved, "per_resolved")?,
+                volume_commitment,
                 monthly_fee: nn(pr.monthly_fee, "monthly_fee")?,
                 minimum_charge: nn(pr.minimum_charge, "minimum_charge")?,
             });

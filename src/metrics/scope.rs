@@ -76,6 +76,10 @@ pub struct Volume {
     pub billable_ms: i64,
     /// Σ per contact of billable time rounded up to whole minutes.
     pub started_minutes: i64,
+    /// Attempts whose disposition is a connect (outbound; docs/metrics.md, "Outbound").
+    pub connects: u64,
+    /// Handled contacts with `resolved` true.
+    pub resolved: u64,
 }
 
 /// One channel priced in one period, and which parts of handle time it bills.
@@ -240,18 +244,26 @@ pub(crate) fn volumes(
     }
     let mut by_set = Vec::new();
     for set in &sets {
-        let ms = comp_ms(set);
+        // Time and counts of handled (answered) contacts; connects by disposition.
+        let ms = when(col("answered")).then(comp_ms(set)).otherwise(lit(0i64));
+        let connect = super::term::CONNECT
+            .iter()
+            .fold(lit(false), |acc, w| acc.or(col("disposition").eq(lit(*w))))
+            .fill_null(lit(false));
+        let resolved = col("answered").and(col("resolved").fill_null(lit(false)));
         // On the streaming engine, as the metrics' group-by: the batches in parallel.
         let df = collect_streaming(
             rows.clone()
                 .lazy()
-                .filter(col("__scoped").and(col("answered")))
+                .filter(col("__scoped"))
                 .with_column(period_column(kind, zone).alias("__p"))
                 .group_by([col("__p"), col("channel"), col("direction")])
                 .agg([
-                    len().alias("handled"),
+                    col("answered").cast(DataType::Int64).sum().alias("handled"),
                     ms.clone().sum().alias("ms"),
                     ((ms + lit(59_999i64)) / lit(60_000i64)).sum().alias("started"),
+                    connect.cast(DataType::Int64).sum().alias("connects"),
+                    resolved.cast(DataType::Int64).sum().alias("resolved"),
                 ])
                 .with_columns([col("channel").cast(DataType::String), col("direction").cast(DataType::String)]),
         )?;
@@ -274,6 +286,11 @@ pub(crate) fn volumes(
                 v.handled = df.column("handled")?.cast(&DataType::UInt64)?.u64()?.get(i).unwrap_or(0);
                 v.billable_ms = df.column("ms")?.i64()?.get(i).unwrap_or(0);
                 v.started_minutes = df.column("started")?.i64()?.get(i).unwrap_or(0);
+                let count = |name: &str| -> Result<u64, MetricsError> {
+                    Ok(df.column(name)?.cast(&DataType::UInt64)?.u64()?.get(i).unwrap_or(0))
+                };
+                v.connects = count("connects")?;
+                v.resolved = count("resolved")?;
             }
         }
         out.push(v);

@@ -70,6 +70,38 @@ pub(super) fn invoice_lines(
                 format!("{clause}.per_contact"),
             ));
         }
+        if let Some(rate) = p.per_connect {
+            let qty = Decimal::from(v.connects);
+            ch.push(line(
+                "connects".to_string(),
+                qty,
+                rate,
+                r.apply(money::mul(qty, rate, "connects × rate")?),
+                format!("{clause}.per_connect"),
+            ));
+        }
+        if let Some(rate) = p.per_resolved {
+            let qty = Decimal::from(v.resolved);
+            ch.push(line(
+                "resolved contacts".to_string(),
+                qty,
+                rate,
+                r.apply(money::mul(qty, rate, "resolved contacts × rate")?),
+                format!("{clause}.per_resolved"),
+            ));
+        }
+        if let Some(c) = p.volume_commitment {
+            let short = c.contacts - Decimal::from(v.handled);
+            if short > Decimal::ZERO {
+                ch.push(line(
+                    format!("volume commitment shortfall ({} committed; {} handled)", c.contacts, v.handled),
+                    short,
+                    c.shortfall_rate,
+                    r.apply(money::mul(short, c.shortfall_rate, "contacts short × rate")?),
+                    format!("{clause}.volume_commitment"),
+                ));
+            }
+        }
         if let Some(fee) = p.monthly_fee {
             ch.push(line("fixed fee".to_string(), Decimal::ONE, fee, r.apply(fee), format!("{clause}.monthly_fee")));
         }

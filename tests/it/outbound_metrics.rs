@@ -367,3 +367,80 @@ fn a_contract_judges_outbound_slas_from_the_attempts() {
         assert!(!text.contains("nh7"), "{f} shows a number hash");
     }
 }
+
+#[test]
+fn outbound_connects_are_priced_and_a_volume_commitment_charges_its_shortfall() {
+    let t = TempDir::new("outbound-pricing");
+    let log = sample_with_attempts(&t, 3000);
+    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    let both = sample.replace(
+        "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]",
+        "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]\ndirections = [\"inbound\", \"outbound\"]",
+    );
+    let card = "[[pricing]]\nchannel = \"voice\"\ndirection = \"outbound\"\nper_connect = \"0.40\"\nvolume_commitment = { contacts = \"2500\", shortfall_rate = \"0.25\" }\n\n[[pricing]]\nchannel = \"email\"";
+    let priced = both.replacen("[[pricing]]\nchannel = \"email\"", card, 1);
+    // And a rate per resolved chat.
+    let priced = priced.replacen(
+        "minute_tiers = [ { rate = \"0.70\" } ]",
+        "minute_tiers = [ { rate = \"0.70\" } ]\nper_resolved = \"0.10\"",
+        1,
+    );
+    let contract = t.write("c.toml", &priced);
+    let out = t.path("out");
+    let mut args = sample_run_args(s(&contract), s(&out));
+    let i = args.iter().position(|a| *a == "sample-data/interactions.csv").unwrap();
+    args[i] = s(&log);
+    let r = callsla_in_repo(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let invoice = std::fs::read_to_string(out.join("invoice.csv")).unwrap();
+    let lines: Vec<&str> =
+        invoice.lines().filter(|l| l.contains("ACME-CONTOSO-2026-09,invoice") && l.contains("outbound")).collect();
+    // 8 connects in every 10 attempts: 2,400 × 0.40 = 960.00. No attempt was answered (no
+    // answered_at), so 0 handled against 2,500 committed: 2,500 × 0.25 = 625.00.
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert!(lines[0].contains(",outbound connects,2400,connect,"), "{}", lines[0]);
+    assert!(
+        lines[0].contains(",0.40,960.00,") && lines[0].ends_with(",pricing.voice.outbound.per_connect"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains(",outbound volume commitment shortfall (2500 committed; 0 handled),2500,contact,")
+            && lines[1].contains(",0.25,625.00,")
+            && lines[1].ends_with(",pricing.voice.outbound.volume_commitment"),
+        "{}",
+        lines[1]
+    );
+    // August has no attempts: the whole commitment is short.
+    assert!(invoice
+        .lines()
+        .any(|l| l.contains("ACME-CONTOSO-2026-08,invoice") && l.contains("(2500 committed; 0 handled)")));
+
+    // Resolved chats: answered September chats in scope with resolved = true, counted here
+    // from the log itself.
+    let text = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
+    let resolved = text
+        .lines()
+        .filter(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            c[1] == "chat" && c[6].starts_with("2026-09") && !c[7].is_empty() && c[13] == "true"
+        })
+        .count();
+    let line = invoice
+        .lines()
+        .find(|l| l.contains("ACME-CONTOSO-2026-09,invoice") && l.contains(",resolved contacts,"))
+        .unwrap();
+    assert!(line.contains(&format!(",resolved contacts,{resolved},contact,0.10,")), "{line} ({resolved})");
+    assert!(line.ends_with(",pricing.chat.per_resolved"), "{line}");
+
+    // per_connect on an inbound card is refused, naming the fix.
+    let inbound = t.write("inbound.toml", &sample.replacen("per_contact = \"2.40\"", "per_connect = \"2.40\"", 1));
+    let r = callsla(&["check", "--contract", s(&inbound)]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("pricing[email].per_connect: per_connect prices outbound connects; add direction = \"outbound\""),
+        "{}",
+        r.stderr
+    );
+}
