@@ -66,6 +66,8 @@ fn ingest_and_measure(path: &PathBuf) -> usize {
         outages: vec![],
         calendars: vec![],
         suppression: None,
+        qa: None,
+        agent_hours: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     metrics::compute(&rows.accepted, &req).unwrap().rows.len()
@@ -139,6 +141,8 @@ fn rules_36_periods(bencher: divan::Bencher, slas: usize) {
             history: vec![],
             outages_given: true,
             suppression_given: false,
+            qa_given: false,
+            agent_hours_given: false,
             assumptions: vec![],
         };
         rules::assess(&input).unwrap().periods.len()

@@ -42,6 +42,24 @@ pub struct RunOptions {
     #[arg(long)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppression: Option<PathBuf>,
+    /// Quality evaluations (CSV: evaluation_id,evaluated_at,score,max_score,… docs/schema.md)
+    /// for the QA metrics.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qa: Option<PathBuf>,
+    /// Profile (TOML) for --qa: the export's own column names and formats.
+    #[arg(long, requires = "qa")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qa_profile: Option<PathBuf>,
+    /// Agent hours (CSV: agent_id,interval_start,scheduled_s,logged_in_s,… docs/schema.md) for
+    /// the workforce metrics.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_hours: Option<PathBuf>,
+    /// Profile (TOML) for --agent-hours: the export's own column names and formats.
+    #[arg(long, requires = "agent_hours")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_hours_profile: Option<PathBuf>,
     /// Payments (CSV: payment_id,invoice_id,paid_date,amount) for late-payment interest.
     #[arg(long)]
     pub payments: Option<PathBuf>,
@@ -125,6 +143,14 @@ pub struct Manifest {
     pub outages: Option<FileHash>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppression: Option<FileHash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qa: Option<FileHash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qa_profile: Option<FileHash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_hours: Option<FileHash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_hours_profile: Option<FileHash>,
     pub payments: Option<FileHash>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<FileHash>,

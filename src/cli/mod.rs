@@ -337,6 +337,18 @@ pub struct MetricsArgs {
     /// Suppression list (CSV with a number_hash column of keyed hashes) for suppression_hits.
     #[arg(long)]
     pub suppression: Option<PathBuf>,
+    /// Quality evaluations (CSV, docs/schema.md) for the QA metrics.
+    #[arg(long)]
+    pub qa: Option<PathBuf>,
+    /// Profile (TOML) for --qa: the export's own column names and formats.
+    #[arg(long, requires = "qa")]
+    pub qa_profile: Option<PathBuf>,
+    /// Agent hours (CSV, docs/schema.md) for the workforce metrics.
+    #[arg(long)]
+    pub agent_hours: Option<PathBuf>,
+    /// Profile (TOML) for --agent-hours: the export's own column names and formats.
+    #[arg(long, requires = "agent_hours")]
+    pub agent_hours_profile: Option<PathBuf>,
     /// Stop (exit 3) when more than this share of rows is rejected: a fraction (0.005) or a
     /// percentage (0.5%).
     #[arg(long, default_value = "0.5%", value_parser = crate::util::parse_rate)]
@@ -440,7 +452,15 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
     let lenient = IngestOptions { max_reject_rate: Decimal::ONE, strict: false, hash_inputs: false };
     let spinner = progress::Progress::steps();
     spinner.step("reading the interaction logs");
-    let ingested = ingest::ingest(&profile, &args.inputs, &lenient)?;
+    let mut ingested = ingest::ingest(&profile, &args.inputs, &lenient)?;
+    let mut side = |path: &Option<PathBuf>, prof: &Option<PathBuf>, schema| -> Result<_, CliError> {
+        let Some(p) = path else { return Ok(None) };
+        let t = ingest::side::load(p, schema, prof.as_deref())?;
+        ingest::side::fold_into(&t, &mut ingested.reconciliation, &mut ingested.rejects);
+        Ok(Some(std::sync::Arc::new(t)))
+    };
+    let qa = side(&args.qa, &args.qa_profile, ingest::side::QA)?;
+    let agent_hours = side(&args.agent_hours, &args.agent_hours_profile, ingest::side::AGENT_HOURS)?;
     if let Some(path) = &args.rejects {
         write_atomic(path, |w| ingest::write_rejects_csv(&ingested.rejects, args.raw_rejects, w))
             .map_err(write_err(path))?;
@@ -465,6 +485,8 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         csat_scale: profile.csat_scale(),
         calendars,
         suppression: args.suppression.as_deref().map(metrics::outbound::load_suppression).transpose()?,
+        qa,
+        agent_hours,
     };
     spinner.step("measuring");
     let table = metrics::compute(&ingested.accepted, &req)?;

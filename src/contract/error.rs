@@ -61,6 +61,8 @@ pub enum Problem {
     Metric(String),
     #[error("an availability SLA measures outages, not contacts; it cannot take channels or a queue")]
     AvailabilityScope,
+    #[error("a QA or workforce SLA measures evaluations or agent hours, not contacts; it cannot take channels (a queue, yes, when the file has a queue column)")]
+    SideScope,
     #[error("give either `per_minute` or `minute_tiers`, not both")]
     MinuteRateTwice,
     #[error(

@@ -54,6 +54,10 @@ pub struct Inputs {
     pub events: Need,
     /// The suppression list (`--suppression`), for `suppression_hits` SLAs.
     pub suppression: Need,
+    /// Quality evaluations (`--qa`), for QA SLAs.
+    pub qa: Need,
+    /// Agent hours (`--agent-hours`), for adherence, occupancy, shrinkage and hours SLAs.
+    pub agent_hours: Need,
 }
 
 /// A channel's prices.
@@ -589,6 +593,11 @@ impl Contract {
     /// Some terms hold a suppression-list SLA (measured against `--suppression`).
     pub(crate) fn needs_suppression(&self) -> bool {
         self.terms.iter().any(|t| t.slas.iter().any(|s| matches!(s.metric, MetricDef::SuppressionHits(_))))
+    }
+
+    /// Some terms hold an SLA on a metric of this side table.
+    pub(crate) fn needs_side(&self, side: crate::metrics::definition::SideInput) -> bool {
+        self.terms.iter().any(|t| t.slas.iter().any(|s| s.metric.side_table() == Some(side)))
     }
 
     /// The contract grants volume relief (judged against the forecast).

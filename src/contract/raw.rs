@@ -125,6 +125,10 @@ pub(crate) struct RawInputs {
     pub events: Option<Spanned<String>>,
     #[serde(default)]
     pub suppression: Option<Spanned<String>>,
+    #[serde(default)]
+    pub qa: Option<Spanned<String>>,
+    #[serde(default)]
+    pub agent_hours: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -732,6 +732,8 @@ impl Validator<'_> {
                 payments: Need::Required,
                 events: Need::Required,
                 suppression: Need::Required,
+                qa: Need::Required,
+                agent_hours: Need::Required,
             },
             disputes: raw.disputes.as_ref().map(|d| self.disputes(d)).transpose()?,
             obligations: self.obligations(
@@ -775,11 +777,14 @@ impl Validator<'_> {
             payments: Need::Required,
             events: Need::Required,
             suppression: Need::Required,
+            qa: Need::Required,
+            agent_hours: Need::Required,
         };
         let Some(raw) = raw else { return Ok(out) };
         let r = raw.get_ref();
         type Check<'c> = (&'c Option<Spanned<String>>, &'c mut Need, bool, &'static str, &'static str, &'static str);
-        let checks: [Check<'_>; 5] = [
+        use crate::metrics::definition::SideInput;
+        let checks: [Check<'_>; 7] = [
             (&r.outages, &mut out.outages, c.needs_outages(), "inputs.outages", "outage log", "availability SLA"),
             (&r.forecast, &mut out.forecast, c.needs_forecast(), "inputs.forecast", "forecast", "[volume_relief]"),
             (&r.payments, &mut out.payments, c.needs_payments(), "inputs.payments", "payments file", "[payment] terms"),
@@ -791,6 +796,15 @@ impl Validator<'_> {
                 "inputs.suppression",
                 "suppression list",
                 "suppression_hits SLA",
+            ),
+            (&r.qa, &mut out.qa, c.needs_side(SideInput::Qa), "inputs.qa", "QA file", "QA SLA"),
+            (
+                &r.agent_hours,
+                &mut out.agent_hours,
+                c.needs_side(SideInput::AgentHours),
+                "inputs.agent_hours",
+                "agent-hours file",
+                "workforce SLA",
             ),
         ];
         for (value, slot, needed, key, input, needs) in checks {

@@ -43,6 +43,8 @@ pub enum IngestError {
     TooManyRejects { rejected: u64, read: u64, rate: String, max: String, detail: Box<RejectDetail> },
     #[error("{rejected} rows rejected and --strict is set{detail}")]
     StrictRejects { rejected: u64, detail: Box<RejectDetail> },
+    #[error("{path}:{line}: {message}")]
+    SideInput { path: String, line: u64, message: String },
     #[error("internal error: {0}; this is a bug in callsla, please report it with the command you ran")]
     Internal(String),
 }

@@ -15,6 +15,7 @@ mod files;
 pub mod parse;
 pub mod profile;
 mod reconcile;
+pub mod side;
 mod validate;
 
 use std::collections::BTreeMap;

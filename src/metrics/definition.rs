@@ -334,6 +334,24 @@ pub struct CallingWindowDef {
     pub campaigns: Option<Vec<String>>,
 }
 
+/// A metric read from a side table (quality evaluations, agent hours): no parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+fn d_pass() -> Decimal {
+    Decimal::from(80)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QaPassDef {
+    /// An evaluation passes at this share of its maximum score or more (percent), without a
+    /// critical fail.
+    #[serde(default = "d_pass", with = "crate::money::decimal_string")]
+    pub pass_percent: Decimal,
+}
+
 /// An optional list of names (channels, campaigns): `None` for the default.
 type Names = Option<Vec<String>>;
 
@@ -367,10 +385,18 @@ pub enum MetricDef {
     DiallerAbandonmentRate(DiallerAbandonDef),
     CallingWindowViolations(CallingWindowDef),
     SuppressionHits(OutboundScope),
+    QaScore(NoParams),
+    QaPassRate(QaPassDef),
+    CriticalErrorRate(NoParams),
+    ScheduleAdherence(NoParams),
+    Occupancy(NoParams),
+    Shrinkage(NoParams),
+    LoggedInHours(NoParams),
+    ProductiveHours(NoParams),
 }
 
 /// Every metric name callsla implements, in catalogue order (docs/metrics.md documents each).
-pub const METRIC_NAMES: [&str; 26] = [
+pub const METRIC_NAMES: [&str; 34] = [
     "offered",
     "answered",
     "abandoned",
@@ -397,7 +423,34 @@ pub const METRIC_NAMES: [&str; 26] = [
     "dialler_abandonment_rate",
     "calling_window_violations",
     "suppression_hits",
+    "qa_score",
+    "qa_pass_rate",
+    "critical_error_rate",
+    "schedule_adherence",
+    "occupancy",
+    "shrinkage",
+    "logged_in_hours",
+    "productive_hours",
 ];
+
+/// The side tables metrics read besides the contacts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SideInput {
+    /// Quality evaluations (`--qa`).
+    Qa,
+    /// Agent hours (`--agent-hours`).
+    AgentHours,
+}
+
+impl SideInput {
+    /// The option that gives the table.
+    pub fn option(self) -> &'static str {
+        match self {
+            SideInput::Qa => "--qa",
+            SideInput::AgentHours => "--agent-hours",
+        }
+    }
+}
 
 /// What a metric's value measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -407,6 +460,7 @@ pub enum Unit {
     Percent,
     Seconds,
     Score,
+    Hours,
 }
 
 impl Unit {
@@ -416,6 +470,7 @@ impl Unit {
             Unit::Percent => "percent",
             Unit::Seconds => "seconds",
             Unit::Score => "score",
+            Unit::Hours => "hours",
         }
     }
 }
@@ -485,6 +540,14 @@ impl MetricDef {
             MetricDef::DiallerAbandonmentRate(_) => "dialler_abandonment_rate",
             MetricDef::CallingWindowViolations(_) => "calling_window_violations",
             MetricDef::SuppressionHits(_) => "suppression_hits",
+            MetricDef::QaScore(_) => "qa_score",
+            MetricDef::QaPassRate(_) => "qa_pass_rate",
+            MetricDef::CriticalErrorRate(_) => "critical_error_rate",
+            MetricDef::ScheduleAdherence(_) => "schedule_adherence",
+            MetricDef::Occupancy(_) => "occupancy",
+            MetricDef::Shrinkage(_) => "shrinkage",
+            MetricDef::LoggedInHours(_) => "logged_in_hours",
+            MetricDef::ProductiveHours(_) => "productive_hours",
         }
     }
 
@@ -505,6 +568,7 @@ impl MetricDef {
             | MetricDef::ResolutionTimeMean(_)
             | MetricDef::ResolutionTimePercentile(_) => Unit::Seconds,
             MetricDef::Csat(c) if c.measure == CsatMeasure::Mean => Unit::Score,
+            MetricDef::LoggedInHours(_) | MetricDef::ProductiveHours(_) => Unit::Hours,
             _ => Unit::Percent,
         }
     }
@@ -527,6 +591,7 @@ impl MetricDef {
             | MetricDef::ResolutionTimeMean(_)
             | MetricDef::ResolutionTimePercentile(_) => DEFERRED,
             MetricDef::Aht(_) | MetricDef::Fcr(_) | MetricDef::Csat(_) | MetricDef::Availability(_) => CHANNELS,
+            _ if self.side_table().is_some() => CHANNELS,
             // The outbound metrics (`outbound_scope`).
             _ => OUTBOUND_DEFAULT,
         }
@@ -550,6 +615,7 @@ impl MetricDef {
             MetricDef::ResponseTimePercentile(d) | MetricDef::ResolutionTimePercentile(d) => Some(&d.channels),
             MetricDef::IntervalCompliance(d) => Some(&d.channels),
             MetricDef::Availability(_) => None,
+            _ if self.side_table().is_some() => None,
             _ => self.outbound_scope().map(|(channels, _)| channels),
         }
     }
@@ -586,7 +652,8 @@ impl MetricDef {
             ResponseTime(d) | ResolutionTime(d) => &mut d.channels,
             ResponseTimePercentile(d) | ResolutionTimePercentile(d) => &mut d.channels,
             IntervalCompliance(d) => &mut d.channels,
-            Availability(_) => return None,
+            Availability(_) | QaScore(_) | QaPassRate(_) | CriticalErrorRate(_) | ScheduleAdherence(_)
+            | Occupancy(_) | Shrinkage(_) | LoggedInHours(_) | ProductiveHours(_) => return None,
             OutboundAttempts(o)
             | OutboundConnects(o)
             | ContactRate(o)
@@ -625,6 +692,20 @@ impl MetricDef {
     /// contacts only).
     pub fn outbound(&self) -> bool {
         self.outbound_scope().is_some()
+    }
+
+    /// The side table a metric reads (`--qa` or `--agent-hours`), or `None` for the metrics of
+    /// contacts and outages.
+    pub fn side_table(&self) -> Option<SideInput> {
+        match self {
+            MetricDef::QaScore(_) | MetricDef::QaPassRate(_) | MetricDef::CriticalErrorRate(_) => Some(SideInput::Qa),
+            MetricDef::ScheduleAdherence(_)
+            | MetricDef::Occupancy(_)
+            | MetricDef::Shrinkage(_)
+            | MetricDef::LoggedInHours(_)
+            | MetricDef::ProductiveHours(_) => Some(SideInput::AgentHours),
+            _ => None,
+        }
     }
 
     /// The campaigns an outbound metric looks at (`None`: all).

@@ -18,6 +18,7 @@ mod rollup;
 pub mod scope;
 mod term;
 mod terms;
+pub mod workforce;
 pub use crate::time::period;
 pub mod sql;
 
@@ -58,6 +59,8 @@ pub enum MetricsError {
     ClockRange { id: String, from: String, to: String },
     #[error("{metric}: {message}")]
     Outbound { metric: String, message: String },
+    #[error("{metric}: {message}")]
+    SideInput { metric: String, message: String },
     #[error("internal error while computing metrics: {0}; this is a bug in callsla, please report it")]
     Engine(String),
 }
@@ -111,6 +114,10 @@ pub struct MetricsRequest {
     pub calendars: Vec<Calendar>,
     /// Keyed hashes of numbers not to be called (`--suppression`), for `suppression_hits`.
     pub suppression: Option<outbound::SuppressionList>,
+    /// Quality evaluations (`--qa`), for the QA metrics.
+    pub qa: workforce::Side,
+    /// Agent hours (`--agent-hours`), for the workforce metrics.
+    pub agent_hours: workforce::Side,
 }
 
 impl MetricsRequest {
@@ -348,9 +355,11 @@ pub fn compute_subset(
 
     // Inbound contacts and outbound attempts are measured apart: each definition sees only
     // its direction's rows (docs/metrics.md, "Outbound").
-    let (outbound, inbound): (Vec<MetricDef>, Vec<MetricDef>) =
-        req.definitions.iter().cloned().partition(MetricDef::outbound);
-    let mut out = Vec::new();
+    // The side-table metrics read quality evaluations and agent hours, not contacts.
+    let (side, contacts): (Vec<MetricDef>, Vec<MetricDef>) =
+        req.definitions.iter().cloned().partition(|d| d.side_table().is_some());
+    let (outbound, inbound): (Vec<MetricDef>, Vec<MetricDef>) = contacts.into_iter().partition(MetricDef::outbound);
+    let mut out = workforce::rows(req, &by, &side)?;
     if !inbound.is_empty() || outbound.is_empty() {
         let part = MetricsRequest { definitions: inbound, ..req.clone() };
         out.extend(compute_direction(rows, &part, &by, as_of, "inbound")?);
@@ -533,5 +542,7 @@ fn fill_additive(row: &mut MetricRow, def: &MetricDef, s: Sums) {
             row.denominator = Some(den);
             row.value = crate::money::ratio(num, den, 4);
         }
+        // Only the side-table metrics are in hours (`workforce.rs`).
+        Unit::Hours => {}
     }
 }

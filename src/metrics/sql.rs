@@ -179,6 +179,8 @@ fn quoted<'a>(words: impl Iterator<Item = &'a str>) -> String {
 pub(crate) const NOT_EMITTED: &str = "  (from the outage log: not emitted)";
 /// How the header comment marks an outbound definition (computed by callsla only).
 pub(crate) const OUTBOUND_NOT_EMITTED: &str = "  (outbound: computed by callsla, not emitted)";
+/// How the header comment marks a definition read from a side table (QA, agent hours).
+pub(crate) const SIDE_NOT_EMITTED: &str = "  (from the QA or agent-hours file: not emitted)";
 
 /// The timestamp column a percentile measures to: answered for response times, ended for
 /// resolution times.
@@ -477,6 +479,8 @@ pub fn emit(
             NOT_EMITTED
         } else if d.outbound() {
             OUTBOUND_NOT_EMITTED
+        } else if d.side_table().is_some() {
+            SIDE_NOT_EMITTED
         } else {
             ""
         };
@@ -558,7 +562,7 @@ pub fn emit(
     };
     for (i, d) in defs.iter().enumerate() {
         let cal = d.calendar().and_then(|id| calendars.iter().position(|c| c.id == id));
-        if d.outbound() {
+        if d.outbound() || d.side_table().is_some() {
             continue;
         }
         if let Some(t) = indicators(d, i, cal) {

@@ -427,6 +427,15 @@ pub(super) fn indicators(def: &MetricDef, idx: usize, cal: Option<usize>) -> Opt
         | MetricDef::Availability(_)
         | MetricDef::IntervalCompliance(_)
         | MetricDef::DiallerAbandonmentRate(_) => return None,
+        // Read from the side tables (`workforce.rs`), not from contacts.
+        MetricDef::QaScore(_)
+        | MetricDef::QaPassRate(_)
+        | MetricDef::CriticalErrorRate(_)
+        | MetricDef::ScheduleAdherence(_)
+        | MetricDef::Occupancy(_)
+        | MetricDef::Shrinkage(_)
+        | MetricDef::LoggedInHours(_)
+        | MetricDef::ProductiveHours(_) => return None,
     };
     Some(out)
 }

@@ -57,6 +57,12 @@ pub(super) fn judge(
     let is_availability = matches!(sla.metric, MetricDef::Availability(_));
     let missing_input = if is_availability && !input.outages_given {
         Some("no outage log was given (--outages) and [inputs] marks it optional: not measured, no credit")
+    } else if sla.metric.side_table() == Some(crate::metrics::definition::SideInput::Qa) && !input.qa_given {
+        Some("no quality evaluations were given (--qa) and [inputs] marks them optional: not measured, no credit")
+    } else if sla.metric.side_table() == Some(crate::metrics::definition::SideInput::AgentHours)
+        && !input.agent_hours_given
+    {
+        Some("no agent hours were given (--agent-hours) and [inputs] marks them optional: not measured, no credit")
     } else if matches!(sla.metric, MetricDef::SuppressionHits(_)) && !input.suppression_given {
         Some("no suppression list was given (--suppression) and [inputs] marks it optional: not measured, no credit")
     } else if !is_availability && c.needs_forecast() && input.forecast.is_none() {

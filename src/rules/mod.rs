@@ -73,6 +73,10 @@ pub struct RulesInput<'a> {
     /// A suppression list was given (without one, allowed only when the contract marks it
     /// optional, suppression-hit SLAs are not measured).
     pub suppression_given: bool,
+    /// Quality evaluations were given (`--qa`).
+    pub qa_given: bool,
+    /// Agent hours were given (`--agent-hours`).
+    pub agent_hours_given: bool,
     /// Assumptions the caller made (the default `as_of`, the profile's defaults), listed first.
     pub assumptions: Vec<String>,
     /// Earlier periods' assessments (from the ledger), oldest first.
@@ -304,6 +308,15 @@ pub fn assess(input: &RulesInput<'_>) -> Result<Assessment, RulesError> {
         assumptions.push(
             "no outage log (--outages), which [inputs] marks optional: availability SLAs are not measured".to_string(),
         );
+    }
+    use crate::metrics::definition::SideInput;
+    for (side, given, what) in [
+        (SideInput::Qa, input.qa_given, "quality evaluations (--qa)"),
+        (SideInput::AgentHours, input.agent_hours_given, "agent hours (--agent-hours)"),
+    ] {
+        if c.needs_side(side) && !given {
+            assumptions.push(format!("no {what}, which [inputs] marks optional: the SLAs on them are not measured"));
+        }
     }
     if c.needs_suppression() && !input.suppression_given {
         assumptions.push(

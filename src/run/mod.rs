@@ -106,6 +106,25 @@ fn check_inputs(opts: &RunOptions, c: &Contract) -> Result<(), RunError> {
             key: "suppression",
         });
     }
+    if c.needs_side(metrics::definition::SideInput::Qa) && opts.qa.is_none() && c.inputs.qa == Need::Required {
+        return Err(RunError::MissingInput {
+            what: "quality evaluations",
+            why: "it has a QA SLA",
+            option: "--qa",
+            key: "qa",
+        });
+    }
+    if c.needs_side(metrics::definition::SideInput::AgentHours)
+        && opts.agent_hours.is_none()
+        && c.inputs.agent_hours == Need::Required
+    {
+        return Err(RunError::MissingInput {
+            what: "agent hours",
+            why: "it has an adherence, occupancy, shrinkage or hours SLA",
+            option: "--agent-hours",
+            key: "agent_hours",
+        });
+    }
     if c.needs_forecast() && opts.forecast.is_none() && c.inputs.forecast == Need::Required {
         return Err(RunError::MissingInput {
             what: "a forecast",
@@ -250,6 +269,10 @@ pub fn compute(
         forecast: hash_opt(&opts.forecast)?,
         outages: hash_opt(&opts.outages)?,
         suppression: hash_opt(&opts.suppression)?,
+        qa: hash_opt(&opts.qa)?,
+        qa_profile: hash_opt(&opts.qa_profile)?,
+        agent_hours: hash_opt(&opts.agent_hours)?,
+        agent_hours_profile: hash_opt(&opts.agent_hours_profile)?,
         payments: hash_opt(&opts.payments)?,
         events: hash_opt(&opts.events)?,
         events_profile: hash_opt(&opts.events_profile)?,
@@ -276,6 +299,42 @@ pub fn compute(
             }
             for r in ingested.reconciliation.files.iter_mut().filter(|r| r.path == read_as) {
                 r.path = name.clone();
+            }
+        }
+    }
+    // Quality evaluations and agent hours: read as the logs are, into one accounting.
+    let mut side = |path: &Option<PathBuf>, profile: &Option<PathBuf>, schema| -> Result<_, RunError> {
+        let Some(p) = path else { return Ok(None) };
+        let mut t = ingest::side::load(&place.at(p), schema, profile.as_ref().map(|q| place.at(q)).as_deref())?;
+        let name = p.display().to_string();
+        t.reconciliation.path = name.clone();
+        for r in &mut t.rejects {
+            r.file = name.clone();
+        }
+        ingest::side::fold_into(&t, &mut ingested.reconciliation, &mut ingested.rejects);
+        Ok(Some(std::sync::Arc::new(t)))
+    };
+    let qa = side(&opts.qa, &opts.qa_profile, ingest::side::QA)?;
+    let agent_hours = side(&opts.agent_hours, &opts.agent_hours_profile, ingest::side::AGENT_HOURS)?;
+    // A per-queue SLA on a side table needs the table's queue column (or it could only read
+    // "no data").
+    for t in &contract.terms {
+        for s in t.slas.iter().filter(|s| s.queue.is_some()) {
+            let table = match s.metric.side_table() {
+                Some(metrics::definition::SideInput::Qa) => qa.as_deref(),
+                Some(metrics::definition::SideInput::AgentHours) => agent_hours.as_deref(),
+                None => None,
+            };
+            if let Some(table) = table.filter(|t| !t.has("queue")) {
+                return Err(RunError::from(MetricsError::SideInput {
+                    metric: s.metric.name().to_string(),
+                    message: format!(
+                        "SLA {} is for queue {}, but {} has no queue column; export it, or make the SLA for all queues",
+                        s.id,
+                        s.queue.as_deref().unwrap_or_default(),
+                        table.reconciliation.path
+                    ),
+                }));
             }
         }
     }
@@ -332,6 +391,8 @@ pub fn compute(
         for s in t.slas.iter().filter(|s| match s.metric {
             metrics::MetricDef::Availability(_) => opts.outages.is_some(),
             metrics::MetricDef::SuppressionHits(_) => opts.suppression.is_some(),
+            ref m if m.side_table() == Some(metrics::definition::SideInput::Qa) => opts.qa.is_some(),
+            ref m if m.side_table() == Some(metrics::definition::SideInput::AgentHours) => opts.agent_hours.is_some(),
             _ => true,
         }) {
             if !definitions.iter().any(|d| d.definition() == s.metric.definition() && d.name() == s.metric.name()) {
@@ -372,6 +433,8 @@ pub fn compute(
             .as_ref()
             .map(|p| metrics::outbound::load_suppression(&place.at(p)))
             .transpose()?,
+        qa,
+        agent_hours,
     };
     let table = metrics::compute_subset(rows, Some(&judged), &req)?;
 
@@ -449,6 +512,8 @@ pub fn compute(
         history: ledger_input.history.clone(),
         outages_given: opts.outages.is_some(),
         suppression_given: opts.suppression.is_some(),
+        qa_given: opts.qa.is_some(),
+        agent_hours_given: opts.agent_hours.is_some(),
         assumptions,
     };
     let assessment = rules::assess(&input)?;

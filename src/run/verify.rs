@@ -31,7 +31,19 @@ fn inside(p: &Path) -> bool {
 fn option_paths(o: &crate::manifest::RunOptions) -> Vec<&Path> {
     let mut out: Vec<&Path> = vec![o.contract.as_path()];
     out.extend(o.inputs.iter().map(PathBuf::as_path));
-    for p in [&o.profile, &o.forecast, &o.outages, &o.suppression, &o.payments, &o.events, &o.events_profile] {
+    for p in [
+        &o.profile,
+        &o.forecast,
+        &o.outages,
+        &o.suppression,
+        &o.qa,
+        &o.qa_profile,
+        &o.agent_hours,
+        &o.agent_hours_profile,
+        &o.payments,
+        &o.events,
+        &o.events_profile,
+    ] {
         out.extend(p.as_deref());
     }
     out
@@ -64,6 +76,10 @@ pub fn verify(dir: &Path, inputs: Option<&Path>) -> Result<Vec<Difference>, RunE
         manifest.forecast.as_ref(),
         manifest.outages.as_ref(),
         manifest.suppression.as_ref(),
+        manifest.qa.as_ref(),
+        manifest.qa_profile.as_ref(),
+        manifest.agent_hours.as_ref(),
+        manifest.agent_hours_profile.as_ref(),
         manifest.payments.as_ref(),
         manifest.events.as_ref(),
         manifest.events_profile.as_ref(),

@@ -70,7 +70,7 @@ fn mistakes_are_named_word_for_word() {
         (
             s.replace("metric = { metric = \"asa\" }", "metric = { metric = \"average_speed\" }"),
             format!(
-                "c.toml:{}: unknown variant `average_speed`, expected one of `offered`, `answered`, `abandoned`, `short_abandoned`, `abandonment_rate`, `service_level`, `asa`, `aht`, `fcr`, `csat`, `response_time`, `response_time_mean`, `response_time_percentile`, `resolution_time`, `resolution_time_mean`, `resolution_time_percentile`, `availability`, `interval_compliance`, `outbound_attempts`, `outbound_connects`, `contact_rate`, `right_party_contact_rate`, `conversion_rate`, `dialler_abandonment_rate`, `calling_window_violations`, `suppression_hits`",
+                "c.toml:{}: unknown variant `average_speed`, expected one of `offered`, `answered`, `abandoned`, `short_abandoned`, `abandonment_rate`, `service_level`, `asa`, `aht`, `fcr`, `csat`, `response_time`, `response_time_mean`, `response_time_percentile`, `resolution_time`, `resolution_time_mean`, `resolution_time_percentile`, `availability`, `interval_compliance`, `outbound_attempts`, `outbound_connects`, `contact_rate`, `right_party_contact_rate`, `conversion_rate`, `dialler_abandonment_rate`, `calling_window_violations`, `suppression_hits`, `qa_score`, `qa_pass_rate`, `critical_error_rate`, `schedule_adherence`, `occupancy`, `shrinkage`, `logged_in_hours`, `productive_hours`",
                 line_of(&s, "metric = { metric = \"asa\" }")
             ),
         ),

@@ -33,3 +33,4 @@ mod run;
 mod silent;
 mod sql_engines;
 mod workbook;
+mod workforce;

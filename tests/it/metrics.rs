@@ -101,6 +101,8 @@ fn compute(contacts: &[C], defs: Vec<MetricDef>, period: PeriodKind, by: Vec<Dim
         outages: vec![],
         calendars: vec![],
         suppression: None,
+        qa: None,
+        agent_hours: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     metrics::compute(&rows.accepted, &req).unwrap()
@@ -568,6 +570,8 @@ fn availability_merges_outages_within_service_hours() {
         outages,
         calendars: vec![],
         suppression: None,
+        qa: None,
+        agent_hours: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     let tb = metrics::compute(&rows.accepted, &req).unwrap();
@@ -726,6 +730,8 @@ fn csat_uses_the_scale_the_profile_declares() {
         outages: vec![],
         calendars: vec![],
         suppression: None,
+        qa: None,
+        agent_hours: None,
         csat_scale: profile.csat_scale(),
     };
     let tb = metrics::compute(&rows.accepted, &req).unwrap();

@@ -100,6 +100,8 @@ fn compute(csv: &str, defs: Vec<MetricDef>, suppression: Option<&[&str]>) -> Res
         suppression: suppression
             .map(|s| std::sync::Arc::new(s.iter().map(|h| h.to_string()).collect::<std::collections::BTreeSet<_>>())),
         csat_scale: ([1, 5], "the canonical profile".to_string()),
+        qa: None,
+        agent_hours: None,
     };
     metrics::compute(&rows.accepted, &req).map_err(|e| e.to_string())
 }

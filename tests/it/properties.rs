@@ -33,6 +33,8 @@ fn catalogue_by_channel_and_queue() -> MetricsRequest {
         outages: vec![],
         calendars: vec![],
         suppression: None,
+        qa: None,
+        agent_hours: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     }
 }

@@ -141,6 +141,8 @@ fn anonbank_february_metrics_match_an_independent_count() {
         outages: vec![],
         calendars: vec![],
         suppression: None,
+        qa: None,
+        agent_hours: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     let t = metrics::compute(&rows.accepted, &req).unwrap();

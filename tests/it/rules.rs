@@ -119,6 +119,8 @@ fn assess_with(c: &Contract, months: &[(&str, i64, i64)], forecast: Option<Forec
         history: vec![],
         outages_given: true,
         suppression_given: false,
+        qa_given: false,
+        agent_hours_given: false,
         assumptions: vec![],
     };
     rules::assess(&input).unwrap()

@@ -19,10 +19,14 @@ impl Validator<'_> {
         if is_availability && (r.channels.is_some() || r.queue.is_some()) {
             return Err(self.err(s.span(), key("metric"), Problem::AvailabilityScope));
         }
+        let side = r.metric.side_table().is_some();
+        if side && r.channels.is_some() {
+            return Err(self.err(s.span(), key("channels"), Problem::SideScope));
+        }
         // An SLA measures one direction's contacts: that direction must be in scope, or the
         // SLA would only ever read "no data".
         let measured = if r.metric.outbound() { "outbound" } else { "inbound" };
-        if !is_availability && !ctx.directions.iter().any(|d| d == measured) {
+        if !is_availability && !side && !ctx.directions.iter().any(|d| d == measured) {
             return Err(self.err(
                 s.span(),
                 key("metric"),

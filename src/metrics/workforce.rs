@@ -1,0 +1,160 @@
+//! The metrics of the side tables: quality evaluations (`--qa`: QA score, pass rate, critical
+//! errors) and agent hours (`--agent-hours`: schedule adherence, occupancy, shrinkage, logged-in
+//! and productive hours). Each is a ratio of sums, so roll-ups pool the finest groups exactly.
+//! Formulas: docs/metrics.md, "Quality and workforce".
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use super::rollup::{all_subsets, rollup_key};
+use super::*;
+use crate::ingest::side::{SideTable, SideValue};
+
+/// The groups of a side-table row without a channel, queue or agent.
+const NONE: &str = "(none)";
+
+/// One row's contribution to a metric: numerator and denominator.
+type Part = (Decimal, Decimal);
+
+/// The rows of the side-table definitions among `defs`.
+pub(super) fn rows(req: &MetricsRequest, by: &[Dim], defs: &[MetricDef]) -> Result<Vec<MetricRow>, MetricsError> {
+    let mut out = Vec::new();
+    let subsets = all_subsets(by);
+    for def in defs {
+        let Some(side) = def.side_table() else { continue };
+        let table = match side {
+            SideInput::Qa => req.qa.as_deref(),
+            SideInput::AgentHours => req.agent_hours.as_deref(),
+        }
+        .ok_or_else(|| MetricsError::SideInput {
+            metric: def.name().to_string(),
+            message: format!("needs the {} table: give {} FILE", side_name(side), side.option()),
+        })?;
+        let reads = reads(def);
+        let stop = |message: String| MetricsError::SideInput { metric: def.name().to_string(), message };
+        let mut idx = Vec::new();
+        for c in &reads {
+            let i = table.index(c).filter(|_| table.has(c)).ok_or_else(|| {
+                stop(format!(
+                    "the {} file has no {c} column; export it (or map it in the profile's [columns])",
+                    side_name(side)
+                ))
+            })?;
+            idx.push(i);
+        }
+        let time = table.index(if side == SideInput::Qa { "evaluated_at" } else { "interval_start" }).unwrap_or(0);
+        let mut sums: BTreeMap<Key, (Decimal, Decimal, u64)> = BTreeMap::new();
+        for (r, values) in table.rows.iter().enumerate() {
+            let mut nums = Vec::with_capacity(idx.len());
+            for (k, i) in idx.iter().enumerate() {
+                match &values[*i] {
+                    SideValue::Number(v) => nums.push(*v),
+                    SideValue::Duration(ms) => nums.push(Decimal::from(*ms)),
+                    SideValue::Bool(b) => nums.push(if *b { Decimal::ONE } else { Decimal::ZERO }),
+                    _ => {
+                        return Err(stop(format!(
+                            "{}:{}: {} is empty; a value this metric reads is never assumed — fill it in, or leave the row out of the file",
+                            table.reconciliation.path,
+                            table.lines[r],
+                            reads[k]
+                        )))
+                    }
+                }
+            }
+            let (num, den) = part(def, &nums);
+            let SideValue::Instant(at) = values[time] else { continue };
+            let text = |name: &str| match table.index(name).map(|i| &values[i]) {
+                Some(SideValue::Text(t)) => t.clone(),
+                _ => NONE.to_string(),
+            };
+            let agent = match text("agent_id") {
+                a if a == NONE => a,
+                a => crate::util::pseudonym("agent", &a),
+            };
+            let finest: Key = (period::period_start(req.period, req.zone, at), text("channel"), text("queue"), agent);
+            for keep in &subsets {
+                let e = sums.entry(rollup_key(&finest, keep)).or_default();
+                e.0 += num;
+                e.1 += den;
+                e.2 += 1;
+            }
+        }
+        for (key, (num, den, n)) in sums {
+            out.push(row(req, def, &key, num, den, n));
+        }
+    }
+    Ok(out)
+}
+
+fn side_name(side: SideInput) -> &'static str {
+    match side {
+        SideInput::Qa => "quality evaluations",
+        SideInput::AgentHours => "agent hours",
+    }
+}
+
+/// The columns a metric reads, in the order [`part`] takes them.
+fn reads(def: &MetricDef) -> Vec<&'static str> {
+    match def {
+        MetricDef::QaScore(_) => vec!["score", "max_score"],
+        MetricDef::QaPassRate(_) => vec!["score", "max_score", "critical_fail"],
+        MetricDef::CriticalErrorRate(_) => vec!["critical_fail"],
+        MetricDef::ScheduleAdherence(_) => vec!["adherent_s", "scheduled_s"],
+        MetricDef::Occupancy(_) => vec!["productive_s", "logged_in_s"],
+        MetricDef::Shrinkage(_) => vec!["scheduled_s", "logged_in_s"],
+        MetricDef::LoggedInHours(_) => vec!["logged_in_s"],
+        MetricDef::ProductiveHours(_) => vec!["productive_s"],
+        _ => Vec::new(),
+    }
+}
+
+/// A row's numerator and denominator (durations in ms) from the values [`reads`] names.
+fn part(def: &MetricDef, v: &[Decimal]) -> Part {
+    let get = |i: usize| v.get(i).copied().unwrap_or_default();
+    match def {
+        MetricDef::QaScore(_) => (get(0), get(1)),
+        MetricDef::QaPassRate(p) => {
+            // score ≥ pass% of max, compared exactly (score × 100 ≥ pass × max), no critical fail.
+            let passed = get(0) * Decimal::ONE_HUNDRED >= p.pass_percent * get(1) && get(2).is_zero();
+            (if passed { Decimal::ONE } else { Decimal::ZERO }, Decimal::ONE)
+        }
+        MetricDef::CriticalErrorRate(_) => (get(0), Decimal::ONE),
+        MetricDef::ScheduleAdherence(_) | MetricDef::Occupancy(_) => (get(0), get(1)),
+        MetricDef::Shrinkage(_) => (get(0) - get(1), get(0)),
+        MetricDef::LoggedInHours(_) | MetricDef::ProductiveHours(_) => (get(0), Decimal::ZERO),
+        _ => (Decimal::ZERO, Decimal::ZERO),
+    }
+}
+
+fn row(req: &MetricsRequest, def: &MetricDef, key: &Key, num: Decimal, den: Decimal, n: u64) -> MetricRow {
+    let seconds = |ms: Decimal| (ms / Decimal::from(1000)).normalize();
+    let durations = matches!(def, MetricDef::ScheduleAdherence(_) | MetricDef::Occupancy(_) | MetricDef::Shrinkage(_));
+    let (numerator, denominator, value) = match def.unit() {
+        Unit::Hours => (Some(seconds(num)), None, crate::money::ratio(num, Decimal::from(3_600_000), 4)),
+        _ if durations => {
+            (Some(seconds(num)), Some(seconds(den)), crate::money::ratio(num * Decimal::ONE_HUNDRED, den, 4))
+        }
+        _ => (Some(num.normalize()), Some(den.normalize()), crate::money::ratio(num * Decimal::ONE_HUNDRED, den, 4)),
+    };
+    MetricRow {
+        period_start: key.0,
+        period_end: period::period_end(req.period, req.zone, key.0),
+        period: period::label(req.period, req.zone, key.0),
+        channel: key.1.clone(),
+        queue: key.2.clone(),
+        agent: key.3.clone(),
+        metric: def.name().to_string(),
+        definition: def.definition(),
+        value,
+        unit: def.unit(),
+        numerator,
+        denominator,
+        sample_size: n,
+        provisional: false,
+        unsettled: 0,
+    }
+}
+
+/// The side tables a request may carry.
+pub type Side = Option<std::sync::Arc<SideTable>>;
