@@ -143,3 +143,32 @@ fn many_small_blocks_give_the_same_rows_and_lines_as_one() {
     assert_eq!(results[0].2, results[1].2);
     assert!(results[0].1 == results[1].1, "accepted rows differ between block sizes");
 }
+
+/// The outbound fields (issue 19) read the same both ways: dispositions in any case or with
+/// spaces, zones checked against the time-zone database, campaigns and number hashes as text,
+/// and the rejects for an unknown disposition or zone.
+#[test]
+fn fast_path_and_row_validator_agree_on_the_outbound_fields() {
+    let t = TempDir::new("columnar-outbound");
+    let rows = [
+        "O1,voice,outbound,dialler,,A1,2026-10-01T11:00:00-04:00,,,,60,,,,,renew,converted,America/Chicago,h1",
+        "O2,voice,outbound,dialler,,A1,2026-10-01T11:00:00-04:00,,,,,,,,,renew,RIGHT_PARTY,Europe/London,h2",
+        "O3,voice,outbound,dialler,,A1,2026-10-01T11:00:00-04:00,,,,,,,,, renew , no_answer ,America/New_York,h3",
+        "O4,voice,outbound,dialler,,A1,2026-10-01T11:00:00-04:00,,,,,,,,,renew,hung_up,America/Chicago,h4",
+        "O5,voice,outbound,dialler,,A1,2026-10-01T11:00:00-04:00,,,,,,,,,renew,busy,Mars/Olympus_Mons,h5",
+        "O6,voice,outbound,dialler,,A1,2026-10-01T11:00:00-04:00,,,,,,,,,,,,",
+        "O7,voice,inbound,billing,C1,A1,2026-10-01T11:00:00-04:00,2026-10-01T11:00:10-04:00,,,60,,,,,,,,",
+    ];
+    let mut text = format!("{HEADER},campaign,disposition,party_zone,number_hash\n");
+    for k in 0..3000 {
+        for r in &rows {
+            let (id, rest) = r.split_once(',').unwrap();
+            text += &format!("{id}-{k},{rest}\n");
+        }
+    }
+    let csv = t.write("outbound.csv", &text);
+    same_both_ways(&t, &csv, "outbound");
+    let rejects = std::fs::read_to_string(t.path("outbound-false.csv")).unwrap();
+    assert_eq!(rejects.lines().filter(|l| l.contains(",unknown_disposition,")).count(), 3000);
+    assert_eq!(rejects.lines().filter(|l| l.contains(",unknown_zone,")).count(), 3000);
+}
