@@ -43,6 +43,7 @@ fn inputs(rows: u64) -> (PathBuf, PathBuf) {
             zone: NY,
             bad_rows_per_kind: 0,
             slow_months: 0,
+            outbound_rows: 0,
         };
         let mut f = std::io::BufWriter::new(std::fs::File::create(&csv).unwrap());
         generate::generate(&opts, &mut f).unwrap();

@@ -25,6 +25,8 @@ pub struct GenerateOptions {
     pub bad_rows_per_kind: u64,
     /// The first N months are understaffed: waits four times longer, so service levels fail.
     pub slow_months: u32,
+    /// Outbound dial attempts to add (0 = none, and no outbound columns in the header).
+    pub outbound_rows: u64,
 }
 
 /// Errors of the generator.
@@ -256,7 +258,12 @@ pub fn generate_with_progress(
     });
     let agents = (opts.rows / 2_000).clamp(8, 400);
     let mut w = io::BufWriter::with_capacity(1 << 20, out);
-    writeln!(w, "{HEADER}")?;
+    let outbound = opts.outbound_rows > 0;
+    if outbound {
+        writeln!(w, "{HEADER}{OUTBOUND_HEADER}")?;
+    } else {
+        writeln!(w, "{HEADER}")?;
+    }
     let mut stamp = Stamp { zone: opts.zone, hour: i64::MIN, offset: 0 };
     let mut line = Vec::with_capacity(256);
     let mut good = Vec::new();
@@ -264,7 +271,7 @@ pub fn generate_with_progress(
         let slow = opts.slow_months > 0 && arrived < slow_until;
         let c = contact(&mut rng, i as u64 + 1, arrived, customers, agents, slow);
         line.clear();
-        write_contact(&c, &mut stamp, &mut line);
+        write_contact(&c, &mut stamp, &mut line, outbound);
         w.write_all(&line)?;
         if i % 65_536 == 65_535 {
             progress(i as u64 + 1);
@@ -272,6 +279,9 @@ pub fn generate_with_progress(
         if good.len() < 64 {
             good.push(c);
         }
+    }
+    if outbound {
+        write_attempts(opts, &days, &mut rng, &mut stamp, &mut w)?;
     }
     let mut bad = 0;
     if opts.bad_rows_per_kind > 0 && !good.is_empty() {
@@ -282,7 +292,7 @@ pub fn generate_with_progress(
                 line.clear();
                 next_id += 1;
                 let mut c = Contact { id: next_id, ..*base };
-                let text = bad_row(kind, &mut c, &mut stamp, base.id);
+                let text = bad_row(kind, &mut c, &mut stamp, base.id, outbound);
                 line.extend_from_slice(text.as_bytes());
                 w.write_all(&line)?;
                 bad += 1;
@@ -291,7 +301,7 @@ pub fn generate_with_progress(
     }
     w.flush()?;
     progress(opts.rows);
-    Ok((opts.rows, bad))
+    Ok((opts.rows + opts.outbound_rows, bad))
 }
 
 fn contact(rng: &mut Rng, id: u64, arrived: i64, customers: u64, agents: u64, slow: bool) -> Contact {
@@ -358,7 +368,7 @@ fn contact(rng: &mut Rng, id: u64, arrived: i64, customers: u64, agents: u64, sl
     c
 }
 
-fn write_contact(c: &Contact, stamp: &mut Stamp, out: &mut Vec<u8>) {
+fn write_contact(c: &Contact, stamp: &mut Stamp, out: &mut Vec<u8>, outbound_columns: bool) {
     let _ = write!(out, "I{:010},{},inbound,{},", c.id, c.channel, c.queue);
     if let Some(cu) = c.customer {
         let _ = write!(out, "C{cu:08}");
@@ -396,11 +406,87 @@ fn write_contact(c: &Contact, stamp: &mut Stamp, out: &mut Vec<u8>) {
     if let Some(s) = c.csat {
         let _ = write!(out, "{s}");
     }
+    if outbound_columns {
+        out.extend_from_slice(b",,,,");
+    }
     out.push(b'\n');
 }
 
+/// The outbound columns of generated files with outbound attempts.
+const OUTBOUND_HEADER: &str = ",campaign,disposition,party_zone,number_hash";
+
+const CAMPAIGNS: [(&str, f64); 2] = [("renewals", 0.6), ("winback", 0.4)];
+const DISPOSITIONS: [(&str, f64); 8] = [
+    ("connected", 0.30),
+    ("right_party", 0.22),
+    ("converted", 0.06),
+    ("no_answer", 0.22),
+    ("voicemail", 0.12),
+    ("busy", 0.04),
+    ("dialler_abandoned", 0.02),
+    ("blocked", 0.02),
+];
+const PARTY_ZONES: [(&str, f64); 4] =
+    [("America/New_York", 0.5), ("America/Chicago", 0.3), ("America/Denver", 0.1), ("America/Los_Angeles", 0.1)];
+
+/// Outbound dial attempts from the `retention` queue, dialled 09:00–21:00 in the file's zone
+/// on the same days (so some west-coast attempts fall before 08:00 their time): connects are
+/// answered after ringing and talk; the others end after ringing. Numbers repeat (a pool of
+/// attempts / 3), as hashes (`nh` + 16 hex digits).
+fn write_attempts(
+    opts: &GenerateOptions,
+    days: &[(NaiveDate, f64)],
+    rng: &mut Rng,
+    stamp: &mut Stamp,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let numbers = (opts.outbound_rows / 3).max(1);
+    let hours: Vec<(u32, f64)> = (9..21).map(|h| (h, 1.0)).collect();
+    let mut attempts: Vec<i64> = (0..opts.outbound_rows)
+        .map(|_| {
+            let day = *rng.pick(days);
+            let sec = rng.below(3600) as u32;
+            let naive = day.and_hms_opt(*rng.pick(&hours), sec / 60, sec % 60).unwrap_or_default();
+            opts.zone.from_local_datetime(&naive).earliest().map_or(0, |t| t.timestamp())
+        })
+        .collect();
+    attempts.sort_unstable();
+    let mut line = Vec::with_capacity(256);
+    for (i, arrived) in attempts.into_iter().enumerate() {
+        let campaign = *rng.pick(&CAMPAIGNS);
+        let disposition = *rng.pick(&DISPOSITIONS);
+        let zone = *rng.pick(&PARTY_ZONES);
+        let number = rng.below(numbers) + 1;
+        let ring = 5 + rng.below(25) as i64;
+        let connect = matches!(disposition, "connected" | "right_party" | "converted");
+        line.clear();
+        let _ = write!(line, "O{:010},voice,outbound,retention,,", i + 1);
+        let agent = if connect { format!("A{:04}", rng.below(8) + 1) } else { String::new() };
+        line.extend_from_slice(agent.as_bytes());
+        line.push(b',');
+        stamp.fmt(arrived, &mut line);
+        line.push(b',');
+        let talk = if connect { rng.lognormal(180.0, 0.6).round().clamp(10.0, 3600.0) as i64 } else { 0 };
+        if connect {
+            stamp.fmt(arrived + ring, &mut line);
+        }
+        line.push(b',');
+        stamp.fmt(arrived + ring + talk, &mut line);
+        let _ = write!(line, ",{ring},");
+        if connect {
+            let _ = write!(line, "{talk},0,{}", 15 + rng.below(30));
+        } else {
+            line.extend_from_slice(b",,");
+        }
+        let hash = number.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (number >> 7).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        let _ = writeln!(line, ",,,{campaign},{disposition},{zone},nh{hash:016x}");
+        w.write_all(&line)?;
+    }
+    Ok(())
+}
+
 /// One bad row of the given kind, made from a good contact.
-fn bad_row(kind: &str, c: &mut Contact, stamp: &mut Stamp, original_id: u64) -> String {
+fn bad_row(kind: &str, c: &mut Contact, stamp: &mut Stamp, original_id: u64, outbound_columns: bool) -> String {
     let mut buf = Vec::new();
     // Make sure the base row is an answered voice call so every corruption applies.
     if c.answered.is_none() {
@@ -413,7 +499,7 @@ fn bad_row(kind: &str, c: &mut Contact, stamp: &mut Stamp, original_id: u64) -> 
         c.agent = Some(1);
         c.resolved = Some(true);
     }
-    write_contact(c, stamp, &mut buf);
+    write_contact(c, stamp, &mut buf, outbound_columns);
     let line = String::from_utf8_lossy(&buf).trim_end().to_string();
     let mut f: Vec<String> = line.split(',').map(str::to_string).collect();
     match kind {
@@ -462,6 +548,7 @@ mod tests {
             zone: chrono_tz::America::New_York,
             bad_rows_per_kind: 0,
             slow_months: 0,
+            outbound_rows: 0,
         };
         let run = |o: &GenerateOptions| {
             let mut v = Vec::new();

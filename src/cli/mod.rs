@@ -220,6 +220,10 @@ pub struct GenerateArgs {
     /// Make the first N months understaffed (waits four times longer), so SLAs fail there.
     #[arg(long, default_value_t = 0)]
     pub slow_months: u32,
+    /// Add this many outbound dial attempts (campaign, disposition, called party's zone,
+    /// number hash columns; 0 = none, and the file keeps the inbound columns only).
+    #[arg(long, default_value_t = 0)]
+    pub outbound_rows: u64,
     /// The file to write (canonical CSV), atomically.
     #[arg(long)]
     pub out: PathBuf,
@@ -245,6 +249,7 @@ pub fn generate(args: &GenerateArgs) -> Result<Outcome, CliError> {
         zone,
         bad_rows_per_kind: args.bad_rows,
         slow_months: args.slow_months,
+        outbound_rows: args.outbound_rows,
     };
     let mut counts = (0, 0);
     let bar = progress::Progress::rows(args.rows, "generating");

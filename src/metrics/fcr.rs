@@ -318,6 +318,7 @@ mod tests {
             zone: chrono_tz::America::New_York,
             bad_rows_per_kind: 0,
             slow_months: 0,
+            outbound_rows: 0,
         };
         crate::generate::generate(&opts, &mut text)?;
         // One customer three times at one instant (ordered by id), outbound and anonymous rows.

@@ -446,3 +446,67 @@ fn outbound_connects_are_priced_and_a_volume_commitment_charges_its_shortfall() 
         r.stderr
     );
 }
+
+#[test]
+fn generate_writes_outbound_attempts_that_ingest_cleanly_and_measure() {
+    let t = TempDir::new("outbound-generate");
+    let out = t.path("g.csv");
+    let r = callsla(&[
+        "generate",
+        "--rows",
+        "3000",
+        "--months",
+        "2",
+        "--start",
+        "2026-09",
+        "--seed",
+        "5",
+        "--outbound-rows",
+        "1500",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, format!("wrote {}: 4500 rows, 0 of them bad on purpose\n", s(&out)));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with(&format!("{HEADER}\n")), "the outbound columns are in the header");
+    let rows = ingest::ingest(
+        &Profile::canonical(),
+        &[out],
+        &IngestOptions { max_reject_rate: Decimal::ZERO, strict: true, hash_inputs: false },
+    )
+    .unwrap();
+    assert_eq!((rows.reconciliation.accepted, rows.reconciliation.rejected), (4500, 0));
+    let req = MetricsRequest {
+        period: PeriodKind::Month,
+        zone: NY,
+        by: vec![],
+        definitions: vec![
+            def("metric = \"outbound_attempts\""),
+            def("metric = \"contact_rate\""),
+            def("metric = \"dialler_abandonment_rate\""),
+            def("metric = \"calling_window_violations\""),
+            def("metric = \"offered\""),
+        ],
+        as_of: None,
+        outages: vec![],
+        calendars: vec![],
+        suppression: None,
+        csat_scale: ([1, 5], "the canonical profile".to_string()),
+        qa: None,
+        agent_hours: None,
+    };
+    let tb = metrics::compute(&rows.accepted, &req).unwrap();
+    let sum = |metric: &str| -> Decimal {
+        tb.rows.iter().filter(|r| r.metric == metric && r.channel == "*").filter_map(|r| r.numerator).sum()
+    };
+    // Every attempt is measured by the outbound metrics and none by the inbound ones.
+    assert_eq!(sum("outbound_attempts"), Decimal::from(1500));
+    let realtime_inbound =
+        text.lines().filter(|l| l.contains(",inbound,") && (l.contains(",voice,") || l.contains(",chat,"))).count();
+    assert_eq!(sum("offered"), Decimal::from(realtime_inbound));
+    // Connects are about 58 % of attempts; west-coast dials before 08:00 their time violate.
+    let connects = sum("contact_rate");
+    assert!(connects > Decimal::from(700) && connects < Decimal::from(1050), "{connects}");
+    assert!(sum("calling_window_violations") > Decimal::ZERO);
+}
