@@ -57,10 +57,9 @@ pub enum MetricsError {
     Calendar(#[from] crate::time::calendar::CalendarError),
     #[error("calendar \"{id}\": the data's timestamps ({from} to {to}) span more than the 200 years a business clock covers; check for stray dates")]
     ClockRange { id: String, from: String, to: String },
+    /// A value or input a definition reads is missing (outbound attempts, side tables).
     #[error("{metric}: {message}")]
-    Outbound { metric: String, message: String },
-    #[error("{metric}: {message}")]
-    SideInput { metric: String, message: String },
+    Input { metric: String, message: String },
     #[error("internal error while computing metrics: {0}; this is a bug in callsla, please report it")]
     Engine(String),
 }
@@ -204,6 +203,29 @@ pub struct MetricRow {
     pub provisional: bool,
     /// Contacts not yet settled (FCR window open, response deadline not reached).
     pub unsettled: u64,
+}
+
+impl MetricRow {
+    /// The row of a definition for a period and group, with no figures yet ("no data").
+    fn empty(req: &MetricsRequest, key: &Key, def: &MetricDef) -> MetricRow {
+        MetricRow {
+            period_start: key.0,
+            period_end: period::period_end(req.period, req.zone, key.0),
+            period: period::label(req.period, req.zone, key.0),
+            channel: key.1.clone(),
+            queue: key.2.clone(),
+            agent: key.3.clone(),
+            metric: def.name().to_string(),
+            definition: def.definition(),
+            value: None,
+            unit: def.unit(),
+            numerator: None,
+            denominator: None,
+            sample_size: 0,
+            provisional: false,
+            unsettled: 0,
+        }
+    }
 }
 
 /// The metrics stage's output.
@@ -360,7 +382,7 @@ pub fn compute_subset(
         req.definitions.iter().cloned().partition(|d| d.side_table().is_some());
     let (outbound, inbound): (Vec<MetricDef>, Vec<MetricDef>) = contacts.into_iter().partition(MetricDef::outbound);
     let mut out = workforce::rows(req, &by, &side)?;
-    if !inbound.is_empty() || outbound.is_empty() {
+    if !inbound.is_empty() {
         let part = MetricsRequest { definitions: inbound, ..req.clone() };
         out.extend(compute_direction(rows, &part, &by, as_of, "inbound")?);
     }
@@ -440,23 +462,7 @@ fn compute_direction(
     }
 
     let mut out = Vec::new();
-    let row_for = |key: &Key, def: &MetricDef| MetricRow {
-        period_start: key.0,
-        period_end: period::period_end(req.period, req.zone, key.0),
-        period: period::label(req.period, req.zone, key.0),
-        channel: key.1.clone(),
-        queue: key.2.clone(),
-        agent: key.3.clone(),
-        metric: def.name().to_string(),
-        definition: def.definition(),
-        value: None,
-        unit: def.unit(),
-        numerator: None,
-        denominator: None,
-        sample_size: 0,
-        provisional: false,
-        unsettled: 0,
-    };
+    let row_for = |key: &Key, def: &MetricDef| MetricRow::empty(req, key, def);
     for (key, vals) in &sums {
         for (slot, &i) in additive.iter().enumerate() {
             let def = &req.definitions[i];

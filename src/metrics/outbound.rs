@@ -87,7 +87,7 @@ impl<'a> Attempts<'a> {
             (0..values.len()).filter(|&i| values[i].is_none() && self.measured(i, def, &channels)).collect();
         match missing.first() {
             None => Ok(()),
-            Some(&i) => Err(MetricsError::Outbound {
+            Some(&i) => Err(MetricsError::Input {
                 metric: def.name().to_string(),
                 message: format!(
                     "{} outbound attempt(s) it measures have no {field} (the first: input {}, line {}); {fix}",
@@ -117,12 +117,11 @@ pub(super) fn with_flags(rows: &DataFrame, req: &MetricsRequest) -> Result<DataF
         match def {
             MetricDef::CallingWindowViolations(w) => {
                 let hours = WeeklyHours::parse(&w.hours)?;
-                let fallback = w.unknown_zone.as_deref().map(str::parse::<Tz>).transpose().map_err(|_| {
-                    MetricsError::Outbound {
+                let fallback =
+                    w.unknown_zone.as_deref().map(str::parse::<Tz>).transpose().map_err(|_| MetricsError::Input {
                         metric: def.name().to_string(),
                         message: "unknown_zone is not an IANA time zone".to_string(),
-                    }
-                })?;
+                    })?;
                 if fallback.is_none() {
                     attempts.require(
                         def,
@@ -153,7 +152,7 @@ pub(super) fn with_flags(rows: &DataFrame, req: &MetricsRequest) -> Result<DataF
             }
             MetricDef::SuppressionHits(_) => {
                 let Some(list) = &req.suppression else {
-                    return Err(MetricsError::Outbound {
+                    return Err(MetricsError::Input {
                         metric: def.name().to_string(),
                         message: "needs the suppression list of keyed number hashes: give --suppression FILE"
                             .to_string(),

@@ -27,12 +27,12 @@ pub(super) fn rows(req: &MetricsRequest, by: &[Dim], defs: &[MetricDef]) -> Resu
             SideInput::Qa => req.qa.as_deref(),
             SideInput::AgentHours => req.agent_hours.as_deref(),
         }
-        .ok_or_else(|| MetricsError::SideInput {
+        .ok_or_else(|| MetricsError::Input {
             metric: def.name().to_string(),
             message: format!("needs the {} table: give {} FILE", side_name(side), side.option()),
         })?;
         let reads = reads(def);
-        let stop = |message: String| MetricsError::SideInput { metric: def.name().to_string(), message };
+        let stop = |message: String| MetricsError::Input { metric: def.name().to_string(), message };
         let mut idx = Vec::new();
         for c in &reads {
             let i = table.index(c).filter(|_| table.has(c)).ok_or_else(|| {
@@ -137,23 +137,7 @@ fn row(req: &MetricsRequest, def: &MetricDef, key: &Key, num: Decimal, den: Deci
         }
         _ => (Some(num.normalize()), Some(den.normalize()), crate::money::ratio(num * Decimal::ONE_HUNDRED, den, 4)),
     };
-    MetricRow {
-        period_start: key.0,
-        period_end: period::period_end(req.period, req.zone, key.0),
-        period: period::label(req.period, req.zone, key.0),
-        channel: key.1.clone(),
-        queue: key.2.clone(),
-        agent: key.3.clone(),
-        metric: def.name().to_string(),
-        definition: def.definition(),
-        value,
-        unit: def.unit(),
-        numerator,
-        denominator,
-        sample_size: n,
-        provisional: false,
-        unsettled: 0,
-    }
+    MetricRow { value, numerator, denominator, sample_size: n, ..MetricRow::empty(req, key, def) }
 }
 
 /// The side tables a request may carry.

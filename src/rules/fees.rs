@@ -60,34 +60,21 @@ pub(super) fn invoice_lines(
                 done += qty;
             }
         }
-        if let Some(rate) = p.per_contact {
-            let qty = Decimal::from(v.handled);
+        // Rates per counted unit: (rate, units, line label, pricing key, what is multiplied).
+        let per_unit = [
+            (p.per_contact, v.handled, "handled contacts", "per_contact", "contacts × rate"),
+            (p.per_connect, v.connects, "connects", "per_connect", "connects × rate"),
+            (p.per_resolved, v.resolved, "resolved contacts", "per_resolved", "resolved contacts × rate"),
+        ];
+        for (rate, units, label, key, what) in per_unit {
+            let Some(rate) = rate else { continue };
+            let qty = Decimal::from(units);
             ch.push(line(
-                "handled contacts".to_string(),
+                label.to_string(),
                 qty,
                 rate,
-                r.apply(money::mul(qty, rate, "contacts × rate")?),
-                format!("{clause}.per_contact"),
-            ));
-        }
-        if let Some(rate) = p.per_connect {
-            let qty = Decimal::from(v.connects);
-            ch.push(line(
-                "connects".to_string(),
-                qty,
-                rate,
-                r.apply(money::mul(qty, rate, "connects × rate")?),
-                format!("{clause}.per_connect"),
-            ));
-        }
-        if let Some(rate) = p.per_resolved {
-            let qty = Decimal::from(v.resolved);
-            ch.push(line(
-                "resolved contacts".to_string(),
-                qty,
-                rate,
-                r.apply(money::mul(qty, rate, "resolved contacts × rate")?),
-                format!("{clause}.per_resolved"),
+                r.apply(money::mul(qty, rate, what)?),
+                format!("{clause}.{key}"),
             ));
         }
         if let Some(c) = p.volume_commitment {

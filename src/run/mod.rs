@@ -326,7 +326,7 @@ pub fn compute(
                 None => None,
             };
             if let Some(table) = table.filter(|t| !t.has("queue")) {
-                return Err(RunError::from(MetricsError::SideInput {
+                return Err(RunError::from(MetricsError::Input {
                     metric: s.metric.name().to_string(),
                     message: format!(
                         "SLA {} is for queue {}, but {} has no queue column; export it, or make the SLA for all queues",

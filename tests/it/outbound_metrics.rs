@@ -89,11 +89,16 @@ fn compute(csv: &str, defs: Vec<MetricDef>, suppression: Option<&[&str]>) -> Res
         &IngestOptions { max_reject_rate: Decimal::ZERO, strict: true, hash_inputs: false },
     )
     .map_err(|e| e.to_string())?;
-    let req = MetricsRequest {
+    metrics::compute(&rows.accepted, &request(defs, suppression)).map_err(|e| e.to_string())
+}
+
+/// Monthly in New York, no grouping, the given definitions and suppression list.
+fn request(definitions: Vec<MetricDef>, suppression: Option<&[&str]>) -> MetricsRequest {
+    MetricsRequest {
         period: PeriodKind::Month,
         zone: NY,
         by: vec![],
-        definitions: defs,
+        definitions,
         as_of: None,
         outages: vec![],
         calendars: vec![],
@@ -102,8 +107,7 @@ fn compute(csv: &str, defs: Vec<MetricDef>, suppression: Option<&[&str]>) -> Res
         csat_scale: ([1, 5], "the canonical profile".to_string()),
         qa: None,
         agent_hours: None,
-    };
-    metrics::compute(&rows.accepted, &req).map_err(|e| e.to_string())
+    }
 }
 
 /// (value, numerator, denominator, sample, unsettled) of the one row of a metric.
@@ -227,35 +231,28 @@ fn the_metrics_command_reads_a_suppression_list_and_never_prints_a_hash() {
     let input = t.write("log.csv", &log(&data(), None, None));
     let defs = t.write("defs.toml", "[[metric]]\nmetric = \"suppression_hits\"\n");
     let list = t.write("suppress.csv", "number_hash\nh3\nh7\nzzz\n");
-    let r = callsla(&[
-        "metrics",
-        "--input",
-        s(&input),
-        "--metrics",
-        s(&defs),
-        "--suppression",
-        s(&list),
-        "--tz",
-        "America/New_York",
-        "--format",
-        "csv",
-    ]);
+    let with_list = |list: &std::path::Path| {
+        callsla(&[
+            "metrics",
+            "--input",
+            s(&input),
+            "--metrics",
+            s(&defs),
+            "--suppression",
+            s(list),
+            "--tz",
+            "America/New_York",
+            "--format",
+            "csv",
+        ])
+    };
+    let r = with_list(&list);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let row = r.stdout.lines().find(|l| l.contains("suppression_hits")).unwrap();
     assert!(row.contains(",2,"), "{row}");
     assert!(!r.stdout.contains("h3") && !r.stdout.contains("zzz"), "{}", r.stdout);
     let bad = t.write("bad.csv", "number_hash\nh3\n\"\"\n");
-    let r = callsla(&[
-        "metrics",
-        "--input",
-        s(&input),
-        "--metrics",
-        s(&defs),
-        "--suppression",
-        s(&bad),
-        "--tz",
-        "America/New_York",
-    ]);
+    let r = with_list(&bad);
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("bad.csv:3") && r.stderr.contains("empty number_hash"), "{}", r.stderr);
 }
@@ -288,6 +285,24 @@ fn sample_with_attempts(t: &TempDir, n: usize) -> std::path::PathBuf {
     t.write("log.csv", &log)
 }
 
+/// The sample contract as it is (inbound only) and with outbound in scope.
+fn sample_contracts() -> (String, String) {
+    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    let both = sample.replace(
+        "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]",
+        "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]\ndirections = [\"inbound\", \"outbound\"]",
+    );
+    (sample, both)
+}
+
+/// The sample run's arguments with another contract, output folder and log.
+fn run_args<'a>(contract: &'a std::path::Path, out: &'a std::path::Path, log: &'a std::path::Path) -> Vec<&'a str> {
+    let mut args = sample_run_args(s(contract), s(out));
+    let i = args.iter().position(|a| *a == "sample-data/interactions.csv").unwrap();
+    args[i] = s(log);
+    args
+}
+
 const OUTBOUND_SLAS: &str = r#"
 [[sla]]
 id = "OUT-1"
@@ -312,11 +327,7 @@ kind = "key"
 fn a_contract_judges_outbound_slas_from_the_attempts() {
     let t = TempDir::new("outbound-run");
     let log = sample_with_attempts(&t, 3000);
-    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
-    let both = sample.replace(
-        "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]",
-        "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]\ndirections = [\"inbound\", \"outbound\"]",
-    );
+    let (sample, both) = sample_contracts();
     // An outbound SLA in an inbound-only scope would only ever read "no data": refused.
     let inbound_only = t.write("inbound-only.toml", &format!("{sample}{OUTBOUND_SLAS}"));
     let r = callsla(&["check", "--contract", s(&inbound_only)]);
@@ -330,9 +341,7 @@ fn a_contract_judges_outbound_slas_from_the_attempts() {
     let contract = t.write("c.toml", &format!("{both}{OUTBOUND_SLAS}"));
     let list = t.write("suppress.csv", "number_hash\nnh7\nnh9999\n");
     let out = t.path("out");
-    let mut args = sample_run_args(s(&contract), s(&out));
-    let i = args.iter().position(|a| *a == "sample-data/interactions.csv").unwrap();
-    args[i] = s(&log);
+    let mut args = run_args(&contract, &out, &log);
     // The suppression list is required by the suppression SLA: without it the run stops.
     let r = callsla_in_repo(&args);
     assert_eq!(r.code, 2, "{}", r.stderr);
@@ -374,11 +383,7 @@ fn a_contract_judges_outbound_slas_from_the_attempts() {
 fn outbound_connects_are_priced_and_a_volume_commitment_charges_its_shortfall() {
     let t = TempDir::new("outbound-pricing");
     let log = sample_with_attempts(&t, 3000);
-    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
-    let both = sample.replace(
-        "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]",
-        "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]\ndirections = [\"inbound\", \"outbound\"]",
-    );
+    let (sample, both) = sample_contracts();
     let card = "[[pricing]]\nchannel = \"voice\"\ndirection = \"outbound\"\nper_connect = \"0.40\"\nvolume_commitment = { contacts = \"2500\", shortfall_rate = \"0.25\" }\n\n[[pricing]]\nchannel = \"email\"";
     let priced = both.replacen("[[pricing]]\nchannel = \"email\"", card, 1);
     // And a rate per resolved chat.
@@ -389,9 +394,7 @@ fn outbound_connects_are_priced_and_a_volume_commitment_charges_its_shortfall() 
     );
     let contract = t.write("c.toml", &priced);
     let out = t.path("out");
-    let mut args = sample_run_args(s(&contract), s(&out));
-    let i = args.iter().position(|a| *a == "sample-data/interactions.csv").unwrap();
-    args[i] = s(&log);
+    let args = run_args(&contract, &out, &log);
     let r = callsla_in_repo(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let invoice = std::fs::read_to_string(out.join("invoice.csv")).unwrap();
@@ -477,25 +480,16 @@ fn generate_writes_outbound_attempts_that_ingest_cleanly_and_measure() {
     )
     .unwrap();
     assert_eq!((rows.reconciliation.accepted, rows.reconciliation.rejected), (4500, 0));
-    let req = MetricsRequest {
-        period: PeriodKind::Month,
-        zone: NY,
-        by: vec![],
-        definitions: vec![
+    let req = request(
+        vec![
             def("metric = \"outbound_attempts\""),
             def("metric = \"contact_rate\""),
             def("metric = \"dialler_abandonment_rate\""),
             def("metric = \"calling_window_violations\""),
             def("metric = \"offered\""),
         ],
-        as_of: None,
-        outages: vec![],
-        calendars: vec![],
-        suppression: None,
-        csat_scale: ([1, 5], "the canonical profile".to_string()),
-        qa: None,
-        agent_hours: None,
-    };
+        None,
+    );
     let tb = metrics::compute(&rows.accepted, &req).unwrap();
     let sum = |metric: &str| -> Decimal {
         tb.rows.iter().filter(|r| r.metric == metric && r.channel == "*").filter_map(|r| r.numerator).sum()
