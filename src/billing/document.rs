@@ -138,7 +138,7 @@ pub(crate) fn add_days(date: NaiveDate, days: u32, what: &'static str) -> Result
 /// A quantity at the precision its unit is billed in: minutes to 4 places (half to even),
 /// other units whole.
 fn quantity(q: Decimal, unit: &str) -> String {
-    if unit == "minute" {
+    if unit == "minute" || unit == "hour" {
         format!("{:.4}", q.round_dp_with_strategy(4, RoundingStrategy::MidpointNearestEven))
     } else {
         q.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven).to_string()
@@ -166,6 +166,7 @@ fn unit_of(clause: &str) -> &'static str {
         k if k.starts_with("minute_tiers") || k == "per_minute" => "minute",
         "per_contact" | "per_resolved" | "volume_commitment" => "contact",
         "per_connect" => "connect",
+        "per_logged_in_hour" | "per_productive_hour" => "hour",
         _ => "month",
     }
 }

@@ -31,7 +31,7 @@ pub enum Problem {
     UnknownChannel(String),
     #[error("the id \"{0}\" is used twice; every {1} needs its own id")]
     DuplicateId(String, &'static str),
-    #[error("{0} is priced twice; give each channel and direction one [[pricing]] entry")]
+    #[error("{0} is priced twice; give each channel and direction (and outbound campaign) one [[pricing]] entry")]
     DuplicatePricing(String),
     #[error("\"{0}\" is not a direction; use inbound or outbound")]
     UnknownDirection(String),
@@ -69,6 +69,10 @@ pub enum Problem {
         "per_connect prices outbound connects; add direction = \"outbound\" to this rate card, or use per_contact"
     )]
     ConnectOnInbound,
+    #[error("a campaign rate card prices outbound attempts; add direction = \"outbound\" to this rate card, or remove campaign")]
+    CampaignOnInbound,
+    #[error("agent hours of channel {0} are priced on two rate cards; put per_logged_in_hour and per_productive_hour on one card of the channel")]
+    HoursPricedTwice(String),
     #[error("volume_commitment.contacts must be a whole number of at least 1, got {0}")]
     BadCommitment(String),
     #[error("earn-back needs `periods = N` (N ≥ 1) or `year_average = true`")]

@@ -67,6 +67,10 @@ pub struct Pricing {
     /// `inbound` or `outbound`: the contacts this rate card prices (inbound and outbound rate
     /// cards are kept apart; a contact is never priced at the other direction's rate).
     pub direction: String,
+    /// Outbound cards: the campaign this card prices (`None`: every campaign no other outbound
+    /// card of the channel names, and attempts without a campaign).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
     /// Per-minute rate tiers: (minutes up to, exclusive of later tiers; rate). The last may be open.
     pub minute_tiers: Vec<(Option<Decimal>, Decimal)>,
     pub billing_increment: BillingIncrement,
@@ -78,6 +82,12 @@ pub struct Pricing {
     /// Per resolved contact: handled contacts with `resolved` true.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_resolved: Option<Decimal>,
+    /// Per logged-in hour of the channel's agents (the agent-hours file, `--agent-hours`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_logged_in_hour: Option<Decimal>,
+    /// Per productive hour of the channel's agents (the agent-hours file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_productive_hour: Option<Decimal>,
     /// A minimum volume of handled contacts a period, and the rate charged per contact short.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub volume_commitment: Option<VolumeCommitment>,
@@ -87,6 +97,13 @@ pub struct Pricing {
     /// when the channel bills time).
     #[serde(skip)]
     pub billable_defaulted: bool,
+}
+
+impl Pricing {
+    /// The card prices agent hours.
+    pub fn prices_hours(&self) -> bool {
+        self.per_logged_in_hour.is_some() || self.per_productive_hour.is_some()
+    }
 }
 
 /// `volume_commitment`: the client commits to `contacts` handled contacts a period; each
@@ -595,9 +612,15 @@ impl Contract {
         self.terms.iter().any(|t| t.slas.iter().any(|s| matches!(s.metric, MetricDef::SuppressionHits(_))))
     }
 
-    /// Some terms hold an SLA on a metric of this side table.
+    /// Some terms hold an SLA on a metric of this side table, or (agent hours) price hours.
     pub(crate) fn needs_side(&self, side: crate::metrics::definition::SideInput) -> bool {
         self.terms.iter().any(|t| t.slas.iter().any(|s| s.metric.side_table() == Some(side)))
+            || (side == crate::metrics::definition::SideInput::AgentHours && self.prices_hours())
+    }
+
+    /// Some terms price agent hours (`per_logged_in_hour`, `per_productive_hour`).
+    pub(crate) fn prices_hours(&self) -> bool {
+        self.terms.iter().any(|t| t.pricing.iter().any(Pricing::prices_hours))
     }
 
     /// The contract grants volume relief (judged against the forecast).

@@ -191,6 +191,9 @@ pub(crate) struct RawPricing {
     /// Which contacts of the channel this rate card prices; left out: inbound.
     #[serde(default)]
     pub direction: Option<Spanned<String>>,
+    /// Outbound cards only: the campaign whose attempts this card prices.
+    #[serde(default)]
+    pub campaign: Option<Spanned<String>>,
     #[serde(default)]
     pub per_minute: Option<Dec>,
     #[serde(default)]
@@ -205,6 +208,10 @@ pub(crate) struct RawPricing {
     pub per_connect: Option<Dec>,
     #[serde(default)]
     pub per_resolved: Option<Dec>,
+    #[serde(default)]
+    pub per_logged_in_hour: Option<Dec>,
+    #[serde(default)]
+    pub per_productive_hour: Option<Dec>,
     #[serde(default)]
     pub volume_commitment: Option<RawCommitment>,
     #[serde(default)]

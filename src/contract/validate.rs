@@ -465,9 +465,20 @@ impl Validator<'_> {
                 }
             }
             for p in self.pricing(&ar.pricing, &ctx)? {
-                match next.pricing.iter_mut().find(|x| x.channel == p.channel && x.direction == p.direction) {
+                match next
+                    .pricing
+                    .iter_mut()
+                    .find(|x| x.channel == p.channel && x.direction == p.direction && x.campaign == p.campaign)
+                {
                     Some(x) => *x = p,
                     None => next.pricing.push(p),
+                }
+            }
+            // An amendment's card may price hours that another card of the channel still does.
+            for (i, p) in next.pricing.iter().enumerate().filter(|(_, p)| p.prices_hours()) {
+                if next.pricing[..i].iter().any(|x| x.channel == p.channel && x.prices_hours()) {
+                    let at = ar.pricing.first().map_or(0..0, |r| r.span());
+                    return Err(self.err(at, "amendment.pricing", Problem::HoursPricedTwice(p.channel.clone())));
                 }
             }
             if let Some(c) = &ar.credits {
@@ -804,7 +815,7 @@ impl Validator<'_> {
                 c.needs_side(SideInput::AgentHours),
                 "inputs.agent_hours",
                 "agent-hours file",
-                "workforce SLA",
+                "workforce SLA or hour-priced rate card",
             ),
         ];
         for (value, slot, needed, key, input, needs) in checks {
@@ -859,12 +870,33 @@ impl Validator<'_> {
                     Problem::not_in_scope("directions", &direction, ctx.directions),
                 ));
             }
-            if out.iter().any(|x| &x.channel == ch && x.direction == direction) {
-                let what = if direction == "inbound" { ch.clone() } else { format!("{ch} ({direction})") };
+            let campaign = pr.campaign.as_ref().map(|c| c.get_ref().clone());
+            if let Some(c) = &pr.campaign {
+                if direction != "outbound" {
+                    return Err(self.err(c.span(), "pricing.campaign", Problem::CampaignOnInbound));
+                }
+            }
+            if out.iter().any(|x| &x.channel == ch && x.direction == direction && x.campaign == campaign) {
+                let what = match (&campaign, direction.as_str()) {
+                    (_, "inbound") => ch.clone(),
+                    (Some(c), _) => format!("{ch} ({direction}, campaign {c})"),
+                    (None, _) => format!("{ch} ({direction})"),
+                };
                 return Err(self.err(pr.channel.span(), "pricing.channel", Problem::DuplicatePricing(what)));
             }
-            let key =
-                if direction == "inbound" { format!("pricing[{ch}]") } else { format!("pricing[{ch} {direction}]") };
+            let key = match (&campaign, direction.as_str()) {
+                (_, "inbound") => format!("pricing[{ch}]"),
+                (Some(c), _) => format!("pricing[{ch} {direction} {c}]"),
+                (None, _) => format!("pricing[{ch} {direction}]"),
+            };
+            let prices_hours = pr.per_logged_in_hour.is_some() || pr.per_productive_hour.is_some();
+            if prices_hours && out.iter().any(|x| &x.channel == ch && x.prices_hours()) {
+                return Err(self.err(
+                    p.span(),
+                    format!("{key}.per_logged_in_hour"),
+                    Problem::HoursPricedTwice(ch.clone()),
+                ));
+            }
             let nn = |v: Option<Dec>, k: &str| {
                 v.map(|d| self.non_negative(d.0, p.span(), &format!("{key}.{k}"))).transpose()
             };
@@ -930,6 +962,7 @@ impl Validator<'_> {
             out.push(Pricing {
                 channel: ch.clone(),
                 direction,
+                campaign,
                 minute_tiers,
                 billing_increment: pr.billing_increment,
                 billable: pr
@@ -940,6 +973,8 @@ impl Validator<'_> {
                 per_contact: nn(pr.per_contact, "per_contact")?,
                 per_connect: nn(pr.per_connect, "per_connect")?,
                 per_resolved: nn(pr.per_resolved, "per_resolved")?,
+                per_logged_in_hour: nn(pr.per_logged_in_hour, "per_logged_in_hour")?,
+                per_productive_hour: nn(pr.per_productive_hour, "per_productive_hour")?,
                 volume_commitment,
                 monthly_fee: nn(pr.monthly_fee, "monthly_fee")?,
                 minimum_charge: nn(pr.minimum_charge, "minimum_charge")?,

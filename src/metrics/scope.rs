@@ -71,6 +71,9 @@ pub struct Volume {
     pub channel: String,
     /// `inbound` or `outbound`: the rate card that prices these contacts.
     pub direction: String,
+    /// The outbound campaign card these attempts are priced on (`None`: the channel's card
+    /// without a campaign).
+    pub campaign: Option<String>,
     pub handled: u64,
     /// Σ billable milliseconds (the pricing's `billable` components of handled contacts).
     pub billable_ms: i64,
@@ -80,6 +83,10 @@ pub struct Volume {
     pub connects: u64,
     /// Handled contacts with `resolved` true.
     pub resolved: u64,
+    /// Σ logged-in and productive milliseconds of the channel's agents (the agent-hours file),
+    /// on the card that prices hours ([`super::workforce::add_hours`]).
+    pub logged_in_ms: i64,
+    pub productive_ms: i64,
 }
 
 /// One channel priced in one period, and which parts of handle time it bills.
@@ -88,7 +95,25 @@ pub struct Priced {
     pub period_start: i64,
     pub channel: String,
     pub direction: String,
+    /// The card's campaign (outbound campaign cards).
+    pub campaign: Option<String>,
+    /// For a card without a campaign: the campaigns other cards of its channel and direction
+    /// price (their attempts are not this card's).
+    pub claimed: Vec<String>,
     pub billable: Vec<Component>,
+    /// The card prices logged-in hours, productive hours (from the agent-hours file).
+    pub logged_in_hours: bool,
+    pub productive_hours: bool,
+}
+
+impl Priced {
+    /// The card prices contacts of this campaign (`None`: no campaign).
+    fn takes(&self, campaign: Option<&str>) -> bool {
+        match &self.campaign {
+            Some(c) => campaign == Some(c.as_str()),
+            None => campaign.is_none_or(|k| !self.claimed.iter().any(|c| c == k)),
+        }
+    }
 }
 
 /// A boolean expression evaluated on every row (no copy of the rows).
@@ -107,8 +132,13 @@ pub(crate) fn scoped_count(
     scoped: &BooleanChunked,
     channel: &str,
     direction: &str,
+    except_campaigns: &[String],
 ) -> Result<u64, MetricsError> {
-    let on = mask_of(rows, col("channel").eq(lit(channel)).and(col("direction").eq(lit(direction))))?;
+    let mut on = col("channel").eq(lit(channel)).and(col("direction").eq(lit(direction)));
+    if !except_campaigns.is_empty() {
+        on = on.and(any_of("campaign", except_campaigns).fill_null(lit(false)).not());
+    }
+    let on = mask_of(rows, on)?;
     Ok(trues(&(on & scoped.clone())))
 }
 
@@ -257,7 +287,7 @@ pub(crate) fn volumes(
                 .lazy()
                 .filter(col("__scoped"))
                 .with_column(period_column(kind, zone).alias("__p"))
-                .group_by([col("__p"), col("channel"), col("direction")])
+                .group_by([col("__p"), col("channel"), col("direction"), col("campaign")])
                 .agg([
                     col("answered").cast(DataType::Int64).sum().alias("handled"),
                     ms.clone().sum().alias("ms"),
@@ -265,7 +295,11 @@ pub(crate) fn volumes(
                     connect.cast(DataType::Int64).sum().alias("connects"),
                     resolved.cast(DataType::Int64).sum().alias("resolved"),
                 ])
-                .with_columns([col("channel").cast(DataType::String), col("direction").cast(DataType::String)]),
+                .with_columns([
+                    col("channel").cast(DataType::String),
+                    col("direction").cast(DataType::String),
+                    col("campaign").cast(DataType::String),
+                ]),
         )?;
         by_set.push(df);
     }
@@ -276,21 +310,29 @@ pub(crate) fn volumes(
             period_start: p.period_start,
             channel: p.channel.clone(),
             direction: p.direction.clone(),
+            campaign: p.campaign.clone(),
             ..Default::default()
+        };
+        // Inbound cards take every campaign value (inbound contacts have none); outbound cards
+        // their own campaign, or the channel's unclaimed ones.
+        let count = |name: &str, i: usize| -> Result<u64, MetricsError> {
+            Ok(df.column(name)?.cast(&DataType::UInt64)?.u64()?.get(i).unwrap_or(0))
         };
         for i in 0..df.height() {
             let ps = df.column("__p")?.i64()?.get(i);
             let ch = df.column("channel")?.str()?.get(i);
             let dir = df.column("direction")?.str()?.get(i);
-            if ps == Some(p.period_start) && ch == Some(p.channel.as_str()) && dir == Some(p.direction.as_str()) {
-                v.handled = df.column("handled")?.cast(&DataType::UInt64)?.u64()?.get(i).unwrap_or(0);
-                v.billable_ms = df.column("ms")?.i64()?.get(i).unwrap_or(0);
-                v.started_minutes = df.column("started")?.i64()?.get(i).unwrap_or(0);
-                let count = |name: &str| -> Result<u64, MetricsError> {
-                    Ok(df.column(name)?.cast(&DataType::UInt64)?.u64()?.get(i).unwrap_or(0))
-                };
-                v.connects = count("connects")?;
-                v.resolved = count("resolved")?;
+            let campaign = df.column("campaign")?.str()?.get(i);
+            if ps == Some(p.period_start)
+                && ch == Some(p.channel.as_str())
+                && dir == Some(p.direction.as_str())
+                && (p.direction != "outbound" || p.takes(campaign))
+            {
+                v.handled += count("handled", i)?;
+                v.billable_ms += df.column("ms")?.i64()?.get(i).unwrap_or(0);
+                v.started_minutes += df.column("started")?.i64()?.get(i).unwrap_or(0);
+                v.connects += count("connects", i)?;
+                v.resolved += count("resolved", i)?;
             }
         }
         out.push(v);

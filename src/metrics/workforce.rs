@@ -142,3 +142,74 @@ fn row(req: &MetricsRequest, def: &MetricDef, key: &Key, num: Decimal, den: Deci
 
 /// The side tables a request may carry.
 pub type Side = Option<std::sync::Arc<SideTable>>;
+
+/// Adds the agent hours each hour-priced card bills to its volumes: per period (by
+/// `interval_start` in the contract's zone) and channel, Σ `logged_in_s` and `productive_s` of
+/// the rows of that channel. A card that prices hours needs the file's `channel` column and
+/// every row's value of each column it prices; a row without them stops the run (file, line).
+/// Returns, per channel with hours and no card pricing them, the period label and the hours
+/// (for the run's "not priced" notice).
+pub fn add_hours(
+    volumes: &mut [super::scope::Volume],
+    priced: &[super::scope::Priced],
+    table: &SideTable,
+    kind: period::PeriodKind,
+    zone: chrono_tz::Tz,
+) -> Result<Vec<(i64, String, i64)>, MetricsError> {
+    let stop = |message: String| MetricsError::Input { metric: "hour pricing".to_string(), message };
+    let cards: Vec<&super::scope::Priced> = priced.iter().filter(|p| p.logged_in_hours || p.productive_hours).collect();
+    let path = &table.reconciliation.path;
+    let column = |name: &str| {
+        table.index(name).filter(|_| table.has(name)).ok_or_else(|| {
+            stop(format!(
+                "[[pricing]] prices agent hours per channel, but the agent hours file {path} has no {name} column; export it (or map it in the profile's [columns])"
+            ))
+        })
+    };
+    let (ch_i, t_i) = (column("channel")?, column("interval_start")?);
+    let logged_i = if cards.iter().any(|p| p.logged_in_hours) { Some(column("logged_in_s")?) } else { None };
+    let productive_i = if cards.iter().any(|p| p.productive_hours) { Some(column("productive_s")?) } else { None };
+    // (period, channel) → (logged-in ms, productive ms).
+    let mut sums: BTreeMap<(i64, String), (i64, i64)> = BTreeMap::new();
+    for (r, values) in table.rows.iter().enumerate() {
+        let line = table.lines[r];
+        let SideValue::Text(channel) = &values[ch_i] else {
+            return Err(stop(format!(
+                "{path}:{line}: channel is empty; hours are priced per channel, so every row needs one"
+            )));
+        };
+        let SideValue::Instant(at) = values[t_i] else { continue };
+        let ms = |i: Option<usize>, name: &str| {
+            match i.map(|i| &values[i]) {
+            None => Ok(0),
+            Some(SideValue::Duration(ms)) => Ok(*ms),
+            Some(_) => Err(stop(format!(
+                "{path}:{line}: {name} is empty; priced hours are never assumed — fill it in, or leave the row out of the file"
+            ))),
+        }
+        };
+        let e = sums.entry((period::period_start(kind, zone, at), channel.clone())).or_default();
+        e.0 = e.0.saturating_add(ms(logged_i, "logged_in_s")?);
+        e.1 = e.1.saturating_add(ms(productive_i, "productive_s")?);
+    }
+    let mut unpriced = Vec::new();
+    for ((start, channel), (logged, productive)) in sums {
+        match volumes.iter_mut().find(|v| {
+            v.period_start == start
+                && v.channel == channel
+                && cards.iter().any(|p| {
+                    p.period_start == start
+                        && p.channel == channel
+                        && p.direction == v.direction
+                        && p.campaign == v.campaign
+                })
+        }) {
+            Some(v) => {
+                v.logged_in_ms = logged;
+                v.productive_ms = productive;
+            }
+            None => unpriced.push((start, channel, logged.max(productive))),
+        }
+    }
+    Ok(unpriced)
+}

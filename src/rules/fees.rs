@@ -18,14 +18,19 @@ pub(super) fn invoice_lines(
     for p in &terms.pricing {
         let v = volumes
             .iter()
-            .find(|v| v.period_start == start && v.channel == p.channel && v.direction == p.direction)
+            .find(|v| {
+                v.period_start == start
+                    && v.channel == p.channel
+                    && v.direction == p.direction
+                    && v.campaign == p.campaign
+            })
             .cloned()
             .unwrap_or_default();
         // Outbound rate cards are kept apart from inbound ones: their lines and clauses say so.
-        let (clause, prefix) = if p.direction == "inbound" {
-            (format!("pricing.{}", p.channel), "")
-        } else {
-            (format!("pricing.{}.{}", p.channel, p.direction), "outbound ")
+        let (clause, prefix) = match (&p.campaign, p.direction.as_str()) {
+            (_, "inbound") => (format!("pricing.{}", p.channel), String::new()),
+            (Some(c), _) => (format!("pricing.{}.{}.{c}", p.channel, p.direction), format!("outbound {c} ")),
+            (None, _) => (format!("pricing.{}.{}", p.channel, p.direction), "outbound ".to_string()),
         };
         let mut ch: Vec<InvoiceLine> = Vec::new();
         let line = |item: String, quantity: Decimal, rate: Decimal, amount: Decimal, clause: String| InvoiceLine {
@@ -74,6 +79,23 @@ pub(super) fn invoice_lines(
                 qty,
                 rate,
                 r.apply(money::mul(qty, rate, what)?),
+                format!("{clause}.{key}"),
+            ));
+        }
+        // Agent hours: Σ ms / 3,600,000 rounded half-even to 4 decimals (the quantity shown), then
+        // hours × rate rounded once, so the line re-derives from what it shows.
+        let hour_rates = [
+            (p.per_logged_in_hour, v.logged_in_ms, "logged-in hours", "per_logged_in_hour"),
+            (p.per_productive_hour, v.productive_ms, "productive hours", "per_productive_hour"),
+        ];
+        for (rate, ms, label, key) in hour_rates {
+            let Some(rate) = rate else { continue };
+            let hours = money::ratio(Decimal::from(ms), Decimal::from(3_600_000), 4).unwrap_or_default();
+            ch.push(line(
+                label.to_string(),
+                hours,
+                rate,
+                r.apply(money::mul(hours, rate, "hours × rate")?),
                 format!("{clause}.{key}"),
             ));
         }

@@ -120,7 +120,7 @@ fn check_inputs(opts: &RunOptions, c: &Contract) -> Result<(), RunError> {
     {
         return Err(RunError::MissingInput {
             what: "agent hours",
-            why: "it has an adherence, occupancy, shrinkage or hours SLA",
+            why: "it has an adherence, occupancy, shrinkage or hours SLA, or prices agent hours",
             option: "--agent-hours",
             key: "agent_hours",
         });
@@ -369,12 +369,29 @@ pub fn compute(
     }
     if contract.directions.iter().any(|d| d == "outbound") {
         for ch in &contract.channels {
-            if contract.terms.iter().all(|t| t.pricing.iter().all(|p| !(p.channel == *ch && p.direction == "outbound")))
-            {
-                let n = metrics::scope::scoped_count(rows, &scoped, ch, "outbound")?;
+            let cards: Vec<&crate::contract::Pricing> = contract
+                .terms
+                .iter()
+                .flat_map(|t| &t.pricing)
+                .filter(|p| p.channel == *ch && p.direction == "outbound")
+                .collect();
+            if cards.is_empty() {
+                let n = metrics::scope::scoped_count(rows, &scoped, ch, "outbound", &[])?;
                 if n > 0 {
                     assumptions.push(format!(
                         "not priced: {n} outbound {ch} contact(s) in scope — no [[pricing]] for channel \"{ch}\" with direction = \"outbound\" (inbound rates never apply to them)"
+                    ));
+                }
+            } else if cards.iter().all(|p| p.campaign.is_some()) {
+                // Campaign cards only: attempts of other campaigns (or none) have no card.
+                let mut named: Vec<String> = cards.iter().filter_map(|p| p.campaign.clone()).collect();
+                named.sort();
+                named.dedup();
+                let n = metrics::scope::scoped_count(rows, &scoped, ch, "outbound", &named)?;
+                if n > 0 {
+                    assumptions.push(format!(
+                        "not priced: {n} outbound {ch} attempt(s) in scope of campaigns without a rate card — the outbound {ch} cards price campaigns {} only; add a card for the campaign, or one without campaign for the rest",
+                        named.join(", ")
                     ));
                 }
             }
@@ -502,12 +519,31 @@ pub fn compute(
         assumptions
             .push("no events log (--events), which [inputs] marks optional: obligations are not measured".to_string());
     }
+    let cards = priced(&contract, &periods);
+    let mut billed = volumes(rows, &scoped, contract.period, contract.zone, &cards)?;
+    if contract.prices_hours() {
+        match &req.agent_hours {
+            Some(table) => {
+                let unpriced = metrics::workforce::add_hours(&mut billed, &cards, table, contract.period, contract.zone)?;
+                for (start, channel, ms) in unpriced.into_iter().filter(|(s, ..)| periods.contains(s)) {
+                    assumptions.push(format!(
+                        "not priced: {} agent hours of channel {channel} in {} — no [[pricing]] of the channel prices hours",
+                        crate::money::ratio(Decimal::from(ms), Decimal::from(3_600_000), 4).unwrap_or_default(),
+                        period::label(contract.period, contract.zone, start)
+                    ));
+                }
+            }
+            None => assumptions.push(
+                "no agent hours (--agent-hours), which [inputs] marks optional: hours priced per_logged_in_hour or per_productive_hour are not billed".to_string(),
+            ),
+        }
+    }
     let input = RulesInput {
         events,
         contract: &contract,
         metrics: &table,
         periods: periods.clone(),
-        volumes: volumes(rows, &scoped, contract.period, contract.zone, &priced(&contract, &periods))?,
+        volumes: billed,
         forecast,
         history: ledger_input.history.clone(),
         outages_given: opts.outages.is_some(),
@@ -736,11 +772,20 @@ fn priced(c: &Contract, periods: &[i64]) -> Vec<Priced> {
     periods
         .iter()
         .flat_map(|&start| {
-            c.terms_for(crate::contract::period_date(c, start)).pricing.iter().map(move |p| Priced {
+            let all = &c.terms_for(crate::contract::period_date(c, start)).pricing;
+            all.iter().map(move |p| Priced {
                 period_start: start,
                 channel: p.channel.clone(),
                 direction: p.direction.clone(),
+                campaign: p.campaign.clone(),
+                claimed: all
+                    .iter()
+                    .filter(|o| o.channel == p.channel && o.direction == p.direction)
+                    .filter_map(|o| o.campaign.clone())
+                    .collect(),
                 billable: p.billable.clone(),
+                logged_in_hours: p.per_logged_in_hour.is_some(),
+                productive_hours: p.per_productive_hour.is_some(),
             })
         })
         .collect()

@@ -504,3 +504,79 @@ fn generate_writes_outbound_attempts_that_ingest_cleanly_and_measure() {
     assert!(connects > Decimal::from(700) && connects < Decimal::from(1050), "{connects}");
     assert!(sum("calling_window_violations") > Decimal::ZERO);
 }
+
+#[test]
+fn campaign_rate_cards_price_their_own_campaigns_and_say_what_no_card_prices() {
+    let t = TempDir::new("outbound-campaigns");
+    let base = std::fs::read_to_string(sample_with_attempts(&t, 3000)).unwrap();
+    // 50 connected winback attempts and 10 connected attempts without a campaign, on 2 September.
+    let mut log = base;
+    for i in 0..60 {
+        let campaign = if i < 50 { "winback" } else { "" };
+        log += &format!(
+            "WB{i:04},voice,outbound,retention,,A0002,2026-09-02T15:00:00-04:00,,,,60,0,0,,,{campaign},connected,America/New_York,nw{i}\n"
+        );
+    }
+    let log = t.write("log2.csv", &log);
+    let (sample, both) = sample_contracts();
+    let cards = "[[pricing]]\nchannel = \"voice\"\ndirection = \"outbound\"\ncampaign = \"renewals\"\nper_connect = \"0.40\"\n\n[[pricing]]\nchannel = \"voice\"\ndirection = \"outbound\"\ncampaign = \"winback\"\nper_connect = \"0.55\"\n\n[[pricing]]\nchannel = \"email\"";
+    let priced = both.replacen("[[pricing]]\nchannel = \"email\"", cards, 1);
+    let contract = t.write("c.toml", &priced);
+    let out = t.path("out");
+    let r = callsla_in_repo(&run_args(&contract, &out, &log));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let invoice = std::fs::read_to_string(out.join("invoice.csv")).unwrap();
+    let september: Vec<&str> =
+        invoice.lines().filter(|l| l.contains("ACME-CONTOSO-2026-09,invoice") && l.contains("outbound")).collect();
+    // renewals: 2,400 connects × 0.40 = 960.00; winback: 50 × 0.55 = 27.50. The 10 attempts
+    // without a campaign have no card: not billed, and said so.
+    assert_eq!(september.len(), 2, "{september:#?}");
+    assert!(
+        september[0].contains(",outbound renewals connects,2400,connect,0.40,960.00,")
+            && september[0].ends_with(",pricing.voice.outbound.renewals.per_connect"),
+        "{}",
+        september[0]
+    );
+    assert!(
+        september[1].contains(",outbound winback connects,50,connect,0.55,27.50,")
+            && september[1].ends_with(",pricing.voice.outbound.winback.per_connect"),
+        "{}",
+        september[1]
+    );
+    assert!(
+        r.stdout.contains("not priced: 10 outbound voice attempt(s) in scope of campaigns without a rate card — the outbound voice cards price campaigns renewals, winback only"),
+        "{}",
+        r.stdout
+    );
+
+    // A card without a campaign prices the rest: the 10 attempts at 0.10 = 1.00, no notice.
+    let rest = priced.replacen(
+        "[[pricing]]\nchannel = \"email\"",
+        "[[pricing]]\nchannel = \"voice\"\ndirection = \"outbound\"\nper_connect = \"0.10\"\n\n[[pricing]]\nchannel = \"email\"",
+        1,
+    );
+    let contract = t.write("rest.toml", &rest);
+    let out2 = t.path("out2");
+    let r = callsla_in_repo(&run_args(&contract, &out2, &log));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let invoice = std::fs::read_to_string(out2.join("invoice.csv")).unwrap();
+    let line = invoice
+        .lines()
+        .find(|l| l.contains("ACME-CONTOSO-2026-09,invoice") && l.ends_with(",pricing.voice.outbound.per_connect"))
+        .unwrap();
+    assert!(line.contains(",outbound connects,10,connect,0.10,1.00,"), "{line}");
+    assert!(!r.stdout.contains("not priced"), "{}", r.stdout);
+
+    // A campaign on an inbound card, and the same campaign priced twice, are refused.
+    let inbound = t.write(
+        "inbound.toml",
+        &sample.replacen("per_contact = \"2.40\"", "per_contact = \"2.40\"\ncampaign = \"renewals\"", 1),
+    );
+    let r = callsla(&["check", "--contract", s(&inbound)]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("pricing.campaign: a campaign rate card prices outbound attempts"), "{}", r.stderr);
+    let twice = t.write("twice.toml", &priced.replacen("campaign = \"winback\"", "campaign = \"renewals\"", 1));
+    let r = callsla(&["check", "--contract", s(&twice)]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("voice (outbound, campaign renewals) is priced twice"), "{}", r.stderr);
+}

@@ -290,3 +290,91 @@ fn a_contract_judges_qa_and_adherence_slas() {
         r.stderr
     );
 }
+
+#[test]
+fn agent_hours_are_priced_per_channel_on_the_card_that_prices_them() {
+    let t = TempDir::new("workforce-pricing");
+    let hours = t.write(
+        "hours.csv",
+        "agent_id,interval_start,channel,scheduled_s,logged_in_s,productive_s,adherent_s
+A1,2026-09-01T08:00:00-04:00,voice,28800,27000,20000,26000
+A2,2026-09-01T08:00:00-04:00,chat,28800,28800,25000,28800
+A1,2026-09-02T08:00:00-04:00,voice,28800,25200,18000,24000
+A3,2026-09-02T08:00:00-04:00,email,3600,3600,1800,3600
+",
+    );
+    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    let priced = sample
+        .replacen("monthly_fee = \"5000.00\"", "monthly_fee = \"5000.00\"\nper_productive_hour = \"30.00\"", 1)
+        .replacen(
+            "minute_tiers = [ { rate = \"0.70\" } ]",
+            "minute_tiers = [ { rate = \"0.70\" } ]\nper_logged_in_hour = \"20.00\"",
+            1,
+        );
+    let contract = t.write("c.toml", &priced);
+    let out = t.path("out");
+    let mut args = sample_run_args(s(&contract), s(&out));
+    // Priced hours need the agent-hours file.
+    let r = callsla_in_repo(&args);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--agent-hours"), "{}", r.stderr);
+    args.extend(["--agent-hours", s(&hours)]);
+    let r = callsla_in_repo(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let invoice = std::fs::read_to_string(out.join("invoice.csv")).unwrap();
+    let line = |clause: &str| {
+        invoice
+            .lines()
+            .find(|l| l.contains("ACME-CONTOSO-2026-09,invoice") && l.ends_with(clause))
+            .unwrap_or_else(|| panic!("no {clause} in\n{invoice}"))
+            .to_string()
+    };
+    // Voice productive: 20,000 + 18,000 s = 10.5556 h (rounded to 4 places) × 30.00 = 316.668 → 316.67.
+    assert!(line(",pricing.voice.per_productive_hour").contains(",productive hours,10.5556,hour,30.00,316.67,"));
+    // Chat logged in: 28,800 s = 8.0000 h × 20.00 = 160.00.
+    assert!(line(",pricing.chat.per_logged_in_hour").contains(",logged-in hours,8.0000,hour,20.00,160.00,"));
+    // Email hours have no card that prices them: not billed, and said so.
+    assert!(
+        r.stdout.contains(
+            "not priced: 1.0000 agent hours of channel email in 2026-09 — no [[pricing]] of the channel prices hours"
+        ),
+        "{}",
+        r.stdout
+    );
+    // August has no hours: zero-hour lines, not a guess.
+    assert!(
+        invoice
+            .lines()
+            .any(|l| l.contains("ACME-CONTOSO-2026-08,invoice")
+                && l.contains(",productive hours,0.0000,hour,30.00,0.00,"))
+    );
+
+    // Hours are priced per channel: a file without a channel, or a row without one, stops.
+    let no_channel =
+        t.write("nc.csv", "agent_id,interval_start,logged_in_s,productive_s\nA1,2026-09-01T08:00:00-04:00,100,50\n");
+    let mut a = sample_run_args(s(&contract), s(&out));
+    a.extend(["--agent-hours", s(&no_channel), "--force"]);
+    let r = callsla_in_repo(&a);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("nc.csv has no channel column"), "{}", r.stderr);
+    let empty = t.write(
+        "empty.csv",
+        "agent_id,interval_start,channel,logged_in_s,productive_s\nA1,2026-09-01T08:00:00-04:00,voice,100,50\nA2,2026-09-01T08:00:00-04:00,,100,50\n",
+    );
+    let mut a = sample_run_args(s(&contract), s(&out));
+    a.extend(["--agent-hours", s(&empty), "--force"]);
+    let r = callsla_in_repo(&a);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("empty.csv:3: channel is empty"), "{}", r.stderr);
+
+    // Two cards of a channel pricing hours would bill them twice: refused.
+    let twice = t.write(
+        "twice.toml",
+        &priced
+            .replacen("queues = [\"billing\", \"technical\", \"sales\", \"retention\"]", "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]\ndirections = [\"inbound\", \"outbound\"]", 1)
+            .replacen("[[pricing]]\nchannel = \"email\"", "[[pricing]]\nchannel = \"voice\"\ndirection = \"outbound\"\nper_logged_in_hour = \"25\"\n\n[[pricing]]\nchannel = \"email\"", 1),
+    );
+    let r = callsla(&["check", "--contract", s(&twice)]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("agent hours of channel voice are priced on two rate cards"), "{}", r.stderr);
+}
