@@ -209,6 +209,18 @@ pub fn generate_with_progress(
     out: &mut dyn Write,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(u64, u64), io::Error> {
+    generate_with_side(opts, out, &mut SideTables::new(opts.seed, opts.zone, false, false), progress)
+}
+
+/// [`generate_with_progress`], also collecting what `side` writes afterwards (quality
+/// evaluations, agent hours). The log is the same bytes with or without them: the side tables
+/// draw from generators of their own.
+pub fn generate_with_side(
+    opts: &GenerateOptions,
+    out: &mut dyn Write,
+    side: &mut SideTables,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(u64, u64), io::Error> {
     let invalid = |m: &str| io::Error::new(io::ErrorKind::InvalidInput, m.to_string());
     if opts.months == 0 {
         return Err(invalid("--months must be at least 1"));
@@ -273,6 +285,7 @@ pub fn generate_with_progress(
         line.clear();
         write_contact(&c, &mut stamp, &mut line, outbound);
         w.write_all(&line)?;
+        side.observe(&c, slow);
         if i % 65_536 == 65_535 {
             progress(i as u64 + 1);
         }
@@ -423,8 +436,8 @@ const DISPOSITIONS: [(&str, f64); 8] = [
     ("no_answer", 0.22),
     ("voicemail", 0.12),
     ("busy", 0.04),
-    ("dialler_abandoned", 0.02),
-    ("blocked", 0.02),
+    ("dialler_abandoned", 0.008),
+    ("blocked", 0.032),
 ];
 const PARTY_ZONES: [(&str, f64); 4] =
     [("America/New_York", 0.5), ("America/Chicago", 0.3), ("America/Denver", 0.1), ("America/Los_Angeles", 0.1)];
@@ -483,6 +496,128 @@ fn write_attempts(
         w.write_all(&line)?;
     }
     Ok(())
+}
+
+/// One generated quality evaluation.
+#[derive(Debug, Clone)]
+struct Evaluation {
+    contact: u64,
+    agent: u64,
+    queue: &'static str,
+    channel: &'static str,
+    at: i64,
+    score: u32,
+    critical: bool,
+}
+
+/// The side tables `generate` writes beside the log (`--qa-out`, `--agent-hours-out`), built
+/// from the generated contacts as they are written:
+///
+/// - **Quality evaluations**: 3 % of answered voice, chat and email contacts, evaluated 1–49
+///   hours after the answer; score out of 100 (a median of 91 less an exponential lapse, lower
+///   in understaffed months), a critical fail in 2 % (5 % understaffed).
+/// - **Agent hours**: one interval per agent, day and channel worked, starting at 08:00 (voice),
+///   10:00 (chat), 12:00 (email) or 14:00 (social) local time: productive = the handle time
+///   (talk + hold + wrap) of the agent's contacts that day on that channel; logged in =
+///   productive ÷ occupancy (78–90 %); scheduled = logged in ÷ (1 − shrinkage 8–18 %); adherent
+///   = scheduled × 90–97 % (80–90 % in understaffed months).
+pub struct SideTables {
+    zone: Tz,
+    rng: Rng,
+    qa: Option<Vec<Evaluation>>,
+    hours: Option<AgentDays>,
+}
+
+/// (agent, local day, channel) → (productive seconds, understaffed).
+type AgentDays = std::collections::BTreeMap<(u64, NaiveDate, &'static str), (i64, bool)>;
+
+impl SideTables {
+    /// Collects the tables asked for (`qa`, `agent_hours`), deterministic for the seed.
+    pub fn new(seed: u64, zone: Tz, qa: bool, agent_hours: bool) -> SideTables {
+        SideTables {
+            zone,
+            rng: Rng::new(seed ^ 0x51de_7ab1_e5ee_d000),
+            qa: qa.then(Vec::new),
+            hours: agent_hours.then(std::collections::BTreeMap::new),
+        }
+    }
+
+    fn observe(&mut self, c: &Contact, slow: bool) {
+        let (Some(answered), Some(agent)) = (c.answered, c.agent) else { return };
+        let handle = c.talk.unwrap_or(0) + c.hold.unwrap_or(0) + c.wrap.unwrap_or(0);
+        if let Some(hours) = &mut self.hours {
+            let day = chrono::DateTime::from_timestamp(c.arrived, 0)
+                .map(|t| t.with_timezone(&self.zone).date_naive())
+                .unwrap_or_default();
+            let e = hours.entry((agent, day, c.channel)).or_insert((0, slow));
+            e.0 += handle;
+        }
+        if let Some(qa) = &mut self.qa {
+            if matches!(c.channel, "voice" | "chat" | "email") && self.rng.f64() < 0.03 {
+                let lapse = self.rng.exp(if slow { 9.0 } else { 4.0 });
+                let score = (91.0 + self.rng.f64() * 9.0 - lapse).round().clamp(0.0, 100.0) as u32;
+                let critical = self.rng.f64() < if slow { 0.05 } else { 0.02 };
+                let at = answered + 3600 + self.rng.below(48 * 3600) as i64;
+                qa.push(Evaluation { contact: c.id, agent, queue: c.queue, channel: c.channel, at, score, critical });
+            }
+        }
+    }
+
+    /// Writes the quality evaluations (canonical `--qa` columns), in evaluation order; returns
+    /// how many.
+    pub fn write_qa(&mut self, w: &mut dyn Write) -> io::Result<u64> {
+        let mut w = io::BufWriter::new(w);
+        writeln!(w, "evaluation_id,interaction_id,agent_id,queue,channel,evaluated_at,score,max_score,critical_fail")?;
+        let mut rows = self.qa.clone().unwrap_or_default();
+        rows.sort_by_key(|e| (e.at, e.contact));
+        let mut stamp = Stamp { zone: self.zone, hour: i64::MIN, offset: 0 };
+        let mut line = Vec::with_capacity(160);
+        for (i, e) in rows.iter().enumerate() {
+            line.clear();
+            let _ = write!(line, "E{:08},I{:010},A{:04},{},{},", i + 1, e.contact, e.agent, e.queue, e.channel);
+            stamp.fmt(e.at, &mut line);
+            let _ = writeln!(line, ",{},100,{}", e.score, e.critical);
+            w.write_all(&line)?;
+        }
+        w.flush()?;
+        Ok(rows.len() as u64)
+    }
+
+    /// Writes the agent hours (canonical `--agent-hours` columns), by agent, day and channel;
+    /// returns how many rows.
+    pub fn write_agent_hours(&mut self, w: &mut dyn Write) -> io::Result<u64> {
+        let mut w = io::BufWriter::new(w);
+        writeln!(w, "agent_id,interval_start,channel,scheduled_s,logged_in_s,productive_s,adherent_s")?;
+        let mut stamp = Stamp { zone: self.zone, hour: i64::MIN, offset: 0 };
+        let mut line = Vec::with_capacity(120);
+        let mut n = 0;
+        for (&(agent, day, channel), &(productive, slow)) in self.hours.iter().flatten() {
+            let start_hour = match channel {
+                "voice" => 8,
+                "chat" => 10,
+                "email" => 12,
+                _ => 14,
+            };
+            let start = day
+                .and_hms_opt(start_hour, 0, 0)
+                .and_then(|t| self.zone.from_local_datetime(&t).earliest())
+                .map_or(0, |t| t.timestamp());
+            let occupancy = 0.78 + self.rng.f64() * 0.12;
+            let shrinkage = 0.08 + self.rng.f64() * 0.10;
+            let adherence = if slow { 0.80 + self.rng.f64() * 0.10 } else { 0.90 + self.rng.f64() * 0.07 };
+            let logged_in = (productive as f64 / occupancy).round() as i64;
+            let scheduled = (logged_in as f64 / (1.0 - shrinkage)).round() as i64;
+            let adherent = (scheduled as f64 * adherence).round() as i64;
+            line.clear();
+            let _ = write!(line, "A{agent:04},");
+            stamp.fmt(start, &mut line);
+            let _ = writeln!(line, ",{channel},{scheduled},{logged_in},{productive},{adherent}");
+            w.write_all(&line)?;
+            n += 1;
+        }
+        w.flush()?;
+        Ok(n)
+    }
 }
 
 /// One bad row of the given kind, made from a good contact.
@@ -559,6 +694,43 @@ mod tests {
         assert_eq!(a, run(&opts));
         assert_ne!(a, run(&GenerateOptions { seed: 8, ..opts.clone() }));
         assert_eq!(a.iter().filter(|b| **b == b'\n').count(), 501);
+    }
+
+    #[test]
+    fn side_tables_leave_the_log_unchanged_and_hold_their_invariants() {
+        let opts = GenerateOptions {
+            rows: 3000,
+            months: 1,
+            seed: 11,
+            start: (2026, 10),
+            zone: chrono_tz::America::New_York,
+            bad_rows_per_kind: 0,
+            slow_months: 0,
+            outbound_rows: 0,
+        };
+        let mut plain = Vec::new();
+        let _ = generate(&opts, &mut plain);
+        let mut log = Vec::new();
+        let mut side = SideTables::new(opts.seed, opts.zone, true, true);
+        let _ = generate_with_side(&opts, &mut log, &mut side, &mut |_| {});
+        assert_eq!(plain, log, "the side tables change the log");
+        let (mut qa, mut hours) = (Vec::new(), Vec::new());
+        let n_qa = side.write_qa(&mut qa).unwrap_or(0);
+        let n_hours = side.write_agent_hours(&mut hours).unwrap_or(0);
+        assert!(n_qa > 30 && n_hours > 30, "{n_qa} evaluations, {n_hours} intervals");
+        let qa = String::from_utf8(qa).unwrap_or_default();
+        for l in qa.lines().skip(1) {
+            let f: Vec<&str> = l.split(',').collect();
+            let score: u32 = f[6].parse().unwrap_or(999);
+            assert!(score <= 100 && f[7] == "100" && (f[8] == "true" || f[8] == "false"), "{l}");
+        }
+        let hours = String::from_utf8(hours).unwrap_or_default();
+        for l in hours.lines().skip(1) {
+            let v: Vec<i64> = l.split(',').skip(3).map(|x| x.parse().unwrap_or(-1)).collect();
+            let (scheduled, logged_in, productive, adherent) = (v[0], v[1], v[2], v[3]);
+            assert!(productive >= 0 && logged_in >= productive && scheduled >= logged_in, "{l}");
+            assert!((0..=scheduled).contains(&adherent), "{l}");
+        }
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub const MAN: &str = r#"Example (a page for callsla and one for each subcommand
 
 pub const DISPUTE_OPEN: &str = r#"Example:
   callsla dispute open --contract sample-data/contract.toml --document ACME-CONTOSO-2026-08 \
-    --sla SL-1 --period 2026-08 --amount 1646.49 --reason "outage excluded by clause 7" \
+    --sla SL-1 --period 2026-08 --amount 1764.78 --reason "outage excluded by clause 7" \
     --by "J. Client" --at 2026-09-20"#;
 
 pub const DISPUTE_ADVANCE: &str = r#"Example:

@@ -227,6 +227,14 @@ pub struct GenerateArgs {
     /// The file to write (canonical CSV), atomically.
     #[arg(long)]
     pub out: PathBuf,
+    /// Also write quality evaluations of 3 % of the answered voice, chat and email contacts
+    /// (the `--qa` columns) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub qa_out: Option<PathBuf>,
+    /// Also write agent hours (one interval per agent, day and channel worked; the
+    /// `--agent-hours` columns) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub agent_hours_out: Option<PathBuf>,
 }
 
 /// `callsla generate`: a synthetic canonical CSV.
@@ -253,17 +261,27 @@ pub fn generate(args: &GenerateArgs) -> Result<Outcome, CliError> {
     };
     let mut counts = (0, 0);
     let bar = progress::Progress::rows(args.rows, "generating");
+    let mut side = generate::SideTables::new(opts.seed, zone, args.qa_out.is_some(), args.agent_hours_out.is_some());
     write_atomic(&args.out, |w| {
-        counts = generate::generate_with_progress(&opts, w, &mut |done| bar.set(done))?;
+        counts = generate::generate_with_side(&opts, w, &mut side, &mut |done| bar.set(done))?;
         Ok(())
     })
     .map_err(|source| GenerateError::Io { path: args.out.display().to_string(), source })?;
-    Ok(Outcome::info(format!(
-        "wrote {}: {} rows, {} of them bad on purpose\n",
-        args.out.display(),
-        counts.0 + counts.1,
-        counts.1
-    )))
+    let mut said =
+        format!("wrote {}: {} rows, {} of them bad on purpose\n", args.out.display(), counts.0 + counts.1, counts.1);
+    let tables: [(&Option<PathBuf>, &str); 2] =
+        [(&args.qa_out, "quality evaluations"), (&args.agent_hours_out, "agent-hour intervals")];
+    for (i, (path, what)) in tables.into_iter().enumerate() {
+        let Some(path) = path else { continue };
+        let mut n = 0;
+        write_atomic(path, |w| {
+            n = if i == 0 { side.write_qa(w)? } else { side.write_agent_hours(w)? };
+            Ok(())
+        })
+        .map_err(|source| GenerateError::Io { path: path.display().to_string(), source })?;
+        said += &format!("wrote {}: {n} {what}\n", path.display());
+    }
+    Ok(Outcome::info(said))
 }
 
 /// Reads a date or instant given on the command line (`--at`): RFC 3339 or YYYY-MM-DD,

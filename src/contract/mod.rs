@@ -708,7 +708,7 @@ mod tests {
         assert!(c.is_ok(), "{c:?}");
         let c = c.unwrap_or_else(|_| unreachable!());
         assert_eq!(c.terms.len(), 2);
-        assert_eq!(c.terms[0].slas.len(), 9);
+        assert_eq!(c.terms[0].slas.len(), 14);
         assert_eq!(c.calendars.len(), 1);
         let oct = c.terms_for(NaiveDate::from_ymd_opt(2026, 10, 1).unwrap_or_default());
         assert_eq!(oct.version, "AMD-1");

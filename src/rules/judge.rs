@@ -234,8 +234,9 @@ pub(super) fn judge(
 /// Volume relief: waived when the offered contacts in the SLA's scope exceed the forecast for
 /// that scope × (1 + tolerance). The scope is the SLA's channels and queue: per-channel
 /// forecast rows for every one of its channels, or else a row for all channels (`*`, which
-/// is then compared with every channel's offered contacts). With no row covering the scope,
-/// the SLA is judged without relief and the run says so.
+/// is then compared with every channel's offered contacts); a QA or workforce SLA's scope is
+/// every channel of the contract's scope. With no row covering the scope, the SLA is judged
+/// without relief and the run says so.
 fn volume_relief(
     input: &RulesInput<'_>,
     index: &RowIndex<'_>,
@@ -248,7 +249,8 @@ fn volume_relief(
     let c = input.contract;
     let (Some(tol), Some(file)) = (c.volume_relief_tolerance_percent, &input.forecast) else { return false };
     let offered = |def: &MetricDef| index.find(start, queue, def).and_then(|r| r.numerator).unwrap_or_default();
-    let channels = sla.metric.channels();
+    // A QA or workforce SLA measures no contacts: relief compares the whole scope's contacts.
+    let channels = if sla.metric.side_table().is_some() { c.channels.clone() } else { sla.metric.channels() };
     let per_channel: Option<Vec<u64>> =
         channels.iter().map(|ch| forecast_for(file, label, ch, queue, &c.queues)).collect();
     let (forecast, actual, scope) = match per_channel {

@@ -152,7 +152,10 @@ fn check_inputs(opts: &RunOptions, c: &Contract) -> Result<(), RunError> {
     Ok(())
 }
 
-fn period_starts(opts: &RunOptions, c: &Contract, table: &MetricTable) -> Result<Vec<i64>, RunError> {
+/// The periods to assess: those given, or those the contacts fall in. Quality evaluations and
+/// agent hours (the side metrics, named in `side`) never make a period of their own: an
+/// evaluation made after the last month of contacts is not a month to invoice.
+fn period_starts(opts: &RunOptions, c: &Contract, table: &MetricTable, side: &[&str]) -> Result<Vec<i64>, RunError> {
     let parse = |label: &str| {
         period::parse_label(c.period, c.zone, label).ok_or_else(|| {
             let month = c.period == period::PeriodKind::Month;
@@ -177,7 +180,8 @@ fn period_starts(opts: &RunOptions, c: &Contract, table: &MetricTable) -> Result
             v
         }
         (None, None, None) => {
-            let mut v: Vec<i64> = table.rows.iter().map(|r| r.period_start).collect();
+            let mut v: Vec<i64> =
+                table.rows.iter().filter(|r| !side.contains(&r.metric.as_str())).map(|r| r.period_start).collect();
             v.sort_unstable();
             v.dedup();
             v
@@ -456,7 +460,8 @@ pub fn compute(
     let table = metrics::compute_subset(rows, Some(&judged), &req)?;
 
     progress("judging against the contract");
-    let mut periods = period_starts(opts, &contract, &table)?;
+    let side: Vec<&str> = req.definitions.iter().filter(|d| d.side_table().is_some()).map(|d| d.name()).collect();
+    let mut periods = period_starts(opts, &contract, &table, &side)?;
     let (mut period_coverage, empty) = coverage(rows, &judged, contract.period, contract.zone, &periods)?;
     if opts.period.is_none() && opts.from.is_none() {
         let (lead, trail) = stray_edges(&period_coverage);

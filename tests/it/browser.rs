@@ -74,6 +74,10 @@ fn audit_page_renders_tables_charts_and_reconciliation_and_escapes_input() {
         s(&repo("sample-data/payments.csv")),
         "--events",
         s(&repo("sample-data/events.csv")),
+        "--qa",
+        s(&repo("sample-data/qa.csv")),
+        "--agent-hours",
+        s(&repo("sample-data/agent_hours.csv")),
         "--no-ledger",
         "--out",
         s(&out),
@@ -91,7 +95,7 @@ fn audit_page_renders_tables_charts_and_reconciliation_and_escapes_input() {
     assert!(dom.contains("id=\"reconciliation-table\""));
     assert!(dom.contains("id=\"inputs-table\""));
     let charts = dom.matches("class=\"sla-chart\"").count();
-    assert_eq!(charts, 9, "one chart per SLA");
+    assert_eq!(charts, 14, "one chart per SLA");
     for id in 1..=8 {
         assert!(dom.contains(&format!("data-sla=\"SL-{id}\"")), "chart for SL-{id}");
     }

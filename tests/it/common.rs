@@ -66,6 +66,8 @@ pub fn side_inputs() -> Vec<String> {
         ("--outages", "outages.csv"),
         ("--payments", "payments.csv"),
         ("--events", "events.csv"),
+        ("--qa", "qa.csv"),
+        ("--agent-hours", "agent_hours.csv"),
     ] {
         v.push(opt.to_string());
         v.push(repo("sample-data").join(file).display().to_string());
@@ -147,10 +149,66 @@ pub fn sample_run_args<'a>(contract: &'a str, out: &'a str) -> Vec<&'a str> {
         "sample-data/payments.csv",
         "--events",
         "sample-data/events.csv",
+        "--qa",
+        "sample-data/qa.csv",
+        "--agent-hours",
+        "sample-data/agent_hours.csv",
         "--no-ledger",
         "--out",
         out,
     ]
+}
+
+/// The files of `sample-data/` a run reads.
+pub const SAMPLE_FILES: [&str; 8] = [
+    "contract.toml",
+    "interactions.csv",
+    "forecast.csv",
+    "outages.csv",
+    "payments.csv",
+    "events.csv",
+    "qa.csv",
+    "agent_hours.csv",
+];
+
+/// Gives `option` the value `value` in `args` (replacing the sample's value, or adding it).
+pub fn set_arg<'a>(args: &mut Vec<&'a str>, option: &'a str, value: &'a str) {
+    match args.iter().position(|a| *a == option) {
+        Some(i) => args[i + 1] = value,
+        None => args.extend([option, value]),
+    }
+}
+
+/// The sample contract without its outbound part (the `directions` line, the outbound rate
+/// cards and the `OUT-` SLAs), for tests that bring their own outbound attempts and cards.
+pub fn sample_contract_inbound() -> String {
+    let text = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    let mut out = String::new();
+    let mut chunk = String::new();
+    let outbound_card = |c: &str| c.starts_with("[[pricing]]") && c.contains("direction = \"outbound\"");
+    let outbound_sla = |c: &str| c.starts_with("[[sla]]") && c.contains("id = \"OUT-");
+    let keep = |c: &str| !outbound_card(c) && !outbound_sla(c);
+    for line in text.lines().filter(|l| !l.starts_with("directions = ")) {
+        if line.starts_with('[') {
+            if keep(&chunk) {
+                out += &chunk;
+            }
+            chunk.clear();
+        }
+        chunk += line;
+        chunk.push('\n');
+    }
+    if keep(&chunk) {
+        out += &chunk;
+    }
+    out
+}
+
+/// Leaves `option` and its value out of `args`.
+pub fn drop_arg(args: &mut Vec<&str>, option: &str) {
+    if let Some(i) = args.iter().position(|a| *a == option) {
+        args.drain(i..i + 2);
+    }
 }
 
 /// The `[contract]` and `[rounding]` sections the hand-written test contracts start with
@@ -204,7 +262,7 @@ pub fn canonical_profile_with(source_line: &str) -> String {
 pub fn sample_project(t: &TempDir) -> PathBuf {
     let dir = t.path("project");
     std::fs::create_dir_all(dir.join("sample-data")).unwrap();
-    for f in ["contract.toml", "interactions.csv", "forecast.csv", "outages.csv", "payments.csv", "events.csv"] {
+    for f in SAMPLE_FILES {
         std::fs::copy(repo("sample-data").join(f), dir.join("sample-data").join(f)).unwrap();
     }
     dir

@@ -63,8 +63,8 @@ fn mistakes_are_named_word_for_word() {
         (
             s.replace("allocation_percent = \"20\"", "allocation_percent = \"45\""),
             format!(
-                "c.toml:{}: sla.credit.allocation_percent: allocations add up to 105% of the pool, more than 100%; lower the allocation_percent of the SLAs",
-                line_of(&s, "id = \"SL-8\"") - 1
+                "c.toml:{}: sla.credit.allocation_percent: allocations add up to 115% of the pool, more than 100%; lower the allocation_percent of the SLAs",
+                line_of(&s, "id = \"WF-1\"") - 1
             ),
         ),
         (
@@ -144,7 +144,7 @@ fn cli_check_reports_contract_errors_with_exit_2() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout.starts_with(
-            "contract ACME-CONTOSO is valid: 9 SLAs (7 critical, 2 key), 1 amendment, 1 exclusion, 1 calendar\n"
+            "contract ACME-CONTOSO is valid: 14 SLAs (8 critical, 6 key), 1 amendment, 1 exclusion, 1 calendar\n"
         ),
         "{}",
         run.stdout

@@ -38,7 +38,7 @@ const OPEN: &[&str] = &[
     "--period",
     "2026-08",
     "--amount",
-    "1646.49",
+    "1764.78",
     "--reason",
     "the 14 Aug outage was agreed as excluded",
     "--by",
@@ -55,7 +55,7 @@ fn a_dispute_from_notice_to_settlement_note() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(
         o.stdout,
-        "dispute #1 opened on ACME-CONTOSO-2026-08 (1646.49 USD): stage operational_review until 2026-09-30; the amount is held from late interest\n"
+        "dispute #1 opened on ACME-CONTOSO-2026-08 (1764.78 USD): stage operational_review until 2026-09-30; the amount is held from late interest\n"
     );
     let a = dispute(
         &dir,
@@ -74,19 +74,19 @@ fn a_dispute_from_notice_to_settlement_note() {
         l.stdout,
         "disputes as of 2026-11-10\n\
          id  document              sla           party    amount  opened      stage      deadline    late     outcome  settled  note\n \
-         1  ACME-CONTOSO-2026-08  SL-1 2026-08  client  1646.49  2026-09-20  mediation  2026-11-09  overdue  open\n"
+         1  ACME-CONTOSO-2026-08  SL-1 2026-08  client  1764.78  2026-09-20  mediation  2026-11-09  overdue  open\n"
     );
     let h = callsla_with(&["history", "--ledger", "callsla.db", "--as-of", "2026-11-10"], Some(&dir), &[]);
     assert!(
-        h.stdout.contains("open dispute: ACME-CONTOSO #1 on ACME-CONTOSO-2026-08: 1646.49, stage mediation until 2026-11-09 (overdue on 2026-11-10)\n"),
+        h.stdout.contains("open dispute: ACME-CONTOSO #1 on ACME-CONTOSO-2026-08: 1764.78, stage mediation until 2026-11-09 (overdue on 2026-11-10)\n"),
         "{}",
         h.stdout
     );
     // The client's disputed amount is held: the August invoice, paid 15 days late, accrues
-    // interest only on (29497.88 − 1646.49) × 8 % × 15 / 365 = 91.57 (96.98 without the hold).
+    // interest only on (31976.38 − 1764.78) × 8 % × 15 / 365 = 99.33 (105.13 without the hold).
     let rerun = main_run(&dir, "out2");
     assert!(
-        rerun.stdout.contains("late interest on ACME-CONTOSO-2026-08: 2026-10-01 to 2026-10-16, 15 days, 91.57 USD"),
+        rerun.stdout.contains("late interest on ACME-CONTOSO-2026-08: 2026-10-01 to 2026-10-16, 15 days, 99.33 USD"),
         "{}",
         rerun.stdout
     );
@@ -103,13 +103,13 @@ fn a_dispute_from_notice_to_settlement_note() {
     );
     let st = callsla_with(&["statement", "--ledger", "callsla.db", "--as-of", "2026-11-30"], Some(&dir), &[]);
     assert!(
-        st.stdout.contains("2026-11-05  credit_note  ACME-CONTOSO-2026-08-CN1                    -800.00  39914.07  credit note of ACME-CONTOSO-2026-08: dispute #1 settled: the 14 Aug outage was agreed as excluded\n"),
+        st.stdout.contains("2026-11-05  credit_note  ACME-CONTOSO-2026-08-CN1                    -800.00  42949.46  credit note of ACME-CONTOSO-2026-08: dispute #1 settled: the 14 Aug outage was agreed as excluded\n"),
         "{}",
         st.stdout
     );
     let before = callsla_with(&["statement", "--ledger", "callsla.db", "--as-of", "2026-10-05"], Some(&dir), &[]);
     assert!(
-        before.stdout.contains("dispute #1 open on ACME-CONTOSO-2026-08: 1646.49 USD held from late interest, stage executive_escalation until 2026-10-14\n"),
+        before.stdout.contains("dispute #1 open on ACME-CONTOSO-2026-08: 1764.78 USD held from late interest, stage executive_escalation until 2026-10-14\n"),
         "{}",
         before.stdout
     );
@@ -181,7 +181,7 @@ fn the_register_refuses_what_the_clause_does_not_allow() {
     too_much[8] = "40000";
     assert_eq!(
         err(dispute(&dir, &too_much)),
-        "error: the disputed amount must be more than 0 and at most the document's total 29497.88, got 40000.00\n"
+        "error: the disputed amount must be more than 0 and at most the document's total 31976.38, got 40000.00\n"
     );
     let mut precise = OPEN.to_vec();
     precise[8] = "10.005";
@@ -206,7 +206,7 @@ fn the_register_refuses_what_the_clause_does_not_allow() {
             &dir,
             &["resolve", "--id", "1", "--outcome", "settled", "--amount", "2000", "--by", "x", "--at", "2026-10-01"]
         )),
-        "error: a settlement must be more than 0 and at most the disputed amount 1646.49, got 2000\n"
+        "error: a settlement must be more than 0 and at most the disputed amount 1764.78, got 2000\n"
     );
     assert_eq!(
         err(dispute(

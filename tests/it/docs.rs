@@ -111,8 +111,11 @@ fn the_readme_commands_run_as_written() {
     assert!(home.join(".local/share/man/man1/callsla-run.1").is_file());
     assert!(home.join(".local/share/bash-completion/completions/callsla").is_file());
     // The generate command in the README writes the bundled sample log, byte for byte.
-    assert_eq!(
-        std::fs::read(dir.join("sample-data/interactions.csv")).unwrap(),
-        std::fs::read(common::repo("sample-data/interactions.csv")).unwrap()
-    );
+    for f in ["interactions.csv", "qa.csv", "agent_hours.csv"] {
+        assert_eq!(
+            std::fs::read(dir.join("sample-data").join(f)).unwrap(),
+            std::fs::read(common::repo("sample-data").join(f)).unwrap(),
+            "{f}"
+        );
+    }
 }

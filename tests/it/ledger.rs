@@ -98,7 +98,8 @@ fn three_months_earn_back_from_the_ledger_then_a_termination_right() {
         (eb["sla_id"].as_str(), eb["credit_period"].as_str(), eb["amount"].as_str()),
         (Some("SL-1"), Some("2026-08"), Some(aug_credit.as_str()))
     );
-    assert_eq!(oct_json["data"]["reconciliation"]["files"].as_array().unwrap().len(), 1);
+    // October's log, and the quality evaluations and agent hours.
+    assert_eq!(oct_json["data"]["reconciliation"]["files"].as_array().unwrap().len(), 3);
     // The output folder carries what the ledger contributed, and verify re-derives from it.
     assert!(t.path("out-2026-10").join("ledger_input.json").is_file());
     assert_eq!(callsla(&["verify", s(&t.path("out-2026-10"))]).code, 0);

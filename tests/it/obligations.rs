@@ -288,7 +288,7 @@ fn an_invoice_unpaid_past_the_limit_gives_the_provider_a_right() {
         .unwrap()
         .replace("notice_days = 30\ncure_days = 30", "notice_days = 30\ncure_days = 30\nunpaid_days = 60");
     let c = t.write("contract.toml", &text);
-    let pay = t.write("payments.csv", "invoice_id,paid_date,amount\nACME-CONTOSO-2026-08,2026-10-16,29497.88\n");
+    let pay = t.write("payments.csv", "invoice_id,paid_date,amount\nACME-CONTOSO-2026-08,2026-10-16,31976.38\n");
     let out = t.path("out");
     let mut args = sample_run_args(s(&c), s(&out));
     let i = args.iter().position(|a| *a == "--payments").unwrap();

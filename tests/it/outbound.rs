@@ -4,12 +4,18 @@
 
 use crate::common::*;
 
-/// The sample log with `n` answered outbound voice calls of 10 minutes in September.
+/// The sample's inbound contacts (without its own outbound attempts).
+fn inbound_log() -> String {
+    let text = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
+    text.lines().filter(|l| !l.starts_with('O')).map(|l| format!("{l}\n")).collect()
+}
+
+/// The sample's inbound log with `n` answered outbound voice calls of 10 minutes in September.
 fn with_outbound(t: &TempDir, n: usize) -> std::path::PathBuf {
-    let mut log = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
+    let mut log = inbound_log();
     for i in 0..n {
         log += &format!(
-            "O{i:09},voice,outbound,billing,X{i:08},A0001,2026-09-15T10:00:00-04:00,2026-09-15T10:00:05-04:00,2026-09-15T10:10:05-04:00,5,600,0,0,,\n"
+            "O{i:09},voice,outbound,billing,X{i:08},A0001,2026-09-15T10:00:00-04:00,2026-09-15T10:00:05-04:00,2026-09-15T10:10:05-04:00,5,600,0,0,,,,,,\n"
         );
     }
     t.write("log.csv", &log)
@@ -33,8 +39,8 @@ fn assumptions(j: &serde_json::Value) -> Vec<String> {
 #[test]
 fn outbound_contacts_are_never_priced_at_an_inbound_rate() {
     let t = TempDir::new("outbound");
-    let sample = repo("sample-data/contract.toml");
-    let plain = t.write("plain.csv", &std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap());
+    let sample = t.write("sample.toml", &sample_contract_inbound());
+    let plain = t.write("plain.csv", &inbound_log());
     let log = with_outbound(&t, 200);
     let (base, base_invoice) = run(&t, &sample, &plain, "base");
 

@@ -261,11 +261,12 @@ fn the_metrics_command_reads_a_suppression_list_and_never_prints_a_hash() {
 /// renewals, 14:00 New York, called in Chicago; 100 a day for 3,000): per 10 attempts 4 connected, 3 right party,
 /// 1 converted, 1 no answer and — on the 15th only — 1 dialler-abandoned (else voicemail).
 fn sample_with_attempts(t: &TempDir, n: usize) -> std::path::PathBuf {
+    // The sample's inbound contacts (it has the outbound columns), without its own attempts.
     let text = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
-    let mut lines = text.lines();
-    let mut log = format!("{},campaign,disposition,party_zone,number_hash\n", lines.next().unwrap());
-    for l in lines {
-        log += &format!("{l},,,,\n");
+    let mut log = String::new();
+    for l in text.lines().filter(|l| !l.starts_with('O')) {
+        log += l;
+        log.push('\n');
     }
     for i in 0..n {
         let day = 1 + (i / 100) % 30;
@@ -287,7 +288,7 @@ fn sample_with_attempts(t: &TempDir, n: usize) -> std::path::PathBuf {
 
 /// The sample contract as it is (inbound only) and with outbound in scope.
 fn sample_contracts() -> (String, String) {
-    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    let sample = sample_contract_inbound();
     let both = sample.replace(
         "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]",
         "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]\ndirections = [\"inbound\", \"outbound\"]",

@@ -20,23 +20,27 @@ fn golden(name: &str) -> PathBuf {
     repo("tests/golden").join(name)
 }
 
+/// `got` equals the golden file `name` (rewritten with `UPDATE_GOLDEN=1`).
+fn assert_golden(name: &str, got: &str) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(golden(name), got).unwrap();
+    }
+    assert_eq!(
+        got,
+        std::fs::read_to_string(golden(name)).unwrap(),
+        "{name} differs from tests/golden (UPDATE_GOLDEN=1 to accept)"
+    );
+}
+
 #[test]
 fn main_command_output_matches_the_golden_files() {
     let t = TempDir::new("golden");
     let out = t.path("out");
     let run = main_command(&out, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout, std::fs::read_to_string(golden("summary.txt")).unwrap().replace("OUT", s(&out)));
+    assert_golden("summary.txt", &run.stdout.replace(s(&out), "{OUT_DIR}"));
     for name in ["sla_results.csv", "invoice.csv", "assessment.json"] {
-        let got = std::fs::read_to_string(out.join(name)).unwrap();
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::write(golden(name), &got).unwrap();
-        }
-        assert_eq!(
-            got,
-            std::fs::read_to_string(golden(name)).unwrap(),
-            "{name} differs from tests/golden (UPDATE_GOLDEN=1 to accept)"
-        );
+        assert_golden(name, &std::fs::read_to_string(out.join(name)).unwrap());
     }
     let mut files: Vec<String> =
         std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
@@ -214,7 +218,7 @@ fn force_replaces_only_what_callsla_wrote() {
     // The project folder: the inputs (and the working folder) are inside it.
     let project = t.path("project");
     std::fs::create_dir_all(project.join("data")).unwrap();
-    for f in ["contract.toml", "interactions.csv", "forecast.csv", "outages.csv", "payments.csv", "events.csv"] {
+    for f in SAMPLE_FILES {
         std::fs::copy(repo(&format!("sample-data/{f}")), project.join("data").join(f)).unwrap();
     }
     // Made to look like an output, so only the protection stops it.
@@ -233,6 +237,10 @@ fn force_replaces_only_what_callsla_wrote() {
         "data/payments.csv",
         "--events",
         "data/events.csv",
+        "--qa",
+        "data/qa.csv",
+        "--agent-hours",
+        "data/agent_hours.csv",
         "--no-ledger",
         "--force",
     ];
@@ -269,10 +277,10 @@ fn dispute_diff_and_explain() {
     assert_eq!(diff.code, 1, "the assessments differ: exit 1, as diff(1); {}", diff.stderr);
     let same = callsla_in_repo(&["diff", s(&before), s(&before)]);
     assert_eq!(same.code, 0, "{}", same.stderr);
-    assert_eq!(diff.stdout, std::fs::read_to_string(golden("dispute-diff.txt")).unwrap());
+    assert_golden("dispute-diff.txt", &diff.stdout);
     let explain = callsla_in_repo(&["explain", "--assessment", s(&before), "--sla", "SL-1", "--period", "2026-08"]);
     assert_eq!(explain.code, 0, "{}", explain.stderr);
-    assert_eq!(explain.stdout, std::fs::read_to_string(golden("explain-SL-1-2026-08.txt")).unwrap());
+    assert_golden("explain-SL-1-2026-08.txt", &explain.stdout);
     let missing = callsla_in_repo(&["explain", "--assessment", s(&before), "--sla", "SL-99", "--period", "2026-08"]);
     assert_eq!(
         (missing.code, missing.stderr),

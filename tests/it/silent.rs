@@ -17,6 +17,8 @@ fn sample_run(out: &std::path::Path, contract: &str, leave_out: &[&str], extra: 
         ("--outages", "sample-data/outages.csv"),
         ("--payments", "sample-data/payments.csv"),
         ("--events", "sample-data/events.csv"),
+        ("--qa", "sample-data/qa.csv"),
+        ("--agent-hours", "sample-data/agent_hours.csv"),
     ] {
         if !leave_out.contains(&opt) {
             args.extend_from_slice(&[opt, file]);
@@ -256,8 +258,9 @@ fn a_provisional_figure_is_said_to_be_provisional() {
     let run = sample_run(&out, "sample-data/contract.toml", &[], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout
-            .contains("  SL-5  fcr               achieved  81.0880  ≥ 75    met  credit  0.00  USD (provisional)\n"),
+        run.stdout.contains(
+            "  SL-5   fcr                        achieved  81.0880  ≥ 75    met     credit  0.00  USD (provisional)\n"
+        ),
         "{}",
         run.stdout
     );
@@ -297,7 +300,7 @@ fn run_past_the_reject_limit_exits_3_and_writes_the_rejects() {
     let rejects = t.path("out.rejects.csv");
     assert_eq!(
         run.stderr,
-        format!("error: 200 of 24200 rows rejected (0.826%), above the limit of 0.5%; most often unreadable_timestamp (200); the first: {}:24002: column arrived_at: cannot read \"not-a-time\" as a timestamp (expected RFC 3339 such as 2026-10-01T09:00:00-04:00); every rejected row is listed in {}; fix the data or the profile, or raise --max-reject-rate\n", s(&input), s(&rejects))
+        format!("error: 200 of 34751 rows rejected (0.576%), above the limit of 0.5%; most often unreadable_timestamp (200); the first: {}:30002: column arrived_at: cannot read \"not-a-time\" as a timestamp (expected RFC 3339 such as 2026-10-01T09:00:00-04:00); every rejected row is listed in {}; fix the data or the profile, or raise --max-reject-rate\n", s(&input), s(&rejects))
     );
     assert_eq!(std::fs::read_to_string(&rejects).unwrap().lines().count(), 201);
     assert!(!out.exists());
@@ -354,7 +357,7 @@ fn verify_finds_inputs_from_another_folder_and_says_when_they_are_missing() {
     // Inputs copied elsewhere: --inputs names the folder.
     let copy = t.path("copy");
     std::fs::create_dir_all(copy.join("sample-data")).unwrap();
-    for f in ["contract.toml", "interactions.csv", "forecast.csv", "outages.csv", "payments.csv", "events.csv"] {
+    for f in SAMPLE_FILES {
         std::fs::copy(repo("sample-data").join(f), copy.join("sample-data").join(f)).unwrap();
     }
     let v = callsla_with(&["verify", s(&out), "--inputs", s(&copy)], Some(&elsewhere.0), &[]);

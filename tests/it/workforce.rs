@@ -99,7 +99,7 @@ fn quality_and_workforce_metrics_match_the_hand_worked_figures() {
 
     // Every row is accounted for, in the one reconciliation, and every reject names its file,
     // line, column and value (agent ids as pseudonyms).
-    assert!(r.stderr.contains("read 24013 rows: 24008 accepted, 5 rejected, 0 excluded"), "{}", r.stderr);
+    assert!(r.stderr.contains("read 30013 rows: 30008 accepted, 5 rejected, 0 excluded"), "{}", r.stderr);
     let text = std::fs::read_to_string(&rejects).unwrap();
     let lines: Vec<&str> = text.lines().skip(1).collect();
     assert_eq!(lines.len(), 5, "{text}");
@@ -189,7 +189,7 @@ fn profiles_read_other_exports() {
 
 const SIDE_SLAS: &str = r#"
 [[sla]]
-id = "QA-1"
+id = "QA-9"
 name = "QA score at least 85%"
 metric = { metric = "qa_score" }
 target = "85"
@@ -198,7 +198,7 @@ min_sample = 1
 kind = "key"
 
 [[sla]]
-id = "WF-1"
+id = "WF-9"
 name = "Schedule adherence at least 90%"
 metric = { metric = "schedule_adherence" }
 queue = "billing"
@@ -219,10 +219,12 @@ fn a_contract_judges_qa_and_adherence_slas() {
     let mut args = sample_run_args(s(&contract), s(&out));
     args.extend(["--max-reject-rate", "100%"]);
     // Both files are required by default.
+    drop_arg(&mut args, "--qa");
     let r = callsla_in_repo(&args);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("--qa"), "{}", r.stderr);
-    args.extend(["--qa", s(&qa), "--agent-hours", s(&hours)]);
+    set_arg(&mut args, "--qa", s(&qa));
+    set_arg(&mut args, "--agent-hours", s(&hours));
     let r = callsla_in_repo(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let results = std::fs::read_to_string(out.join("sla_results.csv")).unwrap();
@@ -232,17 +234,17 @@ fn a_contract_judges_qa_and_adherence_slas() {
         l.split(',').nth(header.iter().position(|h| *h == name).unwrap()).unwrap().to_string()
     };
     assert_eq!(
-        (get("QA-1", "2026-09", "achieved"), get("QA-1", "2026-09", "status")),
+        (get("QA-9", "2026-09", "achieved"), get("QA-9", "2026-09", "status")),
         ("81.6667".into(), "missed".into())
     );
     assert_eq!(
-        (get("QA-1", "2026-10", "achieved"), get("QA-1", "2026-10", "status")),
+        (get("QA-9", "2026-10", "achieved"), get("QA-9", "2026-10", "status")),
         ("80.0000".into(), "missed".into())
     );
     // No evaluation in August: no data, not a pass.
-    assert_eq!(get("QA-1", "2026-08", "status"), "not_measured");
+    assert_eq!(get("QA-9", "2026-08", "status"), "not_measured");
     assert_eq!(
-        (get("WF-1", "2026-09", "achieved"), get("WF-1", "2026-09", "status")),
+        (get("WF-9", "2026-09", "achieved"), get("WF-9", "2026-09", "status")),
         ("86.8056".into(), "missed".into())
     );
     // The side files are inputs of the run: hashed, their rows in the reconciliation, verify holds.
@@ -255,7 +257,10 @@ fn a_contract_judges_qa_and_adherence_slas() {
     let optional =
         t.write("opt.toml", &format!("{sample}{SIDE_SLAS}\n[inputs]\nqa = \"optional\"\nagent_hours = \"optional\"\n"));
     let out2 = t.path("out2");
-    let r = callsla_in_repo(&sample_run_args(s(&optional), s(&out2)));
+    let mut args2 = sample_run_args(s(&optional), s(&out2));
+    drop_arg(&mut args2, "--qa");
+    drop_arg(&mut args2, "--agent-hours");
+    let r = callsla_in_repo(&args2);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("no quality evaluations (--qa), which [inputs] marks optional"), "{}", r.stdout);
 
@@ -264,11 +269,13 @@ fn a_contract_judges_qa_and_adherence_slas() {
         t.write("nq.csv", "agent_id,interval_start,scheduled_s,adherent_s\nA1,2026-09-01T08:00:00-04:00,28800,26000\n");
     let out3 = t.path("out3");
     let mut args = sample_run_args(s(&contract), s(&out3));
-    args.extend(["--qa", s(&qa), "--agent-hours", s(&no_queue), "--max-reject-rate", "100%"]);
+    set_arg(&mut args, "--qa", s(&qa));
+    set_arg(&mut args, "--agent-hours", s(&no_queue));
+    args.extend(["--max-reject-rate", "100%"]);
     let r = callsla_in_repo(&args);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        r.stderr.contains("SLA WF-1 is for queue billing, but") && r.stderr.contains("has no queue column"),
+        r.stderr.contains("SLA WF-9 is for queue billing, but") && r.stderr.contains("has no queue column"),
         "{}",
         r.stderr
     );
@@ -285,7 +292,7 @@ fn a_contract_judges_qa_and_adherence_slas() {
     let r = callsla(&["check", "--contract", s(&chans)]);
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr.contains("sla[QA-1].channels: a QA or workforce SLA measures evaluations or agent hours"),
+        r.stderr.contains("sla[QA-9].channels: a QA or workforce SLA measures evaluations or agent hours"),
         "{}",
         r.stderr
     );
@@ -315,10 +322,11 @@ A3,2026-09-02T08:00:00-04:00,email,3600,3600,1800,3600
     let out = t.path("out");
     let mut args = sample_run_args(s(&contract), s(&out));
     // Priced hours need the agent-hours file.
+    drop_arg(&mut args, "--agent-hours");
     let r = callsla_in_repo(&args);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("--agent-hours"), "{}", r.stderr);
-    args.extend(["--agent-hours", s(&hours)]);
+    set_arg(&mut args, "--agent-hours", s(&hours));
     let r = callsla_in_repo(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let invoice = std::fs::read_to_string(out.join("invoice.csv")).unwrap();
@@ -351,18 +359,20 @@ A3,2026-09-02T08:00:00-04:00,email,3600,3600,1800,3600
 
     // Hours are priced per channel: a file without a channel, or a row without one, stops.
     let no_channel =
-        t.write("nc.csv", "agent_id,interval_start,logged_in_s,productive_s\nA1,2026-09-01T08:00:00-04:00,100,50\n");
+        t.write("nc.csv", "agent_id,interval_start,scheduled_s,logged_in_s,productive_s,adherent_s\nA1,2026-09-01T08:00:00-04:00,120,100,50,110\n");
     let mut a = sample_run_args(s(&contract), s(&out));
-    a.extend(["--agent-hours", s(&no_channel), "--force"]);
+    set_arg(&mut a, "--agent-hours", s(&no_channel));
+    a.push("--force");
     let r = callsla_in_repo(&a);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("nc.csv has no channel column"), "{}", r.stderr);
     let empty = t.write(
         "empty.csv",
-        "agent_id,interval_start,channel,logged_in_s,productive_s\nA1,2026-09-01T08:00:00-04:00,voice,100,50\nA2,2026-09-01T08:00:00-04:00,,100,50\n",
+        "agent_id,interval_start,channel,scheduled_s,logged_in_s,productive_s,adherent_s\nA1,2026-09-01T08:00:00-04:00,voice,120,100,50,110\nA2,2026-09-01T08:00:00-04:00,,120,100,50,110\n",
     );
     let mut a = sample_run_args(s(&contract), s(&out));
-    a.extend(["--agent-hours", s(&empty), "--force"]);
+    set_arg(&mut a, "--agent-hours", s(&empty));
+    a.push("--force");
     let r = callsla_in_repo(&a);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("empty.csv:3: channel is empty"), "{}", r.stderr);
@@ -371,7 +381,6 @@ A3,2026-09-02T08:00:00-04:00,email,3600,3600,1800,3600
     let twice = t.write(
         "twice.toml",
         &priced
-            .replacen("queues = [\"billing\", \"technical\", \"sales\", \"retention\"]", "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]\ndirections = [\"inbound\", \"outbound\"]", 1)
             .replacen("[[pricing]]\nchannel = \"email\"", "[[pricing]]\nchannel = \"voice\"\ndirection = \"outbound\"\nper_logged_in_hour = \"25\"\n\n[[pricing]]\nchannel = \"email\"", 1),
     );
     let r = callsla(&["check", "--contract", s(&twice)]);
