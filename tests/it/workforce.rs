@@ -387,3 +387,20 @@ A3,2026-09-02T08:00:00-04:00,email,3600,3600,1800,3600
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("agent hours of channel voice are priced on two rate cards"), "{}", r.stderr);
 }
+
+/// The sample's evaluations run into November, after the last month of contacts: that makes no
+/// period of its own (it was refused as an empty period). And the adherence SLA's volume relief
+/// is judged on the contract's channels (it read "no forecast row covers … social").
+#[test]
+fn side_rows_make_no_period_and_side_slas_are_relieved_on_the_scope() {
+    let qa = std::fs::read_to_string(repo("sample-data/qa.csv")).unwrap();
+    assert!(qa.lines().any(|l| l.contains(",2026-11-")), "the sample has November evaluations");
+    let t = TempDir::new("workforce-periods");
+    let out = t.path("out");
+    let r = callsla_in_repo(&sample_run_args("sample-data/contract.toml", s(&out)));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("2026-11 ("), "{}", r.stdout);
+    assert!(!r.stdout.contains("no forecast row"), "{}", r.stdout);
+    let explain = callsla_in_repo(&["explain", "--assessment", s(&out), "--sla", "WF-1", "--period", "2026-08"]);
+    assert!(explain.stdout.contains("(voice, email, chat) is within forecast"), "{}", explain.stdout);
+}
