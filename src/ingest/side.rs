@@ -173,11 +173,15 @@ pub fn read(path: &Path, schema: SideSchema, profile: Option<&SideProfile>) -> R
             return Err(stop(
                 1,
                 format!(
-                    "no column \"{}\" (the {} need {}); the header is: {}",
+                    "no column \"{}\" (the {} need {}); {}",
                     p.source(c.name),
                     schema.what,
                     c.name,
-                    header.join(",")
+                    if header.iter().all(String::is_empty) {
+                        "the file is empty: it needs a header line naming its columns".to_string()
+                    } else {
+                        format!("the header is: {}", header.join(","))
+                    }
                 ),
             ));
         }
@@ -304,15 +308,34 @@ fn read_value(c: &SideColumn, raw: &str, p: &SideProfile, zone: Option<Tz>) -> R
         }
         SideKind::Number => match raw.parse::<Decimal>() {
             Ok(v) if v >= Decimal::ZERO => SideValue::Number(v),
-            Ok(_) => return Err((RejectKind::NegativeDuration, format!("{} \"{raw}\" is negative", c.name))),
+            Ok(_) => {
+                return Err((
+                    RejectKind::Inconsistent,
+                    format!("{} \"{raw}\" is negative; a score is from 0 to max_score", c.name),
+                ))
+            }
             Err(_) => return Err(unreadable(RejectKind::UnreadableNumber, "a decimal number such as 42 or 42.5")),
         },
         SideKind::Duration => match parse::duration_ms(raw, p.duration_unit) {
             Ok(ms) if ms >= 0 => SideValue::Duration(ms),
+            // A minus sign before an otherwise readable duration: negative, not unreadable.
+            r if r.is_ok()
+                || raw.strip_prefix('-').is_some_and(|rest| parse::duration_ms(rest, p.duration_unit).is_ok()) =>
+            {
+                return Err((RejectKind::NegativeDuration, format!("{} \"{raw}\" is negative", c.name)))
+            }
             _ => {
                 return Err(unreadable(
                     RejectKind::UnreadableNumber,
-                    &format!("a non-negative duration in the profile's unit, {:?}", p.duration_unit),
+                    match p.duration_unit {
+                        DurationUnit::Auto => "a non-negative duration: seconds, or H:MM:SS",
+                        DurationUnit::Seconds => "a non-negative duration in seconds (the profile's duration_unit)",
+                        DurationUnit::Milliseconds => {
+                            "a non-negative duration in milliseconds (the profile's duration_unit)"
+                        }
+                        DurationUnit::Minutes => "a non-negative duration in minutes (the profile's duration_unit)",
+                        DurationUnit::Hms => "a non-negative duration as H:MM:SS (the profile's duration_unit)",
+                    },
                 ))
             }
         },
