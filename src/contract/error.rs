@@ -71,6 +71,8 @@ pub enum Problem {
     ConnectOnInbound,
     #[error("a campaign rate card prices outbound attempts; add direction = \"outbound\" to this rate card, or remove campaign")]
     CampaignOnInbound,
+    #[error("[scope.outbound] chooses the outbound attempts in scope, but [scope] directions leaves outbound out; add \"outbound\" to directions, or remove [scope.outbound]")]
+    OutboundScopeWithoutOutbound,
     #[error("agent hours of channel {0} are priced on two rate cards; put per_logged_in_hour and per_productive_hour on one card of the channel")]
     HoursPricedTwice(String),
     #[error("volume_commitment.contacts must be a whole number of at least 1, got {0}")]

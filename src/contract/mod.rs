@@ -551,6 +551,9 @@ pub struct Contract {
     /// `[scope] directions` was left out (inbound only): a run that meets outbound contacts
     /// lists the default.
     pub directions_defaulted: bool,
+    /// `[scope.outbound]`: which outbound attempts are in scope (`None`: all of the scope's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbound_scope: Option<crate::metrics::scope::OutboundScope>,
     /// The original terms then each amendment, by date.
     pub terms: Vec<Terms>,
     pub exclusions: Vec<Exclusion>,

@@ -164,6 +164,21 @@ pub(crate) struct RawScope {
     /// `inbound`, `outbound` or both; left out: inbound only.
     #[serde(default)]
     pub directions: Option<Vec<Spanned<String>>>,
+    /// `[scope.outbound]`: which outbound attempts are in scope.
+    #[serde(default)]
+    pub outbound: Option<Spanned<RawOutboundScope>>,
+}
+
+/// `[scope.outbound]`: each list left out stands for all.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOutboundScope {
+    #[serde(default)]
+    pub channels: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub queues: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub campaigns: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

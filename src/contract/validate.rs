@@ -15,6 +15,7 @@ use toml::Spanned;
 
 use super::raw::*;
 use super::*;
+use crate::metrics::scope::OutboundScope;
 use crate::money::{Dec, Rounding, RoundingStrategy};
 use crate::schema::CHANNELS;
 use crate::time::calendar::{Calendar, CalendarSpec};
@@ -396,9 +397,18 @@ impl Validator<'_> {
             directions.push("inbound".to_string());
         }
 
+        let outbound_scope =
+            scope.outbound.as_ref().map(|o| self.outbound_scope(o, &channels, &queues, &directions)).transpose()?;
+
         let calendars = self.calendars(&raw.calendar, zone)?;
         let calendar_ids: Vec<&str> = calendars.iter().map(|c| c.id.as_str()).collect();
-        let ctx = Ctx { channels: &channels, queues: &queues, directions: &directions, calendars: &calendar_ids };
+        let ctx = Ctx {
+            channels: &channels,
+            queues: &queues,
+            directions: &directions,
+            calendars: &calendar_ids,
+            campaigns: outbound_scope.as_ref().and_then(|o| o.campaigns.as_deref()),
+        };
         let pricing = self.pricing(&raw.pricing, &ctx)?;
         let credits = self.credits(&raw.credits)?;
         if raw.sla.is_empty() {
@@ -731,6 +741,7 @@ impl Validator<'_> {
             queues,
             directions,
             directions_defaulted,
+            outbound_scope,
             terms,
             exclusions,
             volume_relief_tolerance_percent,
@@ -844,6 +855,44 @@ impl Validator<'_> {
         })
     }
 
+    /// `[scope.outbound]`: outbound must be in `directions`; its channels and queues are the
+    /// scope's.
+    fn outbound_scope(
+        &self,
+        raw: &Spanned<RawOutboundScope>,
+        channels: &[String],
+        queues: &[String],
+        directions: &[String],
+    ) -> R<OutboundScope> {
+        if !directions.iter().any(|d| d == "outbound") {
+            return Err(self.err(raw.span(), "scope.outbound", Problem::OutboundScopeWithoutOutbound));
+        }
+        let o = raw.get_ref();
+        let within =
+            |list: &Option<Vec<Spanned<String>>>, key: &'static str, allowed: &[String]| -> R<Option<Vec<String>>> {
+                let Some(list) = list else { return Ok(None) };
+                let mut out: Vec<String> = Vec::new();
+                for v in list {
+                    if !allowed.is_empty() && !allowed.contains(v.get_ref()) {
+                        return Err(self.err(
+                            v.span(),
+                            format!("scope.outbound.{key}"),
+                            Problem::not_in_scope(key, v.get_ref(), allowed),
+                        ));
+                    }
+                    if !out.contains(v.get_ref()) {
+                        out.push(v.get_ref().clone());
+                    }
+                }
+                Ok(Some(out))
+            };
+        Ok(OutboundScope {
+            channels: within(&o.channels, "channels", channels)?,
+            queues: within(&o.queues, "queues", queues)?,
+            campaigns: within(&o.campaigns, "campaigns", &[])?,
+        })
+    }
+
     fn pricing(&self, raw: &[Spanned<RawPricing>], ctx: &Ctx<'_>) -> R<Vec<Pricing>> {
         let mut out: Vec<Pricing> = Vec::new();
         for p in raw {
@@ -874,6 +923,13 @@ impl Validator<'_> {
             if let Some(c) = &pr.campaign {
                 if direction != "outbound" {
                     return Err(self.err(c.span(), "pricing.campaign", Problem::CampaignOnInbound));
+                }
+                if let Some(allowed) = ctx.campaigns.filter(|a| !a.contains(c.get_ref())) {
+                    return Err(self.err(
+                        c.span(),
+                        "pricing.campaign",
+                        Problem::not_in_scope("outbound.campaigns", c.get_ref(), allowed),
+                    ));
                 }
             }
             if out.iter().any(|x| &x.channel == ch && x.direction == direction && x.campaign == campaign) {
@@ -985,6 +1041,8 @@ impl Validator<'_> {
 }
 
 struct Ctx<'a> {
+    /// `[scope.outbound] campaigns`, when the contract lists them.
+    campaigns: Option<&'a [String]>,
     channels: &'a [String],
     queues: &'a [String],
     directions: &'a [String],

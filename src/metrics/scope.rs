@@ -26,7 +26,21 @@ pub struct Exclusion {
     pub queues: Option<Vec<String>>,
 }
 
-/// Contacts outside the scope, by channel, queue and direction.
+/// `[scope.outbound]`: the outbound attempts in scope — of these channels, queues and campaigns
+/// (each `None`: all of the contract's scope). An attempt without a campaign is outside a
+/// campaign list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OutboundScope {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queues: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaigns: Option<Vec<String>>,
+}
+
+/// Contacts outside the scope, by channel, queue and direction (and campaign, for outbound
+/// attempts that have one).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ScopeCount {
     pub channel: String,
@@ -35,6 +49,9 @@ pub struct ScopeCount {
     #[serde(default)]
     pub direction: String,
     pub contacts: u64,
+    /// The outbound campaign, when the attempts have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
     /// The contract's queue this out-of-scope queue looks like (equal UTS #39 skeletons), when
     /// one does: probably the same queue spelled with a look-alike character.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -154,22 +171,40 @@ pub(crate) fn in_scope(
     channels: &[String],
     queues: &[String],
     directions: &[String],
+    outbound: Option<&OutboundScope>,
 ) -> Result<(BooleanChunked, Vec<ScopeCount>), MetricsError> {
-    let inside = any_of("channel", channels).and(any_of("queue", queues)).and(any_of("direction", directions));
+    let mut inside = any_of("channel", channels).and(any_of("queue", queues)).and(any_of("direction", directions));
+    if let Some(o) = outbound {
+        let mut ok = lit(true);
+        if let Some(c) = &o.channels {
+            ok = ok.and(any_of("channel", c));
+        }
+        if let Some(q) = &o.queues {
+            ok = ok.and(any_of("queue", q));
+        }
+        if let Some(k) = &o.campaigns {
+            ok = ok.and(any_of("campaign", k).fill_null(lit(false)));
+        }
+        inside = inside.and(col("direction").neq(lit("outbound")).or(ok));
+    }
     let kept = mask_of(rows, inside.clone())?;
     let outside = rows
         .clone()
         .lazy()
         .filter(inside.not())
-        .group_by([col("channel"), col("queue"), col("direction")])
+        .group_by([col("channel"), col("queue"), col("direction"), col("campaign")])
         .agg([len().alias("n")])
         // As text: an enum sorts by its codes, the report lists channels alphabetically.
         .with_columns([
             col("channel").cast(DataType::String),
             col("queue").cast(DataType::String),
             col("direction").cast(DataType::String),
+            col("campaign").cast(DataType::String),
         ])
-        .sort_by_exprs([col("channel"), col("queue"), col("direction")], SortMultipleOptions::default())
+        .sort_by_exprs(
+            [col("channel"), col("queue"), col("direction"), col("campaign")],
+            SortMultipleOptions::default().with_nulls_last(false),
+        )
         .collect()?;
     let mut counts = Vec::new();
     for i in 0..outside.height() {
@@ -178,6 +213,7 @@ pub(crate) fn in_scope(
             queue: outside.column("queue")?.str()?.get(i).unwrap_or_default().to_string(),
             direction: outside.column("direction")?.str()?.get(i).unwrap_or_default().to_string(),
             contacts: outside.column("n")?.cast(&DataType::UInt64)?.u64()?.get(i).unwrap_or(0),
+            campaign: outside.column("campaign")?.str()?.get(i).map(str::to_string),
             looks_like: None,
         });
     }

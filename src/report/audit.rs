@@ -463,6 +463,7 @@ fn reconciliation(f: &AssessmentFile) -> Markup {
                 tr { td { "outside the contract's scope" } td {
                     (s.channel) " / " (s.queue)
                     @if s.direction != "inbound" { " (" (s.direction) ")" }
+                    @if let Some(c) = &s.campaign { ", campaign " (c) }
                     @if let Some(like) = &s.looks_like {
                         " — looks like the contract's queue " (crate::lookalike::spelled(like)) ": the same queue misspelled?"
                     }

@@ -362,7 +362,8 @@ pub fn compute(
         .collect::<Result<_, _>>()?;
     // Scope and exclusions are masks over the ingested rows: nothing is copied.
     let rows = &ingested.accepted;
-    let (scoped, out_of_scope) = in_scope(rows, &contract.channels, &contract.queues, &contract.directions)?;
+    let (scoped, out_of_scope) =
+        in_scope(rows, &contract.channels, &contract.queues, &contract.directions, contract.outbound_scope.as_ref())?;
     // Outbound contacts: out of scope unless `[scope] directions` names them, and priced only
     // by an outbound rate card — never at an inbound rate (both stated in the assumptions).
     let outbound_out: u64 = out_of_scope.iter().filter(|o| o.direction == "outbound").map(|o| o.contacts).sum();

@@ -132,3 +132,83 @@ fn outbound_contacts_are_never_priced_at_an_inbound_rate() {
         r.stderr
     );
 }
+
+/// `[scope.outbound]` (issue 19): outbound in or out per channel, queue and campaign. Attempts
+/// outside it are reported by campaign, not judged and not billed; a rate card for a campaign
+/// outside it, or the table without outbound in `directions`, is refused.
+#[test]
+fn outbound_scope_chooses_channels_queues_and_campaigns() {
+    let t = TempDir::new("outbound-scope");
+    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    let directions = "directions = [\"inbound\", \"outbound\"]\n";
+    let renewals_only =
+        sample.replacen(directions, &format!("{directions}\n[scope.outbound]\ncampaigns = [\"renewals\"]\n"), 1);
+    // The sample's win-back card prices a campaign the scope leaves out: refused.
+    let c = t.write("with-card.toml", &renewals_only);
+    let r = callsla(&["check", "--contract", s(&c)]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("pricing.campaign: \"winback\" is not in [scope] outbound.campaigns (renewals)"),
+        "{}",
+        r.stderr
+    );
+    let winback_card =
+        "[[pricing]]\nchannel = \"voice\"\ndirection = \"outbound\"\ncampaign = \"winback\"\nper_connect = \"0.60\"\n";
+    let c = t.write("renewals.toml", &renewals_only.replacen(winback_card, "", 1));
+    let out = t.path("out");
+    let r = callsla_in_repo(&sample_run_args(s(&c), s(&out)));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let log = std::fs::read_to_string(repo("sample-data/interactions.csv")).unwrap();
+    let winback = log.lines().filter(|l| l.starts_with('O') && l.contains(",winback,")).count() as u64;
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("assessment.json")).unwrap()).unwrap();
+    let outside = j["data"]["out_of_scope"].as_array().unwrap();
+    let n: u64 = outside.iter().filter(|o| o["campaign"] == "winback").map(|o| o["contacts"].as_u64().unwrap()).sum();
+    assert_eq!(n, winback);
+    assert!(outside.iter().filter(|o| o["campaign"] == "winback").all(|o| o["direction"] == "outbound"));
+    assert!(!outside.iter().any(|o| o["campaign"] == "renewals"));
+    let invoice = std::fs::read_to_string(out.join("invoice.csv")).unwrap();
+    assert!(!invoice.contains("winback") && invoice.contains("outbound renewals connects"));
+    let html = std::fs::read_to_string(out.join("audit.html")).unwrap();
+    assert!(html.contains("retention (outbound), campaign winback"), "the audit page names the campaign");
+
+    // A queue the attempts are not in: none of them is in scope, none is billed.
+    let other_queue =
+        sample.replacen(directions, &format!("{directions}\n[scope.outbound]\nqueues = [\"sales\"]\n"), 1);
+    let c = t.write("sales.toml", &other_queue);
+    let out2 = t.path("out2");
+    let r = callsla_in_repo(&sample_run_args(s(&c), s(&out2)));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let invoice = std::fs::read_to_string(out2.join("invoice.csv")).unwrap();
+    assert!(invoice.contains("outbound renewals connects,0,connect"), "{invoice}");
+    let attempts = log.lines().filter(|l| l.starts_with('O')).count() as u64;
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out2.join("assessment.json")).unwrap()).unwrap();
+    let n: u64 = j["data"]["out_of_scope"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["direction"] == "outbound")
+        .map(|o| o["contacts"].as_u64().unwrap())
+        .sum();
+    assert_eq!(n, attempts);
+
+    // Without outbound in directions the table is refused, naming the fix; a queue outside the
+    // scope too.
+    let inbound_only = sample_contract_inbound().replacen(
+        "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]\n",
+        "queues = [\"billing\", \"technical\", \"sales\", \"retention\"]\n\n[scope.outbound]\ncampaigns = [\"renewals\"]\n",
+        1,
+    );
+    let c = t.write("inbound.toml", &inbound_only);
+    let r = callsla(&["check", "--contract", s(&c)]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("scope.outbound: [scope.outbound] chooses the outbound attempts in scope, but [scope] directions leaves outbound out"), "{}", r.stderr);
+    let c = t.write(
+        "q.toml",
+        &sample.replacen(directions, &format!("{directions}\n[scope.outbound]\nqueues = [\"collections\"]\n"), 1),
+    );
+    let r = callsla(&["check", "--contract", s(&c)]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("scope.outbound.queues: \"collections\" is not in [scope] queues"), "{}", r.stderr);
+}
