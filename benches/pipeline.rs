@@ -69,6 +69,7 @@ fn ingest_and_measure(path: &PathBuf) -> usize {
         suppression: None,
         qa: None,
         agent_hours: None,
+        since: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     metrics::compute(&rows.accepted, &req).unwrap().rows.len()

@@ -510,6 +510,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         suppression: args.suppression.as_deref().map(metrics::outbound::load_suppression).transpose()?,
         qa,
         agent_hours,
+        since: None,
     };
     spinner.step("measuring");
     let table = metrics::compute(&ingested.accepted, &req)?;

@@ -117,6 +117,10 @@ pub struct MetricsRequest {
     pub qa: workforce::Side,
     /// Agent hours (`--agent-hours`), for the workforce metrics.
     pub agent_hours: workforce::Side,
+    /// The start of what is measured (a run: the contract's effective date), µs. A rolling
+    /// window that reaches before the data is complete when the data starts on or before it:
+    /// nothing earlier belongs to the measurement. `None`: the data's first day is the start.
+    pub since: Option<i64>,
 }
 
 impl MetricsRequest {

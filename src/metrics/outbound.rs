@@ -223,6 +223,7 @@ pub(super) fn dialler_abandonment(
     // Per roll-up group (period included), campaign and day.
     let mut cells: BTreeMap<Key, BTreeMap<(String, NaiveDate), Counts>> = BTreeMap::new();
     let mut first_day: Option<NaiveDate> = None;
+    let since_day = req.since.and_then(date);
     for (r, g) in row_group.iter().enumerate() {
         let Some(d) = date(days[r]) else { continue };
         first_day = Some(first_day.map_or(d, |f| f.min(d)));
@@ -263,7 +264,9 @@ pub(super) fn dialler_abandonment(
             let c = match window {
                 AbandonWindow::Days30 => {
                     let start = *day - chrono::Duration::days(29);
-                    if first_day.is_some_and(|f| start < f) {
+                    // Days missing from the window: those before the data's first day, unless
+                    // the measurement starts on or after that day (nothing earlier counts).
+                    if first_day.is_some_and(|f| start < f && since_day.is_none_or(|s| f > s)) {
                         partial += 1;
                     }
                     let days = across.get(&(key.1.clone(), key.2.clone(), key.3.clone(), campaign.clone()));

@@ -457,6 +457,8 @@ pub fn compute(
             .transpose()?,
         qa,
         agent_hours,
+        // Nothing before the contract's start is measured under it.
+        since: Some(metrics::period::local_midnight(contract.zone, contract.effective_from)),
     };
     let table = metrics::compute_subset(rows, Some(&judged), &req)?;
 

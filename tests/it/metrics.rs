@@ -103,6 +103,7 @@ fn compute(contacts: &[C], defs: Vec<MetricDef>, period: PeriodKind, by: Vec<Dim
         suppression: None,
         qa: None,
         agent_hours: None,
+        since: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     metrics::compute(&rows.accepted, &req).unwrap()
@@ -572,6 +573,7 @@ fn availability_merges_outages_within_service_hours() {
         suppression: None,
         qa: None,
         agent_hours: None,
+        since: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     let tb = metrics::compute(&rows.accepted, &req).unwrap();
@@ -732,6 +734,7 @@ fn csat_uses_the_scale_the_profile_declares() {
         suppression: None,
         qa: None,
         agent_hours: None,
+        since: None,
         csat_scale: profile.csat_scale(),
     };
     let tb = metrics::compute(&rows.accepted, &req).unwrap();

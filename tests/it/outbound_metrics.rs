@@ -107,6 +107,7 @@ fn request(definitions: Vec<MetricDef>, suppression: Option<&[&str]>) -> Metrics
         csat_scale: ([1, 5], "the canonical profile".to_string()),
         qa: None,
         agent_hours: None,
+        since: None,
     }
 }
 
@@ -580,4 +581,39 @@ fn campaign_rate_cards_price_their_own_campaigns_and_say_what_no_card_prices() {
     let r = callsla(&["check", "--contract", s(&twice)]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("voice (outbound, campaign renewals) is priced twice"), "{}", r.stderr);
+}
+
+/// A rolling 30-day window that reaches before the data is provisional — unless the data starts
+/// on or before the contract does (issue 19): under the contract nothing earlier is measured.
+/// The sample's attempts start on 1 August 2026, the contract's first day.
+#[test]
+fn thirty_day_windows_before_the_contract_start_are_complete() {
+    let t = TempDir::new("outbound-30-days");
+    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    let day = "metric = { metric = \"dialler_abandonment_rate\", window = \"day\" }";
+    assert!(sample.contains(day));
+    let c = t.write(
+        "c.toml",
+        &sample.replacen(day, "metric = { metric = \"dialler_abandonment_rate\", window = \"30_days\" }", 1),
+    );
+    let out = t.path("out");
+    let r = callsla_in_repo(&sample_run_args(s(&c), s(&out)));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let line = r.stdout.lines().find(|l| l.starts_with("  OUT-1")).unwrap();
+    assert!(!line.ends_with("(provisional)"), "{line}");
+    // Starting the contract a month earlier leaves July out of the data: August's windows
+    // reach into it and are provisional.
+    let earlier = sample.replacen("effective_from = \"2026-08-01\"", "effective_from = \"2026-07-01\"", 1).replacen(
+        day,
+        "metric = { metric = \"dialler_abandonment_rate\", window = \"30_days\" }",
+        1,
+    );
+    let c = t.write("early.toml", &earlier);
+    let out2 = t.path("out2");
+    let mut args = sample_run_args(s(&c), s(&out2));
+    args.extend(["--from", "2026-08", "--to", "2026-10"]);
+    let r = callsla_in_repo(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let line = r.stdout.lines().find(|l| l.starts_with("  OUT-1")).unwrap();
+    assert!(line.ends_with("(provisional)"), "{line}");
 }

@@ -35,6 +35,7 @@ fn catalogue_by_channel_and_queue() -> MetricsRequest {
         suppression: None,
         qa: None,
         agent_hours: None,
+        since: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     }
 }

@@ -143,6 +143,7 @@ fn anonbank_february_metrics_match_an_independent_count() {
         suppression: None,
         qa: None,
         agent_hours: None,
+        since: None,
         csat_scale: ([1, 5], "the canonical profile".to_string()),
     };
     let t = metrics::compute(&rows.accepted, &req).unwrap();
