@@ -617,3 +617,74 @@ fn thirty_day_windows_before_the_contract_start_are_complete() {
     let line = r.stdout.lines().find(|l| l.starts_with("  OUT-1")).unwrap();
     assert!(line.ends_with("(provisional)"), "{line}");
 }
+
+/// docs/profiles.md's dialler profile, as written, reads a dialler's export: outcomes mapped
+/// onto dispositions, states onto zones, and an outcome the map does not list rejected.
+#[test]
+fn the_documented_dialler_profile_reads_an_export() {
+    let doc = std::fs::read_to_string(repo("docs/profiles.md")).unwrap();
+    let section = &doc[doc.find("## Outbound fields").unwrap()..];
+    let start = section.find("```toml\n").unwrap() + 8;
+    let profile = &section[start..start + section[start..].find("```").unwrap()];
+    let t = TempDir::new("dialler-profile");
+    let p = t.write("dialler.toml", profile);
+    let export = t.write(
+        "attempts.csv",
+        "Attempt,List Name,Dialled,Call Result,Ring,Talk,State,Phone Hash
+A1,Renewals Q4,2026-10-05 10:00:00,SALE,12,300,NY,nh1
+A2,Renewals Q4,2026-10-05 10:01:00,NA,30,,CA,nh2
+A3,Renewals Q4,2026-10-05 10:02:00,DROP,8,,IL,nh3
+A4,Renewals Q4,2026-10-05 10:03:00,HANGUP,5,,NY,nh4
+A5,Renewals Q4,2026-10-05 10:04:00,RPC,9,120,TX,nh5
+",
+    );
+    let rejects = t.path("rejects.csv");
+    let r = callsla(&[
+        "ingest",
+        "--input",
+        s(&export),
+        "--profile",
+        s(&p),
+        "--rejects",
+        s(&rejects),
+        "--max-reject-rate",
+        "100%",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("read 5, accepted 3, rejected 2"), "{}", r.stdout);
+    let rej = std::fs::read_to_string(&rejects).unwrap();
+    assert!(rej.contains(",5,Call Result,") && rej.contains("HANGUP") && rej.contains("unmapped_value"), "{rej}");
+    assert!(rej.contains(",6,State,") && rej.contains("TX"), "{rej}");
+    // The accepted attempts measure: 3 attempts (SALE, NA, DROP), 1 connect (SALE), and the
+    // DROP is the one dialler abandonment among 2 live answers; the NA was called in California
+    // at 07:01 local time, outside 08:00-21:00.
+    let defs = t.write(
+        "defs.toml",
+        "[[metric]]\nmetric = \"outbound_attempts\"\n[[metric]]\nmetric = \"outbound_connects\"\n[[metric]]\nmetric = \"dialler_abandonment_rate\"\nwindow = \"period\"\n[[metric]]\nmetric = \"calling_window_violations\"\nhours = \"Mon-Sun 08:00-21:00\"\n",
+    );
+    let m = callsla(&[
+        "metrics",
+        "--input",
+        s(&export),
+        "--profile",
+        s(&p),
+        "--metrics",
+        s(&defs),
+        "--tz",
+        "America/New_York",
+        "--format",
+        "csv",
+        "--max-reject-rate",
+        "100%",
+    ]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let value = |metric: &str| {
+        let l = m.stdout.lines().find(|l| l.contains(",*,*,*,") && l.contains(&format!(",{metric},"))).unwrap();
+        let f: Vec<&str> = l.split(',').collect();
+        (f[8].to_string(), f[10].to_string(), f[11].to_string())
+    };
+    assert_eq!(value("outbound_attempts").0, "3");
+    assert_eq!(value("outbound_connects").0, "1");
+    assert_eq!(value("dialler_abandonment_rate"), ("50.0000".into(), "1".into(), "2".into()));
+    assert_eq!(value("calling_window_violations").0, "1");
+}
