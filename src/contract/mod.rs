@@ -261,6 +261,9 @@ pub struct Sla {
     pub cap: Option<Decimal>,
     pub escalation: Option<Escalation>,
     pub earn_back: Option<EarnBack>,
+    /// Where the contract states it, for people (`clause = "Schedule 3, §4.2"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clause: Option<String>,
 }
 
 impl Sla {

@@ -296,6 +296,9 @@ pub(crate) struct RawSla {
     pub id: String,
     pub name: String,
     pub metric: MetricDef,
+    /// Where the contract states it, for people: `"Schedule 3, §4.2"`.
+    #[serde(default)]
+    pub clause: Option<String>,
     #[serde(default)]
     pub channels: Option<Vec<Spanned<String>>>,
     #[serde(default)]

@@ -433,6 +433,50 @@ pub const METRIC_NAMES: [&str; 34] = [
     "productive_hours",
 ];
 
+/// One sentence per metric, in [`METRIC_NAMES`] order: what the figure is (docs/metrics.md has
+/// every rule). The audit page's glossary is made of these.
+pub const METRIC_MEANINGS: [(&str, &str); 34] = [
+    ("offered", "Contacts offered: a count."),
+    ("answered", "Contacts answered: a count."),
+    ("abandoned", "Contacts not answered: a count."),
+    ("short_abandoned", "Contacts abandoned within short_abandon_s of arrival (not short at exactly the limit unless short_inclusive)."),
+    ("abandonment_rate", "Abandoned ÷ offered, in percent; by default short abandons are left out of both."),
+    ("service_level", "Contacts answered within threshold_s of arrival ÷ contacts offered (abandons as the definition says), in percent."),
+    ("asa", "Average speed of answer: Σ wait of answered contacts ÷ answered, in seconds."),
+    ("aht", "Average handle time: Σ (talk + hold + wrap) of answered contacts ÷ answered, in seconds."),
+    ("fcr", "First contact resolution: contacts not followed by another from the same customer within window_days (or marked resolved), in percent of settled contacts."),
+    ("csat", "Customer satisfaction: top-box share (or mean) of survey responses on the data's scale."),
+    ("response_time", "Deferred contacts (email, social) first answered within threshold_s of arrival, in percent; in business time with a calendar."),
+    ("response_time_mean", "Mean time from arrival to first response of deferred contacts, in seconds."),
+    ("response_time_percentile", "The nearest-rank percentile of first-response times of deferred contacts, in seconds."),
+    ("resolution_time", "Deferred contacts resolved (ended) within threshold_s of arrival, in percent."),
+    ("resolution_time_mean", "Mean time from arrival to resolution of deferred contacts, in seconds."),
+    ("resolution_time_percentile", "The nearest-rank percentile of resolution times of deferred contacts, in seconds."),
+    ("availability", "(Covered time − outage time) ÷ covered time, in percent, from the outage log; covered time is the service hours when given."),
+    ("interval_compliance", "Intervals of the period meeting their service-level target ÷ intervals with enough contacts, in percent."),
+    ("outbound_attempts", "Outbound dial attempts: a count."),
+    ("outbound_connects", "Outbound attempts that reached a conversation (connected, right party or converted): a count."),
+    ("contact_rate", "Connects ÷ attempts, in percent."),
+    ("right_party_contact_rate", "Right-party contacts ÷ connects, in percent."),
+    ("conversion_rate", "Converted ÷ right-party contacts, in percent."),
+    ("dialler_abandonment_rate", "Dialler-abandoned ÷ live answers, in percent: the worst campaign-day (or rolling 30 days) of the period, as regulators measure it."),
+    ("calling_window_violations", "Attempts dialled outside the permitted hours in the called party's own time zone: a count."),
+    ("suppression_hits", "Attempts to numbers on the suppression list (matched by keyed hash): a count."),
+    ("qa_score", "Σ points scored ÷ Σ points possible of quality evaluations, in percent."),
+    ("qa_pass_rate", "Evaluations scoring at least pass_percent of the maximum with no critical fail ÷ evaluations, in percent."),
+    ("critical_error_rate", "Evaluations with a critical fail ÷ evaluations, in percent."),
+    ("schedule_adherence", "Σ adherent time ÷ Σ scheduled time of the agent hours, in percent."),
+    ("occupancy", "Σ productive time ÷ Σ logged-in time, in percent."),
+    ("shrinkage", "(Σ scheduled − Σ logged-in time) ÷ Σ scheduled time, in percent."),
+    ("logged_in_hours", "Σ logged-in time of the agent hours, in hours."),
+    ("productive_hours", "Σ productive time of the agent hours, in hours."),
+];
+
+/// The one-sentence meaning of a metric, for the glossary.
+pub fn meaning(name: &str) -> Option<&'static str> {
+    METRIC_MEANINGS.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
+}
+
 /// The side tables metrics read besides the contacts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SideInput {
@@ -932,6 +976,13 @@ method = "disposition"
         let text = "[[metric]]\nmetric = \"service_level\"\nthreshold_s = 20\nthreshhold = 3\n";
         let err = toml::from_str::<MetricsFile>(text).err().map(|e| e.message().to_string()).unwrap_or_default();
         assert!(err.contains("unknown field `threshhold`"), "{err}");
+    }
+
+    #[test]
+    fn every_metric_has_a_meaning_in_order() {
+        let names: Vec<&str> = METRIC_MEANINGS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, METRIC_NAMES.to_vec());
+        assert!(METRIC_MEANINGS.iter().all(|(_, m)| m.ends_with('.') && m.len() > 20));
     }
 
     #[test]

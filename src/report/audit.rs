@@ -10,9 +10,9 @@
 //! written as visible `\uXXXX`.
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
+use super::chart;
 use crate::assessment::AssessmentFile;
 use crate::manifest::{FileHash, Manifest};
 use crate::rules::{PeriodAssessment, SlaResult};
@@ -27,7 +27,13 @@ table{border-collapse:collapse;margin:.6rem 0;font-size:.86rem}th,td{border:1px 
 th{background:#f1f3f8}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .met{color:#17652f}.missed,.below_minimum{color:#b3261e;font-weight:600}.not_measured,.excluded,.waived{color:#6b6f7b}
 .muted{color:#6b6f7b;font-size:.85rem}code{font-size:.85em;background:#f4f5f8;padding:0 .2em}svg{background:#fbfbfd;border:1px solid #e3e5ec}
-ol.expl{margin:.2rem 0 .2rem 1.1rem;padding:0}";
+ol.expl{margin:.2rem 0 .2rem 1.1rem;padding:0}
+td.id,th.id,#sla-table td,table td:first-child{white-space:nowrap}svg{max-width:100%;height:auto;display:block;margin:.6rem 0}
+dl.glossary dt{font-weight:600;margin-top:.6rem}dl.glossary dd{margin:.1rem 0 0 1.2rem}
+@media print{body{max-width:none;margin:0 1cm;font-size:10pt;color:#000}a{color:inherit;text-decoration:none}
+h2{break-after:avoid}section.sla,figure,tr,svg,dl.glossary dt{break-inside:avoid}
+th{background:#eee !important;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+table{font-size:8.5pt}.muted{color:#333}}";
 
 /// Renders the page.
 pub(crate) fn render(f: &AssessmentFile, m: &Manifest) -> String {
@@ -60,6 +66,7 @@ pub(crate) fn render(f: &AssessmentFile, m: &Manifest) -> String {
                 (termination(f))
                 (payments(f))
                 (disputes(f))
+                (glossary(f))
                 (inputs(f, m))
                 (reconciliation(f))
                 (parameters(f, m))
@@ -137,7 +144,7 @@ fn sla_table(f: &AssessmentFile) -> Markup {
         h2 #slas { "Service levels" }
         table #sla-table {
             tr {
-                th { "Period" } th { "SLA" } th { "Kind" } th { "Queue" } th { "Achieved" }
+                th { "Period" } th.id { "SLA" } th { "Kind" } th { "Queue" } th { "Achieved" }
                 th { "Numerator / denominator" } th { "Target" } th { "Minimum" } th { "Sample" }
                 th { "Status" } th { "Credit" } th { "Earn-back" }
             }
@@ -145,10 +152,10 @@ fn sla_table(f: &AssessmentFile) -> Markup {
                 @for s in &p.slas {
                     tr {
                         td { (p.period) }
-                        td { a href={ "#sla-" (s.sla_id) } title=(s.name) { (s.sla_id) } }
+                        td.id { a href={ "#sla-" (s.sla_id) } title=(s.name) { (s.sla_id) } }
                         td { (s.kind.as_str()) }
-                        td { (s.queue) }
-                        td.n { (opt(s.achieved)) " " (unit_symbol(s.unit.as_str())) }
+                        td { (queue_label(&s.queue)) }
+                        td.n { (opt(s.achieved)) " " (chart::unit_symbol(s.unit.as_str())) }
                         td.n { (opt(s.numerator)) " / " (opt(s.denominator)) }
                         td.n { (s.direction.symbol()) " " (s.target) }
                         td.n { (opt(s.minimum)) }
@@ -183,9 +190,26 @@ fn evidence(f: &AssessmentFile) -> Markup {
             section.sla id={ "sla-" (id) } {
                 h3 { (id) " — " (name) }
                 @if let Some((_, first)) = rows.first() {
-                    p.muted { "Metric " code { (first.metric) } " with " code { (first.definition) } "." }
+                    p.muted {
+                        @if !first.clause_label.is_empty() { (first.clause_label) ". " }
+                        "Metric " a href={ "#metric-" (first.metric) } { code { (first.metric) } }
+                        @if !first.definition.is_empty() { " with " code { (first.definition) } }
+                        ", " (queue_label(&first.queue)) "."
+                    }
                 }
-                (chart(id, &rows))
+                @if let Some((_, first)) = rows.first() {
+                    (chart::sla_chart(&chart::SlaChart {
+                        sla_id: id,
+                        unit: first.unit.as_str(),
+                        target: first.target,
+                        minimum: first.minimum,
+                        higher_is_better: first.direction.symbol() == "≥",
+                        points: rows
+                            .iter()
+                            .map(|(period, s)| chart::Point { period, achieved: s.achieved, status: s.status.as_str() })
+                            .collect(),
+                    }))
+                }
                 table.evidence {
                     tr {
                         th { "Period" } th { "How the figure and the credit came about" } th { "Credit shape" }
@@ -199,7 +223,7 @@ fn evidence(f: &AssessmentFile) -> Markup {
                             td.n { (s.credit_base) }
                             td.n { "× " (s.escalation_factor) }
                             td.n { (s.credit) }
-                            td { code { (s.clause) } }
+                            td { (clause(s)) }
                         }
                     }
                 }
@@ -496,84 +520,7 @@ fn parameters(f: &AssessmentFile, m: &Manifest) -> Markup {
     }
 }
 
-fn unit_symbol(unit: &str) -> &'static str {
-    match unit {
-        "percent" => "%",
-        "seconds" => "s",
-        "score" => "pts",
-        _ => "",
-    }
-}
-
-fn num(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(0.0)
-}
-
-/// A coordinate, to one decimal.
-fn at(v: f64) -> String {
-    format!("{v:.1}")
-}
-
-/// An inline SVG: achieved per period (points coloured by status) against target and minimum.
-fn chart(id: &str, rows: &[(&str, &SlaResult)]) -> Markup {
-    let (w, hgt, left, top, bottom) = (560.0, 200.0, 56.0, 14.0, 34.0);
-    let mut values: Vec<f64> = rows.iter().filter_map(|(_, s)| s.achieved.map(num)).collect();
-    if let Some((_, s)) = rows.first() {
-        values.push(num(s.target));
-        if let Some(m) = s.minimum {
-            values.push(num(m));
-        }
-    }
-    let (mut lo, mut hi) = values.iter().fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
-    if !lo.is_finite() || !hi.is_finite() {
-        (lo, hi) = (0.0, 1.0);
-    }
-    let pad = ((hi - lo) * 0.15).max(1.0);
-    let (lo, hi) = (lo - pad, hi + pad);
-    let plot_h = hgt - top - bottom;
-    let y = |v: f64| top + (hi - v) / (hi - lo) * plot_h;
-    let n = rows.len().max(1) as f64;
-    let x = |i: usize| left + (i as f64 + 0.5) * (w - left - 10.0) / n;
-    let pts: Vec<(usize, f64)> =
-        rows.iter().enumerate().filter_map(|(i, (_, r))| r.achieved.map(|a| (i, num(a)))).collect();
-    let path: Vec<String> = pts.iter().map(|(i, v)| format!("{},{}", at(x(*i)), at(y(*v)))).collect();
-    let first = rows.first().map(|(_, s)| *s);
-    html! {
-        svg.sla-chart data-sla=(id) role="img" aria-label={ (id) " achieved against target" } width=(w) height=(hgt)
-            viewBox={ "0 0 " (w) " " (hgt) } xmlns="http://www.w3.org/2000/svg" {
-            text x="4" y=(at(y(hi - pad) + 3.0)) font-size="10" { (format!("{:.1}", hi - pad)) }
-            text x="4" y=(at(y(lo + pad) + 3.0)) font-size="10" { (format!("{:.1}", lo + pad)) }
-            @if let Some(first) = first {
-                @let t = y(num(first.target));
-                line.target x1=(left) x2=(w - 10.0) y1=(at(t)) y2=(at(t)) stroke="#17652f" stroke-dasharray="6 3" {}
-                text x=(w - 90.0) y=(at(t - 3.0)) font-size="10" fill="#17652f" { "target " (first.target) }
-                @if let Some(m) = first.minimum {
-                    @let ym = y(num(m));
-                    line.minimum x1=(left) x2=(w - 10.0) y1=(at(ym)) y2=(at(ym)) stroke="#b3261e" stroke-dasharray="2 3" {}
-                    text x=(w - 90.0) y=(at(ym - 3.0)) font-size="10" fill="#b3261e" { "minimum " (m) }
-                }
-            }
-            @if pts.len() > 1 {
-                polyline points=(path.join(" ")) fill="none" stroke="#3b5bdb" stroke-width="1.5" {}
-            }
-            @for (i, (period, r)) in rows.iter().enumerate() {
-                @let colour = match r.status.as_str() {
-                    "met" => "#17652f",
-                    "missed" | "below_minimum" => "#b3261e",
-                    _ => "#8a8f9c",
-                };
-                @if let Some(a) = r.achieved {
-                    circle cx=(at(x(i))) cy=(at(y(num(a)))) r="4" fill=(colour) {
-                        title { (period) ": " (a) " (" (r.status.as_str()) ")" }
-                    }
-                }
-                text x=(at(x(i))) y=(at(hgt - 12.0)) font-size="10" text-anchor="middle" { (period) }
-            }
-        }
-    }
-}
-
-/// An inline SVG waterfall for one period: fees, credits, cap adjustment, earn-back, net due.
+/// A period's waterfall: fees, credits, cap adjustment, earn-back, net due.
 fn waterfall(p: &PeriodAssessment) -> Markup {
     let steps = [
         ("fees", p.fees, true),
@@ -582,38 +529,54 @@ fn waterfall(p: &PeriodAssessment) -> Markup {
         ("earn-back", p.earn_back_applied, false),
         ("net due", p.net_due, true),
     ];
-    let (w, h, base_y) = (560.0, 170.0, 140.0);
-    let max = num(p.fees).max(1.0);
-    let scale = |v: f64| v / max * 120.0;
-    let mut level = 0.0;
-    let bars: Vec<(&str, Decimal, f64, f64, f64, &str)> = steps
-        .iter()
-        .enumerate()
-        .map(|(i, (label, amount, total))| {
-            let v = num(*amount);
-            let (from, to) = if *total { (0.0, v) } else { (level, level + v) };
-            level = if *total { v } else { level + v };
-            let (y0, y1) = (base_y - scale(from.max(to)), base_y - scale(from.min(to)));
-            let colour = if *total {
-                "#3b5bdb"
-            } else if v < 0.0 {
-                "#b3261e"
-            } else {
-                "#17652f"
-            };
-            (*label, *amount, 20.0 + i as f64 * 105.0, y0, (y1 - y0).max(1.0), colour)
-        })
-        .collect();
     html! {
         figure {
-            figcaption { (p.period) ": fees " (p.fees) " → net due " (p.net_due) }
-            svg.waterfall data-period=(p.period) width=(w) height=(h) viewBox={ "0 0 " (w) " " (h) }
-                xmlns="http://www.w3.org/2000/svg" {
-                @for (label, amount, x, y0, height, colour) in &bars {
-                    rect x=(at(*x)) y=(at(*y0)) width="80" height=(at(*height)) fill=(colour) {
-                        title { (label) ": " (amount) }
-                    }
-                    text x=(at(x + 40.0)) y=(at(base_y + 18.0)) font-size="10" text-anchor="middle" { (label) " " (amount) }
+            figcaption { (p.period) ": fees " (chart::amount(p.fees)) " → net due " (chart::amount(p.net_due)) }
+            (chart::waterfall(&p.period, &steps))
+        }
+    }
+}
+
+/// `*` (every queue of the scope, pooled) in words.
+fn queue_label(q: &str) -> &str {
+    if q == "*" {
+        "all queues"
+    } else {
+        q
+    }
+}
+
+/// An SLA's clause: the contract's words when it gives them, then the key the credit came from.
+fn clause(s: &SlaResult) -> Markup {
+    html! {
+        @if !s.clause_label.is_empty() { (s.clause_label) br; }
+        code.muted { (s.clause) }
+    }
+}
+
+/// What each metric the SLAs use means, with the parameters this contract gives it.
+fn glossary(f: &AssessmentFile) -> Markup {
+    let mut used: Vec<(&str, Vec<&str>, &str)> = Vec::new();
+    for s in f.assessment.periods.iter().flat_map(|p| &p.slas) {
+        match used.iter_mut().find(|(m, ..)| *m == s.metric) {
+            Some((_, defs, _)) => {
+                if !defs.contains(&s.definition.as_str()) {
+                    defs.push(&s.definition);
+                }
+            }
+            None => used.push((&s.metric, vec![&s.definition], s.unit.as_str())),
+        }
+    }
+    used.sort_by_key(|(m, ..)| *m);
+    html! {
+        h2 #glossary { "Glossary of the metrics" }
+        p.muted { "Each figure above is one of these, with the parameters shown. docs/metrics.md gives every rule (boundaries, roll-ups, provisional figures)." }
+        dl.glossary {
+            @for (metric, defs, unit) in &used {
+                dt id={ "metric-" (metric) } { code { (metric) } @if !chart::unit_symbol(unit).is_empty() { " (" (chart::unit_symbol(unit)) ")" } }
+                dd { (crate::metrics::definition::meaning(metric).unwrap_or("")) }
+                @for d in defs.iter().filter(|d| !d.is_empty()) {
+                    dd.muted { "as " code { (d) } }
                 }
             }
         }

@@ -2,6 +2,7 @@
 //! Nothing here computes a figure; it only formats.
 
 pub mod audit;
+pub(crate) mod chart;
 pub mod finance;
 pub mod metrics;
 pub mod statement;

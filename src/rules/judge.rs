@@ -227,6 +227,7 @@ pub(super) fn judge(
         earn_back: Decimal::ZERO,
         earn_back_forfeited: Decimal::ZERO,
         clause: clause_detail,
+        clause_label: sla.clause.clone().unwrap_or_default(),
         explanation,
     })
 }

@@ -71,6 +71,9 @@ pub struct SlaResult {
     pub earn_back_forfeited: Decimal,
     /// The contract clause(s) behind the figure.
     pub clause: String,
+    /// The SLA's clause as the contract states it for people (`[[sla]] clause`), when given.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub clause_label: String,
     /// Plain-language steps from counts to money.
     pub explanation: Vec<String>,
 }

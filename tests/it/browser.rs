@@ -20,8 +20,8 @@ fn chromium() -> Option<PathBuf> {
     found
 }
 
-/// The DOM after Chromium has parsed and laid out the page.
-fn rendered_dom(browser: &Path, page: &Path, profile: &Path) -> String {
+/// Chromium, headless, on `page` with `action` (`--dump-dom`, `--screenshot=…`, …); its stdout.
+fn headless(browser: &Path, page: &Path, profile: &Path, action: &str) -> String {
     let out = Command::new(browser)
         .args([
             "--headless",
@@ -32,15 +32,47 @@ fn rendered_dom(browser: &Path, page: &Path, profile: &Path) -> String {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1280,1600",
             "--virtual-time-budget=2000",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
+        .arg(action)
         .arg(format!("file://{}", page.display()))
         .output()
         .unwrap();
     assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The DOM after Chromium has parsed and laid out the page.
+fn rendered_dom(browser: &Path, page: &Path, profile: &Path) -> String {
+    headless(browser, page, profile, "--dump-dom")
+}
+
+/// Layout as laid out at 1280 px: a test-only copy of the page with a script that measures
+/// the charts, their text and the SLA ids and writes the findings into the DOM (the page
+/// itself never carries a script).
+fn layout(browser: &Path, page: &Path, profile: &Path) -> Vec<String> {
+    const MEASURE: &str = r#"<script>
+const r = [];
+document.querySelectorAll('svg.sla-chart, svg.waterfall').forEach(s => {
+  const b = s.getBoundingClientRect();
+  r.push('svg ' + (s.dataset.sla || s.dataset.period) + ' ' + Math.round(b.width) + ' ' + Math.round(b.height));
+});
+let small = 0;
+document.querySelectorAll('svg text').forEach(t => { if (t.getBoundingClientRect().height < 11) small++; });
+r.push('small-text ' + small);
+document.querySelectorAll('td.id a').forEach(a => { if (a.getClientRects().length > 1) r.push('wrapped ' + a.textContent); });
+const pre = document.createElement('pre'); pre.id = 'layout'; pre.textContent = r.join('\n');
+document.body.appendChild(pre);
+</script>"#;
+    let html = std::fs::read_to_string(page).unwrap().replace("</body>", &format!("{MEASURE}</body>"));
+    let copy = page.with_file_name("measured.html");
+    std::fs::write(&copy, html).unwrap();
+    let dom = rendered_dom(browser, &copy, profile);
+    let start = dom.find("<pre id=\"layout\">").expect("the measuring script ran") + "<pre id=\"layout\">".len();
+    dom[start..start + dom[start..].find("</pre>").unwrap()].lines().map(str::to_string).collect()
 }
 
 #[test]
@@ -100,6 +132,45 @@ fn audit_page_renders_tables_charts_and_reconciliation_and_escapes_input() {
         assert!(dom.contains(&format!("data-sla=\"SL-{id}\"")), "chart for SL-{id}");
     }
     assert_eq!(dom.matches("class=\"waterfall\"").count(), 3, "one waterfall per period");
+    // Read as a person reads it (issue 20): every chart has a legend, gridlines with unit
+    // labels, the target line and, for SL-1, the minimum with its bands; a zero is never -0.00;
+    // the pooled queue is said in words; the SLAs cite the contract's clauses; a glossary
+    // explains each metric; the page prints cleanly.
+    assert_eq!(dom.matches("class=\"legend\"").count(), 14, "a legend per chart");
+    assert!(dom.matches("class=\"grid\"").count() >= 14 * 4, "gridlines");
+    assert!(dom.contains(">80 %</text>") || dom.contains(">80 %<"), "y-axis labels carry the unit");
+    assert!(dom.contains("class=\"band-shortfall\"") && dom.contains("class=\"minimum\""));
+    assert!(!dom.contains("-0.00"), "a zero shown as -0.00");
+    assert!(dom.contains("<td>all queues</td>"), "the pooled queue named in words");
+    assert!(dom.contains("Schedule 3, §2.1"), "the SLA's clause label");
+    assert!(dom.contains("id=\"glossary\"") && dom.contains("id=\"metric-service_level\""));
+    assert!(dom.contains("Average speed of answer"), "the glossary's meaning of asa");
+    assert!(html.contains("@media print"), "a print stylesheet");
+    let measured = layout(&browser, &page, &t.path("chromium-profile-2"));
+    for l in measured.iter().filter(|l| l.starts_with("svg ")) {
+        let f: Vec<&str> = l.split(' ').collect();
+        let (w, h): (u32, u32) = (f[2].parse().unwrap(), f[3].parse().unwrap());
+        assert!(w >= 640 && h >= 200, "a chart drawn too small: {l}");
+    }
+    assert_eq!(measured.iter().filter(|l| l.starts_with("svg ")).count(), 14 + 3, "{measured:?}");
+    assert!(measured.contains(&"small-text 0".to_string()), "chart text under 11 px: {measured:?}");
+    assert!(!measured.iter().any(|l| l.starts_with("wrapped ")), "an SLA id wraps: {measured:?}");
+    // It prints to a PDF, and a screenshot is written for the docs (UPDATE_GOLDEN=1 refreshes
+    // docs/audit.png).
+    let pdf = t.path("audit.pdf");
+    headless(&browser, &page, &t.path("chromium-profile-3"), &format!("--print-to-pdf={}", pdf.display()));
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF") && bytes.len() > 20_000, "{} bytes", bytes.len());
+    let png = if std::env::var_os("UPDATE_GOLDEN").is_some() { repo("docs/audit.png") } else { t.path("audit.png") };
+    // The evidence section (a copy of the page from its heading on): the first SLAs' charts
+    // and how their credits came about.
+    let html_text = std::fs::read_to_string(&page).unwrap();
+    let (body, evidence) = (html_text.find("<body>").unwrap() + 6, html_text.find("<h2 id=\"evidence\"").unwrap());
+    let shot = t.path("evidence.html");
+    std::fs::write(&shot, format!("{}{}", &html_text[..body], &html_text[evidence..])).unwrap();
+    headless(&browser, &shot, &t.path("chromium-profile-4"), &format!("--screenshot={}", png.display()));
+    let png = std::fs::read(&png).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 50_000, "a blank screenshot ({} bytes)", png.len());
     assert!(dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"), "the queue name is shown as text");
     assert!(!dom.contains("<script>document.title"), "the queue name became markup");
 }

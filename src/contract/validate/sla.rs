@@ -183,6 +183,7 @@ impl Validator<'_> {
             cap,
             escalation,
             earn_back,
+            clause: r.clause.clone().filter(|c| !c.trim().is_empty()),
         })
     }
 
