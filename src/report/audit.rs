@@ -210,6 +210,7 @@ fn evidence(f: &AssessmentFile) -> Markup {
                             .collect(),
                     }))
                 }
+                (by_queue(id, &rows))
                 table.evidence {
                     tr {
                         th { "Period" } th { "How the figure and the credit came about" } th { "Credit shape" }
@@ -577,6 +578,45 @@ fn glossary(f: &AssessmentFile) -> Markup {
                 dd { (crate::metrics::definition::meaning(metric).unwrap_or("")) }
                 @for d in defs.iter().filter(|d| !d.is_empty()) {
                     dd.muted { "as " code { (d) } }
+                }
+            }
+        }
+    }
+}
+
+/// A pooled SLA's figure per queue and period (the drill-down): achieved, and the counts.
+fn by_queue(id: &str, rows: &[(&str, &SlaResult)]) -> Markup {
+    let mut queues: Vec<&str> = Vec::new();
+    for q in rows.iter().flat_map(|(_, s)| &s.by_queue) {
+        if !queues.contains(&q.queue.as_str()) {
+            queues.push(&q.queue);
+        }
+    }
+    let sym = rows.first().map_or("", |(_, s)| chart::unit_symbol(s.unit.as_str()));
+    html! {
+        @if !queues.is_empty() {
+            details.by-queue data-sla=(id) open {
+                summary { "By queue (the pooled figure above is the one judged)" }
+                table.by-queue {
+                    tr { th { "Queue" } @for (period, _) in rows { th { (period) } } }
+                    @for q in &queues {
+                        tr {
+                            td { (q) }
+                            @for (_, s) in rows {
+                                @let f = s.by_queue.iter().find(|f| f.queue == *q);
+                                td.n {
+                                    @match f {
+                                        Some(f) => {
+                                            (opt(f.achieved)) " " (sym)
+                                            br;
+                                            span.muted { (opt(f.numerator)) " / " (opt(f.denominator)) }
+                                        }
+                                        None => { "–" }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -228,6 +228,21 @@ pub(super) fn judge(
         earn_back_forfeited: Decimal::ZERO,
         clause: clause_detail,
         clause_label: sla.clause.clone().unwrap_or_default(),
+        by_queue: if sla.queue.is_none() {
+            c.queues
+                .iter()
+                .filter_map(|q| index.find(start, q, &sla.metric))
+                .map(|r| QueueFigure {
+                    queue: r.queue.clone(),
+                    achieved: r.value,
+                    numerator: r.numerator,
+                    denominator: r.denominator,
+                    sample_size: r.sample_size,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         explanation,
     })
 }

@@ -74,8 +74,22 @@ pub struct SlaResult {
     /// The SLA's clause as the contract states it for people (`[[sla]] clause`), when given.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub clause_label: String,
+    /// For an SLA pooling all queues: the same figure per queue of the scope that has data (the
+    /// drill-down; the pooled figure is judged, these are not).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_queue: Vec<QueueFigure>,
     /// Plain-language steps from counts to money.
     pub explanation: Vec<String>,
+}
+
+/// An SLA's figure in one queue (the drill-down of a pooled SLA).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueFigure {
+    pub queue: String,
+    pub achieved: Option<Decimal>,
+    pub numerator: Option<Decimal>,
+    pub denominator: Option<Decimal>,
+    pub sample_size: u64,
 }
 
 /// One invoice line.

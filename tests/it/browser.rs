@@ -146,6 +146,10 @@ fn audit_page_renders_tables_charts_and_reconciliation_and_escapes_input() {
     assert!(dom.contains("id=\"glossary\"") && dom.contains("id=\"metric-service_level\""));
     assert!(dom.contains("Average speed of answer"), "the glossary's meaning of asa");
     assert!(html.contains("@media print"), "a print stylesheet");
+    // The drill-down by queue of a pooled SLA.
+    let sl1 = &dom[dom.find("id=\"sla-SL-1\"").unwrap()..];
+    let sl1 = &sl1[..sl1.find("</section>").unwrap()];
+    assert!(sl1.contains("class=\"by-queue\"") && sl1.contains("<td>technical</td>"), "SL-1 by queue");
     let measured = layout(&browser, &page, &t.path("chromium-profile-2"));
     for l in measured.iter().filter(|l| l.starts_with("svg ")) {
         let f: Vec<&str> = l.split(' ').collect();
@@ -164,7 +168,11 @@ fn audit_page_renders_tables_charts_and_reconciliation_and_escapes_input() {
     let png = if std::env::var_os("UPDATE_GOLDEN").is_some() { repo("docs/audit.png") } else { t.path("audit.png") };
     // The evidence section (a copy of the page from its heading on): the first SLAs' charts
     // and how their credits came about.
-    let html_text = std::fs::read_to_string(&page).unwrap();
+    // Of the sample as it is (the page above has a hostile queue name).
+    let plain = t.path("plain");
+    let r = callsla_in_repo(&sample_run_args("sample-data/contract.toml", s(&plain)));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html_text = std::fs::read_to_string(plain.join("audit.html")).unwrap();
     let (body, evidence) = (html_text.find("<body>").unwrap() + 6, html_text.find("<h2 id=\"evidence\"").unwrap());
     let shot = t.path("evidence.html");
     std::fs::write(&shot, format!("{}{}", &html_text[..body], &html_text[evidence..])).unwrap();

@@ -415,3 +415,33 @@ fn excel_csv_marks_every_csv_as_utf8_and_verifies() {
     let v = callsla_in_repo(&["verify", s(&marked)]);
     assert_eq!(v.code, 0, "{}", v.stderr);
 }
+
+/// The drill-down by queue (issue 20) splits a pooled SLA's counts: for the additive sample
+/// SLAs the queues' numerators and denominators add up to the pooled ones, every period.
+#[test]
+fn the_queues_of_a_pooled_sla_add_up_to_it() {
+    let t = TempDir::new("by-queue");
+    let out = t.path("out");
+    assert_eq!(main_command(&out, &[]).code, 0);
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("assessment.json")).unwrap()).unwrap();
+    let dec = |v: &serde_json::Value| v.as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap();
+    let mut checked = 0;
+    for p in j["assessment"]["periods"].as_array().unwrap() {
+        for s in p["slas"].as_array().unwrap() {
+            if !["SL-1", "SL-2", "SL-5", "SL-7"].contains(&s["sla_id"].as_str().unwrap()) {
+                continue;
+            }
+            let qs = s["by_queue"].as_array().unwrap();
+            assert_eq!(qs.len(), 4, "{}", s["sla_id"]);
+            let num: rust_decimal::Decimal = qs.iter().map(|q| dec(&q["numerator"])).sum();
+            let den: rust_decimal::Decimal = qs.iter().map(|q| dec(&q["denominator"])).sum();
+            assert_eq!((num, den), (dec(&s["numerator"]), dec(&s["denominator"])), "{} {}", s["sla_id"], p["period"]);
+            checked += 1;
+        }
+        // A single-queue SLA has no drill-down.
+        let sl4 = p["slas"].as_array().unwrap().iter().find(|s| s["sla_id"] == "SL-4").unwrap();
+        assert!(sl4.get("by_queue").is_none());
+    }
+    assert_eq!(checked, 12);
+}
