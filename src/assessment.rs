@@ -50,3 +50,23 @@ pub struct AssessmentFile {
     /// The documents this run issues, payments, applications and late interest.
     pub billing: billing::Billing,
 }
+
+/// A period as the ledger knew it when the run was made: open or closed, and who signed it off.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodState {
+    pub period: String,
+    /// `open` or `closed`.
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
+}
+
+/// What the audit page shows of the ledger: the earlier periods' results (the trend before
+/// this run's periods) and every recorded period's state and sign-off. Empty without a ledger.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LedgerView<'a> {
+    pub history: &'a [crate::rules::PeriodAssessment],
+    pub periods: &'a [PeriodState],
+}

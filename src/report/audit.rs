@@ -13,7 +13,7 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use rust_decimal::Decimal;
 
 use super::chart;
-use crate::assessment::AssessmentFile;
+use crate::assessment::{AssessmentFile, LedgerView};
 use crate::manifest::{FileHash, Manifest};
 use crate::rules::{PeriodAssessment, SlaResult};
 
@@ -36,7 +36,7 @@ th{background:#eee !important;-webkit-print-color-adjust:exact;print-color-adjus
 table{font-size:8.5pt}.muted{color:#333}}";
 
 /// Renders the page.
-pub(crate) fn render(f: &AssessmentFile, m: &Manifest) -> String {
+pub(crate) fn render(f: &AssessmentFile, m: &Manifest, ledger: &LedgerView<'_>) -> String {
     let a = &f.assessment;
     let c = &f.contract;
     let periods: Vec<&str> = a.periods.iter().map(|p| p.period.as_str()).collect();
@@ -58,10 +58,11 @@ pub(crate) fn render(f: &AssessmentFile, m: &Manifest) -> String {
                 (assumptions(f))
                 (summary(f))
                 (sla_table(f))
-                (evidence(f))
+                (evidence(f, ledger))
                 (obligations(f))
                 h2 #waterfall { "From fees to net due" }
                 @for p in &a.periods { (waterfall(p)) }
+                (ledger_state(f, ledger))
                 (documents(f))
                 (termination(f))
                 (payments(f))
@@ -171,7 +172,7 @@ fn sla_table(f: &AssessmentFile) -> Markup {
 }
 
 /// Per SLA: the chart and, per period, how the figure and the credit came about.
-fn evidence(f: &AssessmentFile) -> Markup {
+fn evidence(f: &AssessmentFile, ledger: &LedgerView<'_>) -> Markup {
     let a = &f.assessment;
     let mut ids: Vec<(&str, &str)> = Vec::new();
     for s in a.periods.iter().flat_map(|p| &p.slas) {
@@ -204,9 +205,17 @@ fn evidence(f: &AssessmentFile) -> Markup {
                         target: first.target,
                         minimum: first.minimum,
                         higher_is_better: first.direction.symbol() == "≥",
-                        points: rows
+                        points: ledger
+                            .history
                             .iter()
-                            .map(|(period, s)| chart::Point { period, achieved: s.achieved, status: s.status.as_str() })
+                            .flat_map(|p| p.slas.iter().filter(|s| s.sla_id == *id).map(move |s| (p.period.as_str(), s, true)))
+                            .chain(rows.iter().map(|(period, s)| (*period, *s, false)))
+                            .map(|(period, s, earlier)| chart::Point {
+                                period,
+                                achieved: s.achieved,
+                                status: s.status.as_str(),
+                                earlier,
+                            })
                             .collect(),
                     }))
                 }
@@ -617,6 +626,37 @@ fn by_queue(id: &str, rows: &[(&str, &SlaResult)]) -> Markup {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Each period's state in the ledger when the run was made: open, or closed and by whom.
+fn ledger_state(f: &AssessmentFile, ledger: &LedgerView<'_>) -> Markup {
+    let mut periods: Vec<&str> = ledger.periods.iter().map(|p| p.period.as_str()).collect();
+    for p in &f.assessment.periods {
+        if !periods.contains(&p.period.as_str()) {
+            periods.push(&p.period);
+        }
+    }
+    periods.sort_unstable();
+    html! {
+        h2 #ledger { "Ledger state and sign-off" }
+        @if ledger.periods.is_empty() {
+            p.muted { "No period of this contract was in a ledger when this run was made (a first run, or " code { "--no-ledger" } "): every period below is open until " code { "callsla close" } " signs it off." }
+        }
+        table #ledger-table {
+            tr { th { "Period" } th { "State" } th { "Signed off by" } th { "On" } th { "In this run" } }
+            @for period in &periods {
+                @let stored = ledger.periods.iter().find(|p| p.period == *period);
+                @let here = f.assessment.periods.iter().any(|p| p.period == *period);
+                tr {
+                    td { (period) }
+                    td { (stored.map_or("open", |p| p.state.as_str())) }
+                    td { (stored.and_then(|p| p.closed_by.as_deref()).unwrap_or("–")) }
+                    td { (stored.and_then(|p| p.closed_at.as_deref()).unwrap_or("–")) }
+                    td { @if here { "assessed" } @else { "earlier, from the ledger" } }
                 }
             }
         }

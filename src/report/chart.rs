@@ -84,6 +84,8 @@ pub(crate) struct Point<'a> {
     pub period: &'a str,
     pub achieved: Option<Decimal>,
     pub status: &'a str,
+    /// A period before this run's, from the ledger (drawn hollow: the trend).
+    pub earlier: bool,
 }
 
 /// What an SLA chart shows.
@@ -102,7 +104,7 @@ const W: f64 = 720.0;
 const H: f64 = 300.0;
 const LEFT: f64 = 72.0;
 const RIGHT: f64 = 16.0;
-const TOP: f64 = 40.0;
+const TOP: f64 = 48.0;
 const BOTTOM: f64 = 40.0;
 
 /// The SVG of one SLA: achieved per period against the target and the minimum.
@@ -175,8 +177,14 @@ pub(crate) fn sla_chart(c: &SlaChart<'_>) -> Markup {
                     _ => OTHER,
                 };
                 @if let Some(a) = p.achieved {
-                    circle.point cx=(at(x(i))) cy=(at(y(num(a)))) r="5.5" fill=(colour) stroke="#fff" stroke-width="1.5" {
-                        title { (p.period) ": " (a) (sym) " (" (p.status) ")" }
+                    @if p.earlier {
+                        circle.point.earlier cx=(at(x(i))) cy=(at(y(num(a)))) r="5" fill="#fff" stroke=(colour) stroke-width="2" {
+                            title { (p.period) ": " (a) (sym) " (" (p.status) ", from the ledger)" }
+                        }
+                    } @else {
+                        circle.point cx=(at(x(i))) cy=(at(y(num(a)))) r="5.5" fill=(colour) stroke="#fff" stroke-width="1.5" {
+                            title { (p.period) ": " (a) (sym) " (" (p.status) ")" }
+                        }
                     }
                 }
                 text.period x=(at(x(i))) y=(at(H - BOTTOM + 20.0)) text-anchor="middle" fill="#1d2330" { (p.period) }
@@ -193,8 +201,12 @@ pub(crate) fn sla_chart(c: &SlaChart<'_>) -> Markup {
                     line x1="360" x2="388" y1="0" y2="0" stroke=(MISS) stroke-width="2" stroke-dasharray="2 4" {}
                     text x="394" y="4.5" { "minimum " (m) (sym) }
                 }
-                rect x="510" y="-6" width="14" height="12" fill=(MISS) fill-opacity="0.15" {}
-                text x="530" y="4.5" { @if c.minimum.is_some() { "below minimum" } @else { "below target" } }
+                rect x="500" y="-6" width="14" height="12" fill=(MISS) fill-opacity="0.15" {}
+                text x="520" y="4.5" { @if c.minimum.is_some() { "below minimum" } @else { "below target" } }
+                @if c.points.iter().any(|p| p.earlier) {
+                    circle cx="6" cy="20" r="4.5" fill="#fff" stroke=(OTHER) stroke-width="2" {}
+                    text x="16" y="24.5" { "earlier periods, from the ledger" }
+                }
             }
         }
     }
@@ -275,8 +287,14 @@ mod tests {
     #[test]
     fn an_sla_chart_has_gridlines_units_bands_and_a_legend() {
         let points = vec![
-            Point { period: "2026-08", achieved: Some(Decimal::new(440553, 4)), status: "below_minimum" },
-            Point { period: "2026-09", achieved: Some(Decimal::new(887711, 4)), status: "met" },
+            Point { period: "2026-07", achieved: Some(Decimal::new(81, 0)), status: "met", earlier: true },
+            Point {
+                period: "2026-08",
+                achieved: Some(Decimal::new(440553, 4)),
+                status: "below_minimum",
+                earlier: false,
+            },
+            Point { period: "2026-09", achieved: Some(Decimal::new(887711, 4)), status: "met", earlier: false },
         ];
         let chart = SlaChart {
             sla_id: "SL-1",
@@ -293,6 +311,9 @@ mod tests {
         assert!(chart.contains(">80 %<") || chart.contains(">80 %</text>"), "{chart}");
         assert!(chart.contains("target 80%") && chart.contains("minimum 70%"));
         assert!(chart.contains("2026-08: 44.0553% (below_minimum)"));
+        assert!(
+            chart.contains("2026-07: 81% (met, from the ledger)") && chart.contains("earlier periods, from the ledger")
+        );
     }
 
     #[test]

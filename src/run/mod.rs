@@ -43,6 +43,10 @@ use crate::rules::{self, Assessment, RulesError, RulesInput};
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct LedgerInput {
     pub history: Vec<rules::PeriodAssessment>,
+    /// Every period the ledger records for the contract, with its state and sign-off (for the
+    /// audit page).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub periods: Vec<crate::assessment::PeriodState>,
     /// The account so far: documents, payments, charged interest, pending restatements, and
     /// this run's restatement (for its note).
     pub receivables: crate::billing::Receivables,
@@ -630,7 +634,15 @@ pub fn compute(
         "invoice.xlsx".into(),
         report::workbook::render(&file).map_err(|e| RunError::Internal(format!("invoice.xlsx: {e}")))?,
     );
-    outputs.insert("audit.html".into(), report::audit::render(&file, &manifest).into_bytes());
+    outputs.insert(
+        "audit.html".into(),
+        report::audit::render(
+            &file,
+            &manifest,
+            &crate::assessment::LedgerView { history: &ledger_input.history, periods: &ledger_input.periods },
+        )
+        .into_bytes(),
+    );
     if ledger_input != LedgerInput::default() {
         let mut li = serde_json::to_vec_pretty(&ledger_input).map_err(|e| RunError::Internal(e.to_string()))?;
         li.push(b'\n');
@@ -695,6 +707,16 @@ pub fn run(
         match &ledger {
             Some(l) => Ok(LedgerInput {
                 history: l.history_before(contract, first)?,
+                periods: l
+                    .periods(Some(contract))?
+                    .into_iter()
+                    .map(|p| crate::assessment::PeriodState {
+                        period: p.period,
+                        state: p.state,
+                        closed_by: p.closed_by,
+                        closed_at: p.closed_at,
+                    })
+                    .collect(),
                 receivables: crate::billing::Receivables {
                     restatement: ledger_opts
                         .restate

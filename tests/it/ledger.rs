@@ -68,6 +68,24 @@ fn run_month(t: &TempDir, month: &str, extra: &[&str]) -> Run {
     callsla(&args)
 }
 
+/// `callsla close` of `period` in the test's ledger, provisional results accepted.
+fn close_accepting(t: &TempDir, period: &str, by: &str, at: &str) -> Run {
+    callsla(&[
+        "close",
+        "--contract",
+        s(&t.path("contract.toml")),
+        "--ledger",
+        s(&ledger(t)),
+        "--period",
+        period,
+        "--by",
+        by,
+        "--at",
+        at,
+        "--accept-provisional",
+    ])
+}
+
 fn assessment(dir: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("assessment.json")).unwrap()).unwrap()
 }
@@ -362,20 +380,7 @@ fn export_and_rebuild_from_the_output_folders() {
 fn a_closed_period_without_a_recorded_document_gets_a_final_one() {
     let t = setup("ledger-pre-documents");
     assert_eq!(run_month(&t, "2026-08", &[]).code, 0);
-    let c = callsla(&[
-        "close",
-        "--contract",
-        s(&t.path("contract.toml")),
-        "--ledger",
-        s(&ledger(&t)),
-        "--period",
-        "2026-08",
-        "--by",
-        "fin",
-        "--at",
-        "2026-09-05",
-        "--accept-provisional",
-    ]);
+    let c = close_accepting(&t, "2026-08", "fin", "2026-09-05");
     assert_eq!(c.code, 0, "{}", c.stderr);
     // As an older ledger: no documents, no account.
     let conn = rusqlite::Connection::open(ledger(&t)).unwrap();
@@ -417,22 +422,7 @@ fn a_period_added_out_of_order_marks_later_periods_stale_until_rerun() {
     let csv = callsla(&["history", "--ledger", s(&ledger(&t)), "--format", "csv"]);
     assert!(csv.stdout.lines().next().unwrap().ends_with(",stale"));
     assert!(csv.stdout.contains(",assessed before 2026-09 was added\n"), "{}", csv.stdout);
-    let close = |period: &str| {
-        callsla(&[
-            "close",
-            "--contract",
-            s(&t.path("contract.toml")),
-            "--ledger",
-            s(&ledger(&t)),
-            "--period",
-            period,
-            "--by",
-            "Finance",
-            "--at",
-            "2026-11-05",
-            "--accept-provisional",
-        ])
-    };
+    let close = |period: &str| close_accepting(&t, period, "Finance", "2026-11-05");
     let refused = close("2026-10");
     assert_eq!(refused.code, 2);
     assert_eq!(
@@ -513,4 +503,30 @@ fn every_command_finds_the_ledger_by_one_rule() {
     let h = callsla_with(&["history"], Some(&t.path("")), &[]);
     assert_eq!(h.code, 2);
     assert!(h.stderr.contains("no ledger at callsla.db"), "{}", h.stderr);
+}
+
+/// The audit page shows the ledger (issue 20): the trend over the months recorded before this
+/// run's (hollow points in each chart) and every period's state and sign-off.
+#[test]
+fn the_audit_page_shows_the_trend_and_the_sign_off_from_the_ledger() {
+    let t = setup("ledger-audit");
+    assert_eq!(run_month(&t, "2026-08", &[]).code, 0);
+    let close = close_accepting(&t, "2026-08", "J. Finance <jf@example.com>", "2026-09-05");
+    assert_eq!(close.code, 0, "{}", close.stderr);
+    assert_eq!(run_month(&t, "2026-09", &[]).code, 0);
+    let html = std::fs::read_to_string(t.path("out-2026-09").join("audit.html")).unwrap();
+    // August, from the ledger, drawn hollow in each chart beside September.
+    assert!(html.contains("2026-08: 44.0553% (below_minimum, from the ledger)"), "the trend");
+    assert!(html.matches("class=\"point earlier\"").count() >= 9, "a hollow August point per SLA");
+    // The sign-off, escaped as text.
+    let table = &html[html.find("id=\"ledger-table\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert!(
+        table.contains("<td>2026-08</td><td>closed</td><td>J. Finance &lt;jf@example.com&gt;</td><td>2026-09-05</td><td>earlier, from the ledger</td>"),
+        "{table}"
+    );
+    assert!(table.contains("<td>2026-09</td><td>open</td><td>–</td><td>–</td><td>assessed</td>"), "{table}");
+    // verify re-derives the page from ledger_input.json.
+    let v = callsla(&["verify", s(&t.path("out-2026-09"))]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
 }
