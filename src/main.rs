@@ -113,6 +113,27 @@ enum Command {
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// The portfolio page from the ledger: per contract an SLA × month heat map, fees, credits
+    /// and net due over time, chronic failures, termination rights and open disputes.
+    #[command(after_help = cli::examples::REPORT)]
+    Report {
+        #[command(flatten)]
+        ledger: cli::LedgerArg,
+        /// Only these contract ids (repeatable; default: every contract in the ledger).
+        #[arg(long)]
+        contract: Vec<String>,
+        /// Output folders of `callsla run`: their periods link to their audit pages
+        /// (repeatable).
+        #[arg(long, num_args = 1..)]
+        runs: Vec<PathBuf>,
+        /// Judge the open disputes on this day (YYYY-MM-DD); default: the latest day recorded
+        /// in the dispute register.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// The page to write (HTML, atomically).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// The statement of account from the ledger: documents, notes and payments with the running
     /// balance, open items and their ageing.
     #[command(after_help = cli::examples::STATEMENT)]
@@ -290,6 +311,9 @@ fn main() -> ExitCode {
         }
         Command::Statement { ledger, contract, as_of, format, out } => {
             cli::statement(&ledger.ledger, contract.as_deref(), as_of, format, out.as_deref())
+        }
+        Command::Report { ledger, contract, runs, as_of, out } => {
+            cli::report(&ledger.ledger, &contract, &runs, as_of, &out)
         }
         Command::Verify { dir, inputs } => cli::verify(&dir, inputs.as_deref()),
         Command::Diff { a, b } => cli::diff(&a, &b),

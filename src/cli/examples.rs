@@ -15,6 +15,9 @@ pub const CLOSE: &str = r#"Example:
 pub const HISTORY: &str = r#"Example:
   callsla history --format csv --as-of 2026-11-15"#;
 
+pub const REPORT: &str = r#"Example:
+  callsla report --runs target/2026-08 target/2026-09 target/2026-10 --out target/portfolio.html"#;
+
 pub const STATEMENT: &str = r#"Example:
   callsla statement --as-of 2026-12-15 --format csv --out target/statement.csv"#;
 

@@ -248,3 +248,98 @@ pub fn ledger_rebuild(ledger: &std::path::Path, dirs: &[PathBuf]) -> Result<Outc
         done.len()
     )))
 }
+
+/// `callsla report`: the portfolio page across contracts and months, from the ledger; the
+/// periods of the output folders in `runs` link to their audit pages.
+pub fn report(
+    ledger: &std::path::Path,
+    contracts: &[String],
+    runs: &[PathBuf],
+    as_of: Option<chrono::NaiveDate>,
+    out: &std::path::Path,
+) -> Result<Outcome, CliError> {
+    use crate::report::portfolio::{ContractView, PeriodView};
+    if !ledger.is_file() {
+        return Err(CliError::NoLedger(ledger.display().to_string()));
+    }
+    // The audit pages the user points at: (contract, period) → link from the page's folder.
+    let page_dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let page_dir = page_dir.canonicalize().map_err(write_err(out))?;
+    let mut links: Vec<(String, String, String)> = Vec::new();
+    for dir in runs {
+        let file = super::load_assessment(dir)?;
+        let page = dir.join("audit.html");
+        let Ok(abs) = page.canonicalize() else {
+            return Err(CliError::BadValue {
+                option: "--runs",
+                value: dir.display().to_string(),
+                expected: "an output folder of callsla run (with assessment.json and audit.html)",
+            });
+        };
+        let href = crate::util::relative_path(&page_dir, &abs).display().to_string();
+        for p in &file.assessment.periods {
+            links.push((file.assessment.contract_id.clone(), p.period.clone(), href.clone()));
+        }
+    }
+    let l = crate::ledger::Ledger::open_read(ledger).map_err(crate::run::RunError::from)?;
+    let all = l.contracts().map_err(crate::run::RunError::from)?;
+    for c in contracts {
+        if !all.contains(c) {
+            return Err(CliError::BadValue {
+                option: "--contract",
+                value: c.clone(),
+                expected: "a contract the ledger records (callsla history lists them)",
+            });
+        }
+    }
+    let ids: Vec<String> = if contracts.is_empty() { all } else { contracts.to_vec() };
+    let disputes = l.disputes(None).map_err(crate::run::RunError::from)?;
+    let dated = as_of.or_else(|| disputes.iter().flat_map(|d| d.steps.iter().map(|s| s.at)).max());
+    let day = dated.unwrap_or_default();
+    let mut views = Vec::new();
+    for id in &ids {
+        let stored = l.periods(Some(id)).map_err(crate::run::RunError::from)?;
+        let assessed = l.history_before(id, i64::MAX).map_err(crate::run::RunError::from)?;
+        let currency = l.account_terms(id).map_err(crate::run::RunError::from)?.map(|t| t.currency).unwrap_or_default();
+        let periods = assessed
+            .into_iter()
+            .map(|a| {
+                let s = stored.iter().find(|s| s.period == a.period);
+                let link = links.iter().rev().find(|(c, p, _)| c == id && *p == a.period).map(|(.., h)| h.clone());
+                PeriodView {
+                    state: s.map_or_else(|| "open".to_string(), |s| s.state.clone()),
+                    closed_by: s.and_then(|s| s.closed_by.clone()),
+                    closed_at: s.and_then(|s| s.closed_at.clone()),
+                    audit_page: link,
+                    assessment: a,
+                }
+            })
+            .collect();
+        views.push(ContractView {
+            id: id.clone(),
+            currency,
+            periods,
+            termination_events: l
+                .termination_events(Some(id))
+                .map_err(crate::run::RunError::from)?
+                .into_iter()
+                .map(|(_, e)| e)
+                .collect(),
+            open_disputes: disputes
+                .iter()
+                .filter(|d| d.contract_id == *id)
+                .filter_map(|d| d.as_of(day))
+                .filter(|d| d.is_open_on(day))
+                .collect(),
+        });
+    }
+    l.release().map_err(crate::run::RunError::from)?;
+    let html = report::portfolio::render(&views, dated.map(|d| d.to_string()).as_deref());
+    write_atomic(out, |w| w.write_all(html.as_bytes())).map_err(write_err(out))?;
+    Ok(Outcome::info(format!(
+        "wrote {}: {} contract(s), {} period(s)\n",
+        out.display(),
+        views.len(),
+        views.iter().map(|v| v.periods.len()).sum::<usize>()
+    )))
+}

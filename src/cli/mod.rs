@@ -23,7 +23,7 @@ mod progress;
 
 pub use crate::exit::Exit;
 pub use dispute::{dispute, DisputeAction};
-pub use ledger::{close, history, ledger_export, ledger_rebuild, statement};
+pub use ledger::{close, history, ledger_export, ledger_rebuild, report, statement};
 pub use manual::{completions, man};
 
 /// Any error a subcommand can end with.
@@ -688,7 +688,7 @@ pub fn verify(dir: &std::path::Path, inputs: Option<&std::path::Path>) -> Result
     Ok(Outcome { stderr, code: Exit::VerifyDiffers, ..Outcome::ok(String::new()) })
 }
 
-fn load_assessment(dir: &std::path::Path) -> Result<crate::run::AssessmentFile, CliError> {
+pub(crate) fn load_assessment(dir: &std::path::Path) -> Result<crate::run::AssessmentFile, CliError> {
     let p = if dir.is_dir() { dir.join("assessment.json") } else { dir.to_path_buf() };
     let text = std::fs::read_to_string(&p)
         .map_err(|e| CliError::Unreadable { path: p.display().to_string(), message: e.to_string() })?;

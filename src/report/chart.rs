@@ -256,6 +256,48 @@ pub(crate) fn waterfall(period: &str, steps: &[Step<'_>]) -> Markup {
     }
 }
 
+/// The SVG of a contract's money per period: net due (blue) and credits (red) side by side,
+/// on a y-axis of round amounts in the currency.
+pub(crate) fn money_chart(contract: &str, currency: &str, rows: &[(&str, Decimal, Decimal)]) -> Markup {
+    let max = rows.iter().map(|(_, n, c)| num(*n).max(num(*c))).fold(0.0, f64::max);
+    let min = rows.iter().map(|(_, n, c)| num(*n).min(num(*c))).fold(0.0, f64::min);
+    let ticks = nice_ticks(min, max.max(1.0), 6);
+    let (y_lo, y_hi) = (ticks.first().copied().unwrap_or(0.0), ticks.last().copied().unwrap_or(1.0));
+    let step = if ticks.len() > 1 { ticks[1] - ticks[0] } else { 1.0 };
+    let plot_h = H - TOP - BOTTOM;
+    let y = |v: f64| TOP + (y_hi - v) / (y_hi - y_lo).max(1e-9) * plot_h;
+    let slot = (W - LEFT - RIGHT) / rows.len().max(1) as f64;
+    let bar = (slot / 3.0).min(40.0);
+    html! {
+        svg.money-chart data-contract=(contract) role="img" aria-label={ (contract) ": net due and credits per period" }
+            width=(W) height=(H) viewBox={ "0 0 " (W) " " (H) } xmlns="http://www.w3.org/2000/svg"
+            font-family="system-ui,sans-serif" font-size="13" {
+            @for t in &ticks {
+                line.grid x1=(LEFT) x2=(at(W - RIGHT)) y1=(at(y(*t))) y2=(at(y(*t))) stroke="#dfe2ea" {}
+                text.tick x=(at(LEFT - 8.0)) y=(at(y(*t) + 4.5)) text-anchor="end" fill="#4a4f5c" { (tick_label(*t, step)) }
+            }
+            line.axis x1=(LEFT) x2=(at(W - RIGHT)) y1=(at(y(0.0))) y2=(at(y(0.0))) stroke="#6b6f7b" {}
+            @for (i, (period, net, credits)) in rows.iter().enumerate() {
+                @let x0 = LEFT + i as f64 * slot + slot / 2.0 - bar;
+                @let (n, c) = (num(*net), num(*credits));
+                rect.net x=(at(x0)) y=(at(y(n.max(0.0)))) width=(at(bar - 2.0)) height=(at((y(n.min(0.0)) - y(n.max(0.0))).max(1.0))) fill=(LINE) {
+                    title { (period) ": net due " (amount(*net)) " " (currency) }
+                }
+                rect.credits x=(at(x0 + bar)) y=(at(y(c.max(0.0)))) width=(at(bar - 2.0)) height=(at((y(c.min(0.0)) - y(c.max(0.0))).max(1.0))) fill=(MISS) {
+                    title { (period) ": credits " (amount(*credits)) " " (currency) }
+                }
+                text.period x=(at(x0 + bar)) y=(at(H - BOTTOM + 20.0)) text-anchor="middle" fill="#1d2330" { (period) }
+            }
+            g.legend transform={ "translate(" (LEFT) ",14)" } {
+                rect x="0" y="-6" width="14" height="12" fill=(LINE) {}
+                text x="20" y="4.5" { "net due (" (currency) ")" }
+                rect x="160" y="-6" width="14" height="12" fill=(MISS) {}
+                text x="180" y="4.5" { "credits: SLA after the cap, and obligations" }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

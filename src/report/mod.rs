@@ -5,6 +5,7 @@ pub mod audit;
 pub(crate) mod chart;
 pub mod finance;
 pub mod metrics;
+pub mod portfolio;
 pub mod statement;
 pub mod summary;
 pub(crate) mod workbook;

@@ -182,3 +182,39 @@ fn audit_page_renders_tables_charts_and_reconciliation_and_escapes_input() {
     assert!(dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"), "the queue name is shown as text");
     assert!(!dom.contains("<script>document.title"), "the queue name became markup");
 }
+
+/// The portfolio page (`callsla report`) in Chromium: the heat map and the money chart render,
+/// no script runs, and the screenshot for the README is written (`UPDATE_GOLDEN=1` refreshes
+/// docs/portfolio.png).
+#[test]
+fn portfolio_page_renders_the_heat_map() {
+    let Some(browser) = chromium() else { return };
+    let t = TempDir::new("browser-portfolio");
+    let db = t.path("acme.db");
+    let mut runs = Vec::new();
+    for m in ["2026-08", "2026-09", "2026-10"] {
+        let out = t.path(m);
+        let mut args = sample_run_args("sample-data/contract.toml", s(&out));
+        args.retain(|a| *a != "--no-ledger");
+        let (db, out_s) = (s(&db).to_string(), s(&out).to_string());
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.extend(["--period".into(), m.into(), "--ledger".into(), db]);
+        let r = callsla_in_repo(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        runs.push(out_s);
+    }
+    let page = t.path("portfolio.html");
+    let mut args = vec!["report", "--ledger", s(&db), "--out", s(&page), "--runs"];
+    args.extend(runs.iter().map(String::as_str));
+    let r = callsla(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dom = rendered_dom(&browser, &page, &t.path("chromium-profile"));
+    assert!(dom.contains("<title>SLA portfolio</title>"));
+    assert!(dom.contains("class=\"heatmap\"") && dom.contains("class=\"money-chart\""));
+    assert_eq!(dom.matches("<td class=\"heat ").count(), 14 * 3);
+    assert!(dom.contains("2026-08/audit.html"), "links to the audit pages");
+    let png = if std::env::var_os("UPDATE_GOLDEN").is_some() { repo("docs/portfolio.png") } else { t.path("p.png") };
+    headless(&browser, &page, &t.path("chromium-profile-2"), &format!("--screenshot={}", png.display()));
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 30_000, "a blank screenshot ({} bytes)", bytes.len());
+}

@@ -57,7 +57,7 @@ fn completions_and_man_pages_come_from_the_command_line_itself() {
     let dir = t.path("man");
     let r = callsla(&["man", "--out", s(&dir)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.starts_with(&format!("wrote 22 man pages to {}: callsla-check.1, ", s(&dir))), "{}", r.stderr);
+    assert!(r.stderr.starts_with(&format!("wrote 23 man pages to {}: callsla-check.1, ", s(&dir))), "{}", r.stderr);
     let run = std::fs::read_to_string(dir.join("callsla-run.1")).unwrap();
     assert!(run.contains(".TH callsla-run 1") && run.contains("\\-\\-no\\-ledger"), "{run}");
     assert!(std::fs::read_to_string(dir.join("callsla-dispute-open.1")).unwrap().contains("\\-\\-document"));

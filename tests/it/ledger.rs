@@ -530,3 +530,75 @@ fn the_audit_page_shows_the_trend_and_the_sign_off_from_the_ledger() {
     let v = callsla(&["verify", s(&t.path("out-2026-09"))]);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
 }
+
+/// `callsla report` (issue 20): the portfolio page from the ledger — the SLA × month heat map,
+/// money over time, chronic failures, termination rights, open disputes, and links to the
+/// audit pages of the output folders given.
+#[test]
+fn the_portfolio_page_reads_the_ledger() {
+    let t = setup("ledger-portfolio");
+    for m in ["2026-08", "2026-09", "2026-10"] {
+        let r = run_month(&t, m, &[]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    assert_eq!(close_accepting(&t, "2026-08", "A. Auditor", "2026-09-05").code, 0);
+    let d = callsla(&[
+        "dispute",
+        "open",
+        "--contract",
+        s(&t.path("contract.toml")),
+        "--ledger",
+        s(&ledger(&t)),
+        "--document",
+        "ACME-CONTOSO-2026-08",
+        "--sla",
+        "SL-1",
+        "--period",
+        "2026-08",
+        "--amount",
+        "100",
+        "--reason",
+        "outage <14 Aug>",
+        "--by",
+        "J. Client",
+        "--at",
+        "2026-09-20",
+    ]);
+    assert_eq!(d.code, 0, "{}", d.stderr);
+    let page = t.path("portfolio.html");
+    let r = callsla_with(
+        &["report", "--ledger", s(&ledger(&t)), "--runs", "out-2026-08", "out-2026-09", "--out", s(&page)],
+        Some(&t.0),
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains("<script"), "no script");
+    assert!(html.contains("id=\"contract-ACME-CONTOSO\""));
+    // 14 SLAs × 3 months, coloured by status; August closed and signed off.
+    assert_eq!(html.matches("<td class=\"heat ").count(), 14 * 3, "the heat map");
+    assert!(html.contains("<td class=\"heat below_minimum\""), "SL-1 in August");
+    assert!(html.contains("A. Auditor, 2026-09-05"));
+    // Links to the folders given, relative to the page; none for October.
+    assert!(html.contains("href=\"out-2026-08/audit.html\"") && html.contains("href=\"out-2026-09/audit.html\""));
+    assert!(!html.contains("out-2026-10/audit.html"));
+    // The outbound SLAs were missed every month: chronic.
+    assert!(html.contains("OUT-2: missed in each of the last 3 periods"), "chronic failures");
+    // The open dispute, its reason never shown raw; the termination right of August's breach.
+    assert!(html.contains("<td>SL-1 2026-08</td>") && !html.contains("<14 Aug>"));
+    assert!(html.contains("OB-1 material_breach"), "termination rights");
+    assert!(html.contains("class=\"money-chart\""), "money over time");
+    // The same ledger, the same page.
+    let again = t.path("again.html");
+    let r = callsla_with(
+        &["report", "--ledger", s(&ledger(&t)), "--runs", "out-2026-08", "out-2026-09", "--out", s(&again)],
+        Some(&t.0),
+        &[],
+    );
+    assert_eq!(r.code, 0);
+    assert_eq!(std::fs::read(&again).unwrap(), html.as_bytes());
+    // An unknown contract is refused, naming where to find the ids.
+    let r = callsla(&["report", "--ledger", s(&ledger(&t)), "--contract", "NOPE", "--out", s(&t.path("x.html"))]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("callsla history lists them"), "{}", r.stderr);
+}
