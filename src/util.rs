@@ -267,6 +267,25 @@ pub(crate) fn explaining() -> bool {
     EXPLAIN.load(std::sync::atomic::Ordering::Relaxed) || std::env::var_os(EXPLAIN_ENV).is_some()
 }
 
+/// Reports progress of long work to the command line's display: what is under way, how much is
+/// done of how much (bytes of an input read, contacts searched for repeats).
+pub type WorkHook = Box<dyn Fn(&'static str, u64, u64) + Send + Sync>;
+
+static WORK: std::sync::OnceLock<WorkHook> = std::sync::OnceLock::new();
+
+/// Installs the progress hook (the first one stays). Without one, [`work`] does nothing; what it
+/// reports never reaches an output.
+pub fn on_work(hook: WorkHook) {
+    let _ = WORK.set(hook);
+}
+
+/// `done` of `total` of the work `what` is done.
+pub(crate) fn work(what: &'static str, done: u64, total: u64) {
+    if let Some(hook) = WORK.get() {
+        hook(what, done, total);
+    }
+}
+
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Asks for no progress or informational lines on standard error (`-q`), for the rest of the

@@ -1,6 +1,7 @@
 //! Progress on standard error for long work: a spinner naming the current step with the time
-//! elapsed (`run`, `metrics`, `ingest`), a bar with rows and ETA where the total is known
-//! (`generate`). Drawn only when standard error is a terminal and neither `-q` nor `-v` is
+//! elapsed (`run`, `metrics`, `ingest`) that turns into a bar with the share done and the time
+//! left while an input is read (bytes) or repeat contacts are searched (contacts), and a bar
+//! with rows and ETA where the total is known (`generate`). Drawn only when standard error is a terminal and neither `-q` nor `-v` is
 //! given (`-v` prints timed lines instead); never into outputs or pipes. Cleared when done.
 
 use std::io::IsTerminal as _;
@@ -25,10 +26,22 @@ impl Progress {
             return Progress { bar: None };
         }
         let bar = ProgressBar::new_spinner();
-        if let Ok(style) = ProgressStyle::with_template("{spinner} callsla: {msg} ({elapsed})") {
-            bar.set_style(style);
-        }
+        bar.set_style(spinner_style());
         bar.enable_steady_tick(Duration::from_millis(120));
+        // Long work inside a step reports how far it is: the spinner becomes a bar.
+        let hooked = bar.clone();
+        crate::util::on_work(Box::new(move |what, done, total| {
+            if hooked.length() != Some(total) {
+                if let Ok(style) =
+                    ProgressStyle::with_template("callsla: {msg} [{bar:30}] {percent}% ({elapsed}, {eta} left)")
+                {
+                    hooked.set_style(style.progress_chars("=> "));
+                }
+                hooked.set_length(total);
+            }
+            hooked.set_message(what);
+            hooked.set_position(done);
+        }));
         Progress { bar: Some(bar) }
     }
 
@@ -46,9 +59,13 @@ impl Progress {
         Progress { bar: Some(bar) }
     }
 
-    /// The step now under way.
+    /// The step now under way (a bar of the previous step's work turns back into the spinner).
     pub(crate) fn step(&self, name: &str) {
         if let Some(bar) = &self.bar {
+            if bar.length().is_some() {
+                bar.unset_length();
+                bar.set_style(spinner_style());
+            }
             bar.set_message(name.to_string());
         }
     }
@@ -59,6 +76,11 @@ impl Progress {
             bar.set_position(done);
         }
     }
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} callsla: {msg} ({elapsed})")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 impl Drop for Progress {

@@ -148,6 +148,7 @@ impl Blocks {
                     sha.update(&out[h..]);
                 }
                 self.pos += cut as u64;
+                crate::util::work("reading the input", self.pos, self.len);
                 return Ok(Some(out));
             }
             // One record longer than the block: read a bigger block, up to the longest record.

@@ -140,8 +140,11 @@ fn repeat_flags_in_groups(
     let in_group = |counts: &[usize; PARTITIONS], g: Option<&(u8, u8, usize)>| -> usize {
         g.map_or(0, |g| (g.0..=g.1).filter_map(|p| counts.get(p as usize)).sum())
     };
+    let total: usize = groups.iter().map(|g| g.2).sum();
+    let mut searched = 0usize;
     for pair in groups.chunks(2) {
         let (ga, gb) = (pair.first(), pair.get(1));
+        searched += pair.iter().map(|g| g.2).sum::<usize>();
         let (a1, b1) = (in_group(&counts1, ga), in_group(&counts1, gb));
         let mut a = vec![Entry::default(); a1 + in_group(&counts2, ga)];
         let mut b = vec![Entry::default(); b1 + in_group(&counts2, gb)];
@@ -160,6 +163,7 @@ fn repeat_flags_in_groups(
         on_two_threads(SEARCH, || scan(&mut a, ids, window_us), || scan(&mut b, ids, window_us))?;
         mark(&a);
         mark(&b);
+        crate::util::work("searching for repeat contacts", searched as u64, total as u64);
     }
     Ok(flags)
 }

@@ -106,11 +106,14 @@ fn progress_is_drawn_on_a_terminal_only() {
     let shown = on_terminal(&format!("generate --rows 300000 --out {}", s(&out)));
     assert!(shown.contains("callsla: generating ["), "{shown:?}");
     assert!(shown.contains("300,000/300,000 rows"), "{shown:?}");
-    let shown = on_terminal(&format!("metrics --input {} --tz UTC --by channel", s(&out)));
-    assert!(
-        shown.contains("callsla: reading the interaction logs") || shown.contains("callsla: measuring"),
-        "{shown:?}"
-    );
+    // A month big enough for the bars of long work inside a step: reading the input (bytes)
+    // and the repeat-contact search (contacts), each with the share done and the time left.
+    let big = t.path("big.csv");
+    assert_eq!(callsla(&["generate", "--rows", "1000000", "--out", s(&big)]).code, 0);
+    let shown = on_terminal(&format!("metrics --input {} --tz UTC --by channel", s(&big)));
+    assert!(shown.contains("callsla: reading the input ["), "{shown:?}");
+    assert!(shown.contains("callsla: searching for repeat contacts ["), "{shown:?}");
+    assert!(shown.contains("% (") && shown.contains(" left)"), "{shown:?}");
     let quiet = on_terminal(&format!("generate -q --rows 300000 --out {}", s(&out)));
     assert!(!quiet.contains("callsla:"), "{quiet:?}");
     // Not a terminal: no progress, no cursor control.
