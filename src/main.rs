@@ -198,7 +198,7 @@ enum Command {
     /// Validate a contract (and optionally a profile) without data.
     #[command(after_help = cli::examples::CHECK)]
     Check {
-        /// The contract (TOML, docs/contract.md).
+        /// The contract (TOML, docs/contract.md); `-` reads it from standard input.
         #[arg(long)]
         contract: PathBuf,
         /// An ingest profile (TOML, docs/profiles.md) to validate as well.

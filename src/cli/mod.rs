@@ -128,7 +128,8 @@ pub struct IngestArgs {
     /// Ingest profile (TOML); without it the canonical schema is expected.
     #[arg(long)]
     pub profile: Option<PathBuf>,
-    /// Input files (CSV, gzip CSV or Parquet); globs like 'logs/*.csv' are expanded.
+    /// Input files (CSV, gzip CSV or Parquet); globs like 'logs/*.csv' are expanded; `-` reads a
+    /// CSV (or gzip CSV) from standard input.
     #[arg(long = "input", required = true, num_args = 1..)]
     pub inputs: Vec<PathBuf>,
     /// Write rejected rows here (CSV).
@@ -329,7 +330,8 @@ pub struct MetricsArgs {
     /// Ingest profile (TOML); without it the canonical schema is expected.
     #[arg(long)]
     pub profile: Option<PathBuf>,
-    /// Input files (CSV, gzip CSV or Parquet); globs like 'logs/*.csv' are expanded.
+    /// Input files (CSV, gzip CSV or Parquet); globs like 'logs/*.csv' are expanded; `-` reads a
+    /// CSV (or gzip CSV) from standard input.
     #[arg(long = "input", required = true, num_args = 1..)]
     pub inputs: Vec<PathBuf>,
     /// The period length the figures are measured over.
@@ -554,7 +556,16 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
 
 /// `callsla check`: validates a contract (and a profile) without data.
 pub fn check(contract: &std::path::Path, profile: Option<&std::path::Path>) -> Result<Outcome, CliError> {
-    let c = Contract::load(contract)?;
+    // `-`: the contract comes on standard input (named `<stdin>` in messages).
+    let c = if contract.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|source| {
+            crate::contract::ContractError::Io { file: "contract", path: "<stdin>".to_string(), source }
+        })?;
+        Contract::parse(&text, "<stdin>")?
+    } else {
+        Contract::load(contract)?
+    };
     let mut out = String::new();
     let latest = c.terms.last().unwrap_or(&c.terms[0]);
     let critical = latest.slas.iter().filter(|s| s.kind == SlaKind::Critical).count();
@@ -618,6 +629,16 @@ pub fn run(
     fail_on_breach: bool,
     rejects: Option<&std::path::Path>,
 ) -> Result<Outcome, CliError> {
+    // A run records every input's SHA-256 for `verify`, which could not read standard input
+    // again.
+    if opts.inputs.iter().any(|p| p.as_os_str() == "-") {
+        return Err(CliError::BadValue {
+            option: "--input",
+            value: "-".to_string(),
+            expected:
+                "accepted by run (verify re-reads every input the manifest names; save standard input to a file first)",
+        });
+    }
     // `-v` (or CALLSLA_EXPLAIN): each step with its start time; on a terminal otherwise, a
     // spinner naming the step.
     let timed = crate::util::explaining();

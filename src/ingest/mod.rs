@@ -219,7 +219,21 @@ fn ingest_file(
     seen: &mut validate::SeenIds,
     hash: bool,
 ) -> Result<FileOut, IngestError> {
-    let shown = path.display().to_string();
+    // `-`: standard input, copied once into an unnamed temporary file (read twice: records
+    // counted, then parsed) and named `<stdin>` in every message, reject and reconciliation.
+    let (_stdin, spooled);
+    let (path, shown) = if path == Path::new("-") {
+        let t = TempCopy::new("stdin", Path::new("<stdin>"))?;
+        let io = |source| IngestError::Io { path: "<stdin>".to_string(), source };
+        let mut w = std::fs::OpenOptions::new().write(true).open(t.path()).map_err(io)?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut w).map_err(io)?;
+        spooled = t.path();
+        _stdin = Some(t);
+        (spooled.as_path(), "<stdin>".to_string())
+    } else {
+        _stdin = None;
+        (path, path.display().to_string())
+    };
     if !path.is_file() {
         return Err(IngestError::Io {
             path: shown,
@@ -233,7 +247,7 @@ fn ingest_file(
     let mut lf = if parquet {
         let args = ScanArgsParquet { row_index: Some(RowIndex { name: ROW.into(), offset: 0 }), ..Default::default() };
         LazyFrame::scan_parquet(PlRefPath::from(path.to_string_lossy().as_ref()), args)
-            .map_err(|e| IngestError::read(path, e))?
+            .map_err(|e| IngestError::read(Path::new(&shown), e))?
     } else {
         let mut scan_path = if is_gzip(path)? {
             let t = gunzip_to_temp(path)?;
@@ -275,9 +289,9 @@ fn ingest_file(
             .with_encoding(CsvEncoding::Utf8)
             .with_row_index(Some(RowIndex { name: ROW.into(), offset: 0 }))
             .finish()
-            .map_err(|e| IngestError::read(path, e))?
+            .map_err(|e| IngestError::read(Path::new(&shown), e))?
     };
-    let schema = lf.collect_schema().map_err(|e| IngestError::read(path, e))?;
+    let schema = lf.collect_schema().map_err(|e| IngestError::read(Path::new(&shown), e))?;
 
     // Resolve which mapped columns exist; a missing column of an explicit mapping is an error.
     let mut plan = validate::Plan::new(profile, file_idx, parquet);
@@ -432,7 +446,7 @@ fn ingest_file(
                 path: shown.clone(),
                 message: "a line has more fields than the header; check source.delimiter and source.quote in the profile, or quotes around values that contain the delimiter".to_string(),
             },
-            _ => IngestError::read(path, e),
+            _ => IngestError::read(Path::new(&shown), e),
         }
     })?;
     drop(_temp);
@@ -440,7 +454,7 @@ fn ingest_file(
     let (state, failed) =
         absorber.join().map_err(|_| IngestError::Internal("the ingest absorber stopped unexpectedly".into()))?;
     if let Some(e) = failed {
-        return Err(IngestError::read(path, e));
+        return Err(IngestError::read(Path::new(&shown), e));
     }
     let (mut out, seen_back) = state.finish(if parquet { "parquet" } else { "csv" });
     *seen = seen_back;
