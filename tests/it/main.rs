@@ -30,6 +30,7 @@ mod properties;
 mod realdata;
 mod rules;
 mod run;
+mod schema;
 mod silent;
 mod sql_engines;
 mod workbook;
