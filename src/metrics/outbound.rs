@@ -263,7 +263,7 @@ pub(super) fn dialler_abandonment(
         for ((campaign, day), c) in cells.get(&key).into_iter().flatten() {
             let c = match window {
                 AbandonWindow::Days30 => {
-                    let start = *day - chrono::Duration::days(29);
+                    let start = day.checked_sub_days(chrono::Days::new(29)).unwrap_or(NaiveDate::MIN);
                     // Days missing from the window: those before the data's first day, unless
                     // the measurement starts on or after that day (nothing earlier counts).
                     if first_day.is_some_and(|f| start < f && since_day.is_none_or(|s| f > s)) {

@@ -171,7 +171,8 @@ fn period_starts(opts: &RunOptions, c: &Contract, table: &MetricTable, side: &[&
         })
     };
     let contract_start = period::local_midnight(c.zone, c.effective_from);
-    let contract_end = c.effective_to.map(|d| period::local_midnight(c.zone, d + chrono::Duration::days(1)));
+    let contract_end =
+        c.effective_to.map(|d| period::local_midnight(c.zone, d.succ_opt().unwrap_or(chrono::NaiveDate::MAX)));
     let mut starts: Vec<i64> = match (&opts.period, &opts.from, &opts.to) {
         (Some(p), None, None) => vec![parse(p)?],
         (None, Some(f), Some(t)) => {

@@ -255,7 +255,7 @@ fn local_instant(tz: Tz, date: NaiveDate, t: Option<NaiveTime>) -> Option<i64> {
                 if let Some(x) = tz.from_local_datetime(&naive).earliest() {
                     return Some(x.timestamp_micros());
                 }
-                naive += Duration::minutes(15);
+                naive = naive.checked_add_signed(Duration::minutes(15))?;
             }
             None
         }

@@ -57,7 +57,7 @@ fn offset_secs(tz: Tz, us: i64) -> i64 {
 }
 
 fn local_date(tz: Tz, us: i64) -> NaiveDate {
-    let local_us = us + offset_secs(tz, us) * 1_000_000;
+    let local_us = us.saturating_add(offset_secs(tz, us).saturating_mul(1_000_000));
     chrono::DateTime::from_timestamp_micros(local_us).unwrap_or_default().date_naive()
 }
 
@@ -68,7 +68,9 @@ pub(crate) fn local_midnight(tz: Tz, date: NaiveDate) -> i64 {
         if let Some(dt) = tz.from_local_datetime(&t).earliest() {
             return dt.timestamp_micros();
         }
-        t += Duration::minutes(15);
+        // At the end of the calendar's range there is no later time to try.
+        let Some(next) = t.checked_add_signed(Duration::minutes(15)) else { break };
+        t = next;
     }
     // No valid local time in a whole day cannot happen in the tz database; fall back to UTC.
     date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros()
@@ -78,7 +80,9 @@ fn calendar_start_date(kind: PeriodKind, d: NaiveDate) -> NaiveDate {
     match kind {
         PeriodKind::Quarter => NaiveDate::from_ymd_opt(d.year(), (d.month0() / 3) * 3 + 1, 1).unwrap_or(d),
         PeriodKind::Month => NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap_or(d),
-        PeriodKind::Week => d - Duration::days(i64::from(d.weekday().num_days_from_monday())),
+        PeriodKind::Week => {
+            d.checked_sub_days(chrono::Days::new(u64::from(d.weekday().num_days_from_monday()))).unwrap_or(d)
+        }
         _ => d,
     }
 }
@@ -89,10 +93,10 @@ fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
 }
 
 fn clock_start(tz: Tz, us: i64, minutes: i64) -> i64 {
-    let off = offset_secs(tz, us) * 1_000_000;
-    let local = us + off;
-    let len = minutes * US_PER_MIN;
-    local.div_euclid(len) * len - off
+    let off = offset_secs(tz, us).saturating_mul(1_000_000);
+    let local = us.saturating_add(off);
+    let len = minutes.saturating_mul(US_PER_MIN).max(1);
+    local.div_euclid(len).saturating_mul(len).saturating_sub(off)
 }
 
 /// The start of the period containing instant `us` (µs since the epoch, UTC).
@@ -106,14 +110,15 @@ pub fn period_start(kind: PeriodKind, tz: Tz, us: i64) -> i64 {
 /// The end (exclusive) of the period that starts at `start`.
 pub fn period_end(kind: PeriodKind, tz: Tz, start: i64) -> i64 {
     match kind.clock_minutes() {
-        Some(m) => start + m * US_PER_MIN,
+        Some(m) => start.saturating_add(m.saturating_mul(US_PER_MIN)),
         None => {
             let d = local_date(tz, start);
             let next = match kind {
                 PeriodKind::Quarter => add_months(d, 3),
                 PeriodKind::Month => add_months(d, 1),
-                PeriodKind::Week => d + Duration::days(7),
-                _ => d + Duration::days(1),
+                // The calendar's last day has no next one: the period runs to its end.
+                PeriodKind::Week => d.checked_add_days(chrono::Days::new(7)).unwrap_or(NaiveDate::MAX),
+                _ => d.succ_opt().unwrap_or(NaiveDate::MAX),
             };
             local_midnight(tz, next)
         }
@@ -177,6 +182,24 @@ mod tests {
     }
 
     const NY: Tz = chrono_tz::America::New_York;
+
+    /// At the ends of time (i64 µs and chrono's calendar) periods saturate, never panic
+    /// (issue 22: unchecked date arithmetic).
+    #[test]
+    fn periods_at_the_extremes_do_not_panic() {
+        let kinds = [PeriodKind::Quarter, PeriodKind::Month, PeriodKind::Week, PeriodKind::Day];
+        for us in [i64::MIN, i64::MIN + 1, -1, 0, i64::MAX - 1, i64::MAX] {
+            for kind in kinds {
+                for tz in [NY, chrono_tz::UTC, chrono_tz::Pacific::Kiritimati] {
+                    let start = period_start(kind, tz, us);
+                    let _ = period_end(kind, tz, start);
+                }
+            }
+        }
+        let last = NaiveDate::MAX;
+        assert!(local_midnight(chrono_tz::UTC, last) > 0);
+        let _ = period_end(PeriodKind::Week, chrono_tz::UTC, local_midnight(chrono_tz::UTC, last));
+    }
 
     #[test]
     fn days_across_dst_have_23_and_25_hours() {
