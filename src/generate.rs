@@ -568,7 +568,7 @@ impl SideTables {
     pub fn write_qa(&mut self, w: &mut dyn Write) -> io::Result<u64> {
         let mut w = io::BufWriter::new(w);
         writeln!(w, "evaluation_id,interaction_id,agent_id,queue,channel,evaluated_at,score,max_score,critical_fail")?;
-        let mut rows = self.qa.clone().unwrap_or_default();
+        let rows = self.qa.get_or_insert_with(Vec::new);
         rows.sort_by_key(|e| (e.at, e.contact));
         let mut stamp = Stamp { zone: self.zone, hour: i64::MIN, offset: 0 };
         let mut line = Vec::with_capacity(160);

@@ -480,9 +480,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
     let mut ingested = ingest::ingest(&profile, &args.inputs, &lenient)?;
     let mut side = |path: &Option<PathBuf>, prof: &Option<PathBuf>, schema| -> Result<_, CliError> {
         let Some(p) = path else { return Ok(None) };
-        let t = ingest::side::load(p, schema, prof.as_deref())?;
-        ingest::side::fold_into(&t, &mut ingested.reconciliation, &mut ingested.rejects);
-        Ok(Some(std::sync::Arc::new(t)))
+        Ok(Some(ingest::side::load_into(p, &p.display().to_string(), schema, prof.as_deref(), &mut ingested)?))
     };
     let qa = side(&args.qa, &args.qa_profile, ingest::side::QA)?;
     let agent_hours = side(&args.agent_hours, &args.agent_hours_profile, ingest::side::AGENT_HOURS)?;

@@ -442,16 +442,30 @@ pub fn load(path: &Path, schema: SideSchema, profile: Option<&Path>) -> Result<S
     read(path, schema, profile.as_ref())
 }
 
-/// Adds a side table's accounting and rejects to an ingest's, so one reconciliation and one
-/// rejects file cover every row a run reads (and the reject limits apply to it too).
-pub fn fold_into(table: &SideTable, reconciliation: &mut super::Reconciliation, rejects: &mut Vec<Reject>) {
-    let r = &table.reconciliation;
-    reconciliation.read += r.read;
-    reconciliation.accepted += r.accepted;
-    reconciliation.rejected += r.rejected;
-    for (reason, n) in &r.rejected_by_reason {
-        *reconciliation.rejected_by_reason.entry(reason.clone()).or_default() += n;
+/// Reads a side table at `path` (with its optional profile), names it `shown` in its
+/// reconciliation and rejects, and adds its accounting and rejects to the ingest's, so one
+/// reconciliation and one rejects file cover every row a command reads (and the reject limits
+/// apply to it too).
+pub fn load_into(
+    path: &Path,
+    shown: &str,
+    schema: SideSchema,
+    profile: Option<&Path>,
+    ingested: &mut super::Ingested,
+) -> Result<std::sync::Arc<SideTable>, IngestError> {
+    let mut table = load(path, schema, profile)?;
+    table.reconciliation.path = shown.to_string();
+    for r in &mut table.rejects {
+        r.file = shown.to_string();
     }
-    reconciliation.files.push(r.clone());
-    rejects.extend(table.rejects.iter().cloned());
+    let (r, total) = (&table.reconciliation, &mut ingested.reconciliation);
+    total.read += r.read;
+    total.accepted += r.accepted;
+    total.rejected += r.rejected;
+    for (reason, n) in &r.rejected_by_reason {
+        *total.rejected_by_reason.entry(reason.clone()).or_default() += n;
+    }
+    total.files.push(r.clone());
+    ingested.rejects.extend(table.rejects.iter().cloned());
+    Ok(std::sync::Arc::new(table))
 }

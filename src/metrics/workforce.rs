@@ -143,12 +143,13 @@ fn row(req: &MetricsRequest, def: &MetricDef, key: &Key, num: Decimal, den: Deci
 /// The side tables a request may carry.
 pub type Side = Option<std::sync::Arc<SideTable>>;
 
-/// Adds the agent hours each hour-priced card bills to its volumes: per period (by
+/// Adds the agent hours each hour-priced card bills to its volume: per period (by
 /// `interval_start` in the contract's zone) and channel, Σ `logged_in_s` and `productive_s` of
-/// the rows of that channel. A card that prices hours needs the file's `channel` column and
-/// every row's value of each column it prices; a row without them stops the run (file, line).
-/// Returns, per channel with hours and no card pricing them, the period label and the hours
-/// (for the run's "not priced" notice).
+/// the rows of that channel. `volumes` are [`super::scope::volumes`] of `priced`, one per card
+/// in the same order. A card that prices hours needs the file's `channel` column and every
+/// row's value of each column it prices; a row without them stops the run (file, line).
+/// Returns the hours no card prices: (period start, channel, the larger of the logged-in and
+/// productive milliseconds), for the run's "not priced" notice.
 pub fn add_hours(
     volumes: &mut [super::scope::Volume],
     priced: &[super::scope::Priced],
@@ -192,24 +193,12 @@ pub fn add_hours(
         e.0 = e.0.saturating_add(ms(logged_i, "logged_in_s")?);
         e.1 = e.1.saturating_add(ms(productive_i, "productive_s")?);
     }
-    let mut unpriced = Vec::new();
-    for ((start, channel), (logged, productive)) in sums {
-        match volumes.iter_mut().find(|v| {
-            v.period_start == start
-                && v.channel == channel
-                && cards.iter().any(|p| {
-                    p.period_start == start
-                        && p.channel == channel
-                        && p.direction == v.direction
-                        && p.campaign == v.campaign
-                })
-        }) {
-            Some(v) => {
-                v.logged_in_ms = logged;
-                v.productive_ms = productive;
-            }
-            None => unpriced.push((start, channel, logged.max(productive))),
+    for (v, card) in volumes.iter_mut().zip(priced).filter(|(_, p)| p.logged_in_hours || p.productive_hours) {
+        if let Some((logged, productive)) = sums.remove(&(card.period_start, card.channel.clone())) {
+            v.logged_in_ms = logged;
+            v.productive_ms = productive;
         }
     }
+    let unpriced = sums.into_iter().map(|((start, channel), (l, p))| (start, channel, l.max(p))).collect();
     Ok(unpriced)
 }

@@ -314,14 +314,14 @@ pub fn compute(
     // Quality evaluations and agent hours: read as the logs are, into one accounting.
     let mut side = |path: &Option<PathBuf>, profile: &Option<PathBuf>, schema| -> Result<_, RunError> {
         let Some(p) = path else { return Ok(None) };
-        let mut t = ingest::side::load(&place.at(p), schema, profile.as_ref().map(|q| place.at(q)).as_deref())?;
-        let name = p.display().to_string();
-        t.reconciliation.path = name.clone();
-        for r in &mut t.rejects {
-            r.file = name.clone();
-        }
-        ingest::side::fold_into(&t, &mut ingested.reconciliation, &mut ingested.rejects);
-        Ok(Some(std::sync::Arc::new(t)))
+        let profile = profile.as_ref().map(|q| place.at(q));
+        Ok(Some(ingest::side::load_into(
+            &place.at(p),
+            &p.display().to_string(),
+            schema,
+            profile.as_deref(),
+            &mut ingested,
+        )?))
     };
     let qa = side(&opts.qa, &opts.qa_profile, ingest::side::QA)?;
     let agent_hours = side(&opts.agent_hours, &opts.agent_hours_profile, ingest::side::AGENT_HOURS)?;
