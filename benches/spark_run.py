@@ -4,8 +4,8 @@
     python3 benches/spark_run.py --csv log.csv --sql metrics.sql --out result.csv [--sql b.sql --out b.csv ...]
 
 Starts a local Spark session (`local[2]`, session time zone UTC, as docs/scaling.md asks of a
-cluster), registers the canonical CSV as the view `interactions` with the canonical types
-(timestamps as TIMESTAMP read from RFC 3339 with offsets, durations in seconds as DOUBLE,
+cluster), registers the canonical CSV as the view `interactions` with the canonical types (other
+columns, such as the outbound `campaign`, as text; timestamps as TIMESTAMP read from RFC 3339 with offsets, durations in seconds as DOUBLE,
 `resolved` as BOOLEAN, `csat` as INT), runs each query and writes its rows as one CSV file
 with a header (several queries share one session: a Spark start-up takes seconds). Prints the wall and CPU seconds of the query on stderr. Needs a Java runtime
 and `pip install pyspark`. Used by the Spark differential test (tests/it/sql_engines.rs).
@@ -18,23 +18,25 @@ import time
 from pyspark.sql import SparkSession
 from pyspark.sql.types import BooleanType, DoubleType, IntegerType, StringType, StructField, StructType, TimestampType
 
-SCHEMA = StructType([
-    StructField("interaction_id", StringType()),
-    StructField("channel", StringType()),
-    StructField("direction", StringType()),
-    StructField("queue", StringType()),
-    StructField("customer_id", StringType()),
-    StructField("agent_id", StringType()),
-    StructField("arrived_at", TimestampType()),
-    StructField("answered_at", TimestampType()),
-    StructField("ended_at", TimestampType()),
-    StructField("wait_s", DoubleType()),
-    StructField("talk_s", DoubleType()),
-    StructField("hold_s", DoubleType()),
-    StructField("wrap_s", DoubleType()),
-    StructField("resolved", BooleanType()),
-    StructField("csat", IntegerType()),
-])
+TYPES = {
+    "arrived_at": TimestampType(),
+    "answered_at": TimestampType(),
+    "ended_at": TimestampType(),
+    "wait_s": DoubleType(),
+    "talk_s": DoubleType(),
+    "hold_s": DoubleType(),
+    "wrap_s": DoubleType(),
+    "resolved": BooleanType(),
+    "csat": IntegerType(),
+}
+
+
+def schema_of(path):
+    """The canonical types for the file's columns, in the header's order; any other column
+    (the outbound columns such as `campaign`) as text."""
+    with open(path, newline="") as f:
+        header = next(csv.reader(f))
+    return StructType([StructField(c, TYPES.get(c, StringType())) for c in header])
 
 
 def main():
@@ -59,7 +61,7 @@ def main():
             spark.read.option("header", "true")
             .option("mode", "FAILFAST")
             .option("timestampFormat", "yyyy-MM-dd'T'HH:mm[:ss][.SSSSSS]XXX")
-            .schema(SCHEMA)
+            .schema(schema_of(args.csv))
             .csv(args.csv)
             .createOrReplaceTempView("interactions")
         )

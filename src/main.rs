@@ -38,8 +38,12 @@ enum Command {
         #[command(flatten)]
         opts: callsla::run::RunOptions,
         /// Output folder (written atomically).
-        #[arg(long)]
-        out: PathBuf,
+        #[arg(long, required_unless_present = "emit_sql")]
+        out: Option<PathBuf>,
+        /// Print the SQL that measures this contract's metrics (its scope, exclusion windows,
+        /// calendars, SLA definitions) on DuckDB or Spark, instead of running (docs/scaling.md).
+        #[arg(long, value_enum, conflicts_with_all = ["out", "force", "restate"])]
+        emit_sql: Option<callsla::metrics::sql::Dialect>,
         /// Replace an existing output folder.
         #[arg(long)]
         force: bool,
@@ -283,7 +287,12 @@ fn main() -> ExitCode {
         eprintln!("{w}");
     }
     let result = match cli.command {
-        Command::Run { opts, out, force, fail_on_breach, ledger, no_ledger, rejects, restate, reason, by, at } => {
+        Command::Run { opts, emit_sql: Some(dialect), .. } => cli::run_emit_sql(&opts, dialect),
+        Command::Run {
+            opts, out, force, fail_on_breach, ledger, no_ledger, rejects, restate, reason, by, at, ..
+        } => {
+            // clap requires --out unless --emit-sql is given.
+            let out = out.unwrap_or_default();
             let restate = match (restate, by, at) {
                 (false, _, _) => None,
                 (true, Some(by), Some(at)) => {

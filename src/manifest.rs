@@ -30,7 +30,7 @@ pub struct RunOptions {
     #[arg(long)]
     pub profile: Option<PathBuf>,
     /// Interaction logs (CSV, gzip CSV or Parquet); globs like 'logs/*.csv' are expanded.
-    #[arg(long = "input", required = true, num_args = 1..)]
+    #[arg(long = "input", required_unless_present = "emit_sql", num_args = 1..)]
     pub inputs: Vec<PathBuf>,
     /// Forecast (CSV: period,channel,queue,forecast_offered) for volume relief.
     #[arg(long)]

@@ -134,8 +134,13 @@ pub(crate) fn pseudonym(prefix: &str, value: &str) -> String {
 }
 
 /// Adds a "did you mean" to serde's unknown-key messages:
-/// "unknown field `colum`, expected one of `column`, ..." gets ` (did you mean "column"?)`.
+/// "unknown field `colum`, expected one of `column`, ..." gets ` (did you mean "column"?)`; and
+/// the remedy to its missing-key messages.
 pub(crate) fn suggest_in_message(message: &str) -> String {
+    // "missing field `scope`": say what to do.
+    if let Some(key) = message.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+        return format!("{message}; add `{key}` (a required key or [{key}] table; the docs list each with an example)");
+    }
     let Some(rest) = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("unknown variant `"))
     else {
         return message.to_string();

@@ -463,7 +463,7 @@ pub fn metrics(args: &MetricsArgs) -> Result<Outcome, CliError> {
         d.check_calendar(&known).map_err(MetricsError::from)?;
     }
     if let Some(d) = args.emit_sql {
-        let sql = metrics::sql::emit(d, &definitions, &calendars, period, zone, as_of.map(|us| us / 1000))
+        let sql = metrics::sql::emit(d, &definitions, &calendars, period, zone, as_of.map(|us| us / 1000), None)
             .ok_or(CliError::EmitSqlPeriod)?;
         let view = match (d, args.inputs.first()) {
             (metrics::sql::Dialect::DuckDb, Some(p)) => metrics::sql::duckdb_csv_view(&p.display().to_string()),
@@ -720,6 +720,11 @@ pub fn diff(a: &std::path::Path, b: &std::path::Path) -> Result<Outcome, CliErro
     let (text, changed) = report::summary::diff(&load_assessment(a)?, &load_assessment(b)?);
     // As diff(1): 0 when the assessments agree, 1 when they differ.
     Ok(Outcome { code: if changed { Exit::DIFFERENT } else { Exit::Success }, ..Outcome::ok(text) })
+}
+
+/// `callsla run --contract C --emit-sql D`: the contract's SQL on standard output.
+pub fn run_emit_sql(opts: &crate::run::RunOptions, dialect: metrics::sql::Dialect) -> Result<Outcome, CliError> {
+    Ok(Outcome::ok(crate::run::emit_sql(opts, dialect)?))
 }
 
 /// `callsla explain`.

@@ -25,11 +25,11 @@ pub enum Problem {
     DatesOutOfOrder { what: &'static str, later: String, earlier_what: &'static str, earlier: String },
     #[error("must start a measurement period (the first day of a {period}), got {date}")]
     NotPeriodStart { period: &'static str, date: String },
-    #[error("\"{value}\" is not in [scope] {what} ({allowed}){hint}")]
+    #[error("\"{value}\" is not in [scope] {what} ({allowed}){hint}; name one of them, or add it to [scope] {what}")]
     NotInScope { what: &'static str, value: String, allowed: String, hint: String },
     #[error("\"{0}\" is not a channel; use voice, email, chat or social")]
     UnknownChannel(String),
-    #[error("the id \"{0}\" is used twice; every {1} needs its own id")]
+    #[error("the id \"{0}\" is used twice; every {1} needs its own id: rename one")]
     DuplicateId(String, &'static str),
     #[error("{0} is priced twice; give each channel and direction (and outbound campaign) one [[pricing]] entry")]
     DuplicatePricing(String),

@@ -175,6 +175,36 @@ pub(super) fn not_utf8(scanned: &Path, shown: &str) -> IngestError {
     }
 }
 
+/// The error for a file the reader found a record too wide in: the first record (by a plain,
+/// quote-aware second reading) with more fields than the header, its line and the two counts.
+pub(super) fn ragged(scanned: &Path, shown: &str, profile: &Profile) -> IngestError {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(profile.source.delimiter)
+        .quoting(profile.source.quote.is_some())
+        .quote(profile.source.quote.unwrap_or(b'"'))
+        .from_path(scanned);
+    let mut header = None;
+    if let Ok(reader) = reader.as_mut() {
+        let mut record = ::csv::ByteRecord::new();
+        while let Ok(true) = reader.read_byte_record(&mut record) {
+            let line = record.position().map_or(0, |p| p.line());
+            match header {
+                None => header = Some(record.len()),
+                Some(h) if record.len() > h => {
+                    return IngestError::Ragged { path: shown.to_string(), line, fields: record.len(), header: h };
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    IngestError::Read {
+        path: shown.to_string(),
+        message: "a line has more fields than the header; check source.delimiter and source.quote in the profile, or quotes around values that contain the delimiter".to_string(),
+    }
+}
+
 pub(super) fn missing_column(
     path: &str,
     column: &str,

@@ -33,6 +33,8 @@ pub enum IngestError {
     RecordTooLong { path: String, line: u64, size: String, max: usize },
     #[error("{path}: lines {first}–{last}: the records cannot be read: quotes do not pair up as CSV needs{near}. Fix the quotes in the export, or change source.quote in the profile if the export does not quote values")]
     Malformed { path: String, first: u64, last: u64, near: String },
+    #[error("{path}:{line}: the record has {fields} fields where the header has {header}; check source.delimiter and source.quote in the profile, or quotes around values that contain the delimiter")]
+    Ragged { path: String, line: u64, fields: usize, header: usize },
     #[error("{path} is empty: no header line; export the file again")]
     Empty { path: String },
     #[error("{path}: the header names column \"{column}\" twice (columns {first} and {second}), so the profile cannot tell which to read; rename one in the export")]
@@ -133,7 +135,12 @@ impl IngestError {
     /// A reader's error: its first line, at most 200 characters (an engine's message can quote
     /// whole rows of the file, customer ids included; the path and the remedy matter).
     pub(super) fn read(path: &Path, e: impl std::fmt::Display) -> IngestError {
-        IngestError::Read { path: path.display().to_string(), message: excerpt(&e.to_string()) }
+        let mut message = excerpt(&e.to_string());
+        // Parquet's own words for a file cut short or not Parquet at all, with the remedy.
+        if message.contains("out of specification") {
+            message.push_str("; the file is not a complete Parquet file (cut short, or not Parquet): export it again");
+        }
+        IngestError::Read { path: path.display().to_string(), message }
     }
 }
 

@@ -442,10 +442,7 @@ fn ingest_file(
         }
         match &csv_path {
             Some(csv) if check_utf8 && text.contains("invalid utf-8") => not_utf8(csv, &shown),
-            _ if text.contains("found more fields than defined") => IngestError::Read {
-                path: shown.clone(),
-                message: "a line has more fields than the header; check source.delimiter and source.quote in the profile, or quotes around values that contain the delimiter".to_string(),
-            },
+            Some(csv) if text.contains("found more fields than defined") => csv_input::ragged(csv, &shown, profile),
             _ => IngestError::read(Path::new(&shown), e),
         }
     })?;

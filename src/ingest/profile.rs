@@ -207,7 +207,11 @@ pub struct Profile {
 
 impl fmt::Display for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "profile \"{}\" ({})", self.name, self.origin)
+        // The built-in profile's origin is already in brackets.
+        match self.origin.starts_with('(') {
+            true => write!(f, "profile \"{}\" {}", self.name, self.origin),
+            false => write!(f, "profile \"{}\" ({})", self.name, self.origin),
+        }
     }
 }
 

@@ -178,9 +178,13 @@ pub fn read(path: &Path, schema: SideSchema, profile: Option<&SideProfile>) -> R
                     schema.what,
                     c.name,
                     if header.iter().all(String::is_empty) {
-                        "the file is empty: it needs a header line naming its columns".to_string()
+                        "the file is empty: export it again with a header line naming its columns".to_string()
                     } else {
-                        format!("the header is: {}", header.join(","))
+                        format!(
+                            "the header is: {}; export the column, or map it in a profile ({})",
+                            header.join(","),
+                            format_args!("{}-profile", schema.option)
+                        )
                     }
                 ),
             ));

@@ -175,6 +175,57 @@ fn quoted<'a>(words: impl Iterator<Item = &'a str>) -> String {
     words.map(|w| format!("'{}'", w.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
 }
 
+/// The contacts a contract judges (`run --contract C --emit-sql`): its scope of channels, queues
+/// and directions (and `[scope.outbound]`), outside its exclusion windows — the same masks as
+/// [`super::scope`], as an SQL predicate over `interactions`' columns.
+pub struct Judged<'a> {
+    pub channels: &'a [String],
+    pub queues: &'a [String],
+    pub directions: &'a [String],
+    pub outbound: Option<&'a super::scope::OutboundScope>,
+    pub exclusions: &'a [super::scope::Exclusion],
+}
+
+impl Judged<'_> {
+    /// The predicate. A missing direction reads as inbound (as ingest reads it); an attempt
+    /// without a campaign is outside a campaign list; an exclusion window holds the arrivals
+    /// from its start (inclusive) to its end (exclusive), on its channels and queues.
+    pub fn predicate(&self, dialect: Dialect) -> String {
+        let list =
+            |column: &str, values: &[String]| format!("{column} IN ({})", quoted(values.iter().map(String::as_str)));
+        let direction = "coalesce(direction, 'inbound')";
+        let mut parts =
+            vec![list("channel", self.channels), list("queue", self.queues), list(direction, self.directions)];
+        if let Some(o) = self.outbound {
+            let mut ok = Vec::new();
+            if let Some(c) = &o.channels {
+                ok.push(list("channel", c));
+            }
+            if let Some(q) = &o.queues {
+                ok.push(list("queue", q));
+            }
+            if let Some(k) = &o.campaigns {
+                ok.push(format!("coalesce({}, false)", list("campaign", k)));
+            }
+            if !ok.is_empty() {
+                parts.push(format!("({direction} <> 'outbound' OR ({}))", ok.join(" AND ")));
+            }
+        }
+        let arrived = dialect.us("arrived_at");
+        for e in self.exclusions {
+            let mut window = vec![format!("{arrived} >= {}", e.start), format!("{arrived} < {}", e.end)];
+            if let Some(c) = &e.channels {
+                window.push(list("channel", c));
+            }
+            if let Some(q) = &e.queues {
+                window.push(list("queue", q));
+            }
+            parts.push(format!("NOT ({})", window.join(" AND ")));
+        }
+        parts.join("\n    AND ")
+    }
+}
+
 /// How the header comment marks a definition the SQL does not compute (availability).
 pub(crate) const NOT_EMITTED: &str = "  (from the outage log: not emitted)";
 /// How the header comment marks an outbound definition (computed by callsla only).
@@ -449,7 +500,10 @@ fn calendar_ctes(dialect: Dialect, calendars: &[Calendar], used: &[usize], as_of
 }
 
 /// The SQL for the definitions, grouped by period, channel and queue with CUBE roll-ups.
-/// `as_of_ms` is the data-complete instant in ms, or `None` for the latest arrival.
+/// `as_of_ms` is the data-complete instant in ms, or `None` for the latest arrival. With
+/// `judged` (a contract's scope and exclusions, [`Judged::predicate`]) only the contacts of
+/// `interactions` that satisfy it are measured: every path — the default `as_of`, the
+/// repeat-contact search, the roll-ups — sees only those contacts, as `run` measures them.
 pub fn emit(
     dialect: Dialect,
     defs: &[MetricDef],
@@ -457,7 +511,9 @@ pub fn emit(
     period: PeriodKind,
     zone: Tz,
     as_of_ms: Option<i64>,
+    judged: Option<&str>,
 ) -> Option<String> {
+    let source = if judged.is_some() { "judged" } else { "interactions" };
     let tz = zone.name();
     let local = dialect.local("arrived_at", tz);
     let label = dialect.label(&local, period)?;
@@ -507,7 +563,7 @@ pub fn emit(
     }
     let as_of = match as_of_ms {
         Some(v) => (i128::from(v) * 1000).to_string(),
-        None => format!("(SELECT max({}) FROM interactions)", dialect.us("arrived_at")),
+        None => format!("(SELECT max({}) FROM {source})", dialect.us("arrived_at")),
     };
     let used: Vec<usize> = {
         let mut u: Vec<usize> =
@@ -518,7 +574,7 @@ pub fn emit(
     };
     let calendar_ctes = calendar_ctes(dialect, calendars, &used, &as_of);
     out += &format!(
-        "WITH base AS (
+        "WITH {judged_cte}base AS (
   SELECT *,
     answered_at IS NOT NULL AS answered,
     {arr} AS arrived_ms,
@@ -531,7 +587,7 @@ pub fn emit(
     {talk} AS talk_ms, {hold} AS hold_ms, {wrap} AS wrap_ms,
     {label} AS period,
     {as_of} AS as_of_us
-  FROM interactions
+  FROM {source}
   WHERE coalesce(direction, 'inbound') = 'inbound'
 ){calendar_ctes}, flagged AS (
   SELECT *{fcr_cols}
@@ -551,6 +607,8 @@ pub fn emit(
         gc = dialect.grouping("channel"),
         gq = dialect.grouping("queue"),
         flag_from = if used.is_empty() { "base" } else { "timed" },
+        judged_cte =
+            judged.map_or(String::new(), |p| format!("judged AS (\n  SELECT * FROM interactions\n  WHERE {p}\n), ")),
     );
     let mut ctes = String::new();
     let mut select = String::new();
@@ -626,5 +684,34 @@ pub(crate) fn duckdb_csv_view(path: &str) -> String {
   'ended_at': 'TIMESTAMPTZ', 'wait_s': 'DOUBLE', 'talk_s': 'DOUBLE', 'hold_s': 'DOUBLE', 'wrap_s': 'DOUBLE',
   'resolved': 'BOOLEAN', 'csat': 'INTEGER'}});\n",
         path.replace('\'', "''")
+    )
+}
+
+/// The type DuckDB reads a canonical column as (docs/schema.md); any other column is text.
+fn duckdb_type(column: &str) -> &'static str {
+    match column {
+        "arrived_at" | "answered_at" | "ended_at" => "TIMESTAMPTZ",
+        "wait_s" | "talk_s" | "hold_s" | "wrap_s" => "DOUBLE",
+        "resolved" => "BOOLEAN",
+        "csat" => "INTEGER",
+        _ => "VARCHAR",
+    }
+}
+
+/// The DuckDB view over a canonical CSV whose header line is `header`: the canonical columns
+/// with their types and any others (the outbound columns, `campaign` among them) as text.
+pub(crate) fn duckdb_csv_view_with(path: &str, header: &str) -> String {
+    let columns: Vec<String> = header
+        .trim_end_matches(['\r', '\n'])
+        .split(',')
+        .map(|c| {
+            let c = c.trim_matches('"');
+            format!("'{}': '{}'", c.replace('\'', "''"), duckdb_type(c))
+        })
+        .collect();
+    format!(
+        "CREATE OR REPLACE VIEW interactions AS SELECT * FROM read_csv('{}', header = true, columns = {{\n  {}}});\n",
+        path.replace('\'', "''"),
+        columns.join(", ")
     )
 }

@@ -12,6 +12,7 @@ pub(super) fn invoice_lines(
     contract: &Contract,
     start: i64,
     volumes: &[Volume],
+    hours_known: bool,
 ) -> Result<Vec<InvoiceLine>, Overflow> {
     let r = contract.rounding;
     let mut lines = Vec::new();
@@ -83,12 +84,14 @@ pub(super) fn invoice_lines(
             ));
         }
         // Agent hours: Σ ms / 3,600,000 rounded half-even to 4 decimals (the quantity shown), then
-        // hours × rate rounded once, so the line re-derives from what it shows.
+        // hours × rate rounded once, so the line re-derives from what it shows. Without the
+        // agent-hours file (optional in `[inputs]`) there is no line at all: a zero quantity
+        // would read as measured (the run's assumptions say the hours are not billed).
         let hour_rates = [
             (p.per_logged_in_hour, v.logged_in_ms, "logged-in hours", "per_logged_in_hour"),
             (p.per_productive_hour, v.productive_ms, "productive hours", "per_productive_hour"),
         ];
-        for (rate, ms, label, key) in hour_rates {
+        for (rate, ms, label, key) in hour_rates.into_iter().filter(|_| hours_known) {
             let Some(rate) = rate else { continue };
             let hours = money::ratio(Decimal::from(ms), Decimal::from(3_600_000), 4).unwrap_or_default();
             ch.push(line(

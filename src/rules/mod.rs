@@ -386,7 +386,7 @@ fn assess_period(
     let label = period::label(c.period, c.zone, start);
     let end = period::period_end(c.period, c.zone, start);
     let terms = c.terms_for(crate::contract::period_date(c, start));
-    let invoice = invoice_lines(terms, c, start, &input.volumes)?;
+    let invoice = invoice_lines(terms, c, start, &input.volumes, input.agent_hours_given)?;
     let fees = invoice.iter().try_fold(Decimal::ZERO, |a, l| money::add(a, l.amount, "the fees"))?;
     let at_risk =
         r.apply(money::mul(fees, terms.credits.at_risk_percent, "the at-risk amount")? / Decimal::ONE_HUNDRED);

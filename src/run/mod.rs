@@ -10,11 +10,13 @@
 //! bottom; what is judged and billed (scope, exclusions, volumes, coverage) is in
 //! `metrics/scope.rs`, how outputs are written in `output.rs`.
 
+mod emit;
 mod error;
 mod output;
 pub mod verify;
 
 use crate::metrics::scope::{apply_exclusions, clip_outages, coverage, in_scope, trues, volumes, Priced};
+pub use emit::emit_sql;
 use error::fail_point;
 pub use error::{RejectStop, RunError};
 use output::{check_replaceable, run_dir_of, Lock};
@@ -229,24 +231,9 @@ pub struct Computed {
     pub contract: Contract,
 }
 
-/// Gives the ledger's contribution for (contract id, first period start, first period label).
-pub(crate) type LedgerSource<'a> = dyn FnMut(&str, i64, &str) -> Result<LedgerInput, RunError> + 'a;
-
-/// Runs every stage and renders the outputs in memory.
-pub fn compute(
-    opts: &RunOptions,
-    place: &Place,
-    ledger: &mut LedgerSource<'_>,
-    progress: &mut dyn FnMut(&str),
-) -> Result<(Computed, Outputs), RunError> {
-    progress("reading the contract and profile");
-    let mut contract = Contract::load(&place.at(&opts.contract))?;
-    let profile = match &opts.profile {
-        Some(p) => Profile::load(&place.at(p)).map_err(IngestError::from)?,
-        None => Profile::canonical(),
-    };
-    check_inputs(opts, &contract)?;
-    // CSAT is measured on the scale the profile declares for the data.
+/// Binds the contract's CSAT definitions to the scale the profile declares for the data; the
+/// assumption lines for a scale the profile leaves to the documented default.
+fn bind_csat_scale(contract: &mut Contract, profile: &Profile) -> Result<Vec<String>, RunError> {
     let (csat_scale, scale_origin) = profile.csat_scale();
     let mut assumptions = Vec::new();
     for t in &mut contract.terms {
@@ -264,6 +251,48 @@ pub fn compute(
             }
         }
     }
+    Ok(assumptions)
+}
+
+/// The definitions a run measures: the billing volumes, then each SLA's metric that `keep`
+/// accepts, each once.
+fn measured_definitions(contract: &Contract, keep: impl Fn(&metrics::MetricDef) -> bool) -> Vec<metrics::MetricDef> {
+    let mut definitions: Vec<metrics::MetricDef> = rules::volume_defs(contract);
+    for s in contract.terms.iter().flat_map(|t| &t.slas).filter(|s| keep(&s.metric)) {
+        if !definitions.iter().any(|d| d.definition() == s.metric.definition() && d.name() == s.metric.name()) {
+            definitions.push(s.metric.clone());
+        }
+    }
+    definitions
+}
+
+/// `--as-of` as an instant (µs), read in the contract's zone when it has no offset.
+fn as_of_option(opts: &RunOptions, contract: &Contract) -> Result<Option<i64>, RunError> {
+    let Some(s) = &opts.as_of else { return Ok(None) };
+    crate::time::timestamp::rfc3339(s, Some((contract.zone, crate::time::timestamp::DstAmbiguous::Earliest)))
+        .map(Some)
+        .map_err(|_| RunError::BadAsOf(s.clone()))
+}
+
+/// Gives the ledger's contribution for (contract id, first period start, first period label).
+pub(crate) type LedgerSource<'a> = dyn FnMut(&str, i64, &str) -> Result<LedgerInput, RunError> + 'a;
+
+/// Runs every stage and renders the outputs in memory.
+pub fn compute(
+    opts: &RunOptions,
+    place: &Place,
+    ledger: &mut LedgerSource<'_>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Computed, Outputs), RunError> {
+    progress("reading the contract and profile");
+    let mut contract = Contract::load(&place.at(&opts.contract))?;
+    let profile = match &opts.profile {
+        Some(p) => Profile::load(&place.at(p)).map_err(IngestError::from)?,
+        None => Profile::canonical(),
+    };
+    check_inputs(opts, &contract)?;
+    let (csat_scale, scale_origin) = profile.csat_scale();
+    let mut assumptions = bind_csat_scale(&mut contract, &profile)?;
     let files = ingest::expand_inputs(&opts.inputs.iter().map(|p| place.at(p)).collect::<Vec<_>>())?;
     // Each file as the run names it: relative to the folder it started in.
     let shown: Vec<String> =
@@ -411,22 +440,15 @@ pub fn compute(
     let (judged, exclusions) = apply_exclusions(rows, &scoped, &contract.exclusions)?;
 
     progress("measuring");
-    let mut definitions: Vec<metrics::MetricDef> = rules::volume_defs(&contract);
-    for t in &contract.terms {
-        // Without an outage log, availability is not measured at all (not reported as 100 %);
-        // nor suppression hits without a suppression list (never reported as none).
-        for s in t.slas.iter().filter(|s| match s.metric {
-            metrics::MetricDef::Availability(_) => opts.outages.is_some(),
-            metrics::MetricDef::SuppressionHits(_) => opts.suppression.is_some(),
-            ref m if m.side_table() == Some(metrics::definition::SideInput::Qa) => opts.qa.is_some(),
-            ref m if m.side_table() == Some(metrics::definition::SideInput::AgentHours) => opts.agent_hours.is_some(),
-            _ => true,
-        }) {
-            if !definitions.iter().any(|d| d.definition() == s.metric.definition() && d.name() == s.metric.name()) {
-                definitions.push(s.metric.clone());
-            }
-        }
-    }
+    // Without an outage log, availability is not measured at all (not reported as 100 %);
+    // nor suppression hits without a suppression list (never reported as none).
+    let definitions = measured_definitions(&contract, |m| match m {
+        metrics::MetricDef::Availability(_) => opts.outages.is_some(),
+        metrics::MetricDef::SuppressionHits(_) => opts.suppression.is_some(),
+        m if m.side_table() == Some(metrics::definition::SideInput::Qa) => opts.qa.is_some(),
+        m if m.side_table() == Some(metrics::definition::SideInput::AgentHours) => opts.agent_hours.is_some(),
+        _ => true,
+    });
     let outages = match &opts.outages {
         Some(p) => clip_outages(
             metrics::availability::load_outages(&place.at(p), contract.zone).map_err(MetricsError::from)?,
@@ -434,13 +456,7 @@ pub fn compute(
         ),
         None => Vec::new(),
     };
-    let as_of = match &opts.as_of {
-        Some(s) => Some(
-            crate::time::timestamp::rfc3339(s, Some((contract.zone, crate::time::timestamp::DstAmbiguous::Earliest)))
-                .map_err(|_| RunError::BadAsOf(s.clone()))?,
-        ),
-        None => None,
-    };
+    let as_of = as_of_option(opts, &contract)?;
     if as_of.is_none() {
         assumptions.push(
             "as of: the latest arrival in the judged data (--as-of not given); contacts whose FCR window or response deadline ends later are left out as provisional".to_string(),

@@ -135,3 +135,110 @@ fn bad_side_inputs() {
         check_expected(&dir.join(format!("{name}.expected")), &got);
     }
 }
+
+/// The message standard (issue 22), over every error the three catalogues document: each names
+/// its file (and, for data, where in it: a line, a column or the header), says what to do, fits
+/// on a few short lines, and never passes on an engine's words (Polars' "byte offset", "expected
+/// N rows", a panic, an internal error) nor quotes more than one record.
+#[test]
+fn every_catalogued_message_meets_the_standard() {
+    const ENGINE: &[&str] =
+        &["polars", "computeerror", "byte offset", "expected 1 rows", "internal error", "panicked", "backtrace"];
+    const REMEDY: &[&str] = &[
+        "export",
+        "set ",
+        "fix",
+        "check",
+        "convert",
+        "rename",
+        "add ",
+        "remove",
+        "give",
+        "use ",
+        "raise",
+        "lower",
+        "make",
+        "merge",
+        "change",
+        "move",
+        "quote",
+        "name ",
+        "write",
+        "choose",
+        "declare",
+        "delete",
+        "list",
+        "correct",
+        "map ",
+        "keep",
+        "drop",
+        "split",
+        "replace",
+        "spell",
+        "put ",
+        "start",
+        "end ",
+        "state",
+        "take",
+        "say",
+        // A statement of what is valid is the remedy too.
+        "did you mean",
+        "leave",
+        "expected one of",
+        "expected a",
+        "must be",
+        "needs",
+        "need ",
+    ];
+    let (mut seen, mut bad) = (0, Vec::new());
+    for (folder, data) in [("tests/bad_inputs", true), ("tests/bad_inputs/side", true), ("tests/bad_contracts", false)]
+    {
+        let mut cases: Vec<_> = std::fs::read_dir(repo(folder))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "expected"))
+            .collect();
+        cases.sort();
+        for case in cases {
+            let text = std::fs::read_to_string(&case).unwrap();
+            let name = case.file_stem().unwrap().to_string_lossy().into_owned();
+            let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("error: ")).collect();
+            if errors.is_empty() {
+                continue;
+            }
+            seen += 1;
+            let all = errors.join("\n");
+            let mut fail = |why: &str, line: &str| bad.push(format!("{folder}/{name}: {why}:\n  {line}"));
+            if errors.len() > 3 {
+                fail("more than three error lines", &all);
+            }
+            for line in &errors {
+                let lower = line.to_lowercase();
+                if line.chars().count() > 600 {
+                    fail("a line of more than 600 characters", line);
+                }
+                if ENGINE.iter().any(|w| lower.contains(w)) {
+                    fail("an engine's words", line);
+                }
+                if !line.contains(&format!("{folder}/{name}")) {
+                    fail("the file is not named", line);
+                }
+                if !REMEDY.iter().any(|w| lower.contains(w)) {
+                    fail("no remedy", line);
+                }
+                if data {
+                    let whole_file = ["empty", "zero_bytes", "decimal_column"].contains(&name.as_str());
+                    let located = line.contains(&format!("{folder}/{name}.csv:"))
+                        || lower.contains(" line ")
+                        || lower.contains("column \"")
+                        || lower.contains("header");
+                    if !(whole_file || located) {
+                        fail("no line, column or header named", line);
+                    }
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{} message(s) below the standard:\n{}", bad.len(), bad.join("\n"));
+    assert!(seen >= 25, "only {seen} catalogued errors");
+}

@@ -97,12 +97,12 @@ pub const TEST_KEY: &str = "callsla test suite key, not secret";
 
 pub fn callsla_with(args: &[&str], dir: Option<&Path>, env: &[(&str, Option<&str>)]) -> Run {
     // The default ledger is callsla.db in the working folder, which tests running side by side
-    // in the repository would share: a test's `run` names its ledger (or --no-ledger), or runs
-    // in a folder of its own.
+    // in the repository would share: a test's `run` names its ledger (or --no-ledger, or only
+    // prints SQL), or runs in a folder of its own.
     assert!(
         args.first() != Some(&"run")
             || dir.is_some_and(|d| d != repo("."))
-            || args.iter().any(|a| ["--ledger", "--no-ledger", "--help"].contains(a)),
+            || args.iter().any(|a| ["--ledger", "--no-ledger", "--help", "--emit-sql"].contains(a)),
         "a test's `run` names its ledger: {args:?}"
     );
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_callsla"));

@@ -42,14 +42,14 @@ fn mistakes_are_named_word_for_word() {
         (
             s.replace("queue = \"technical\"", "queue = \"tech\""),
             format!(
-                "c.toml:{}: sla[SL-4].queue: \"tech\" is not in [scope] queues (billing, technical, sales, retention)",
+                "c.toml:{}: sla[SL-4].queue: \"tech\" is not in [scope] queues (billing, technical, sales, retention); name one of them, or add it to [scope] queues",
                 line_of(&s, "queue = \"technical\"")
             ),
         ),
         (
             s.replace("queue = \"technical\"", "queue = \"technicl\""),
             format!(
-                "c.toml:{}: sla[SL-4].queue: \"technicl\" is not in [scope] queues (billing, technical, sales, retention) (did you mean \"technical\"?)",
+                "c.toml:{}: sla[SL-4].queue: \"technicl\" is not in [scope] queues (billing, technical, sales, retention) (did you mean \"technical\"?); name one of them, or add it to [scope] queues",
                 line_of(&s, "queue = \"technical\"")
             ),
         ),
@@ -109,11 +109,11 @@ fn mistakes_are_named_word_for_word() {
         ),
         (
             s.replace("channels = [\"chat\"]", "channels = [\"social\"]"),
-            format!("c.toml:{}: sla[SL-7].channels: \"social\" is not in [scope] channels (voice, email, chat)", line_of(&s, "channels = [\"chat\"]")),
+            format!("c.toml:{}: sla[SL-7].channels: \"social\" is not in [scope] channels (voice, email, chat); name one of them, or add it to [scope] channels", line_of(&s, "channels = [\"chat\"]")),
         ),
         (
             s.replace("id = \"SL-7\"", "id = \"SL-6\""),
-            format!("c.toml:{}: sla[SL-6].id: the id \"SL-6\" is used twice; every SLA needs its own id", line_of(&s, "id = \"SL-6\"") - 1),
+            format!("c.toml:{}: sla[SL-6].id: the id \"SL-6\" is used twice; every SLA needs its own id: rename one", line_of(&s, "id = \"SL-6\"") - 1),
         ),
         (
             s.replace("net_days = 30", "net_days = 30\nnet_dayz = 3"),

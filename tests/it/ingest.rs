@@ -211,7 +211,7 @@ fn missing_required_column_is_exit_2_naming_column_file_and_profile() {
     assert_eq!(
         run.stderr,
         format!(
-            "error: {}: column \"queue\" is missing; profile \"canonical\" ((built-in canonical profile)) maps queue to it. Columns found: \"interaction_id\", \"channel\", \"arrived_at\", \"answered_at\". Fix the profile's [fields.queue] or export the column\n",
+            "error: {}: column \"queue\" is missing; profile \"canonical\" (built-in canonical profile) maps queue to it. Columns found: \"interaction_id\", \"channel\", \"arrived_at\", \"answered_at\". Fix the profile's [fields.queue] or export the column\n",
             s(&input)
         )
     );

@@ -403,7 +403,7 @@ fn emitted_sql_matches_the_golden_files() {
         for d in &mut defs {
             callsla::metrics::definition::bind_csat_scale(d, [1, 5], "the canonical profile").unwrap();
         }
-        let sql = emit(dialect, &defs, &[], PeriodKind::Month, chrono_tz::America::New_York, None).unwrap();
+        let sql = emit(dialect, &defs, &[], PeriodKind::Month, chrono_tz::America::New_York, None, None).unwrap();
         let path = repo("tests/golden/sql").join(name);
         if std::env::var_os("UPDATE_GOLDEN").is_some() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -415,5 +415,102 @@ fn emitted_sql_matches_the_golden_files() {
             sql, want,
             "{name}: the emitted SQL changed; check the Polars terms and the SQL terms agree, then UPDATE_GOLDEN=1"
         );
+    }
+}
+
+/// `run --contract C --emit-sql duckdb|spark` (issue 21): the SQL for a contract — its scope
+/// (channels, queues, inbound and outbound, `[scope.outbound]` queues and campaigns), its
+/// exclusion windows (for all contacts, and for some channels and queues), its business-hours
+/// calendar with holidays, the offered volumes volume relief reads and every SLA's definition — run on DuckDB and
+/// on Spark over the sample log gives, for every definition it computes, every assessed month
+/// and every queue, the numerators, denominators, sample sizes, unsettled counts and percentile
+/// values that the run itself measured (its metrics.csv). Two contracts: the sample, and the
+/// sample with an outbound scope and a second, narrower exclusion window.
+#[test]
+fn contract_sql_gives_the_runs_own_counts_on_duckdb_and_spark() {
+    let (duck, spark) = (duckdb_available(), spark_available());
+    let t = TempDir::new("contract-sql");
+    let log = repo("sample-data/interactions.csv");
+    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    let narrower = sample.replacen(
+        "reference = \"Acme change CR-2291\"\n",
+        "reference = \"Acme change CR-2291\"\n\n[[exclusion]]\nid = \"EX-2\"\nstart = \"2026-10-06T09:00:00-04:00\"\nend = \"2026-10-08T17:30:00-04:00\"\nreason = \"Telephony carrier outage\"\nreference = \"INC-4410\"\nchannels = [\"voice\", \"chat\"]\nqueues = [\"billing\", \"technical\"]\n",
+        1,
+    ) + "\n[scope.outbound]\nqueues = [\"retention\"]\ncampaigns = [\"renewals\", \"winback\"]\n";
+    assert!(narrower.contains("id = \"EX-2\""), "the sample's exclusion moved: the variant adds nothing");
+    let contracts = [t.write("sample.toml", &sample), t.write("narrower.toml", &narrower)];
+    // Each contract: the run's own metrics.csv and the SQL in both dialects.
+    let mut cases = Vec::new();
+    for (k, contract) in contracts.iter().enumerate() {
+        let out = t.path(&format!("out{k}"));
+        let r = callsla_in_repo(&sample_run_args(s(contract), s(&out)));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let emit = |dialect: &str| {
+            let r = callsla(&["run", "--contract", s(contract), "--input", s(&log), "--emit-sql", dialect]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            assert!(r.stdout.contains("judged AS (") && r.stdout.contains("AND NOT ("), "{}", r.stdout);
+            assert!(r.stdout.contains("coalesce(direction, 'inbound') IN ('inbound', 'outbound')"), "{}", r.stdout);
+            t.write(&format!("c{k}.{dialect}.sql"), &r.stdout)
+        };
+        let (duck_sql, spark_sql) = (emit("duckdb"), emit("spark"));
+        let names = definition_names(&std::fs::read_to_string(&duck_sql).unwrap());
+        cases.push((out.join("metrics.csv"), duck_sql, spark_sql, names, k));
+    }
+    assert!(std::fs::read_to_string(&cases[1].1)
+        .unwrap()
+        .contains("coalesce(campaign IN ('renewals', 'winback'), false)"));
+    // Nothing is run beside --emit-sql: --out is refused.
+    let both =
+        callsla(&["run", "--contract", s(&contracts[0]), "--input", s(&log), "--emit-sql", "duckdb", "--out", "x"]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+    let check = |engine: &str, ours: &std::path::Path, theirs: &std::path::Path, names: &[(String, String)]| {
+        let a = callsla_sums(ours, names);
+        let periods: std::collections::BTreeSet<String> = a.keys().map(|k| k.0.clone()).collect();
+        // The run groups by queue: the engine's rows over all channels, in the assessed months.
+        let b: Sums = engine_sums(theirs, names.len())
+            .into_iter()
+            .filter(|(k, _)| k.1 == "*" && periods.contains(&k.0))
+            .collect();
+        for (key, v) in &b {
+            assert_eq!(a.get(key), Some(v), "{key:?} ({}) on {engine}: callsla {:?}", names[key.3].0, a.get(key));
+        }
+        let emitted: std::collections::BTreeSet<usize> = b.keys().map(|k| k.3).collect();
+        for key in a.keys().filter(|k| emitted.contains(&k.3)) {
+            assert!(b.contains_key(key), "{key:?} ({}) is missing from {engine}'s answer", names[key.3].0);
+        }
+        assert!(
+            emitted.len() >= 12 && b.len() >= 150,
+            "{engine}: only {} figures of {} definitions",
+            b.len(),
+            emitted.len()
+        );
+    };
+    if duck {
+        for (ours, sql, _, names, k) in &cases {
+            let theirs = t.path(&format!("duckdb{k}.csv"));
+            let py = Command::new("python3")
+                .args([s(&repo("benches/duckdb_run.py")), "--sql", s(sql), "--out", s(&theirs)])
+                .output()
+                .unwrap();
+            assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+            check("duckdb", ours, &theirs, names);
+        }
+    }
+    if spark {
+        // One Spark session for both contracts (a start-up takes seconds).
+        let mut args = vec![s(&repo("benches/spark_run.py")).to_string(), "--csv".into(), s(&log).to_string()];
+        for (_, _, sql, _, k) in &cases {
+            args.extend([
+                "--sql".into(),
+                s(sql).to_string(),
+                "--out".into(),
+                s(&t.path(&format!("spark{k}.csv"))).to_string(),
+            ]);
+        }
+        let py = Command::new("python3").args(&args).output().unwrap();
+        assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+        for (ours, _, _, names, k) in &cases {
+            check("spark", ours, &t.path(&format!("spark{k}.csv")), names);
+        }
     }
 }

@@ -357,6 +357,19 @@ A3,2026-09-02T08:00:00-04:00,email,3600,3600,1800,3600
                 && l.contains(",productive hours,0.0000,hour,30.00,0.00,"))
     );
 
+    // Optional in [inputs] and not given: no hour lines at all (a zero quantity would read as
+    // measured), and the assumption says the hours are not billed.
+    let optional = t.write("opt.toml", &format!("{priced}\n[inputs]\nagent_hours = \"optional\"\n"));
+    let out_opt = t.path("out-opt");
+    let mut a = sample_run_args(s(&optional), s(&out_opt));
+    drop_arg(&mut a, "--agent-hours");
+    let r = callsla_in_repo(&a);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("no agent hours (--agent-hours), which [inputs] marks optional"), "{}", r.stdout);
+    let invoice_opt = std::fs::read_to_string(out_opt.join("invoice.csv")).unwrap();
+    assert!(!invoice_opt.contains(" hours,"), "{invoice_opt}");
+    assert!(invoice_opt.contains(",fixed fee,"), "{invoice_opt}");
+
     // Hours are priced per channel: a file without a channel, or a row without one, stops.
     let no_channel =
         t.write("nc.csv", "agent_id,interval_start,scheduled_s,logged_in_s,productive_s,adherent_s\nA1,2026-09-01T08:00:00-04:00,120,100,50,110\n");

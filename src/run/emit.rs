@@ -1,0 +1,85 @@
+//! `run --contract C --emit-sql duckdb|spark`: the SQL that measures *this contract's* metrics
+//! on a warehouse or a Spark cluster — the contacts in its scope (channels, queues, directions,
+//! `[scope.outbound]`) outside its exclusion windows, on its calendars, by its measurement
+//! period in its zone, with the offered volumes volume relief reads and every SLA's definition —
+//! so the metrics of an assessment can run where the data lives (docs/scaling.md). The billing
+//! volumes (rate cards) are not emitted yet: `run` reads them from the contacts.
+
+use super::{as_of_option, bind_csat_scale, measured_definitions, RunError, RunOptions};
+use crate::contract::Contract;
+use crate::ingest::{IngestError, Profile};
+use crate::metrics::sql::{self, Dialect, Judged};
+
+/// The SQL for the contract `opts.contract` in `dialect`; with `--input` (a canonical CSV or
+/// Parquet file, no `--profile`) and DuckDB, a view `interactions` over it comes first.
+pub fn emit_sql(opts: &RunOptions, dialect: Dialect) -> Result<String, RunError> {
+    let mut contract = Contract::load(&opts.contract)?;
+    let profile = match &opts.profile {
+        Some(p) => Profile::load(p).map_err(IngestError::from)?,
+        None => Profile::canonical(),
+    };
+    bind_csat_scale(&mut contract, &profile)?;
+    // Every definition the contract names: those the SQL does not compute (availability, the
+    // outbound and side-table metrics) are listed as such in the header comment.
+    let definitions = measured_definitions(&contract, |_| true);
+    let as_of = as_of_option(opts, &contract)?;
+    let judged = Judged {
+        channels: &contract.channels,
+        queues: &contract.queues,
+        directions: &contract.directions,
+        outbound: contract.outbound_scope.as_ref(),
+        exclusions: &contract.exclusions,
+    };
+    let body = sql::emit(
+        dialect,
+        &definitions,
+        &contract.calendars,
+        contract.period,
+        contract.zone,
+        as_of.map(|us| us.div_euclid(1000)),
+        Some(&judged.predicate(dialect)),
+    )
+    .ok_or_else(|| RunError::Internal("the contract's measurement period has no SQL label".into()))?;
+    let mut out = format!(
+        "-- contract {}: the contacts in its scope and outside its {} exclusion window(s) (the `judged` relation),\n-- measured by {} in {}; definition 0 is the offered volume (volume relief), then one per channel, then the SLAs' metrics.\n",
+        contract.id,
+        contract.exclusions.len(),
+        if contract.period == crate::metrics::PeriodKind::Month { "month" } else { "quarter" },
+        contract.zone.name()
+    );
+    match (dialect, opts.inputs.first(), &opts.profile) {
+        (Dialect::DuckDb, Some(p), None) => out += &view(p)?,
+        (_, Some(_), Some(q)) => {
+            out += &format!(
+                "-- The query reads canonical rows: register `callsla ingest --profile {} --out canonical.parquet` as `interactions`.\n",
+                q.display()
+            )
+        }
+        _ => {}
+    }
+    out += &body;
+    Ok(out)
+}
+
+/// The DuckDB view `interactions` over a canonical file: Parquet as it is, CSV (gzip or not)
+/// with the canonical types and its other columns as text, from its header line.
+fn view(path: &std::path::Path) -> Result<String, RunError> {
+    use std::io::BufRead;
+    let shown = path.display().to_string();
+    if shown.ends_with(".parquet") {
+        return Ok(format!(
+            "CREATE OR REPLACE VIEW interactions AS SELECT * FROM read_parquet('{}');\n",
+            shown.replace('\'', "''")
+        ));
+    }
+    let read_err = |source| RunError::Read { path: shown.clone(), source };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let mut reader: Box<dyn BufRead> = if shown.ends_with(".gz") {
+        Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(file)))
+    } else {
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut header = String::new();
+    reader.read_line(&mut header).map_err(read_err)?;
+    Ok(sql::duckdb_csv_view_with(&shown, header.trim_start_matches('\u{feff}')))
+}
