@@ -1,24 +1,58 @@
 #!/usr/bin/env bash
-# Runs each cargo-fuzz target for a bounded time (default 120 s each) and keeps new crashing
-# inputs in fuzz/artifacts/. Not part of CI: the sanitizer build of Polars takes a long time.
+# Runs each libFuzzer target (fuzz/fuzz_targets) for a bounded time, coverage-guided, and fails
+# on the first crash, hang or reconciliation break. `.ci/run` runs it for a short time on every
+# submission (the fuzz smoke); run it longer by hand or nightly:
 #
-#   scripts/fuzz.sh [SECONDS_PER_TARGET]
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 120 s, every target)
 #
-# Needs cargo-fuzz (cargo install cargo-fuzz). The machine's toolchain is stable; cargo-fuzz
-# needs some nightly-only flags, enabled here with RUSTC_BOOTSTRAP=1. Without a sanitizer
-# (`--sanitizer none`): coverage-guided, catching panics, hangs and broken reconciliations;
-# an AddressSanitizer build of Polars is much slower to build and callsla has no unsafe code.
-# Seeds: the sample contract, the shipped profiles and the bad-input catalogue.
+# No cargo-fuzz and no nightly toolchain: a plain `cargo build --release` of the fuzz crate with
+# scripts/fuzz-rustc as the rustc wrapper, which adds cargo-fuzz's coverage flags to callsla and
+# the targets only (no sanitizer: callsla has no unsafe code; what is hunted is panics, hangs and
+# broken invariants). The build goes to "${CARGO_TARGET_DIR}-fuzz" (kept apart: the
+# instrumented callsla must never be mistaken for the plain one).
+#
+# Corpus: the committed seeds in fuzz/corpus/TARGET (read, never written), the sample contract,
+# the shipped profiles, the bad-input catalogue and tests/generated_contracts; what the run finds
+# goes to a temporary folder, removed at the end (FUZZ_KEEP=DIR keeps it in DIR instead, to be
+# minimised with `-merge=1` into fuzz/corpus). A crashing input is written to fuzz/artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-120}"
-export RUSTC_BOOTSTRAP=1
-mkdir -p fuzz/corpus/contract fuzz/corpus/profile fuzz/corpus/ingest_csv fuzz/corpus/run
-cp sample-data/contract.toml tests/bad_contracts/*.toml fuzz/corpus/contract/ 2>/dev/null || true
-cp sample-data/profiles/*.toml tests/bad_inputs/*.toml fuzz/corpus/profile/ 2>/dev/null || true
-cp tests/bad_inputs/*.csv fuzz/corpus/ingest_csv/ 2>/dev/null || true
-cp tests/generated_contracts/*.toml fuzz/corpus/run/ 2>/dev/null || true
-for target in contract profile ingest_csv run; do
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(contract profile ingest_csv run)
+
+base="${CARGO_TARGET_DIR:-/var/tmp/callsla-target}"
+export CARGO_TARGET_DIR="${base}-fuzz"
+export RUSTC_WRAPPER="$PWD/scripts/fuzz-rustc"
+echo "== building the fuzz targets (instrumented callsla, in $CARGO_TARGET_DIR)"
+cargo build --release --locked --manifest-path fuzz/Cargo.toml --bins
+
+seeds="$(mktemp -d)"
+found="${FUZZ_KEEP:-$(mktemp -d)}"
+cleanup() {
+  rm -rf "$seeds"
+  [ -n "${FUZZ_KEEP:-}" ] || rm -rf "$found"
+}
+trap cleanup EXIT
+mkdir -p "$seeds"/{contract,profile,ingest_csv,run} fuzz/artifacts
+cp sample-data/contract.toml tests/bad_contracts/*.toml "$seeds/contract/"
+cp sample-data/profiles/*.toml "$seeds/profile/"
+cp tests/bad_inputs/*.csv "$seeds/ingest_csv/"
+cp tests/generated_contracts/*.toml "$seeds/run/"
+
+for target in "${targets[@]}"; do
   echo "== fuzzing $target for ${secs}s"
-  cargo fuzz run --sanitizer none "$target" "fuzz/corpus/$target" -- -max_total_time="$secs" -rss_limit_mb=4096 -timeout=60
+  mkdir -p "$found/$target" "fuzz/artifacts/$target"
+  committed=()
+  [ -d "fuzz/corpus/$target" ] && committed=("fuzz/corpus/$target")
+  log="$found/$target.log"
+  if ! "$CARGO_TARGET_DIR/release/$target" "$found/$target" "${committed[@]}" "$seeds/$target" \
+    -max_total_time="$secs" -timeout=60 -rss_limit_mb=4096 -print_final_stats=1 \
+    -artifact_prefix="fuzz/artifacts/$target/" >"$log" 2>&1; then
+    tail -n 60 "$log" >&2
+    echo "fuzz: $target failed; the input is in fuzz/artifacts/$target/" >&2
+    exit 1
+  fi
+  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || tail -n 5 "$log"
 done

@@ -1,7 +1,7 @@
 //! A whole `run` on any contract text that `check` accepts: the bundled sample data with its
-//! forecast, outages, payments and events, a ledger, into a fresh folder. Any outcome but a
-//! panic is fine (an error carries its exit code); libFuzzer's `-timeout` (scripts/fuzz.sh
-//! sets 60 s) turns a hang into a failure. Seeds: `tests/generated_contracts/`.
+//! forecast, outages, payments, events, quality evaluations and agent hours, a ledger, into a
+//! fresh folder. Any outcome but a panic is fine (an error carries its exit code); libFuzzer's
+//! `-timeout` (scripts/fuzz.sh sets 60 s) turns a hang into a failure. Seeds: `tests/generated_contracts/`.
 #![no_main]
 
 use std::path::PathBuf;
@@ -25,6 +25,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         outages: Some(sample.join("outages.csv")),
         payments: Some(sample.join("payments.csv")),
         events: Some(sample.join("events.csv")),
+        qa: Some(sample.join("qa.csv")),
+        agent_hours: Some(sample.join("agent_hours.csv")),
         max_reject_rate: rust_decimal::Decimal::new(5, 3),
         ..Default::default()
     };
