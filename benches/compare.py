@@ -175,7 +175,16 @@ def extras(args, log, base, csv_run):
     ledger = os.path.join(args.workdir, "bench-ledger.db")
     if os.path.exists(ledger):
         os.remove(ledger)
-    run = timed([args.callsla, "run", "--contract", os.path.join(repo, "sample-data", "contract.toml"),
+    # The sample contract with its side inputs marked optional: the bench times the run over the
+    # generated log (the sample's forecast, payments, events, QA and agent-hours files are for
+    # the sample's own months); what needs them is reported not measured.
+    with open(os.path.join(repo, "sample-data", "contract.toml")) as f:
+        text = f.read()
+    contract = os.path.join(args.workdir, "bench-contract.toml")
+    with open(contract, "w") as f:
+        f.write(text + "\n[inputs]\n" + "".join(f'{k} = "optional"\n' for k in
+                                               ["outages", "forecast", "payments", "events", "qa", "agent_hours"]))
+    run = timed([args.callsla, "run", "--contract", contract,
                  "--input", log, "--out", run_out, "--force", "--ledger", ledger])
     print()
     print("| other target | measured | met? |")
