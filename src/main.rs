@@ -44,6 +44,10 @@ enum Command {
         /// calendars, SLA definitions) on DuckDB or Spark, instead of running (docs/scaling.md).
         #[arg(long, value_enum, conflicts_with_all = ["out", "force", "restate"])]
         emit_sql: Option<callsla::metrics::sql::Dialect>,
+        /// With --emit-sql: the metrics (default), or the billing volumes the rate cards price
+        /// (handled contacts, connects, resolved, billable time and started minutes in scope).
+        #[arg(long, value_enum, requires = "emit_sql", conflicts_with_all = ["out", "force", "restate"])]
+        sql_for: Option<callsla::run::SqlPart>,
         /// Replace an existing output folder.
         #[arg(long)]
         force: bool,
@@ -287,7 +291,9 @@ fn main() -> ExitCode {
         eprintln!("{w}");
     }
     let result = match cli.command {
-        Command::Run { opts, emit_sql: Some(dialect), .. } => cli::run_emit_sql(&opts, dialect),
+        Command::Run { opts, emit_sql: Some(dialect), sql_for, .. } => {
+            cli::run_emit_sql(&opts, dialect, sql_for.unwrap_or_default())
+        }
         Command::Run {
             opts, out, force, fail_on_breach, ledger, no_ledger, rejects, restate, reason, by, at, ..
         } => {

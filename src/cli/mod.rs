@@ -723,8 +723,12 @@ pub fn diff(a: &std::path::Path, b: &std::path::Path) -> Result<Outcome, CliErro
 }
 
 /// `callsla run --contract C --emit-sql D`: the contract's SQL on standard output.
-pub fn run_emit_sql(opts: &crate::run::RunOptions, dialect: metrics::sql::Dialect) -> Result<Outcome, CliError> {
-    Ok(Outcome::ok(crate::run::emit_sql(opts, dialect)?))
+pub fn run_emit_sql(
+    opts: &crate::run::RunOptions,
+    dialect: metrics::sql::Dialect,
+    part: crate::run::SqlPart,
+) -> Result<Outcome, CliError> {
+    Ok(Outcome::ok(crate::run::emit_sql(opts, dialect, part)?))
 }
 
 /// `callsla explain`.

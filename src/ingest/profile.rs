@@ -208,9 +208,10 @@ pub struct Profile {
 impl fmt::Display for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The built-in profile's origin is already in brackets.
-        match self.origin.starts_with('(') {
-            true => write!(f, "profile \"{}\" {}", self.name, self.origin),
-            false => write!(f, "profile \"{}\" ({})", self.name, self.origin),
+        if self.origin.starts_with('(') {
+            write!(f, "profile \"{}\" {}", self.name, self.origin)
+        } else {
+            write!(f, "profile \"{}\" ({})", self.name, self.origin)
         }
     }
 }

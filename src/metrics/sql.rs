@@ -89,11 +89,6 @@ impl Dialect {
     }
 }
 
-fn in_channels(channels: &[String]) -> String {
-    let list: Vec<String> = channels.iter().map(|c| format!("'{}'", c.replace('\'', "''"))).collect();
-    format!("channel IN ({})", list.join(", "))
-}
-
 fn b(cond: &str) -> String {
     format!("CASE WHEN {cond} THEN 1 ELSE 0 END")
 }
@@ -163,7 +158,7 @@ fn cond(dialect: Dialect, c: &Cond) -> String {
         Cond::Lt(a, b) => format!("{} < {}", n(a), n(b)),
         Cond::Ge(a, b) => format!("{} >= {}", n(a), n(b)),
         Cond::Eq(a, b) => format!("{} = {}", n(a), n(b)),
-        Cond::InChannels(chans) => in_channels(chans),
+        Cond::InChannels(chans) => in_list("channel", chans),
         Cond::Open(c) => format!("open{c}"),
         Cond::Disposition(words) => format!("coalesce(disposition IN ({}), false)", quoted(words.iter().copied())),
         Cond::InCampaigns(cs) => format!("coalesce(campaign IN ({}), false)", quoted(cs.iter().map(String::as_str))),
@@ -191,8 +186,28 @@ impl Judged<'_> {
     /// without a campaign is outside a campaign list; an exclusion window holds the arrivals
     /// from its start (inclusive) to its end (exclusive), on its channels and queues.
     pub fn predicate(&self, dialect: Dialect) -> String {
-        let list =
-            |column: &str, values: &[String]| format!("{column} IN ({})", quoted(values.iter().map(String::as_str)));
+        let mut parts = self.scope_parts();
+        let arrived = dialect.us("arrived_at");
+        for e in self.exclusions {
+            let mut window = vec![format!("{arrived} >= {}", e.start), format!("{arrived} < {}", e.end)];
+            if let Some(c) = &e.channels {
+                window.push(in_list("channel", c));
+            }
+            if let Some(q) = &e.queues {
+                window.push(in_list("queue", q));
+            }
+            parts.push(format!("NOT ({})", window.join(" AND ")));
+        }
+        parts.join("\n    AND ")
+    }
+
+    /// The scope alone, without the exclusion windows: the contacts that are billed.
+    pub fn scope(&self) -> String {
+        self.scope_parts().join("\n    AND ")
+    }
+
+    fn scope_parts(&self) -> Vec<String> {
+        let list = in_list;
         let direction = "coalesce(direction, 'inbound')";
         let mut parts =
             vec![list("channel", self.channels), list("queue", self.queues), list(direction, self.directions)];
@@ -211,19 +226,13 @@ impl Judged<'_> {
                 parts.push(format!("({direction} <> 'outbound' OR ({}))", ok.join(" AND ")));
             }
         }
-        let arrived = dialect.us("arrived_at");
-        for e in self.exclusions {
-            let mut window = vec![format!("{arrived} >= {}", e.start), format!("{arrived} < {}", e.end)];
-            if let Some(c) = &e.channels {
-                window.push(list("channel", c));
-            }
-            if let Some(q) = &e.queues {
-                window.push(list("queue", q));
-            }
-            parts.push(format!("NOT ({})", window.join(" AND ")));
-        }
-        parts.join("\n    AND ")
+        parts
     }
+}
+
+/// `column IN ('a', 'b')`.
+fn in_list(column: &str, values: &[String]) -> String {
+    format!("{column} IN ({})", quoted(values.iter().map(String::as_str)))
 }
 
 /// How the header comment marks a definition the SQL does not compute (availability).
@@ -289,7 +298,7 @@ fn nearest_rank(dialect: Dialect, p: &PercentileDef, n: &str) -> String {
 fn percentile_ctes(dialect: Dialect, def: &MetricDef, p: &PercentileDef, i: usize, cal: Option<usize>) -> String {
     let at = measured_to(def);
     let v = percentile_value(dialect, def, cal);
-    let filter = format!("{} AND {at} IS NOT NULL", in_channels(&def.channels()));
+    let filter = format!("{} AND {at} IS NOT NULL", in_list("channel", &def.channels()));
     let sets: Vec<String> = [("channel", "queue"), ("channel", "'*'"), ("'*'", "queue"), ("'*'", "'*'")]
         .iter()
         .map(|(c, q)| format!("    SELECT period, {c} AS channel, {q} AS queue, {v} AS v FROM flagged WHERE {filter}"))
@@ -355,8 +364,8 @@ fn interval_ctes(
         bucket = dialect.idiv("local_ms", &len.to_string()),
         local_ms = dialect.ms(&dialect.local("arrived_at", tz)),
         ch = match cal {
-            Some(c) => format!("{} AND open{c}", in_channels(&def.channels())),
-            None => in_channels(&def.channels()),
+            Some(c) => format!("{} AND open{c}", in_list("channel", &def.channels())),
+            None => in_list("channel", &def.channels()),
         },
         min = ic.min_offered,
         target = ic.target_percent,
@@ -544,7 +553,6 @@ pub fn emit(
     }
     // Derivations as in ingest (docs/schema.md): answered = answered_at present; the wait from
     // timestamps when not given; durations in whole milliseconds (seconds rounded half up).
-    let dur = |c: &str| format!("CAST(floor({c} * 1000 + 0.5) AS BIGINT)");
     let mut fcr_cols = String::new();
     for (i, d) in defs.iter().enumerate() {
         if let MetricDef::Fcr(f) = d {
@@ -633,7 +641,7 @@ pub fn emit(
         match d {
             MetricDef::ResponseTimePercentile(p) | MetricDef::ResolutionTimePercentile(p) => {
                 // Sample size and unsettled count are additive: the values present and missing.
-                let ch = in_channels(&d.channels());
+                let ch = in_list("channel", &d.channels());
                 let at = measured_to(d);
                 out += &format!(",\n  SUM(CASE WHEN {ch} AND {at} IS NOT NULL THEN 1 ELSE 0 END) AS s{i}");
                 out += &format!(",\n  SUM(CASE WHEN {ch} AND {at} IS NULL THEN 1 ELSE 0 END) AS u{i}");
@@ -673,6 +681,89 @@ pub fn emit(
         "\nSELECT additive.period, additive.channel, additive.queue{select}\nFROM additive{joins}\nORDER BY 1, 2, 3;\n"
     );
     Some(out)
+}
+
+/// A duration column in whole milliseconds (seconds rounded half up, as ingest reads them).
+fn dur(c: &str) -> String {
+    format!("CAST(floor({c} * 1000 + 0.5) AS BIGINT)")
+}
+
+/// The column names of a billable set's sums: `ms_talk_hold_wrap`, `started_talk_hold_wrap`.
+pub fn billable_name(set: &[Component]) -> String {
+    set.iter()
+        .map(|c| match c {
+            Component::Talk => "talk",
+            Component::Hold => "hold",
+            Component::Wrap => "wrap",
+        })
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// The SQL for a contract's billing volumes (`run --emit-sql … --sql-for volumes`): over the
+/// contacts of `interactions` in its scope (`scoped`, the scope part of [`Judged::predicate`]:
+/// exclusion windows do not remove contacts from billing), one row per period label, channel,
+/// direction and campaign with the handled (answered) contacts, the connects (dispositions
+/// `connected`, `right_party`, `converted`), the resolved handled contacts and, for each
+/// billable set of the rate cards, the billable milliseconds of handled contacts (`ms_<set>`)
+/// and their started minutes, each contact's rounded up (`started_<set>`) — the sums `run`
+/// prices (docs/contract.md, "[[pricing]]"). `outbound`: the relation has the outbound columns
+/// (`campaign`, `disposition`); without them the campaign is NULL and there are no connects.
+pub fn emit_volumes(
+    dialect: Dialect,
+    scoped: &str,
+    sets: &[Vec<Component>],
+    period: PeriodKind,
+    zone: Tz,
+    outbound: bool,
+) -> Option<String> {
+    let label = dialect.label(&dialect.local("arrived_at", zone.name()), period)?;
+    let (campaign, connect) = if outbound {
+        ("campaign".to_string(), b(&format!("disposition IN ({})", quoted(super::term::CONNECT.iter().copied()))))
+    } else {
+        let text = if dialect == Dialect::DuckDb { "VARCHAR" } else { "STRING" };
+        (format!("CAST(NULL AS {text})"), "0".to_string())
+    };
+    let mut timed = String::new();
+    let mut sums = String::new();
+    for set in sets.iter().filter(|s| !s.is_empty()) {
+        let name = billable_name(set);
+        let parts: Vec<String> = set.iter().map(|c| format!("coalesce({}_ms, 0)", billable_name(&[*c]))).collect();
+        timed += &format!(",\n    CASE WHEN answered THEN {} ELSE 0 END AS ms_{name}", parts.join(" + "));
+        sums += &format!(
+            ",\n  SUM(ms_{name}) AS ms_{name},\n  SUM({}) AS started_{name}",
+            dialect.idiv(&format!("ms_{name} + 59999"), "60000")
+        );
+    }
+    Some(format!(
+        "-- callsla {} billing volumes as {} SQL: one row per period, channel, direction and campaign of the contacts in scope.
+WITH scoped AS (
+  SELECT * FROM interactions
+  WHERE {scoped}
+), base AS (
+  SELECT *,
+    answered_at IS NOT NULL AS answered,
+    {label} AS period,
+    {talk} AS talk_ms, {hold} AS hold_ms, {wrap} AS wrap_ms
+  FROM scoped
+), timed AS (
+  SELECT *{timed}
+  FROM base
+)
+SELECT period, channel, coalesce(direction, 'inbound') AS direction, {campaign} AS campaign,
+  SUM(CASE WHEN answered THEN 1 ELSE 0 END) AS handled,
+  SUM({connect}) AS connects,
+  SUM(CASE WHEN answered AND coalesce(resolved, false) THEN 1 ELSE 0 END) AS resolved{sums}
+FROM timed
+GROUP BY period, channel, coalesce(direction, 'inbound'), {campaign}
+ORDER BY 1, 2, 3, 4;
+",
+        env!("CARGO_PKG_VERSION"),
+        if dialect == Dialect::DuckDb { "DuckDB" } else { "Spark" },
+        talk = dur("talk_s"),
+        hold = dur("hold_s"),
+        wrap = dur("wrap_s"),
+    ))
 }
 
 /// The DuckDB view over a canonical CSV that the emitted query reads.

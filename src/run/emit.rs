@@ -2,17 +2,27 @@
 //! on a warehouse or a Spark cluster — the contacts in its scope (channels, queues, directions,
 //! `[scope.outbound]`) outside its exclusion windows, on its calendars, by its measurement
 //! period in its zone, with the offered volumes volume relief reads and every SLA's definition —
-//! so the metrics of an assessment can run where the data lives (docs/scaling.md). The billing
-//! volumes (rate cards) are not emitted yet: `run` reads them from the contacts.
+//! so the metrics of an assessment can run where the data lives (docs/scaling.md); and, with
+//! `--sql-for volumes`, the billing volumes its rate cards price.
 
 use super::{as_of_option, bind_csat_scale, measured_definitions, RunError, RunOptions};
 use crate::contract::Contract;
 use crate::ingest::{IngestError, Profile};
 use crate::metrics::sql::{self, Dialect, Judged};
 
+/// What `--emit-sql` prints (`--sql-for`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SqlPart {
+    /// The metrics the SLAs and volume relief read.
+    #[default]
+    Metrics,
+    /// The billing volumes the rate cards price.
+    Volumes,
+}
+
 /// The SQL for the contract `opts.contract` in `dialect`; with `--input` (a canonical CSV or
 /// Parquet file, no `--profile`) and DuckDB, a view `interactions` over it comes first.
-pub fn emit_sql(opts: &RunOptions, dialect: Dialect) -> Result<String, RunError> {
+pub fn emit_sql(opts: &RunOptions, dialect: Dialect, part: SqlPart) -> Result<String, RunError> {
     let mut contract = Contract::load(&opts.contract)?;
     let profile = match &opts.profile {
         Some(p) => Profile::load(p).map_err(IngestError::from)?,
@@ -30,6 +40,18 @@ pub fn emit_sql(opts: &RunOptions, dialect: Dialect) -> Result<String, RunError>
         outbound: contract.outbound_scope.as_ref(),
         exclusions: &contract.exclusions,
     };
+    if part == SqlPart::Volumes {
+        let mut sets: Vec<Vec<crate::metrics::definition::Component>> = Vec::new();
+        for p in contract.terms.iter().flat_map(|t| &t.pricing) {
+            if !sets.contains(&p.billable) {
+                sets.push(p.billable.clone());
+            }
+        }
+        let outbound = contract.directions.iter().any(|d| d == "outbound");
+        let body = sql::emit_volumes(dialect, &judged.scope(), &sets, contract.period, contract.zone, outbound)
+            .ok_or_else(|| RunError::Internal("the contract's measurement period has no SQL label".into()))?;
+        return Ok(format!("{}{body}", preamble(opts, dialect)?));
+    }
     let body = sql::emit(
         dialect,
         &definitions,
@@ -47,18 +69,22 @@ pub fn emit_sql(opts: &RunOptions, dialect: Dialect) -> Result<String, RunError>
         if contract.period == crate::metrics::PeriodKind::Month { "month" } else { "quarter" },
         contract.zone.name()
     );
-    match (dialect, opts.inputs.first(), &opts.profile) {
-        (Dialect::DuckDb, Some(p), None) => out += &view(p)?,
-        (_, Some(_), Some(q)) => {
-            out += &format!(
-                "-- The query reads canonical rows: register `callsla ingest --profile {} --out canonical.parquet` as `interactions`.\n",
-                q.display()
-            )
-        }
-        _ => {}
-    }
+    out += &preamble(opts, dialect)?;
     out += &body;
     Ok(out)
+}
+
+/// What comes before the query: the DuckDB view over `--input`, or how to register the
+/// canonical rows when `--profile` reads an export.
+fn preamble(opts: &RunOptions, dialect: Dialect) -> Result<String, RunError> {
+    Ok(match (dialect, opts.inputs.first(), &opts.profile) {
+        (Dialect::DuckDb, Some(p), None) => view(p)?,
+        (_, Some(_), Some(q)) => format!(
+            "-- The query reads canonical rows: register `callsla ingest --profile {} --out canonical.parquet` as `interactions`.\n",
+            q.display()
+        ),
+        _ => String::new(),
+    })
 }
 
 /// The DuckDB view `interactions` over a canonical file: Parquet as it is, CSV (gzip or not)

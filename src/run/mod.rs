@@ -16,7 +16,7 @@ mod output;
 pub mod verify;
 
 use crate::metrics::scope::{apply_exclusions, clip_outages, coverage, in_scope, trues, volumes, Priced};
-pub use emit::emit_sql;
+pub use emit::{emit_sql, SqlPart};
 use error::fail_point;
 pub use error::{RejectStop, RunError};
 use output::{check_replaceable, run_dir_of, Lock};

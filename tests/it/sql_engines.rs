@@ -514,3 +514,110 @@ fn contract_sql_gives_the_runs_own_counts_on_duckdb_and_spark() {
         }
     }
 }
+
+/// `run --contract C --emit-sql D --sql-for volumes` (issue 21): the billing volumes of the
+/// sample contract's rate cards, computed by DuckDB and by Spark over the sample log, are the
+/// quantities of the run's own invoice for every month — the inbound voice minutes billed per
+/// second (the tiers' quantities add up to Σ ms ÷ 60,000 at 4 places), email contacts, chat
+/// started minutes, the renewals campaign's talk-and-wrap minutes and each campaign's connects.
+/// Exclusion windows do not remove contacts from billing: the SQL reads the scope alone.
+#[test]
+fn contract_volume_sql_gives_the_invoice_quantities() {
+    use rust_decimal::Decimal;
+    let (duck, spark) = (duckdb_available(), spark_available());
+    let t = TempDir::new("volume-sql");
+    let contract = s(&repo("sample-data/contract.toml")).to_string();
+    let log = repo("sample-data/interactions.csv");
+    let out = t.path("out");
+    let r = callsla_in_repo(&sample_run_args(&contract, s(&out)));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // (period, clause) → the invoice line's quantity; tiers of one card add up.
+    let mut invoiced: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+    let mut rdr = csv::Reader::from_path(out.join("invoice.csv")).unwrap();
+    for rec in rdr.records() {
+        let r = rec.unwrap();
+        if &r[2] != "invoice" || &r[8] != "fee" {
+            continue;
+        }
+        let clause = r[19].split(".minute_tiers[").next().unwrap().to_string();
+        *invoiced.entry((r[3].to_string(), clause)).or_default() += r[12].parse::<Decimal>().unwrap();
+    }
+    let emit = |dialect: &str| {
+        let r = callsla(&[
+            "run",
+            "--contract",
+            &contract,
+            "--input",
+            s(&log),
+            "--emit-sql",
+            dialect,
+            "--sql-for",
+            "volumes",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains("WITH scoped AS (") && !r.stdout.contains("NOT ("), "{}", r.stdout);
+        t.write(&format!("volumes.{dialect}.sql"), &r.stdout)
+    };
+    let refused = callsla(&[
+        "run",
+        "--contract",
+        &contract,
+        "--input",
+        s(&log),
+        "--sql-for",
+        "volumes",
+        "--out",
+        "x",
+        "--no-ledger",
+    ]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    let check = |engine: &str, theirs: &std::path::Path| {
+        let mut rdr = csv::Reader::from_path(theirs).unwrap();
+        let headers = rdr.headers().unwrap().clone();
+        let mut checked = 0;
+        for rec in rdr.records() {
+            let r = rec.unwrap();
+            let get = |name: &str| -> Decimal { r[headers.iter().position(|h| h == name).unwrap()].parse().unwrap() };
+            let minutes = |name: &str| (get(name) / Decimal::from(60_000)).round_dp(4);
+            let (period, channel, direction, campaign) = (&r[0], &r[1], &r[2], &r[3]);
+            let expect: Vec<(String, Decimal)> = match (channel, direction, campaign) {
+                ("voice", "inbound", _) => vec![("pricing.voice".into(), minutes("ms_talk_hold_wrap"))],
+                ("email", "inbound", _) => vec![("pricing.email.per_contact".into(), get("handled"))],
+                ("chat", "inbound", _) => vec![("pricing.chat".into(), get("started_talk_hold_wrap"))],
+                ("voice", "outbound", "renewals") => vec![
+                    ("pricing.voice.outbound.renewals".into(), minutes("ms_talk_wrap")),
+                    ("pricing.voice.outbound.renewals.per_connect".into(), get("connects")),
+                ],
+                ("voice", "outbound", c) => vec![(format!("pricing.voice.outbound.{c}.per_connect"), get("connects"))],
+                other => panic!("{engine}: a volume row the sample has no card for: {other:?}"),
+            };
+            for (clause, want) in expect {
+                let got = invoiced.get(&(period.to_string(), clause.clone()));
+                assert_eq!(got, Some(&want), "{engine} {period} {clause}: invoice {got:?}, SQL {want}");
+                checked += 1;
+            }
+        }
+        // Three months × six quantities.
+        assert_eq!(checked, 18, "{engine}: checked {checked} quantities");
+    };
+    if duck {
+        let sql = emit("duckdb");
+        let theirs = t.path("duckdb.csv");
+        let py = Command::new("python3")
+            .args([s(&repo("benches/duckdb_run.py")), "--sql", s(&sql), "--out", s(&theirs)])
+            .output()
+            .unwrap();
+        assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+        check("duckdb", &theirs);
+    }
+    if spark {
+        let sql = emit("spark");
+        let theirs = t.path("spark.csv");
+        let py = Command::new("python3")
+            .args([s(&repo("benches/spark_run.py")), "--csv", s(&log), "--sql", s(&sql), "--out", s(&theirs)])
+            .output()
+            .unwrap();
+        assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+        check("spark", &theirs);
+    }
+}
