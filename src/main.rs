@@ -44,8 +44,9 @@ enum Command {
         /// calendars, SLA definitions) on DuckDB or Spark, instead of running (docs/scaling.md).
         #[arg(long, value_enum, conflicts_with_all = ["out", "force", "restate"])]
         emit_sql: Option<callsla::metrics::sql::Dialect>,
-        /// With --emit-sql: the metrics (default), or the billing volumes the rate cards price
-        /// (handled contacts, connects, resolved, billable time and started minutes in scope).
+        /// With --emit-sql: the metrics (default), the billing volumes the rate cards price
+        /// (handled contacts, connects, resolved, billable time and started minutes in scope),
+        /// or the scope accounting (out-of-scope, excluded and judged contacts per period).
         #[arg(long, value_enum, requires = "emit_sql", conflicts_with_all = ["out", "force", "restate"])]
         sql_for: Option<callsla::run::SqlPart>,
         /// Replace an existing output folder.

@@ -187,17 +187,7 @@ impl Judged<'_> {
     /// from its start (inclusive) to its end (exclusive), on its channels and queues.
     pub fn predicate(&self, dialect: Dialect) -> String {
         let mut parts = self.scope_parts();
-        let arrived = dialect.us("arrived_at");
-        for e in self.exclusions {
-            let mut window = vec![format!("{arrived} >= {}", e.start), format!("{arrived} < {}", e.end)];
-            if let Some(c) = &e.channels {
-                window.push(in_list("channel", c));
-            }
-            if let Some(q) = &e.queues {
-                window.push(in_list("queue", q));
-            }
-            parts.push(format!("NOT ({})", window.join(" AND ")));
-        }
+        parts.extend(self.exclusions.iter().map(|e| format!("NOT {}", window(dialect, e))));
         parts.join("\n    AND ")
     }
 
@@ -228,6 +218,80 @@ impl Judged<'_> {
         }
         parts
     }
+}
+
+/// An exclusion window as a condition: the arrivals from its start (inclusive) to its end
+/// (exclusive), on its channels and queues.
+fn window(dialect: Dialect, e: &super::scope::Exclusion) -> String {
+    let arrived = dialect.us("arrived_at");
+    let mut parts = vec![format!("{arrived} >= {}", e.start), format!("{arrived} < {}", e.end)];
+    if let Some(c) = &e.channels {
+        parts.push(in_list("channel", c));
+    }
+    if let Some(q) = &e.queues {
+        parts.push(in_list("queue", q));
+    }
+    format!("({})", parts.join(" AND "))
+}
+
+/// The SQL for a contract's scope accounting (`run --emit-sql … --sql-for scope`), one long
+/// table of `kind` rows: `out_of_scope` (contacts outside the scope by channel, queue, direction
+/// and campaign), `excluded` (the contacts in scope each exclusion window takes, each contact
+/// under the first window that covers it, as `run` counts them) and `judged` (per period the
+/// contacts measured, and the first and last arrival in µs) — what assessment.json's `data`
+/// reports as `out_of_scope`, `exclusions`, `judged_contacts` and `coverage`.
+pub fn emit_scope(
+    dialect: Dialect,
+    judged: &Judged<'_>,
+    period: PeriodKind,
+    zone: Tz,
+    outbound: bool,
+) -> Option<String> {
+    let label = dialect.label(&dialect.local("arrived_at", zone.name()), period)?;
+    let text = if dialect == Dialect::DuckDb { "VARCHAR" } else { "STRING" };
+    let null = |t: &str| format!("CAST(NULL AS {t})");
+    let campaign = if outbound { "campaign".to_string() } else { null(text) };
+    let mut marks = String::new();
+    let mut parts = vec![format!(
+        "SELECT 'out_of_scope' AS kind, {n} AS period, channel, queue, coalesce(direction, 'inbound') AS direction, {campaign} AS campaign, {n} AS exclusion, COUNT(*) AS contacts, {b} AS first_us, {b} AS last_us
+FROM marked WHERE NOT in_scope
+GROUP BY channel, queue, coalesce(direction, 'inbound'), {campaign}",
+        n = null(text),
+        b = null("BIGINT"),
+    )];
+    let mut earlier = String::new();
+    for (i, e) in judged.exclusions.iter().enumerate() {
+        marks += &format!(",\n    {} AS w{i}", window(dialect, e));
+        parts.push(format!(
+            "SELECT 'excluded', {n}, {n}, {n}, {n}, {n}, '{}', SUM(CASE WHEN in_scope AND w{i}{earlier} THEN 1 ELSE 0 END), {b}, {b}\nFROM marked",
+            e.id.replace('\'', "''"),
+            n = null(text),
+            b = null("BIGINT"),
+        ));
+        earlier += &format!(" AND NOT w{i}");
+    }
+    parts.push(format!(
+        "SELECT 'judged', period, {n}, {n}, {n}, {n}, {n}, COUNT(*), min(arrived_us), max(arrived_us)\nFROM marked WHERE in_scope{earlier}\nGROUP BY period",
+        n = null(text),
+    ));
+    Some(format!(
+        "-- callsla {} scope accounting as {} SQL: out_of_scope, excluded and judged rows (kind).
+WITH marked AS (
+  SELECT *,
+    {label} AS period,
+    {arrived} AS arrived_us,
+    ({scope}) AS in_scope{marks}
+  FROM interactions
+)
+{}
+ORDER BY 1, 2, 3, 4, 5, 6, 7;
+",
+        env!("CARGO_PKG_VERSION"),
+        if dialect == Dialect::DuckDb { "DuckDB" } else { "Spark" },
+        parts.join("\nUNION ALL\n"),
+        arrived = dialect.us("arrived_at"),
+        scope = judged.scope(),
+    ))
 }
 
 /// `column IN ('a', 'b')`.

@@ -3,7 +3,8 @@
 //! `[scope.outbound]`) outside its exclusion windows, on its calendars, by its measurement
 //! period in its zone, with the offered volumes volume relief reads and every SLA's definition —
 //! so the metrics of an assessment can run where the data lives (docs/scaling.md); and, with
-//! `--sql-for volumes`, the billing volumes its rate cards price.
+//! `--sql-for volumes`, the billing volumes its rate cards price, and with `--sql-for scope`
+//! its scope accounting (out-of-scope, excluded and judged contacts).
 
 use super::{as_of_option, bind_csat_scale, measured_definitions, RunError, RunOptions};
 use crate::contract::Contract;
@@ -18,6 +19,8 @@ pub enum SqlPart {
     Metrics,
     /// The billing volumes the rate cards price.
     Volumes,
+    /// The scope accounting: out-of-scope and excluded contacts, judged contacts per period.
+    Scope,
 }
 
 /// The SQL for the contract `opts.contract` in `dialect`; with `--input` (a canonical CSV or
@@ -49,6 +52,12 @@ pub fn emit_sql(opts: &RunOptions, dialect: Dialect, part: SqlPart) -> Result<St
         }
         let outbound = contract.directions.iter().any(|d| d == "outbound");
         let body = sql::emit_volumes(dialect, &judged.scope(), &sets, contract.period, contract.zone, outbound)
+            .ok_or_else(|| RunError::Internal("the contract's measurement period has no SQL label".into()))?;
+        return Ok(format!("{}{body}", preamble(opts, dialect)?));
+    }
+    if part == SqlPart::Scope {
+        let outbound = contract.directions.iter().any(|d| d == "outbound");
+        let body = sql::emit_scope(dialect, &judged, contract.period, contract.zone, outbound)
             .ok_or_else(|| RunError::Internal("the contract's measurement period has no SQL label".into()))?;
         return Ok(format!("{}{body}", preamble(opts, dialect)?));
     }

@@ -418,6 +418,38 @@ fn emitted_sql_matches_the_golden_files() {
     }
 }
 
+/// The sample contract with a second exclusion window (`start`, `end`, on `channels` of the
+/// billing and technical queues) and an outbound scope of both campaigns.
+fn sample_variant(start: &str, end: &str, channels: &str) -> String {
+    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    let at = "reference = \"Acme change CR-2291\"\n";
+    assert!(sample.contains(at), "the sample's exclusion moved: the variant would add nothing");
+    let window = format!(
+        "{at}\n[[exclusion]]\nid = \"EX-2\"\nstart = \"{start}\"\nend = \"{end}\"\nreason = \"Carrier outage\"\nreference = \"INC-4410\"\nchannels = [{channels}]\nqueues = [\"billing\", \"technical\"]\n"
+    );
+    sample.replacen(at, &window, 1)
+        + "\n[scope.outbound]\nqueues = [\"retention\"]\ncampaigns = [\"renewals\", \"winback\"]\n"
+}
+
+/// Runs emitted DuckDB SQL (with its view) and writes the result to `out`.
+fn run_duckdb(sql: &std::path::Path, out: &std::path::Path) {
+    let py = Command::new("python3")
+        .args([s(&repo("benches/duckdb_run.py")), "--sql", s(sql), "--out", s(out)])
+        .output()
+        .unwrap();
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+}
+
+/// Runs emitted Spark SQL files on one local session over `log`, each into its output.
+fn run_spark(log: &std::path::Path, queries: &[(PathBuf, PathBuf)]) {
+    let mut args = vec![s(&repo("benches/spark_run.py")).to_string(), "--csv".into(), s(log).to_string()];
+    for (sql, out) in queries {
+        args.extend(["--sql".into(), s(sql).to_string(), "--out".into(), s(out).to_string()]);
+    }
+    let py = Command::new("python3").args(&args).output().unwrap();
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+}
+
 /// `run --contract C --emit-sql duckdb|spark` (issue 21): the SQL for a contract — its scope
 /// (channels, queues, inbound and outbound, `[scope.outbound]` queues and campaigns), its
 /// exclusion windows (for all contacts, and for some channels and queues), its business-hours
@@ -432,12 +464,7 @@ fn contract_sql_gives_the_runs_own_counts_on_duckdb_and_spark() {
     let t = TempDir::new("contract-sql");
     let log = repo("sample-data/interactions.csv");
     let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
-    let narrower = sample.replacen(
-        "reference = \"Acme change CR-2291\"\n",
-        "reference = \"Acme change CR-2291\"\n\n[[exclusion]]\nid = \"EX-2\"\nstart = \"2026-10-06T09:00:00-04:00\"\nend = \"2026-10-08T17:30:00-04:00\"\nreason = \"Telephony carrier outage\"\nreference = \"INC-4410\"\nchannels = [\"voice\", \"chat\"]\nqueues = [\"billing\", \"technical\"]\n",
-        1,
-    ) + "\n[scope.outbound]\nqueues = [\"retention\"]\ncampaigns = [\"renewals\", \"winback\"]\n";
-    assert!(narrower.contains("id = \"EX-2\""), "the sample's exclusion moved: the variant adds nothing");
+    let narrower = sample_variant("2026-10-06T09:00:00-04:00", "2026-10-08T17:30:00-04:00", "\"voice\", \"chat\"");
     let contracts = [t.write("sample.toml", &sample), t.write("narrower.toml", &narrower)];
     // Each contract: the run's own metrics.csv and the SQL in both dialects.
     let mut cases = Vec::new();
@@ -488,27 +515,15 @@ fn contract_sql_gives_the_runs_own_counts_on_duckdb_and_spark() {
     if duck {
         for (ours, sql, _, names, k) in &cases {
             let theirs = t.path(&format!("duckdb{k}.csv"));
-            let py = Command::new("python3")
-                .args([s(&repo("benches/duckdb_run.py")), "--sql", s(sql), "--out", s(&theirs)])
-                .output()
-                .unwrap();
-            assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+            run_duckdb(sql, &theirs);
             check("duckdb", ours, &theirs, names);
         }
     }
     if spark {
         // One Spark session for both contracts (a start-up takes seconds).
-        let mut args = vec![s(&repo("benches/spark_run.py")).to_string(), "--csv".into(), s(&log).to_string()];
-        for (_, _, sql, _, k) in &cases {
-            args.extend([
-                "--sql".into(),
-                s(sql).to_string(),
-                "--out".into(),
-                s(&t.path(&format!("spark{k}.csv"))).to_string(),
-            ]);
-        }
-        let py = Command::new("python3").args(&args).output().unwrap();
-        assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+        let queries: Vec<(PathBuf, PathBuf)> =
+            cases.iter().map(|(_, _, sql, _, k)| (sql.clone(), t.path(&format!("spark{k}.csv")))).collect();
+        run_spark(&log, &queries);
         for (ours, _, _, names, k) in &cases {
             check("spark", ours, &t.path(&format!("spark{k}.csv")), names);
         }
@@ -603,21 +618,121 @@ fn contract_volume_sql_gives_the_invoice_quantities() {
     if duck {
         let sql = emit("duckdb");
         let theirs = t.path("duckdb.csv");
-        let py = Command::new("python3")
-            .args([s(&repo("benches/duckdb_run.py")), "--sql", s(&sql), "--out", s(&theirs)])
-            .output()
-            .unwrap();
-        assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+        run_duckdb(&sql, &theirs);
         check("duckdb", &theirs);
     }
     if spark {
         let sql = emit("spark");
         let theirs = t.path("spark.csv");
-        let py = Command::new("python3")
-            .args([s(&repo("benches/spark_run.py")), "--csv", s(&log), "--sql", s(&sql), "--out", s(&theirs)])
-            .output()
-            .unwrap();
-        assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+        run_spark(&log, &[(sql, theirs.clone())]);
         check("spark", &theirs);
+    }
+}
+
+/// `run --contract C --emit-sql D --sql-for scope` (issue 21): the scope accounting computed by
+/// DuckDB and by Spark — the contacts outside the scope by channel, queue, direction and
+/// campaign, the contacts each exclusion window takes (each under the first window that covers
+/// it), and per period the contacts judged with their first and last arrival — is what the run
+/// reports in assessment.json (`out_of_scope`, `exclusions`, `judged_contacts`, `coverage`), for
+/// the sample contract and for a variant with a second, narrower window that overlaps the
+/// first and an outbound scope.
+#[test]
+fn contract_scope_sql_gives_the_runs_accounting() {
+    let (duck, spark) = (duckdb_available(), spark_available());
+    let t = TempDir::new("scope-sql");
+    let log = repo("sample-data/interactions.csv");
+    let sample = std::fs::read_to_string(repo("sample-data/contract.toml")).unwrap();
+    let variant = sample_variant("2026-09-14T10:00:00-04:00", "2026-09-15T09:00:00-04:00", "\"voice\"");
+    let mut cases = Vec::new();
+    for (k, text) in [sample, variant].iter().enumerate() {
+        let contract = t.write(&format!("c{k}.toml"), text);
+        let out = t.path(&format!("out{k}"));
+        let r = callsla_in_repo(&sample_run_args(s(&contract), s(&out)));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let data: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("assessment.json")).unwrap()).unwrap();
+        // The run's accounting as (kind, period, channel, queue, direction, campaign, exclusion) → (contacts, first, last).
+        let mut ours: BTreeMap<Vec<String>, [i64; 3]> = BTreeMap::new();
+        let text_of = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        for o in data["data"]["out_of_scope"].as_array().unwrap() {
+            let key = [
+                "out_of_scope",
+                "",
+                &text_of(&o["channel"]),
+                &text_of(&o["queue"]),
+                &text_of(&o["direction"]),
+                &text_of(&o["campaign"]),
+                "",
+            ];
+            ours.insert(key.iter().map(|s| s.to_string()).collect(), [o["contacts"].as_i64().unwrap(), 0, 0]);
+        }
+        for e in data["data"]["exclusions"].as_array().unwrap() {
+            let key = ["excluded", "", "", "", "", "", &text_of(&e["id"])];
+            ours.insert(key.iter().map(|s| s.to_string()).collect(), [e["contacts"].as_i64().unwrap(), 0, 0]);
+        }
+        let us = |v: &serde_json::Value| {
+            chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().timestamp_micros()
+        };
+        let mut judged = 0;
+        for c in data["data"]["coverage"].as_array().unwrap() {
+            let key = ["judged", &text_of(&c["period"]), "", "", "", "", ""];
+            judged += c["contacts"].as_i64().unwrap();
+            ours.insert(
+                key.iter().map(|s| s.to_string()).collect(),
+                [
+                    c["contacts"].as_i64().unwrap(),
+                    us(&c["first_arrival"]) / 1_000_000,
+                    us(&c["last_arrival"]) / 1_000_000,
+                ],
+            );
+        }
+        assert_eq!(
+            judged,
+            data["data"]["judged_contacts"].as_i64().unwrap(),
+            "the coverage adds up to the judged contacts"
+        );
+        let emit = |dialect: &str| {
+            let r = callsla(&[
+                "run",
+                "--contract",
+                s(&contract),
+                "--input",
+                s(&log),
+                "--emit-sql",
+                dialect,
+                "--sql-for",
+                "scope",
+            ]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            t.write(&format!("scope{k}.{dialect}.sql"), &r.stdout)
+        };
+        cases.push((ours, emit("duckdb"), emit("spark"), k));
+    }
+    // The first and last arrival as the run shows them: to the second.
+    let check = |engine: &str, ours: &BTreeMap<Vec<String>, [i64; 3]>, theirs: &std::path::Path| {
+        let mut got: BTreeMap<Vec<String>, [i64; 3]> = BTreeMap::new();
+        let mut rdr = csv::Reader::from_path(theirs).unwrap();
+        for rec in rdr.records() {
+            let r = rec.unwrap();
+            let n = |i: usize| r[i].parse::<i64>().map_or(0, |v| v.div_euclid(1_000_000));
+            got.insert((0..7).map(|i| r[i].to_string()).collect(), [r[7].parse().unwrap(), n(8), n(9)]);
+        }
+        assert_eq!(&got, ours, "{engine}");
+    };
+    assert!(cases[1].0.keys().filter(|k| k[0] == "excluded").count() == 2);
+    if duck {
+        for (ours, sql, _, k) in &cases {
+            let theirs = t.path(&format!("duckdb{k}.csv"));
+            run_duckdb(sql, &theirs);
+            check("duckdb", ours, &theirs);
+        }
+    }
+    if spark {
+        let queries: Vec<(PathBuf, PathBuf)> =
+            cases.iter().map(|(_, _, sql, k)| (sql.clone(), t.path(&format!("spark{k}.csv")))).collect();
+        run_spark(&log, &queries);
+        for (ours, _, _, k) in &cases {
+            check("spark", ours, &t.path(&format!("spark{k}.csv")));
+        }
     }
 }
