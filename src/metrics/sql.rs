@@ -84,6 +84,24 @@ impl Dialect {
         })
     }
 
+    /// The name of the text type.
+    fn text(self) -> &'static str {
+        match self {
+            Dialect::DuckDb => "VARCHAR",
+            Dialect::Spark => "STRING",
+        }
+    }
+
+    /// The campaign of a contact: the column when the relation has the outbound columns, a
+    /// typed NULL otherwise.
+    fn campaign(self, outbound: bool) -> String {
+        if outbound {
+            "campaign".to_string()
+        } else {
+            format!("CAST(NULL AS {})", self.text())
+        }
+    }
+
     fn grouping(self, column: &str) -> String {
         format!("CASE WHEN grouping({column}) = 1 THEN '*' ELSE {column} END")
     }
@@ -248,9 +266,9 @@ pub fn emit_scope(
     outbound: bool,
 ) -> Option<String> {
     let label = dialect.label(&dialect.local("arrived_at", zone.name()), period)?;
-    let text = if dialect == Dialect::DuckDb { "VARCHAR" } else { "STRING" };
+    let text = dialect.text();
     let null = |t: &str| format!("CAST(NULL AS {t})");
-    let campaign = if outbound { "campaign".to_string() } else { null(text) };
+    let campaign = dialect.campaign(outbound);
     let mut marks = String::new();
     let mut parts = vec![format!(
         "SELECT 'out_of_scope' AS kind, {n} AS period, channel, queue, coalesce(direction, 'inbound') AS direction, {campaign} AS campaign, {n} AS exclusion, COUNT(*) AS contacts, {b} AS first_us, {b} AS last_us
@@ -782,11 +800,11 @@ pub fn emit_volumes(
     outbound: bool,
 ) -> Option<String> {
     let label = dialect.label(&dialect.local("arrived_at", zone.name()), period)?;
-    let (campaign, connect) = if outbound {
-        ("campaign".to_string(), b(&format!("disposition IN ({})", quoted(super::term::CONNECT.iter().copied()))))
+    let campaign = dialect.campaign(outbound);
+    let connect = if outbound {
+        b(&format!("disposition IN ({})", quoted(super::term::CONNECT.iter().copied())))
     } else {
-        let text = if dialect == Dialect::DuckDb { "VARCHAR" } else { "STRING" };
-        (format!("CAST(NULL AS {text})"), "0".to_string())
+        "0".to_string()
     };
     let mut timed = String::new();
     let mut sums = String::new();

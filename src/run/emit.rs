@@ -27,14 +27,11 @@ pub enum SqlPart {
 /// Parquet file, no `--profile`) and DuckDB, a view `interactions` over it comes first.
 pub fn emit_sql(opts: &RunOptions, dialect: Dialect, part: SqlPart) -> Result<String, RunError> {
     let mut contract = Contract::load(&opts.contract)?;
+    // Read (and refused when wrong) whatever is printed.
     let profile = match &opts.profile {
         Some(p) => Profile::load(p).map_err(IngestError::from)?,
         None => Profile::canonical(),
     };
-    bind_csat_scale(&mut contract, &profile)?;
-    // Every definition the contract names: those the SQL does not compute (availability, the
-    // outbound and side-table metrics) are listed as such in the header comment.
-    let definitions = measured_definitions(&contract, |_| true);
     let as_of = as_of_option(opts, &contract)?;
     let judged = Judged {
         channels: &contract.channels,
@@ -43,44 +40,51 @@ pub fn emit_sql(opts: &RunOptions, dialect: Dialect, part: SqlPart) -> Result<St
         outbound: contract.outbound_scope.as_ref(),
         exclusions: &contract.exclusions,
     };
-    if part == SqlPart::Volumes {
-        let mut sets: Vec<Vec<crate::metrics::definition::Component>> = Vec::new();
-        for p in contract.terms.iter().flat_map(|t| &t.pricing) {
-            if !sets.contains(&p.billable) {
-                sets.push(p.billable.clone());
+    let outbound = contract.directions.iter().any(|d| d == "outbound");
+    // The metrics' header comment comes before the view, as `metrics --emit-sql` prints it.
+    let (header, body) = match part {
+        SqlPart::Volumes => {
+            let mut sets: Vec<Vec<crate::metrics::definition::Component>> = Vec::new();
+            for p in contract.terms.iter().flat_map(|t| &t.pricing) {
+                if !sets.contains(&p.billable) {
+                    sets.push(p.billable.clone());
+                }
             }
+            sql::emit_volumes(dialect, &judged.scope(), &sets, contract.period, contract.zone, outbound)
+                .map(|body| (String::new(), body))
         }
-        let outbound = contract.directions.iter().any(|d| d == "outbound");
-        let body = sql::emit_volumes(dialect, &judged.scope(), &sets, contract.period, contract.zone, outbound)
-            .ok_or_else(|| RunError::Internal("the contract's measurement period has no SQL label".into()))?;
-        return Ok(format!("{}{body}", preamble(opts, dialect)?));
+        SqlPart::Scope => {
+            sql::emit_scope(dialect, &judged, contract.period, contract.zone, outbound).map(|body| (String::new(), body))
+        }
+        SqlPart::Metrics => {
+            let judged = judged.predicate(dialect);
+            bind_csat_scale(&mut contract, &profile)?;
+            // Every definition the contract names: those the SQL does not compute (availability,
+            // the outbound and side-table metrics) are listed as such in the header comment.
+            let definitions = measured_definitions(&contract, |_| true);
+            sql::emit(
+                dialect,
+                &definitions,
+                &contract.calendars,
+                contract.period,
+                contract.zone,
+                as_of.map(|us| us.div_euclid(1000)),
+                Some(&judged),
+            )
+            .map(|body| {
+                let header = format!(
+                    "-- contract {}: the contacts in its scope and outside its {} exclusion window(s) (the `judged` relation),\n-- measured by {} in {}; definition 0 is the offered volume (volume relief), then one per channel, then the SLAs' metrics.\n",
+                    contract.id,
+                    contract.exclusions.len(),
+                    if contract.period == crate::metrics::PeriodKind::Month { "month" } else { "quarter" },
+                    contract.zone.name()
+                );
+                (header, body)
+            })
+        }
     }
-    if part == SqlPart::Scope {
-        let outbound = contract.directions.iter().any(|d| d == "outbound");
-        let body = sql::emit_scope(dialect, &judged, contract.period, contract.zone, outbound)
-            .ok_or_else(|| RunError::Internal("the contract's measurement period has no SQL label".into()))?;
-        return Ok(format!("{}{body}", preamble(opts, dialect)?));
-    }
-    let body = sql::emit(
-        dialect,
-        &definitions,
-        &contract.calendars,
-        contract.period,
-        contract.zone,
-        as_of.map(|us| us.div_euclid(1000)),
-        Some(&judged.predicate(dialect)),
-    )
     .ok_or_else(|| RunError::Internal("the contract's measurement period has no SQL label".into()))?;
-    let mut out = format!(
-        "-- contract {}: the contacts in its scope and outside its {} exclusion window(s) (the `judged` relation),\n-- measured by {} in {}; definition 0 is the offered volume (volume relief), then one per channel, then the SLAs' metrics.\n",
-        contract.id,
-        contract.exclusions.len(),
-        if contract.period == crate::metrics::PeriodKind::Month { "month" } else { "quarter" },
-        contract.zone.name()
-    );
-    out += &preamble(opts, dialect)?;
-    out += &body;
-    Ok(out)
+    Ok(format!("{header}{}{body}", preamble(opts, dialect)?))
 }
 
 /// What comes before the query: the DuckDB view over `--input`, or how to register the
