@@ -3,6 +3,8 @@
 
     python3 benches/duckdb_run.py --sql metrics.sql --out result.csv [--threads N]
 
+Writes Parquet instead when --out ends in .parquet.
+
 Prints the wall and CPU seconds of the query on stderr. Used by the DuckDB differential test
 (tests/it/sql_engines.rs) and by the side-by-side comparison (benches/compare.py).
 """
@@ -29,7 +31,10 @@ def main():
     for s in statements[:-1]:
         con.execute(s)
     rel = con.sql(statements[-1].rstrip(";"))
-    rel.write_csv(args.out)
+    if args.out.endswith(".parquet"):
+        rel.write_parquet(args.out)
+    else:
+        rel.write_csv(args.out)
     print(f"duckdb wall {time.perf_counter() - t0:.3f} s, cpu {time.process_time() - c0:.3f} s", file=sys.stderr)
 
 

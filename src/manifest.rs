@@ -30,8 +30,14 @@ pub struct RunOptions {
     #[arg(long)]
     pub profile: Option<PathBuf>,
     /// Interaction logs (CSV, gzip CSV or Parquet); globs like 'logs/*.csv' are expanded.
-    #[arg(long = "input", required_unless_present = "emit_sql", num_args = 1..)]
+    #[arg(long = "input", required_unless_present_any = ["emit_sql", "counts"], num_args = 1..)]
     pub inputs: Vec<PathBuf>,
+    /// Instead of --input: the results of the contract's emitted SQL (`run --contract C
+    /// --emit-sql D --sql-for metrics|volumes|scope`, run where the data is), CSV with a header
+    /// or Parquet, each result in one or more files (docs/scaling.md).
+    #[arg(long = "counts", num_args = 1.., conflicts_with_all = ["inputs", "emit_sql"])]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counts: Vec<PathBuf>,
     /// Forecast (CSV: period,channel,queue,forecast_offered) for volume relief.
     #[arg(long)]
     pub forecast: Option<PathBuf>,
@@ -139,6 +145,9 @@ pub struct Manifest {
     pub contract: FileHash,
     pub profile: Option<FileHash>,
     pub inputs: Vec<FileHash>,
+    /// The counts files a run read instead of interaction logs (`--counts`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counts: Vec<FileHash>,
     pub forecast: Option<FileHash>,
     pub outages: Option<FileHash>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -58,6 +58,16 @@ impl Reconciliation {
         Ok(())
     }
 
+    /// The accounting of these files, with their totals.
+    pub fn of(files: Vec<FileReconciliation>) -> Reconciliation {
+        let mut r = Reconciliation::default();
+        for f in &files {
+            r.add(f);
+        }
+        r.files = files;
+        r
+    }
+
     pub(super) fn add(&mut self, f: &FileReconciliation) {
         self.read += f.read;
         self.accepted += f.accepted;

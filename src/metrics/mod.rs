@@ -10,6 +10,7 @@
 
 pub mod availability;
 mod columns;
+pub mod counts;
 pub mod definition;
 mod fcr;
 pub mod outbound;
@@ -356,17 +357,8 @@ pub fn compute_subset(
         rows.with_column(aligned(&rows, JUDGED, mask)?)?;
     }
     let rows = &rows;
-    let mut bound = req.clone();
-    let known: Vec<&str> = req.calendars.iter().map(|c| c.id.as_str()).collect();
-    for d in &mut bound.definitions {
-        d.validate()?;
-        d.check_calendar(&known)?;
-        definition::bind_csat_scale(d, req.csat_scale.0, &req.csat_scale.1)?;
-    }
+    let (bound, by) = bind(req)?;
     let req = &bound;
-    let mut by = req.by.clone();
-    by.sort();
-    by.dedup();
     let as_of = match (req.as_of, judged) {
         (Some(t), _) => t,
         (None, judged) => {
@@ -395,12 +387,33 @@ pub fn compute_subset(
         let flagged = outbound::with_flags(rows, &part)?;
         out.extend(compute_direction(&flagged, &part, &by, as_of, "outbound")?);
     }
-    // Rows in catalogue order within a group; each definition is rendered once, not per comparison.
+    Ok(table(req, out, as_of))
+}
+
+/// The request with its definitions checked and bound to its CSAT scale, and its grouping
+/// dimensions in order, each once.
+fn bind(req: &MetricsRequest) -> Result<(MetricsRequest, Vec<Dim>), MetricsError> {
+    let mut bound = req.clone();
+    let known: Vec<&str> = req.calendars.iter().map(|c| c.id.as_str()).collect();
+    for d in &mut bound.definitions {
+        d.validate()?;
+        d.check_calendar(&known)?;
+        definition::bind_csat_scale(d, req.csat_scale.0, &req.csat_scale.1)?;
+    }
+    let mut by = req.by.clone();
+    by.sort();
+    by.dedup();
+    Ok((bound, by))
+}
+
+/// The metric table of these rows: in period and group order, and in catalogue order within
+/// a group (each definition rendered once, not per comparison).
+fn table(req: &MetricsRequest, mut out: Vec<MetricRow>, as_of: i64) -> MetricTable {
     let keys: Vec<(&str, String)> = req.definitions.iter().map(|d| (d.name(), d.definition())).collect();
     let order =
         |row: &MetricRow| keys.iter().position(|(n, d)| *n == row.metric && *d == row.definition).unwrap_or(usize::MAX);
     out.sort_by_cached_key(|r| (r.period_start, r.channel.clone(), r.queue.clone(), r.agent.clone(), order(r)));
-    Ok(MetricTable { rows: out, period: req.period, zone: req.zone, as_of })
+    MetricTable { rows: out, period: req.period, zone: req.zone, as_of }
 }
 
 /// The metric rows of the definitions of one direction (all of `req.definitions`).

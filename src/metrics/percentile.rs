@@ -76,14 +76,8 @@ pub(super) fn percentiles(
     let mut out = Vec::new();
     for (key, (mut v, pending)) in groups {
         let mut row = row_for(&key, def);
-        row.sample_size = v.len() as u64;
-        row.unsettled = pending;
-        row.provisional = pending > 0;
-        if let Some((k, val)) = nearest_rank_unsorted(&mut v, p.percentile) {
-            row.value = Some(dec_ms(val));
-            row.numerator = Some(Decimal::from(k as u64));
-            row.denominator = Some(Decimal::from(v.len() as u64));
-        }
+        let found = nearest_rank_unsorted(&mut v, p.percentile).map(|(k, val)| (k as u64, val));
+        fill_percentile(&mut row, v.len() as u64, pending, found);
         out.push(row);
     }
     Ok(out)
@@ -156,11 +150,30 @@ pub(super) fn interval_compliance(
         .into_iter()
         .map(|(key, (met, eligible, with_contacts))| {
             let mut row = row_for(&key, def);
-            row.numerator = Some(Decimal::from(met));
-            row.denominator = Some(Decimal::from(eligible));
-            row.sample_size = u64::try_from(with_contacts).unwrap_or(0);
-            row.value = crate::money::ratio(Decimal::from(met) * Decimal::ONE_HUNDRED, Decimal::from(eligible), 4);
+            fill_interval(&mut row, met, eligible, with_contacts);
             row
         })
         .collect())
+}
+
+/// A percentile's figures: `sample` values present, `pending` missing (not yet answered or
+/// ended), and the nearest rank and the value there in ms (`None`: no values).
+pub(super) fn fill_percentile(row: &mut MetricRow, sample: u64, pending: u64, found: Option<(u64, i64)>) {
+    row.sample_size = sample;
+    row.unsettled = pending;
+    row.provisional = pending > 0;
+    if let Some((k, val)) = found {
+        row.value = Some(dec_ms(val));
+        row.numerator = Some(Decimal::from(k));
+        row.denominator = Some(Decimal::from(sample));
+    }
+}
+
+/// Interval compliance's figures: the intervals meeting the target, the eligible ones and
+/// those with contacts.
+pub(super) fn fill_interval(row: &mut MetricRow, met: i64, eligible: i64, with_contacts: i64) {
+    row.numerator = Some(Decimal::from(met));
+    row.denominator = Some(Decimal::from(eligible));
+    row.sample_size = u64::try_from(with_contacts).unwrap_or(0);
+    row.value = crate::money::ratio(Decimal::from(met) * Decimal::ONE_HUNDRED, Decimal::from(eligible), 4);
 }

@@ -143,22 +143,6 @@ pub(crate) fn trues(mask: &BooleanChunked) -> u64 {
     u64::from(mask.sum().unwrap_or(0))
 }
 
-/// How many contacts of `scoped` are on `channel` in `direction`.
-pub(crate) fn scoped_count(
-    rows: &DataFrame,
-    scoped: &BooleanChunked,
-    channel: &str,
-    direction: &str,
-    except_campaigns: &[String],
-) -> Result<u64, MetricsError> {
-    let mut on = col("channel").eq(lit(channel)).and(col("direction").eq(lit(direction)));
-    if !except_campaigns.is_empty() {
-        on = on.and(any_of("campaign", except_campaigns).fill_null(lit(false)).not());
-    }
-    let on = mask_of(rows, on)?;
-    Ok(trues(&(on & scoped.clone())))
-}
-
 /// The column's value is one of `values`.
 fn any_of(column: &str, values: &[String]) -> Expr {
     values.iter().fold(lit(false), |acc, v| acc.or(col(column).eq(lit(v.clone()))))
@@ -280,18 +264,47 @@ pub(crate) fn clip_outages(outages: Vec<Outage>, exclusions: &[Exclusion]) -> Ve
     out
 }
 
-/// Billing volumes per priced period and channel: handled contacts in scope (exclusions do not
-/// remove contacts from billing) and their billable time.
-pub(crate) fn volumes(
+/// The sums billing reads, for the contacts in scope of one period, channel, direction and
+/// campaign: what `--sql-for volumes` returns per row, and what [`volumes`] prices.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VolumeCell {
+    pub period_start: i64,
+    pub channel: String,
+    pub direction: String,
+    pub campaign: Option<String>,
+    /// Every contact in scope (handled or not).
+    pub contacts: u64,
+    pub handled: u64,
+    pub connects: u64,
+    pub resolved: u64,
+    /// Per billable set (in the order given to [`volume_cells`]): Σ billable ms of handled
+    /// contacts, and Σ of each one's time rounded up to whole minutes.
+    pub ms: Vec<i64>,
+    pub started: Vec<i64>,
+}
+
+/// The billable sets of a contract's rate cards, each once, in the order of its cards.
+pub fn billable_sets<'a>(cards: impl Iterator<Item = &'a [Component]>) -> Vec<Vec<Component>> {
+    let mut sets: Vec<Vec<Component>> = Vec::new();
+    for set in cards {
+        if !sets.iter().any(|s| s == set) {
+            sets.push(set.to_vec());
+        }
+    }
+    sets
+}
+
+/// The contacts in scope (exclusions do not remove contacts from billing), summed per period,
+/// channel, direction and campaign, with the billable time of each of `sets`.
+pub(crate) fn volume_cells(
     rows: &DataFrame,
     scoped: &BooleanChunked,
     kind: PeriodKind,
     zone: Tz,
-    priced: &[Priced],
-) -> Result<Vec<Volume>, MetricsError> {
+    sets: &[Vec<Component>],
+) -> Result<Vec<VolumeCell>, MetricsError> {
     let mut rows = rows.clone();
     rows.with_column(aligned(&rows, "__scoped", scoped)?)?;
-    let mut out = Vec::new();
     let comp_ms = |comps: &[Component]| {
         comps.iter().fold(lit(0i64), |acc, comp| {
             let name = match comp {
@@ -302,46 +315,92 @@ pub(crate) fn volumes(
             acc + col(name).dt().total_milliseconds(false).fill_null(lit(0i64))
         })
     };
-    let mut sets: Vec<&[Component]> = Vec::new();
-    for p in priced {
-        if !sets.contains(&p.billable.as_slice()) {
-            sets.push(&p.billable);
-        }
-    }
-    let mut by_set = Vec::new();
-    for set in &sets {
-        // Time and counts of handled (answered) contacts; connects by disposition.
+    // Time and counts of handled (answered) contacts; connects by disposition.
+    let connect = super::term::CONNECT
+        .iter()
+        .fold(lit(false), |acc, w| acc.or(col("disposition").eq(lit(*w))))
+        .fill_null(lit(false));
+    let resolved = col("answered").and(col("resolved").fill_null(lit(false)));
+    let mut aggs = vec![
+        len().alias("contacts"),
+        col("answered").cast(DataType::Int64).sum().alias("handled"),
+        connect.cast(DataType::Int64).sum().alias("connects"),
+        resolved.cast(DataType::Int64).sum().alias("resolved"),
+    ];
+    for (k, set) in sets.iter().enumerate() {
         let ms = when(col("answered")).then(comp_ms(set)).otherwise(lit(0i64));
-        let connect = super::term::CONNECT
-            .iter()
-            .fold(lit(false), |acc, w| acc.or(col("disposition").eq(lit(*w))))
-            .fill_null(lit(false));
-        let resolved = col("answered").and(col("resolved").fill_null(lit(false)));
-        // On the streaming engine, as the metrics' group-by: the batches in parallel.
-        let df = collect_streaming(
-            rows.clone()
-                .lazy()
-                .filter(col("__scoped"))
-                .with_column(period_column(kind, zone).alias("__p"))
-                .group_by([col("__p"), col("channel"), col("direction"), col("campaign")])
-                .agg([
-                    col("answered").cast(DataType::Int64).sum().alias("handled"),
-                    ms.clone().sum().alias("ms"),
-                    ((ms + lit(59_999i64)) / lit(60_000i64)).sum().alias("started"),
-                    connect.cast(DataType::Int64).sum().alias("connects"),
-                    resolved.cast(DataType::Int64).sum().alias("resolved"),
-                ])
-                .with_columns([
-                    col("channel").cast(DataType::String),
-                    col("direction").cast(DataType::String),
-                    col("campaign").cast(DataType::String),
-                ]),
-        )?;
-        by_set.push(df);
+        aggs.push(ms.clone().sum().alias(format!("ms{k}")));
+        aggs.push(((ms + lit(59_999i64)) / lit(60_000i64)).sum().alias(format!("started{k}")));
     }
+    // On the streaming engine, as the metrics' group-by: the batches in parallel.
+    let df = collect_streaming(
+        rows.lazy()
+            .filter(col("__scoped"))
+            .with_column(period_column(kind, zone).alias("__p"))
+            .group_by([col("__p"), col("channel"), col("direction"), col("campaign")])
+            .agg(aggs)
+            .with_columns([
+                col("channel").cast(DataType::String),
+                col("direction").cast(DataType::String),
+                col("campaign").cast(DataType::String),
+            ]),
+    )?;
+    let ints = |name: &str| -> Result<Vec<i64>, MetricsError> {
+        let c = df.column(name)?.cast(&DataType::Int64)?;
+        Ok(c.i64()?.iter().map(|v| v.unwrap_or(0)).collect())
+    };
+    let text = |name: &str| -> Result<Vec<Option<String>>, MetricsError> {
+        Ok(df.column(name)?.str()?.iter().map(|v| v.map(str::to_string)).collect())
+    };
+    let (periods, contacts, handled, connects, resolved) =
+        (ints("__p")?, ints("contacts")?, ints("handled")?, ints("connects")?, ints("resolved")?);
+    let (channels, directions, campaigns) = (text("channel")?, text("direction")?, text("campaign")?);
+    let per_set: Vec<(Vec<i64>, Vec<i64>)> = (0..sets.len())
+        .map(|k| Ok((ints(&format!("ms{k}"))?, ints(&format!("started{k}"))?)))
+        .collect::<Result<_, MetricsError>>()?;
+    let count = |v: i64| u64::try_from(v).unwrap_or(0);
+    let mut out: Vec<VolumeCell> = (0..df.height())
+        .map(|i| VolumeCell {
+            period_start: periods[i],
+            channel: channels[i].clone().unwrap_or_default(),
+            direction: directions[i].clone().unwrap_or_default(),
+            campaign: campaigns[i].clone(),
+            contacts: count(contacts[i]),
+            handled: count(handled[i]),
+            connects: count(connects[i]),
+            resolved: count(resolved[i]),
+            ms: per_set.iter().map(|(ms, _)| ms[i]).collect(),
+            started: per_set.iter().map(|(_, st)| st[i]).collect(),
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (a.period_start, &a.channel, &a.direction, &a.campaign).cmp(&(
+            b.period_start,
+            &b.channel,
+            &b.direction,
+            &b.campaign,
+        ))
+    });
+    Ok(out)
+}
+
+/// How many contacts in scope are on `channel` in `direction`, outside `except_campaigns`.
+pub(crate) fn scoped_count(cells: &[VolumeCell], channel: &str, direction: &str, except_campaigns: &[String]) -> u64 {
+    cells
+        .iter()
+        .filter(|c| c.channel == channel && c.direction == direction)
+        .filter(|c| c.campaign.as_ref().is_none_or(|k| !except_campaigns.contains(k)))
+        .map(|c| c.contacts)
+        .sum()
+}
+
+/// Billing volumes per priced period and channel, from the cells of [`volume_cells`] (`sets`
+/// as given to it): each card takes the cells of its period, channel and direction — an
+/// outbound card its own campaign, or the channel's unclaimed ones.
+pub(crate) fn volumes(cells: &[VolumeCell], sets: &[Vec<Component>], priced: &[Priced]) -> Vec<Volume> {
+    let mut out = Vec::new();
     for p in priced {
-        let Some(k) = sets.iter().position(|s| *s == p.billable.as_slice()) else { continue };
-        let df = &by_set[k];
+        let Some(k) = sets.iter().position(|s| *s == p.billable) else { continue };
         let mut v = Volume {
             period_start: p.period_start,
             channel: p.channel.clone(),
@@ -349,31 +408,21 @@ pub(crate) fn volumes(
             campaign: p.campaign.clone(),
             ..Default::default()
         };
-        // Inbound cards take every campaign value (inbound contacts have none); outbound cards
-        // their own campaign, or the channel's unclaimed ones.
-        let count = |name: &str, i: usize| -> Result<u64, MetricsError> {
-            Ok(df.column(name)?.cast(&DataType::UInt64)?.u64()?.get(i).unwrap_or(0))
-        };
-        for i in 0..df.height() {
-            let ps = df.column("__p")?.i64()?.get(i);
-            let ch = df.column("channel")?.str()?.get(i);
-            let dir = df.column("direction")?.str()?.get(i);
-            let campaign = df.column("campaign")?.str()?.get(i);
-            if ps == Some(p.period_start)
-                && ch == Some(p.channel.as_str())
-                && dir == Some(p.direction.as_str())
-                && (p.direction != "outbound" || p.takes(campaign))
-            {
-                v.handled += count("handled", i)?;
-                v.billable_ms += df.column("ms")?.i64()?.get(i).unwrap_or(0);
-                v.started_minutes += df.column("started")?.i64()?.get(i).unwrap_or(0);
-                v.connects += count("connects", i)?;
-                v.resolved += count("resolved", i)?;
-            }
+        for c in cells.iter().filter(|c| {
+            c.period_start == p.period_start
+                && c.channel == p.channel
+                && c.direction == p.direction
+                && (p.direction != "outbound" || p.takes(c.campaign.as_deref()))
+        }) {
+            v.handled += c.handled;
+            v.billable_ms += c.ms.get(k).copied().unwrap_or(0);
+            v.started_minutes += c.started.get(k).copied().unwrap_or(0);
+            v.connects += c.connects;
+            v.resolved += c.resolved;
         }
         out.push(v);
     }
-    Ok(out)
+    out
 }
 
 /// An assessed period with no judged contact, and where the judged contacts do fall.
@@ -388,42 +437,23 @@ pub struct EmptyPeriod {
 /// with no judged contact is returned beside the coverage: `run` stops on it (exit 3) unless
 /// `--allow-empty-period`, and then the period is marked partial.
 pub(crate) fn coverage(
-    rows: &DataFrame,
-    judged: &BooleanChunked,
+    cells: &[CoverageCell],
     kind: PeriodKind,
     zone: Tz,
     periods: &[i64],
-) -> Result<(Vec<PeriodCoverage>, Option<EmptyPeriod>), MetricsError> {
-    let mut rows = rows.clone();
-    rows.with_column(aligned(&rows, "__judged_c", judged)?)?;
-    let t = col("arrived_at").dt().timestamp(TimeUnit::Microseconds);
-    let df = rows
-        .lazy()
-        .filter(col("__judged_c"))
-        .with_column(period_column(kind, zone).alias("__p"))
-        .group_by([col("__p")])
-        .agg([len().alias("n"), t.clone().min().alias("first"), t.max().alias("last")])
-        .collect()?;
-    let (ps, ns, firsts, lasts) = (
-        df.column("__p")?.i64()?,
-        df.column("n")?.cast(&DataType::UInt64)?,
-        df.column("first")?.i64()?,
-        df.column("last")?.i64()?,
-    );
-    let ns = ns.u64()?;
+) -> (Vec<PeriodCoverage>, Option<EmptyPeriod>) {
     let two_days = 2 * 86_400_000_000_i64;
     let mut out = Vec::new();
     let mut empty = None;
     for &start in periods {
         let label = period::label(kind, zone, start);
         let end = period::period_end(kind, zone, start);
-        let i = (0..df.height()).find(|&i| ps.get(i) == Some(start));
-        let (n, first, last) = match i {
-            Some(i) => (ns.get(i).unwrap_or(0), firsts.get(i), lasts.get(i)),
+        let (n, first, last) = match cells.iter().find(|c| c.period_start == start) {
+            Some(c) => (c.contacts, Some(c.first), Some(c.last)),
             None => (0, None, None),
         };
         if n == 0 && empty.is_none() {
-            let all: Vec<i64> = (0..df.height()).filter_map(|i| ps.get(i)).collect();
+            let all: Vec<i64> = cells.iter().map(|c| c.period_start).collect();
             let found = match (all.iter().min(), all.iter().max()) {
                 (Some(a), Some(b)) => format!(
                     "the judged contacts fall in {} to {}",
@@ -457,5 +487,49 @@ pub(crate) fn coverage(
             partial: partial.join("; "),
         });
     }
-    Ok((out, empty))
+    (out, empty)
+}
+
+/// The judged contacts of one period: how many, and the first and last arrival (µs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoverageCell {
+    pub period_start: i64,
+    pub contacts: u64,
+    pub first: i64,
+    pub last: i64,
+}
+
+/// The judged contacts per period (what [`coverage`] reads), in period order.
+pub(crate) fn coverage_cells(
+    rows: &DataFrame,
+    judged: &BooleanChunked,
+    kind: PeriodKind,
+    zone: Tz,
+) -> Result<Vec<CoverageCell>, MetricsError> {
+    let mut rows = rows.clone();
+    rows.with_column(aligned(&rows, "__judged_c", judged)?)?;
+    let t = col("arrived_at").dt().timestamp(TimeUnit::Microseconds);
+    let df = rows
+        .lazy()
+        .filter(col("__judged_c"))
+        .with_column(period_column(kind, zone).alias("__p"))
+        .group_by([col("__p")])
+        .agg([len().alias("n"), t.clone().min().alias("first"), t.max().alias("last")])
+        .sort(["__p"], SortMultipleOptions::default())
+        .collect()?;
+    let (ps, ns, firsts, lasts) = (
+        df.column("__p")?.i64()?,
+        df.column("n")?.cast(&DataType::UInt64)?,
+        df.column("first")?.i64()?,
+        df.column("last")?.i64()?,
+    );
+    let ns = ns.u64()?;
+    Ok((0..df.height())
+        .map(|i| CoverageCell {
+            period_start: ps.get(i).unwrap_or(0),
+            contacts: ns.get(i).unwrap_or(0),
+            first: firsts.get(i).unwrap_or(0),
+            last: lasts.get(i).unwrap_or(0),
+        })
+        .collect())
 }

@@ -197,9 +197,20 @@ pub struct Judged<'a> {
     pub directions: &'a [String],
     pub outbound: Option<&'a super::scope::OutboundScope>,
     pub exclusions: &'a [super::scope::Exclusion],
+    /// The SHA-256 of the contract file: every row of the counts carries it, so `run --counts`
+    /// refuses counts made for another contract (or another version of it).
+    pub sha256: &'a str,
+    /// Where the rows of `interactions` came from (the `--input` path as given, or
+    /// `interactions`): the scope accounting's `read` row names it.
+    pub source: &'a str,
 }
 
 impl Judged<'_> {
+    /// The column every row of a contract's counts ends with: the contract's SHA-256.
+    fn tag(&self) -> String {
+        format!("'{}' AS contract_sha256", self.sha256.replace('\'', "''"))
+    }
+
     /// The predicate. A missing direction reads as inbound (as ingest reads it); an attempt
     /// without a campaign is outside a campaign list; an exclusion window holds the arrivals
     /// from its start (inclusive) to its end (exclusive), on its channels and queues.
@@ -253,11 +264,12 @@ fn window(dialect: Dialect, e: &super::scope::Exclusion) -> String {
 }
 
 /// The SQL for a contract's scope accounting (`run --emit-sql … --sql-for scope`), one long
-/// table of `kind` rows: `out_of_scope` (contacts outside the scope by channel, queue, direction
+/// table of `kind` rows: `read` (every row of `interactions`, under `source`), `out_of_scope` (contacts outside the scope by channel, queue, direction
 /// and campaign), `excluded` (the contacts in scope each exclusion window takes, each contact
 /// under the first window that covers it, as `run` counts them) and `judged` (per period the
 /// contacts measured, and the first and last arrival in µs) — what assessment.json's `data`
-/// reports as `out_of_scope`, `exclusions`, `judged_contacts` and `coverage`.
+/// reports as `reconciliation`, `out_of_scope`, `exclusions`, `judged_contacts` and `coverage`.
+/// Every row ends with the contract's SHA-256 (`contract_sha256`).
 pub fn emit_scope(
     dialect: Dialect,
     judged: &Judged<'_>,
@@ -268,32 +280,36 @@ pub fn emit_scope(
     let label = dialect.label(&dialect.local("arrived_at", zone.name()), period)?;
     let text = dialect.text();
     let null = |t: &str| format!("CAST(NULL AS {t})");
+    let (n, bi) = (null(text), null("BIGINT"));
     let campaign = dialect.campaign(outbound);
+    let sha = format!("'{}'", judged.sha256.replace('\'', "''"));
     let mut marks = String::new();
-    let mut parts = vec![format!(
-        "SELECT 'out_of_scope' AS kind, {n} AS period, channel, queue, coalesce(direction, 'inbound') AS direction, {campaign} AS campaign, {n} AS exclusion, COUNT(*) AS contacts, {b} AS first_us, {b} AS last_us
+    let mut parts = vec![
+        format!(
+            "SELECT 'read' AS kind, {n} AS period, {n} AS channel, {n} AS queue, {n} AS direction, {n} AS campaign, {n} AS exclusion, '{}' AS source, COUNT(*) AS contacts, {bi} AS first_us, {bi} AS last_us, {}\nFROM marked",
+            judged.source.replace('\'', "''"),
+            judged.tag(),
+        ),
+        format!(
+            "SELECT 'out_of_scope', {n}, channel, queue, coalesce(direction, 'inbound'), {campaign}, {n}, {n}, COUNT(*), {bi}, {bi}, {sha}
 FROM marked WHERE NOT in_scope
-GROUP BY channel, queue, coalesce(direction, 'inbound'), {campaign}",
-        n = null(text),
-        b = null("BIGINT"),
-    )];
+GROUP BY channel, queue, coalesce(direction, 'inbound'), {campaign}"
+        ),
+    ];
     let mut earlier = String::new();
     for (i, e) in judged.exclusions.iter().enumerate() {
         marks += &format!(",\n    {} AS w{i}", window(dialect, e));
         parts.push(format!(
-            "SELECT 'excluded', {n}, {n}, {n}, {n}, {n}, '{}', SUM(CASE WHEN in_scope AND w{i}{earlier} THEN 1 ELSE 0 END), {b}, {b}\nFROM marked",
+            "SELECT 'excluded', {n}, {n}, {n}, {n}, {n}, '{}', {n}, SUM(CASE WHEN in_scope AND w{i}{earlier} THEN 1 ELSE 0 END), {bi}, {bi}, {sha}\nFROM marked",
             e.id.replace('\'', "''"),
-            n = null(text),
-            b = null("BIGINT"),
         ));
         earlier += &format!(" AND NOT w{i}");
     }
     parts.push(format!(
-        "SELECT 'judged', period, {n}, {n}, {n}, {n}, {n}, COUNT(*), min(arrived_us), max(arrived_us)\nFROM marked WHERE in_scope{earlier}\nGROUP BY period",
-        n = null(text),
+        "SELECT 'judged', period, {n}, {n}, {n}, {n}, {n}, {n}, COUNT(*), min(arrived_us), max(arrived_us), {sha}\nFROM marked WHERE in_scope{earlier}\nGROUP BY period",
     ));
     Some(format!(
-        "-- callsla {} scope accounting as {} SQL: out_of_scope, excluded and judged rows (kind).
+        "-- callsla {} scope accounting as {} SQL: read, out_of_scope, excluded and judged rows (kind).
 WITH marked AS (
   SELECT *,
     {label} AS period,
@@ -602,9 +618,14 @@ pub fn emit(
     period: PeriodKind,
     zone: Tz,
     as_of_ms: Option<i64>,
-    judged: Option<&str>,
+    judged: Option<&Judged<'_>>,
 ) -> Option<String> {
     let source = if judged.is_some() { "judged" } else { "interactions" };
+    // A contract's counts end with its SHA-256.
+    let fingerprint = judged.map_or(String::new(), |j| format!(", {}", j.tag()));
+    let contract = judged.is_some();
+    let judged = judged.map(|j| j.predicate(dialect));
+    let judged = judged.as_deref();
     let tz = zone.name();
     let local = dialect.local("arrived_at", tz);
     let label = dialect.label(&local, period)?;
@@ -663,6 +684,8 @@ pub fn emit(
         u
     };
     let calendar_ctes = calendar_ctes(dialect, calendars, &used, &as_of);
+    // A contract's counts also carry the instant they were measured as of (µs).
+    let fingerprint = if contract { format!("{fingerprint}, {as_of} AS as_of_us") } else { fingerprint };
     out += &format!(
         "WITH {judged_cte}base AS (
   SELECT *,
@@ -760,7 +783,7 @@ pub fn emit(
     out += "\nFROM flagged\nGROUP BY period, CUBE (channel, queue)\n)";
     out += &ctes;
     out += &format!(
-        "\nSELECT additive.period, additive.channel, additive.queue{select}\nFROM additive{joins}\nORDER BY 1, 2, 3;\n"
+        "\nSELECT additive.period, additive.channel, additive.queue{select}{fingerprint}\nFROM additive{joins}\nORDER BY 1, 2, 3;\n"
     );
     Some(out)
 }
@@ -791,9 +814,11 @@ pub fn billable_name(set: &[Component]) -> String {
 /// and their started minutes, each contact's rounded up (`started_<set>`) — the sums `run`
 /// prices (docs/contract.md, "[[pricing]]"). `outbound`: the relation has the outbound columns
 /// (`campaign`, `disposition`); without them the campaign is NULL and there are no connects.
+/// `contacts` counts every contact of the row (handled or not); every row ends with the
+/// contract's SHA-256 (`contract_sha256`).
 pub fn emit_volumes(
     dialect: Dialect,
-    scoped: &str,
+    judged: &Judged<'_>,
     sets: &[Vec<Component>],
     period: PeriodKind,
     zone: Tz,
@@ -833,9 +858,11 @@ WITH scoped AS (
   FROM base
 )
 SELECT period, channel, coalesce(direction, 'inbound') AS direction, {campaign} AS campaign,
+  COUNT(*) AS contacts,
   SUM(CASE WHEN answered THEN 1 ELSE 0 END) AS handled,
   SUM({connect}) AS connects,
-  SUM(CASE WHEN answered AND coalesce(resolved, false) THEN 1 ELSE 0 END) AS resolved{sums}
+  SUM(CASE WHEN answered AND coalesce(resolved, false) THEN 1 ELSE 0 END) AS resolved{sums},
+  {tag}
 FROM timed
 GROUP BY period, channel, coalesce(direction, 'inbound'), {campaign}
 ORDER BY 1, 2, 3, 4;
@@ -845,6 +872,8 @@ ORDER BY 1, 2, 3, 4;
         talk = dur("talk_s"),
         hold = dur("hold_s"),
         wrap = dur("wrap_s"),
+        scoped = judged.scope(),
+        tag = judged.tag(),
     ))
 }
 

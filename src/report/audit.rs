@@ -440,6 +440,7 @@ fn inputs(_f: &AssessmentFile, m: &Manifest) -> Markup {
         files.push(("profile", p));
     }
     files.extend(m.inputs.iter().map(|i| ("interaction log", i)));
+    files.extend(m.counts.iter().map(|i| ("counts", i)));
     for (role, fh) in [
         ("forecast", &m.forecast),
         ("outages", &m.outages),

@@ -33,12 +33,19 @@ pub fn emit_sql(opts: &RunOptions, dialect: Dialect, part: SqlPart) -> Result<St
         None => Profile::canonical(),
     };
     let as_of = as_of_option(opts, &contract)?;
+    bind_csat_scale(&mut contract, &profile)?;
+    let contract = contract;
+    let sha256 = super::read_hash(&opts.contract)?.sha256;
+    // The rows' source as the scope accounting's `read` row names it (as `run` names its input).
+    let source = opts.inputs.first().map_or_else(|| "interactions".to_string(), |p| p.display().to_string());
     let judged = Judged {
         channels: &contract.channels,
         queues: &contract.queues,
         directions: &contract.directions,
         outbound: contract.outbound_scope.as_ref(),
         exclusions: &contract.exclusions,
+        sha256: &sha256,
+        source: &source,
     };
     let outbound = contract.directions.iter().any(|d| d == "outbound");
     // The metrics' header comment comes before the view, as `metrics --emit-sql` prints it.
@@ -50,15 +57,13 @@ pub fn emit_sql(opts: &RunOptions, dialect: Dialect, part: SqlPart) -> Result<St
                     sets.push(p.billable.clone());
                 }
             }
-            sql::emit_volumes(dialect, &judged.scope(), &sets, contract.period, contract.zone, outbound)
+            sql::emit_volumes(dialect, &judged, &sets, contract.period, contract.zone, outbound)
                 .map(|body| (String::new(), body))
         }
         SqlPart::Scope => {
             sql::emit_scope(dialect, &judged, contract.period, contract.zone, outbound).map(|body| (String::new(), body))
         }
         SqlPart::Metrics => {
-            let judged = judged.predicate(dialect);
-            bind_csat_scale(&mut contract, &profile)?;
             // Every definition the contract names: those the SQL does not compute (availability,
             // the outbound and side-table metrics) are listed as such in the header comment.
             let definitions = measured_definitions(&contract, |_| true);

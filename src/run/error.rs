@@ -72,6 +72,9 @@ pub enum RunError {
     RejectLimit(Box<RejectStop>),
     #[error("{0}")]
     Verify(String),
+    /// A counts file (`run --counts`) that is not what the contract's emitted SQL returns.
+    #[error("{0}")]
+    Counts(String),
     #[error("the new output is in {out}, but making its folder entry durable failed: {source}; the ledger was not updated: run again to record it")]
     NotDurable { out: String, source: std::io::Error },
     #[error("period {period} has no contacts in the contract's scope ({found}); an invoice for it would bill fixed fees and minimum charges on no data. Check --period and the inputs, or pass --allow-empty-period to invoice it anyway")]

@@ -10,12 +10,15 @@
 //! bottom; what is judged and billed (scope, exclusions, volumes, coverage) is in
 //! `metrics/scope.rs`, how outputs are written in `output.rs`.
 
+mod counts;
 mod emit;
 mod error;
 mod output;
 pub mod verify;
 
-use crate::metrics::scope::{apply_exclusions, clip_outages, coverage, in_scope, trues, volumes, Priced};
+use crate::metrics::scope::{
+    apply_exclusions, billable_sets, clip_outages, coverage, coverage_cells, in_scope, volume_cells, volumes, Priced,
+};
 pub use emit::{emit_sql, SqlPart};
 use error::fail_point;
 pub use error::{RejectStop, RunError};
@@ -293,7 +296,11 @@ pub fn compute(
     check_inputs(opts, &contract)?;
     let (csat_scale, scale_origin) = profile.csat_scale();
     let mut assumptions = bind_csat_scale(&mut contract, &profile)?;
-    let files = ingest::expand_inputs(&opts.inputs.iter().map(|p| place.at(p)).collect::<Vec<_>>())?;
+    // A counts run (`--counts`) reads no interaction log.
+    let files = match opts.counts.is_empty() {
+        true => ingest::expand_inputs(&opts.inputs.iter().map(|p| place.at(p)).collect::<Vec<_>>())?,
+        false => Vec::new(),
+    };
     // Each file as the run names it: relative to the folder it started in.
     let shown: Vec<String> =
         files.iter().map(|f| f.strip_prefix(&place.base).unwrap_or(f).display().to_string()).collect();
@@ -304,6 +311,7 @@ pub fn compute(
         contract: place.hash(&opts.contract)?,
         profile: hash_opt(&opts.profile)?,
         inputs: Vec::new(),
+        counts: opts.counts.iter().map(|p| place.hash(p)).collect::<Result<_, _>>()?,
         forecast: hash_opt(&opts.forecast)?,
         outages: hash_opt(&opts.outages)?,
         suppression: hash_opt(&opts.suppression)?,
@@ -320,6 +328,16 @@ pub fn compute(
         pseudonym_key: Some(crate::pseudonym::current().record()),
     };
 
+    // The counts of the contract's emitted SQL, run where the data is (`--counts`): what they
+    // count stands in for the contacts below.
+    let counts = match opts.counts.is_empty() {
+        true => None,
+        false => {
+            progress("reading the counts");
+            Some(counts::read(&opts.counts, &place.base, &contract, &manifest.contract.sha256)?)
+        }
+    };
+
     progress("ingesting the interaction logs");
     // An unreadable input is reported as the manifest's hashing would report it, first.
     for f in &files {
@@ -328,7 +346,17 @@ pub fn compute(
     }
     // Thresholds are checked here, so a stop on rejected rows carries them to be written.
     let lenient = IngestOptions { max_reject_rate: Decimal::ONE, strict: false, hash_inputs: true };
-    let mut ingested = ingest::ingest(&profile, &files, &lenient)?;
+    let mut ingested = match &counts {
+        None => ingest::ingest(&profile, &files, &lenient)?,
+        // The rows the SQL read, as its `read` rows count them (the warehouse's own load
+        // accounts for rows it refused).
+        Some(c) => ingest::Ingested {
+            accepted: DataFrame::empty(),
+            rejects: Vec::new(),
+            reconciliation: ingest::Reconciliation::of(c.files.clone()),
+            input_hashes: Vec::new(),
+        },
+    };
     if !place.base.as_os_str().is_empty() {
         for (f, name) in files.iter().zip(&shown) {
             let read_as = f.display().to_string();
@@ -394,10 +422,28 @@ pub fn compute(
             None => read_hash(f).map(|h| FileHash { path: name.clone(), ..h }),
         })
         .collect::<Result<_, _>>()?;
-    // Scope and exclusions are masks over the ingested rows: nothing is copied.
+    // Scope and exclusions are masks over the ingested rows: nothing is copied. What is judged
+    // and billed is summed per period (coverage) and per period, channel, direction and
+    // campaign (volumes), or read so summed from the counts.
     let rows = &ingested.accepted;
-    let (scoped, out_of_scope) =
-        in_scope(rows, &contract.channels, &contract.queues, &contract.directions, contract.outbound_scope.as_ref())?;
+    let sets = billable_sets(contract.terms.iter().flat_map(|t| &t.pricing).map(|p| p.billable.as_slice()));
+    let (judged, out_of_scope, exclusions, judged_cells, volume_cells) = match &counts {
+        None => {
+            let (scoped, out_of_scope) = in_scope(
+                rows,
+                &contract.channels,
+                &contract.queues,
+                &contract.directions,
+                contract.outbound_scope.as_ref(),
+            )?;
+            // Exclusions remove contacts from measurement, not from billing: volumes use `scoped`.
+            let (judged, exclusions) = apply_exclusions(rows, &scoped, &contract.exclusions)?;
+            let cells = coverage_cells(rows, &judged, contract.period, contract.zone)?;
+            let billed = volume_cells(rows, &scoped, contract.period, contract.zone, &sets)?;
+            (Some(judged), out_of_scope, exclusions, cells, billed)
+        }
+        Some(c) => (None, c.out_of_scope.clone(), c.exclusions.clone(), c.coverage.clone(), c.volumes.clone()),
+    };
     // Outbound contacts: out of scope unless `[scope] directions` names them, and priced only
     // by an outbound rate card — never at an inbound rate (both stated in the assumptions).
     let outbound_out: u64 = out_of_scope.iter().filter(|o| o.direction == "outbound").map(|o| o.contacts).sum();
@@ -415,7 +461,7 @@ pub fn compute(
                 .filter(|p| p.channel == *ch && p.direction == "outbound")
                 .collect();
             if cards.is_empty() {
-                let n = metrics::scope::scoped_count(rows, &scoped, ch, "outbound", &[])?;
+                let n = metrics::scope::scoped_count(&volume_cells, ch, "outbound", &[]);
                 if n > 0 {
                     assumptions.push(format!(
                         "not priced: {n} outbound {ch} contact(s) in scope — no [[pricing]] for channel \"{ch}\" with direction = \"outbound\" (inbound rates never apply to them)"
@@ -426,7 +472,7 @@ pub fn compute(
                 let mut named: Vec<String> = cards.iter().filter_map(|p| p.campaign.clone()).collect();
                 named.sort();
                 named.dedup();
-                let n = metrics::scope::scoped_count(rows, &scoped, ch, "outbound", &named)?;
+                let n = metrics::scope::scoped_count(&volume_cells, ch, "outbound", &named);
                 if n > 0 {
                     assumptions.push(format!(
                         "not priced: {n} outbound {ch} attempt(s) in scope of campaigns without a rate card — the outbound {ch} cards price campaigns {} only; add a card for the campaign, or one without campaign for the rest",
@@ -436,8 +482,6 @@ pub fn compute(
             }
         }
     }
-    // Exclusions remove contacts from measurement, not from billing: volumes use `scoped`.
-    let (judged, exclusions) = apply_exclusions(rows, &scoped, &contract.exclusions)?;
 
     progress("measuring");
     // Without an outage log, availability is not measured at all (not reported as 100 %);
@@ -481,12 +525,27 @@ pub fn compute(
         // Nothing before the contract's start is measured under it.
         since: Some(metrics::period::local_midnight(contract.zone, contract.effective_from)),
     };
-    let table = metrics::compute_subset(rows, Some(&judged), &req)?;
+    let table = match (&counts, &judged) {
+        (Some(c), _) => {
+            // As `compute` takes it: the latest arrival judged, unless --as-of says.
+            let as_of = req.as_of.unwrap_or_else(|| judged_cells.iter().map(|c| c.last).max().unwrap_or(0));
+            if let Some(measured) = c.as_of().filter(|m| *m != as_of) {
+                return Err(RunError::Counts(format!(
+                    "the metrics counts were measured as of {}, this run is as of {}; emit the SQL with the run's --as-of (or neither with one)",
+                    period::rfc3339(contract.zone, measured),
+                    period::rfc3339(contract.zone, as_of)
+                )));
+            }
+            let emitted = measured_definitions(&contract, |_| true);
+            metrics::counts::from_counts(&req, &c.metric_rows(&req.definitions, &emitted), as_of)?
+        }
+        (None, judged) => metrics::compute_subset(rows, judged.as_ref(), &req)?,
+    };
 
     progress("judging against the contract");
     let side: Vec<&str> = req.definitions.iter().filter(|d| d.side_table().is_some()).map(|d| d.name()).collect();
     let mut periods = period_starts(opts, &contract, &table, &side)?;
-    let (mut period_coverage, empty) = coverage(rows, &judged, contract.period, contract.zone, &periods)?;
+    let (mut period_coverage, empty) = coverage(&judged_cells, contract.period, contract.zone, &periods);
     if opts.period.is_none() && opts.from.is_none() {
         let (lead, trail) = stray_edges(&period_coverage);
         if lead + trail > 0 {
@@ -549,7 +608,7 @@ pub fn compute(
             .push("no events log (--events), which [inputs] marks optional: obligations are not measured".to_string());
     }
     let cards = priced(&contract, &periods);
-    let mut billed = volumes(rows, &scoped, contract.period, contract.zone, &cards)?;
+    let mut billed = volumes(&volume_cells, &sets, &cards);
     if contract.prices_hours() {
         match &req.agent_hours {
             Some(table) => {
@@ -615,7 +674,7 @@ pub fn compute(
             reject_reasons,
             out_of_scope,
             exclusions,
-            judged_contacts: trues(&judged),
+            judged_contacts: judged_cells.iter().map(|c| c.contacts).sum(),
             coverage: period_coverage,
             as_of: period::rfc3339(contract.zone, table.as_of),
         },
@@ -679,6 +738,7 @@ pub fn compute(
 fn protected_paths(opts: &RunOptions, ledger: &LedgerOptions, rejects: Option<&Path>) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = vec![opts.contract.clone()];
     out.extend(opts.inputs.iter().cloned());
+    out.extend(opts.counts.iter().cloned());
     for p in [
         &opts.profile,
         &opts.forecast,

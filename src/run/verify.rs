@@ -31,6 +31,7 @@ fn inside(p: &Path) -> bool {
 fn option_paths(o: &crate::manifest::RunOptions) -> Vec<&Path> {
     let mut out: Vec<&Path> = vec![o.contract.as_path()];
     out.extend(o.inputs.iter().map(PathBuf::as_path));
+    out.extend(o.counts.iter().map(PathBuf::as_path));
     for p in [
         &o.profile,
         &o.forecast,
@@ -85,6 +86,7 @@ pub fn verify(dir: &Path, inputs: Option<&Path>) -> Result<Vec<Difference>, RunE
         manifest.events_profile.as_ref(),
     ];
     recorded_inputs.extend(manifest.inputs.iter().map(Some));
+    recorded_inputs.extend(manifest.counts.iter().map(Some));
     // What the re-derivation reads (the options) must be exactly the recorded, hashed inputs.
     let recorded_paths: Vec<&str> = recorded_inputs.iter().flatten().map(|r| r.path.as_str()).collect();
     for p in option_paths(&manifest.options) {

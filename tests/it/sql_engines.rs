@@ -651,7 +651,8 @@ fn contract_scope_sql_gives_the_runs_accounting() {
         assert_eq!(r.code, 0, "{}", r.stderr);
         let data: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("assessment.json")).unwrap()).unwrap();
-        // The run's accounting as (kind, period, channel, queue, direction, campaign, exclusion) → (contacts, first, last).
+        // The run's accounting as (kind, period, channel, queue, direction, campaign, exclusion[, source]) →
+        // (contacts, first, last).
         let mut ours: BTreeMap<Vec<String>, [i64; 3]> = BTreeMap::new();
         let text_of = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
         for o in data["data"]["out_of_scope"].as_array().unwrap() {
@@ -691,6 +692,11 @@ fn contract_scope_sql_gives_the_runs_accounting() {
             data["data"]["judged_contacts"].as_i64().unwrap(),
             "the coverage adds up to the judged contacts"
         );
+        // Every row read, under the log's name as the SQL was given it.
+        let key = ["read", "", "", "", "", "", "", s(&log)];
+        let files = data["data"]["reconciliation"]["files"].as_array().unwrap();
+        let log_read = files.iter().find(|f| f["path"] == "sample-data/interactions.csv").unwrap()["read"].as_i64();
+        ours.insert(key.iter().map(|s| s.to_string()).collect(), [log_read.unwrap(), 0, 0]);
         let emit = |dialect: &str| {
             let r = callsla(&[
                 "run",
@@ -715,7 +721,12 @@ fn contract_scope_sql_gives_the_runs_accounting() {
         for rec in rdr.records() {
             let r = rec.unwrap();
             let n = |i: usize| r[i].parse::<i64>().map_or(0, |v| v.div_euclid(1_000_000));
-            got.insert((0..7).map(|i| r[i].to_string()).collect(), [r[7].parse().unwrap(), n(8), n(9)]);
+            assert_eq!(r[11].len(), 64, "every row carries the contract's SHA-256");
+            let mut key: Vec<String> = (0..7).map(|i| r[i].to_string()).collect();
+            if &r[0] == "read" {
+                key.push(r[7].to_string());
+            }
+            got.insert(key, [r[8].parse().unwrap(), n(9), n(10)]);
         }
         assert_eq!(&got, ours, "{engine}");
     };
@@ -735,4 +746,148 @@ fn contract_scope_sql_gives_the_runs_accounting() {
             check("spark", ours, &t.path(&format!("spark{k}.csv")));
         }
     }
+}
+
+/// The sample contract's variant (a second exclusion window, an outbound scope) without its
+/// outbound SLAs, whose metrics the emitted SQL does not compute yet: everything else of an
+/// assessment — inbound metrics on calendars, QA and workforce, availability, campaign rate
+/// cards, volume relief, obligations, payments — stays.
+fn counts_contract() -> String {
+    let variant = sample_variant("2026-10-06T09:00:00-04:00", "2026-10-08T17:30:00-04:00", "\"voice\", \"chat\"");
+    let (a, b) = ("# --- Outbound campaigns (Schedule 3A)", "# --- Quality and workforce (Schedule 3B)");
+    let (from, to) = (variant.find(a).expect("the sample's outbound SLAs moved"), variant.find(b).unwrap());
+    format!("{}{}", &variant[..from], &variant[to..])
+}
+
+/// audit.html without its inputs table (the manifest's input list), and that table's roles.
+fn audit_without_inputs(html: &str) -> (String, Vec<String>) {
+    let start = html.find("<h2 id=\"inputs\">").expect("audit.html lists its inputs");
+    let end = start + html[start..].find("</table>").unwrap();
+    let roles =
+        html[start..end].split("<tr><td>").skip(1).map(|r| r.split("</td>").next().unwrap().to_string()).collect();
+    (format!("{}{}", &html[..start], &html[end..]), roles)
+}
+
+/// The distributed path end to end (issue 21): the contract's emitted SQL — its metrics, its
+/// billing volumes and its scope accounting — run on DuckDB and on a local Spark session over
+/// the sample log (DuckDB's also as Parquet), then `run --counts` with the three results and
+/// the same side inputs gives
+/// sla_results.csv, invoice.csv, invoice.xlsx, metrics.csv, rejects.csv and assessment.json
+/// byte for byte as the direct run on the log, and audit.html too apart from its inputs table
+/// (the manifest's input list: the counts files instead of the log). `verify` re-derives the
+/// counts run from the counts and finds an edited count; counts for another version of the
+/// contract, or missing a result, are refused.
+#[test]
+fn counts_from_duckdb_and_spark_give_the_direct_runs_outputs_byte_for_byte() {
+    let (duck, spark) = (duckdb_available(), spark_available());
+    let t = TempDir::new("counts-run");
+    let contract = t.write("contract.toml", &counts_contract());
+    let direct = t.path("direct");
+    let r = callsla_in_repo(&sample_run_args(s(&contract), s(&direct)));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let parts = ["metrics", "volumes", "scope"];
+    let emit = |dialect: &str, part: &str| {
+        let r = callsla_in_repo(&[
+            "run",
+            "--contract",
+            s(&contract),
+            "--input",
+            "sample-data/interactions.csv",
+            "--emit-sql",
+            dialect,
+            "--sql-for",
+            part,
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains("AS contract_sha256"), "{}", r.stdout);
+        t.write(&format!("{part}.{dialect}.sql"), &r.stdout)
+    };
+    let mut results: Vec<(&str, Vec<PathBuf>)> = Vec::new();
+    if duck {
+        let outs = parts
+            .iter()
+            .map(|part| {
+                let out = t.path(&format!("{part}.duckdb.csv"));
+                run_duckdb(&emit("duckdb", part), &out);
+                out
+            })
+            .collect();
+        results.push(("duckdb", outs));
+        // The same results as Parquet (DuckDB writes its integer sums as DOUBLE there).
+        let outs = parts
+            .iter()
+            .map(|part| {
+                let out = t.path(&format!("{part}.duckdb.parquet"));
+                run_duckdb(&t.path(&format!("{part}.duckdb.sql")), &out);
+                out
+            })
+            .collect();
+        results.push(("duckdb-parquet", outs));
+    }
+    if spark {
+        let queries: Vec<(PathBuf, PathBuf)> =
+            parts.iter().map(|part| (emit("spark", part), t.path(&format!("{part}.spark.csv")))).collect();
+        run_spark(&repo("sample-data/interactions.csv"), &queries);
+        results.push(("spark", queries.into_iter().map(|(_, out)| out).collect()));
+    }
+    let counts_run = |files: &[PathBuf], out: &std::path::Path| {
+        let mut args = sample_run_args(s(&contract), s(out));
+        let at = args.iter().position(|a| *a == "--input").unwrap();
+        args.splice(at..at + 2, std::iter::once("--counts").chain(files.iter().map(|f| s(f))));
+        callsla_in_repo(&args)
+    };
+    for (engine, files) in &results {
+        let out = t.path(&format!("via-{engine}"));
+        let r = counts_run(files, &out);
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        for f in ["sla_results.csv", "invoice.csv", "invoice.xlsx", "metrics.csv", "rejects.csv", "assessment.json"] {
+            let (a, b) = (std::fs::read(direct.join(f)).unwrap(), std::fs::read(out.join(f)).unwrap());
+            assert!(a == b, "{engine}: {f} differs from the direct run's");
+        }
+        let (ours, roles) = audit_without_inputs(&std::fs::read_to_string(direct.join("audit.html")).unwrap());
+        let (theirs, counted) = audit_without_inputs(&std::fs::read_to_string(out.join("audit.html")).unwrap());
+        assert!(ours == theirs, "{engine}: audit.html differs beyond its inputs table");
+        assert!(roles.contains(&"interaction log".to_string()) && !counted.contains(&"interaction log".to_string()));
+        assert_eq!(counted.iter().filter(|r| *r == "counts").count(), 3, "{engine}: {counted:?}");
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(manifest["counts"].as_array().map(Vec::len), Some(3), "{manifest}");
+        assert_eq!(manifest["inputs"].as_array().map(Vec::len), Some(0), "{manifest}");
+        // The auditor re-derives the counts run from the counts.
+        let v = callsla_in_repo(&["verify", s(&out)]);
+        assert_eq!(v.code, 0, "{engine}: {}{}", v.stdout, v.stderr);
+    }
+    let Some((_, files)) = results.first() else { return };
+    // An edited count is found by verify (exit 4).
+    let edited = t.path("edited");
+    std::fs::create_dir_all(&edited).unwrap();
+    let copies: Vec<PathBuf> = files
+        .iter()
+        .map(|f| {
+            let to = edited.join(f.file_name().unwrap());
+            std::fs::copy(f, &to).unwrap();
+            to
+        })
+        .collect();
+    let out = t.path("via-copies");
+    assert_eq!(counts_run(&copies, &out).code, 0);
+    let text = std::fs::read_to_string(&copies[1]).unwrap();
+    let changed = text.replacen(",inbound,,", ",inbound,,1", 1);
+    assert_ne!(text, changed);
+    std::fs::write(&copies[1], changed).unwrap();
+    let v = callsla_in_repo(&["verify", s(&out)]);
+    assert_eq!(v.code, 4, "{}{}", v.stdout, v.stderr);
+    // Counts for another version of the contract are refused, naming the file and line.
+    let amended = t.write("amended.toml", &format!("{}\n# amended\n", counts_contract()));
+    let refused = t.path("refused");
+    let mut args = sample_run_args(s(&amended), s(&refused));
+    let at = args.iter().position(|a| *a == "--input").unwrap();
+    args.splice(at..at + 2, std::iter::once("--counts").chain(files.iter().map(|f| s(f))));
+    let r = callsla_in_repo(&args);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains(":2: these counts were computed for the contract with SHA-256"), "{}", r.stderr);
+    // All three results are needed.
+    let r = counts_run(&files[..2], &t.path("two"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("lacks the contract's scope result"), "{}", r.stderr);
 }

@@ -1,0 +1,188 @@
+//! A metric table from counts made elsewhere (`run --counts`): the numerators, denominators,
+//! sample sizes, unsettled counts and percentile values that a contract's emitted SQL returns
+//! per period and queue, finished into the rows [`super::compute`] makes from the contacts by
+//! the same code (the additive sums, the nearest-rank percentile, interval compliance), and the
+//! metrics that need no contacts (availability, quality evaluations, agent hours) computed
+//! here as `compute` computes them.
+
+use super::percentile::{fill_interval, fill_percentile};
+use super::*;
+
+/// One definition's figures in one period and queue, as the emitted SQL returns them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Figures {
+    pub n: i64,
+    pub d: i64,
+    pub s: i64,
+    pub u: i64,
+    /// A percentile's value in ms (`None`: no values).
+    pub v: Option<i64>,
+}
+
+/// The figures of one period and queue ([`ALL`]: all queues), one per definition of the
+/// request, in its order (`None`: the SQL has no figures there — interval compliance in a
+/// queue without contacts on its channels — or the definition is not measured from contacts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountRow {
+    pub period_start: i64,
+    pub queue: String,
+    pub figures: Vec<Option<Figures>>,
+}
+
+/// Whether a definition is measured from the contacts, and so comes in the counts.
+pub fn from_contacts(def: &MetricDef) -> bool {
+    def.side_table().is_none() && !matches!(def, MetricDef::Availability(_))
+}
+
+/// The metric table `compute` would make, grouped by queue, from the counts of the contacts.
+/// Outbound definitions are refused: the emitted SQL does not compute them.
+pub fn from_counts(req: &MetricsRequest, rows: &[CountRow], as_of: i64) -> Result<MetricTable, MetricsError> {
+    let (bound, by) = bind(req)?;
+    let req = &bound;
+    if by != [Dim::Queue] {
+        return Err(MetricsError::Engine("counts are read per queue only".to_string()));
+    }
+    if let Some(d) = req.definitions.iter().find(|d| d.outbound()) {
+        return Err(MetricsError::Input {
+            metric: d.name().to_string(),
+            message: "an outbound metric is not in the counts the emitted SQL returns; assess this contract from the contact logs (--input instead of --counts)".to_string(),
+        });
+    }
+    let (side, contacts): (Vec<MetricDef>, Vec<MetricDef>) =
+        req.definitions.iter().cloned().partition(|d| d.side_table().is_some());
+    let mut out = workforce::rows(req, &by, &side)?;
+    let row_for = |key: &Key, def: &MetricDef| MetricRow::empty(req, key, def);
+    let missing = |d: &MetricDef, r: &CountRow| {
+        MetricsError::Input {
+        metric: d.name().to_string(),
+        message: format!(
+            "the counts have no figures for {} in {}, queue {}; give the counts the contract's emitted SQL returns, unchanged",
+            d.definition(),
+            period::label(req.period, req.zone, r.period_start),
+            r.queue
+        ),
+    }
+    };
+    for r in rows {
+        let key: Key = (r.period_start, ALL.to_string(), r.queue.clone(), ALL.to_string());
+        for (i, d) in req.definitions.iter().enumerate().filter(|(_, d)| from_contacts(d)) {
+            let f = r.figures.get(i).copied().flatten();
+            let mut row = row_for(&key, d);
+            match d {
+                MetricDef::IntervalCompliance(_) => match f {
+                    Some(f) => fill_interval(&mut row, f.n, f.d, f.s),
+                    None => continue,
+                },
+                MetricDef::ResponseTimePercentile(_) | MetricDef::ResolutionTimePercentile(_) => {
+                    let f = f.ok_or_else(|| missing(d, r))?;
+                    let found = match (f.s > 0, f.v) {
+                        (false, _) => None,
+                        (true, Some(v)) => Some((count(f.n), v)),
+                        (true, None) => return Err(missing(d, r)),
+                    };
+                    fill_percentile(&mut row, count(f.s), count(f.u), found);
+                }
+                _ => {
+                    let f = f.ok_or_else(|| missing(d, r))?;
+                    fill_additive(&mut row, d, Sums { num: f.n, den: f.d, sample: f.s, unsettled: f.u });
+                }
+            }
+            out.push(row);
+        }
+    }
+    // Availability over the periods with contacts, as `compute` measures it.
+    let periods: Vec<i64> =
+        rows.iter().map(|r| r.period_start).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    for d in &contacts {
+        if let MetricDef::Availability(a) = d {
+            out.extend(availability::rows(req, a, &periods, d, &row_for)?);
+        }
+    }
+    Ok(table(req, out, as_of))
+}
+
+fn count(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)] // reason: tests fail loudly by design
+mod tests {
+    use super::*;
+
+    fn request(definitions: Vec<MetricDef>) -> MetricsRequest {
+        MetricsRequest {
+            period: PeriodKind::Month,
+            zone: chrono_tz::UTC,
+            by: vec![Dim::Queue],
+            definitions,
+            as_of: None,
+            outages: Vec::new(),
+            csat_scale: ([1, 5], "test".to_string()),
+            calendars: Vec::new(),
+            suppression: None,
+            qa: None,
+            agent_hours: None,
+            since: None,
+        }
+    }
+
+    /// A definition from its `[[metric]]` table's lines.
+    fn def(lines: &str) -> MetricDef {
+        let file: definition::MetricsFile = toml::from_str(&format!("[[metric]]\n{lines}")).unwrap();
+        file.metric.into_iter().next().unwrap()
+    }
+
+    /// Hand-worked: 3 of 4 answered within 20 s is 75.0000 %; the ASA of 2 answered contacts
+    /// waiting 10.5 s in all is 5.250 s; a 90th percentile of 5 values is the value at rank
+    /// ⌈4.5⌉ = 5; a percentile without values has no value but keeps its pending count.
+    #[test]
+    fn counts_are_finished_as_the_contacts_would_be() {
+        let defs = vec![
+            def("metric = \"service_level\"\nthreshold_s = 20"),
+            def("metric = \"asa\""),
+            def("metric = \"response_time_percentile\"\npercentile = 90"),
+        ];
+        let req = request(defs);
+        let sep = period::parse_label(PeriodKind::Month, chrono_tz::UTC, "2026-09").unwrap();
+        let f = |n, d, s, u, v| Some(Figures { n, d, s, u, v });
+        let rows = vec![
+            CountRow {
+                period_start: sep,
+                queue: ALL.to_string(),
+                figures: vec![f(3, 4, 4, 0, None), f(10_500, 2, 2, 0, None), f(5, 5, 5, 1, Some(61_000))],
+            },
+            CountRow {
+                period_start: sep,
+                queue: "billing".to_string(),
+                figures: vec![f(0, 0, 0, 0, None), f(0, 0, 0, 0, None), f(0, 0, 0, 2, None)],
+            },
+        ];
+        let t = from_counts(&req, &rows, 0).unwrap();
+        let get = |q: &str, m: &str| t.rows.iter().find(|r| r.queue == q && r.metric == m).unwrap().clone();
+        assert_eq!(get("*", "service_level").value, Some(Decimal::new(750_000, 4)));
+        assert_eq!(get("*", "asa").value, Some(Decimal::new(5_250, 3)));
+        let p = get("*", "response_time_percentile");
+        assert_eq!(
+            (p.value, p.numerator, p.denominator),
+            (Some(Decimal::new(61_000, 3)), Some(5.into()), Some(5.into()))
+        );
+        assert!(p.provisional && p.unsettled == 1);
+        let empty = get("billing", "response_time_percentile");
+        assert_eq!((empty.value, empty.sample_size, empty.unsettled), (None, 0, 2));
+        assert_eq!(get("billing", "service_level").value, None);
+        // Rows in group order: all queues ('*') before billing.
+        assert_eq!(t.rows[0].queue, "*");
+    }
+
+    #[test]
+    fn missing_figures_and_outbound_metrics_are_refused() {
+        let req = request(vec![def("metric = \"asa\"")]);
+        let rows = vec![CountRow { period_start: 0, queue: ALL.to_string(), figures: vec![None] }];
+        let e = from_counts(&req, &rows, 0).unwrap_err().to_string();
+        assert!(e.contains("no figures for"), "{e}");
+        let req = request(vec![def("metric = \"right_party_contact_rate\"")]);
+        let e = from_counts(&req, &[], 0).unwrap_err().to_string();
+        assert!(e.contains("--input instead of --counts"), "{e}");
+    }
+}
