@@ -17,6 +17,8 @@ pub struct Figures {
     pub u: i64,
     /// A percentile's value in ms (`None`: no values).
     pub v: Option<i64>,
+    /// Outbound: the attempts measured that lack a value the definition reads.
+    pub missing: i64,
 }
 
 /// The figures of one period and queue ([`ALL`]: all queues), one per definition of the
@@ -26,6 +28,8 @@ pub struct Figures {
 pub struct CountRow {
     pub period_start: i64,
     pub queue: String,
+    /// The outbound attempts' row (`--sql-for outbound`), or the inbound contacts'.
+    pub outbound: bool,
     pub figures: Vec<Option<Figures>>,
 }
 
@@ -34,18 +38,22 @@ pub fn from_contacts(def: &MetricDef) -> bool {
     def.side_table().is_none() && !matches!(def, MetricDef::Availability(_))
 }
 
-/// The metric table `compute` would make, grouped by queue, from the counts of the contacts.
-/// Outbound definitions are refused: the emitted SQL does not compute them.
+/// The metric table `compute` would make, grouped by queue, from the counts of the contacts and
+/// of the outbound attempts. Suppression hits and 30-day dialler windows are refused: the
+/// emitted SQL does not compute them; so are attempts that lack a value a definition reads.
 pub fn from_counts(req: &MetricsRequest, rows: &[CountRow], as_of: i64) -> Result<MetricTable, MetricsError> {
     let (bound, by) = bind(req)?;
     let req = &bound;
     if by != [Dim::Queue] {
         return Err(MetricsError::Engine("counts are read per queue only".to_string()));
     }
-    if let Some(d) = req.definitions.iter().find(|d| d.outbound()) {
+    if let Some(d) = req.definitions.iter().find(|d| d.outbound() && !super::sql::outbound_emitted(d)) {
         return Err(MetricsError::Input {
             metric: d.name().to_string(),
-            message: "an outbound metric is not in the counts the emitted SQL returns; assess this contract from the contact logs (--input instead of --counts)".to_string(),
+            message: format!(
+                "{} is not in the counts the emitted SQL returns (callsla computes it from the attempts); assess this contract from the contact logs (--input instead of --counts)",
+                d.definition()
+            ),
         });
     }
     let (side, contacts): (Vec<MetricDef>, Vec<MetricDef>) =
@@ -65,10 +73,34 @@ pub fn from_counts(req: &MetricsRequest, rows: &[CountRow], as_of: i64) -> Resul
     };
     for r in rows {
         let key: Key = (r.period_start, ALL.to_string(), r.queue.clone(), ALL.to_string());
-        for (i, d) in req.definitions.iter().enumerate().filter(|(_, d)| from_contacts(d)) {
+        for (i, d) in req.definitions.iter().enumerate().filter(|(_, d)| from_contacts(d) && d.outbound() == r.outbound)
+        {
             let f = r.figures.get(i).copied().flatten();
+            if let Some(f) = f.filter(|f| f.missing > 0) {
+                return Err(MetricsError::Input {
+                    metric: d.name().to_string(),
+                    message: format!(
+                        "{} outbound attempt(s) it measures have no {} (counted by the emitted SQL); map it in the profile the warehouse loads with, or leave these attempts out of the contract's scope",
+                        f.missing,
+                        if d.reads_disposition() { "disposition (or party_zone)" } else { "party_zone" }
+                    ),
+                });
+            }
             let mut row = row_for(&key, d);
             match d {
+                // The worst campaign-day: its counts, and the windows with live answers.
+                MetricDef::DiallerAbandonmentRate(da) if da.window != AbandonWindow::Period => {
+                    let f = f.ok_or_else(|| missing(d, r))?;
+                    row.sample_size = count(f.s);
+                    row.unsettled = count(f.u);
+                    row.provisional = f.u > 0;
+                    if f.s > 0 {
+                        let (n, den) = (Decimal::from(f.n), Decimal::from(f.d));
+                        row.numerator = Some(n);
+                        row.denominator = Some(den);
+                        row.value = crate::money::ratio(n * Decimal::ONE_HUNDRED, den, 4);
+                    }
+                }
                 MetricDef::IntervalCompliance(_) => match f {
                     Some(f) => fill_interval(&mut row, f.n, f.d, f.s),
                     None => continue,
@@ -90,9 +122,14 @@ pub fn from_counts(req: &MetricsRequest, rows: &[CountRow], as_of: i64) -> Resul
             out.push(row);
         }
     }
-    // Availability over the periods with contacts, as `compute` measures it.
-    let periods: Vec<i64> =
-        rows.iter().map(|r| r.period_start).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    // Availability over the periods with inbound contacts, as `compute` measures it.
+    let periods: Vec<i64> = rows
+        .iter()
+        .filter(|r| !r.outbound)
+        .map(|r| r.period_start)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     for d in &contacts {
         if let MetricDef::Availability(a) = d {
             out.extend(availability::rows(req, a, &periods, d, &row_for)?);
@@ -145,16 +182,18 @@ mod tests {
         ];
         let req = request(defs);
         let sep = period::parse_label(PeriodKind::Month, chrono_tz::UTC, "2026-09").unwrap();
-        let f = |n, d, s, u, v| Some(Figures { n, d, s, u, v });
+        let f = |n, d, s, u, v| Some(Figures { n, d, s, u, v, missing: 0 });
         let rows = vec![
             CountRow {
                 period_start: sep,
                 queue: ALL.to_string(),
+                outbound: false,
                 figures: vec![f(3, 4, 4, 0, None), f(10_500, 2, 2, 0, None), f(5, 5, 5, 1, Some(61_000))],
             },
             CountRow {
                 period_start: sep,
                 queue: "billing".to_string(),
+                outbound: false,
                 figures: vec![f(0, 0, 0, 0, None), f(0, 0, 0, 0, None), f(0, 0, 0, 2, None)],
             },
         ];
@@ -175,14 +214,40 @@ mod tests {
         assert_eq!(t.rows[0].queue, "*");
     }
 
+    /// Hand-worked: the worst campaign-day of 2 abandoned of 40 live answers is 5.0000 %, over 5
+    /// campaign-days with live answers; a queue without live answers has no value.
     #[test]
-    fn missing_figures_and_outbound_metrics_are_refused() {
+    fn the_worst_dialler_day_is_finished_from_its_counts() {
+        let req = request(vec![def("metric = \"dialler_abandonment_rate\"\nwindow = \"day\"")]);
+        let f = |n, d, s| Some(Figures { n, d, s, u: 0, v: None, missing: 0 });
+        let rows = vec![
+            CountRow { period_start: 0, queue: ALL.to_string(), outbound: true, figures: vec![f(2, 40, 5)] },
+            CountRow { period_start: 0, queue: "sales".to_string(), outbound: true, figures: vec![f(0, 0, 0)] },
+        ];
+        let t = from_counts(&req, &rows, 0).unwrap();
+        let (all, sales) = (&t.rows[0], &t.rows[1]);
+        assert_eq!(
+            (all.value, all.numerator, all.denominator),
+            (Some(Decimal::new(50_000, 4)), Some(2.into()), Some(40.into()))
+        );
+        assert_eq!(all.sample_size, 5);
+        assert_eq!((sales.value, sales.numerator, sales.sample_size), (None, None, 0));
+    }
+
+    #[test]
+    fn missing_figures_and_metrics_the_sql_lacks_are_refused() {
         let req = request(vec![def("metric = \"asa\"")]);
-        let rows = vec![CountRow { period_start: 0, queue: ALL.to_string(), figures: vec![None] }];
+        let rows = vec![CountRow { period_start: 0, queue: ALL.to_string(), outbound: false, figures: vec![None] }];
         let e = from_counts(&req, &rows, 0).unwrap_err().to_string();
         assert!(e.contains("no figures for"), "{e}");
-        let req = request(vec![def("metric = \"right_party_contact_rate\"")]);
+        let req = request(vec![def("metric = \"suppression_hits\"")]);
         let e = from_counts(&req, &[], 0).unwrap_err().to_string();
         assert!(e.contains("--input instead of --counts"), "{e}");
+        // Attempts without a disposition are never read as compliant.
+        let req = request(vec![def("metric = \"right_party_contact_rate\"")]);
+        let figures = vec![Some(Figures { n: 1, d: 2, s: 2, u: 0, v: None, missing: 3 })];
+        let rows = vec![CountRow { period_start: 0, queue: ALL.to_string(), outbound: true, figures }];
+        let e = from_counts(&req, &rows, 0).unwrap_err().to_string();
+        assert!(e.contains("3 outbound attempt(s) it measures have no disposition"), "{e}");
     }
 }

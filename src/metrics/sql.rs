@@ -102,6 +102,22 @@ impl Dialect {
         }
     }
 
+    /// A timestamp on the local clock of the zone an expression names (a column).
+    fn local_in(self, ts: &str, zone: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("timezone({zone}, {ts})"),
+            Dialect::Spark => format!("from_utc_timestamp({ts}, {zone})"),
+        }
+    }
+
+    /// The ISO weekday of a local timestamp: 1 = Monday … 7 = Sunday.
+    fn iso_weekday(self, local: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("isodow({local})"),
+            Dialect::Spark => format!("((dayofweek({local}) + 5) % 7 + 1)"),
+        }
+    }
+
     fn grouping(self, column: &str) -> String {
         format!("CASE WHEN grouping({column}) = 1 THEN '*' ELSE {column} END")
     }
@@ -631,7 +647,6 @@ pub fn emit(
     let label = dialect.label(&local, period)?;
     // The period of an interval is the period of the interval's first instant.
     let interval_label = dialect.label(&dialect.local(&dialect.instant_at_ms("ival"), tz), period)?;
-    let ms = |c: &str| dialect.ms(c);
     let mut out = String::new();
     out += &format!(
         "-- callsla {} metric definitions as {} SQL: one row per period, channel and queue ('*' = all),\n-- with n<i>/d<i>/s<i>/u<i> = numerator, denominator, sample size and unsettled count of definition i.\n",
@@ -645,6 +660,8 @@ pub fn emit(
     for (i, d) in defs.iter().enumerate() {
         let note = if matches!(d, MetricDef::Availability(_)) {
             NOT_EMITTED
+        } else if d.outbound() && contract && outbound_emitted(d) {
+            "  (outbound: in --sql-for outbound)"
         } else if d.outbound() {
             OUTBOUND_NOT_EMITTED
         } else if d.side_table().is_some() {
@@ -689,17 +706,7 @@ pub fn emit(
     out += &format!(
         "WITH {judged_cte}base AS (
   SELECT *,
-    answered_at IS NOT NULL AS answered,
-    {arr} AS arrived_ms,
-    {ans} AS answered_ms,
-    {end} AS ended_ms,
-    {arr_us} AS arrived_us,
-    {ans_us} AS answered_us,
-    {end_us} AS ended_us,
-    coalesce({wait}, CASE WHEN answered_at IS NOT NULL THEN {ans} - {arr} ELSE {end} - {arr} END) AS wait_ms,
-    {talk} AS talk_ms, {hold} AS hold_ms, {wrap} AS wrap_ms,
-    {label} AS period,
-    {as_of} AS as_of_us
+{columns}
   FROM {source}
   WHERE coalesce(direction, 'inbound') = 'inbound'
 ){calendar_ctes}, flagged AS (
@@ -707,16 +714,7 @@ pub fn emit(
   FROM {flag_from}
 ), additive AS (
   SELECT period, {gc} AS channel, {gq} AS queue",
-        arr = ms("arrived_at"),
-        arr_us = dialect.us("arrived_at"),
-        ans_us = dialect.us("answered_at"),
-        end_us = dialect.us("ended_at"),
-        ans = ms("answered_at"),
-        end = ms("ended_at"),
-        wait = dur("wait_s"),
-        talk = dur("talk_s"),
-        hold = dur("hold_s"),
-        wrap = dur("wrap_s"),
+        columns = base_columns(dialect, &label, &as_of),
         gc = dialect.grouping("channel"),
         gq = dialect.grouping("queue"),
         flag_from = if used.is_empty() { "base" } else { "timed" },
@@ -784,6 +782,212 @@ pub fn emit(
     out += &ctes;
     out += &format!(
         "\nSELECT additive.period, additive.channel, additive.queue{select}{fingerprint}\nFROM additive{joins}\nORDER BY 1, 2, 3;\n"
+    );
+    Some(out)
+}
+
+/// The columns every contact gets before it is measured (as ingest derives them, docs/schema.md):
+/// answered = answered_at present; timestamps in ms and µs; the wait from the timestamps when
+/// not given; durations in whole milliseconds; the period label; the data-complete instant.
+fn base_columns(dialect: Dialect, label: &str, as_of: &str) -> String {
+    let ms = |c: &str| dialect.ms(c);
+    let (arr, ans, end) = (ms("arrived_at"), ms("answered_at"), ms("ended_at"));
+    format!(
+        "    answered_at IS NOT NULL AS answered,
+    {arr} AS arrived_ms,
+    {ans} AS answered_ms,
+    {end} AS ended_ms,
+    {arr_us} AS arrived_us,
+    {ans_us} AS answered_us,
+    {end_us} AS ended_us,
+    coalesce({wait}, CASE WHEN answered_at IS NOT NULL THEN {ans} - {arr} ELSE {end} - {arr} END) AS wait_ms,
+    {talk} AS talk_ms, {hold} AS hold_ms, {wrap} AS wrap_ms,
+    {label} AS period,
+    {as_of} AS as_of_us",
+        arr_us = dialect.us("arrived_at"),
+        ans_us = dialect.us("answered_at"),
+        end_us = dialect.us("ended_at"),
+        wait = dur("wait_s"),
+        talk = dur("talk_s"),
+        hold = dur("hold_s"),
+        wrap = dur("wrap_s"),
+    )
+}
+
+/// Whether the outbound SQL computes a definition: not suppression hits (the list of numbers
+/// stays with callsla) nor the dialler abandonment rate over rolling 30-day windows.
+pub fn outbound_emitted(def: &MetricDef) -> bool {
+    match def {
+        MetricDef::SuppressionHits(_) => false,
+        MetricDef::DiallerAbandonmentRate(d) => d.window != AbandonWindow::Days30,
+        d => d.outbound(),
+    }
+}
+
+/// Whether a local timestamp is inside weekly hours: on a span's weekday, at or after its
+/// start and before its end (to the second: the spans are whole minutes).
+fn inside_hours(dialect: Dialect, local: &str, hours: &crate::time::calendar::WeeklyHours) -> String {
+    use chrono::Timelike as _;
+    let tod = format!("(hour({local}) * 3600 + minute({local}) * 60 + second({local}))");
+    let day = dialect.iso_weekday(local);
+    let spans: Vec<String> = hours
+        .0
+        .iter()
+        .map(|(wd, start, end)| {
+            let mut c =
+                format!("{day} = {} AND {tod} >= {}", wd.number_from_monday(), start.num_seconds_from_midnight());
+            if let Some(e) = end {
+                c += &format!(" AND {tod} < {}", e.num_seconds_from_midnight());
+            }
+            format!("({c})")
+        })
+        .collect();
+    if spans.is_empty() {
+        "false".to_string()
+    } else {
+        spans.join(" OR ")
+    }
+}
+
+/// The SQL for a contract's outbound metrics (`run --emit-sql … --sql-for outbound`): over the
+/// outbound attempts it judges (the `judged` relation of [`emit`]), grouped by period and
+/// `CUBE (channel, queue)`, the n/d/s/u of each outbound definition — the additive ones (connects,
+/// contact, right-party and conversion rates, calling-window violations with each attempt's
+/// local time in its `party_zone`, the dialler abandonment rate per period) and the dialler
+/// abandonment rate per campaign per day, whose worst campaign-day in the group (the highest
+/// abandoned ÷ live, the first campaign then day on a tie) gives n and d and whose windows with
+/// live answers give s; `m<i>` counts the attempts a definition measures that lack a value it
+/// reads (a disposition; a called party's zone without `unknown_zone`). Rows end with
+/// `contract_sha256`, `as_of_us` and `direction` (`outbound`). Suppression hits and 30-day dialler windows are listed as not emitted.
+/// `defs` are numbered as in [`emit`]; `None` when the period kind has no SQL label or a
+/// calling window's hours or zone cannot be read.
+pub fn emit_outbound(
+    dialect: Dialect,
+    defs: &[MetricDef],
+    period: PeriodKind,
+    zone: Tz,
+    as_of_ms: Option<i64>,
+    judged: &Judged<'_>,
+) -> Option<String> {
+    let tz = zone.name();
+    let label = dialect.label(&dialect.local("arrived_at", tz), period)?;
+    let day = dialect.label(&dialect.local("arrived_at", tz), PeriodKind::Day)?;
+    let as_of = match as_of_ms {
+        Some(v) => (i128::from(v) * 1000).to_string(),
+        None => format!("(SELECT max({}) FROM judged)", dialect.us("arrived_at")),
+    };
+    let mut out = format!(
+        "-- callsla {} outbound metrics as {} SQL: one row per period, channel and queue ('*' = all) of the outbound attempts judged,\n-- with n<i>/d<i>/s<i>/u<i> = numerator, denominator, sample size and unsettled count of definition i.\n",
+        env!("CARGO_PKG_VERSION"),
+        if dialect == Dialect::DuckDb { "DuckDB" } else { "Spark" }
+    );
+    if dialect == Dialect::Spark {
+        out += "-- Run with the session time zone UTC (SET spark.sql.session.timeZone = UTC): the period labels depend on it.\n";
+    }
+    let mut flags = String::new();
+    let mut sums = String::new();
+    let mut select = String::new();
+    let mut ctes = String::new();
+    let mut joins = String::new();
+    for (i, d) in defs.iter().enumerate().filter(|(_, d)| d.outbound()) {
+        if !outbound_emitted(d) {
+            out += &format!("--   {i}: {} {} (not emitted: callsla computes it)\n", d.name(), d.definition());
+            continue;
+        }
+        out += &format!("--   {i}: {} {}\n", d.name(), d.definition());
+        if let MetricDef::CallingWindowViolations(w) = d {
+            let hours = crate::time::calendar::WeeklyHours::parse(&w.hours).ok()?;
+            // The called party's zone, or the one the definition assumes.
+            let party = match &w.unknown_zone {
+                Some(z) => {
+                    z.parse::<Tz>().ok()?;
+                    format!("coalesce(party_zone, '{}')", z.replace('\'', "''"))
+                }
+                None => "party_zone".to_string(),
+            };
+            let local = dialect.local_in("arrived_at", &party);
+            flags += &format!(
+                ",\n    CASE WHEN {party} IS NULL THEN NULL ELSE NOT ({}) END AS outside{i}",
+                inside_hours(dialect, &local, &hours)
+            );
+        }
+        // The attempts it measures that lack a value it reads (`run` stops on them, as on the
+        // logs): a disposition, or a called party's zone without a fallback.
+        let mut gate = vec![in_list("channel", &d.channels())];
+        if let Some(cs) = d.campaigns() {
+            gate.push(format!("coalesce({}, false)", in_list("campaign", cs)));
+        }
+        let gate = gate.join(" AND ");
+        let mut lacking = Vec::new();
+        if d.reads_disposition() {
+            lacking.push("disposition IS NULL");
+        }
+        if matches!(d, MetricDef::CallingWindowViolations(w) if w.unknown_zone.is_none()) {
+            lacking.push("party_zone IS NULL");
+        }
+        if !lacking.is_empty() {
+            sums += &format!(",\n  SUM(CASE WHEN {gate} AND ({}) THEN 1 ELSE 0 END) AS m{i}", lacking.join(" OR "));
+            select += &format!(", oadditive.m{i}");
+        }
+        if let Some(t) = indicators(d, i, None) {
+            for (tag, e) in ["n", "d", "s", "u"].iter().zip(t) {
+                sums += &format!(",\n  SUM({}) AS {tag}{i}", num_sql(dialect, &e));
+                select += &format!(", oadditive.{tag}{i}");
+            }
+            continue;
+        }
+        let MetricDef::DiallerAbandonmentRate(_) = d else { continue };
+        ctes += &format!(
+            ", dd{i} AS (
+  SELECT period, {gc} AS channel, {gq} AS queue, campaign_k, day,
+    SUM({ab}) AS ab, SUM({live}) AS live
+  FROM (SELECT *, coalesce(campaign, '(none)') AS campaign_k, {day} AS day FROM oflagged WHERE {gate}) cells
+  GROUP BY period, campaign_k, day, CUBE (channel, queue)
+), dw{i} AS (
+  SELECT period, channel, queue, ab, live, windows FROM (
+    SELECT *, row_number() OVER (PARTITION BY period, channel, queue ORDER BY CAST(ab AS DOUBLE) / live DESC, campaign_k, day) AS rk,
+      COUNT(*) OVER (PARTITION BY period, channel, queue) AS windows
+    FROM dd{i} WHERE live > 0
+  ) ranked WHERE rk = 1
+)",
+            gc = dialect.grouping("channel"),
+            gq = dialect.grouping("queue"),
+            ab = b(&cond(dialect, &Cond::Disposition(super::term::DIALLER_ABANDONED))),
+            live = b(&cond(dialect, &Cond::Disposition(super::term::LIVE))),
+        );
+        select += &format!(
+            ", coalesce(dw{i}.ab, 0) AS n{i}, coalesce(dw{i}.live, 0) AS d{i}, coalesce(dw{i}.windows, 0) AS s{i}, 0 AS u{i}"
+        );
+        joins += &format!(
+            "\nLEFT JOIN dw{i} ON dw{i}.period = oadditive.period AND dw{i}.channel = oadditive.channel AND dw{i}.queue = oadditive.queue"
+        );
+    }
+    out += &format!(
+        "WITH judged AS (
+  SELECT * FROM interactions
+  WHERE {predicate}
+), obase AS (
+  SELECT *,
+{columns}
+  FROM judged
+  WHERE coalesce(direction, 'inbound') = 'outbound'
+), oflagged AS (
+  SELECT *{flags}
+  FROM obase
+), oadditive AS (
+  SELECT period, {gc} AS channel, {gq} AS queue{sums}
+  FROM oflagged
+  GROUP BY period, CUBE (channel, queue)
+){ctes}
+SELECT oadditive.period, oadditive.channel, oadditive.queue{select}, {tag}, {as_of} AS as_of_us, 'outbound' AS direction
+FROM oadditive{joins}
+ORDER BY 1, 2, 3;
+",
+        predicate = judged.predicate(dialect),
+        columns = base_columns(dialect, &label, &as_of),
+        gc = dialect.grouping("channel"),
+        gq = dialect.grouping("queue"),
+        tag = judged.tag(),
     );
     Some(out)
 }

@@ -1,5 +1,5 @@
 //! `run --counts FILE…`: the data side of a run read back from the results of the contract's
-//! emitted SQL (`run --contract C --emit-sql D --sql-for metrics|volumes|scope`), run on a
+//! emitted SQL (`run --contract C --emit-sql D --sql-for metrics|outbound|volumes|scope`), run on a
 //! warehouse or a Spark cluster — so only counts travel, and the assessment is the one the
 //! contact logs would give (docs/scaling.md, "The distributed path").
 //!
@@ -25,6 +25,7 @@ use crate::metrics::{period, MetricDef, ALL};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     Metrics,
+    Outbound,
     Volumes,
     Scope,
 }
@@ -33,6 +34,7 @@ impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::Metrics => "metrics",
+            Kind::Outbound => "outbound",
             Kind::Volumes => "volumes",
             Kind::Scope => "scope",
         }
@@ -45,7 +47,9 @@ impl Kind {
             Some(Kind::Scope)
         } else if has("handled") && has("direction") {
             Some(Kind::Volumes)
-        } else if has("queue") && has("n0") {
+        } else if has("queue") && has("as_of_us") && has("direction") {
+            Some(Kind::Outbound)
+        } else if has("queue") && has("as_of_us") {
             Some(Kind::Metrics)
         } else {
             None
@@ -150,8 +154,11 @@ pub(crate) struct Counts {
     pub exclusions: Vec<ExclusionCount>,
     pub coverage: Vec<CoverageCell>,
     pub volumes: Vec<VolumeCell>,
-    /// Per period and queue, the figures of the emitted definitions (by their index).
-    metrics: Vec<(i64, String, BTreeMap<usize, Figures>)>,
+    /// Per period, queue and direction (outbound?), the figures of the emitted definitions (by
+    /// their index).
+    metrics: Vec<(i64, String, bool, BTreeMap<usize, Figures>)>,
+    /// Whether the outbound result was given.
+    outbound: bool,
     /// The instant the metrics were measured as of (µs).
     as_of: Option<i64>,
 }
@@ -239,7 +246,7 @@ pub(crate) fn read(
         .collect();
     if !missing.is_empty() {
         return Err(RunError::Counts(format!(
-            "--counts lacks the contract's {} result(s): give the result of each of `--sql-for metrics`, `--sql-for volumes` and `--sql-for scope`",
+            "--counts lacks the contract's {} result(s): give the result of each of `--sql-for metrics`, `--sql-for volumes` and `--sql-for scope` (and `--sql-for outbound` for outbound metrics)",
             missing.join(" and ")
         )));
     }
@@ -258,11 +265,13 @@ pub(crate) fn read(
         coverage: Vec::new(),
         volumes: Vec::new(),
         metrics: Vec::new(),
+        outbound: by_kind.contains_key(&Kind::Outbound),
         as_of: None,
     };
     read_scope(&rows(Kind::Scope), contract, &mut out)?;
     out.volumes = read_volumes(&rows(Kind::Volumes), contract)?;
-    read_metrics(&rows(Kind::Metrics), contract, &mut out)?;
+    read_metrics(&rows(Kind::Metrics), false, contract, &mut out)?;
+    read_metrics(&rows(Kind::Outbound), true, contract, &mut out)?;
     Ok(out)
 }
 
@@ -403,8 +412,9 @@ fn read_volumes(rows: &[Row<'_>], contract: &Contract) -> Result<Vec<VolumeCell>
     Ok(volumes)
 }
 
-/// The metrics: the roll-up over channels (`*`), per queue and over all queues.
-fn read_metrics(rows: &[Row<'_>], contract: &Contract, out: &mut Counts) -> Result<(), RunError> {
+/// The metrics of the contacts, or of the outbound attempts: the roll-up over channels (`*`),
+/// per queue and over all queues.
+fn read_metrics(rows: &[Row<'_>], outbound: bool, contract: &Contract, out: &mut Counts) -> Result<(), RunError> {
     let mut seen = BTreeSet::new();
     for r in rows {
         if r.required("channel")? != ALL {
@@ -412,7 +422,7 @@ fn read_metrics(rows: &[Row<'_>], contract: &Contract, out: &mut Counts) -> Resu
         }
         let start = label(r, contract)?;
         let queue = r.required("queue")?.to_string();
-        if !seen.insert((start, queue.clone())) {
+        if !seen.insert((start, queue.clone(), outbound)) {
             return Err(bad(r.at, "this period and queue appear twice; give each result once"));
         }
         let as_of = r.int("as_of_us")?.ok_or_else(|| bad(r.at, "column as_of_us is empty"))?;
@@ -430,11 +440,15 @@ fn read_metrics(rows: &[Row<'_>], contract: &Contract, out: &mut Counts) -> Resu
                 Some(_) => r.int(&format!("v{index}"))?,
                 None => None,
             };
+            let missing = match table.column(&format!("m{index}")) {
+                Some(_) => r.int(&format!("m{index}"))?.unwrap_or(0),
+                None => 0,
+            };
             if let (Some(n), Some(d), Some(s), Some(u)) = (n, d, s, u) {
-                figures.insert(index, Figures { n, d, s, u, v });
+                figures.insert(index, Figures { n, d, s, u, v, missing });
             }
         }
-        out.metrics.push((start, queue, figures));
+        out.metrics.push((start, queue, outbound, figures));
     }
     Ok(())
 }
@@ -458,19 +472,31 @@ fn period_word(c: &Contract) -> &'static str {
 impl Counts {
     /// The metric rows for the run's definitions: each definition's figures found by its
     /// position among the definitions the SQL was emitted for (`emitted`).
-    pub(crate) fn metric_rows(&self, definitions: &[MetricDef], emitted: &[MetricDef]) -> Vec<CountRow> {
+    pub(crate) fn metric_rows(
+        &self,
+        definitions: &[MetricDef],
+        emitted: &[MetricDef],
+    ) -> Result<Vec<CountRow>, RunError> {
+        if let Some(d) = definitions.iter().find(|d| d.outbound()).filter(|_| !self.outbound) {
+            return Err(RunError::Counts(format!(
+                "the contract measures {} of its outbound attempts, and --counts has no outbound result: give the result of `--sql-for outbound` too",
+                d.name()
+            )));
+        }
         let index: Vec<Option<usize>> = definitions
             .iter()
             .map(|d| emitted.iter().position(|e| e.name() == d.name() && e.definition() == d.definition()))
             .collect();
-        self.metrics
+        Ok(self
+            .metrics
             .iter()
-            .map(|(start, queue, figures)| CountRow {
+            .map(|(start, queue, outbound, figures)| CountRow {
                 period_start: *start,
                 queue: queue.clone(),
+                outbound: *outbound,
                 figures: index.iter().map(|i| i.and_then(|i| figures.get(&i).copied())).collect(),
             })
-            .collect()
+            .collect())
     }
 
     /// The instant the metrics were measured as of; `run` checks it is its own.

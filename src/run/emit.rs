@@ -2,9 +2,10 @@
 //! on a warehouse or a Spark cluster — the contacts in its scope (channels, queues, directions,
 //! `[scope.outbound]`) outside its exclusion windows, on its calendars, by its measurement
 //! period in its zone, with the offered volumes volume relief reads and every SLA's definition —
-//! so the metrics of an assessment can run where the data lives (docs/scaling.md); and, with
-//! `--sql-for volumes`, the billing volumes its rate cards price, and with `--sql-for scope`
-//! its scope accounting (out-of-scope, excluded and judged contacts).
+//! so the metrics of an assessment can run where the data lives (docs/scaling.md); with
+//! `--sql-for outbound`, the metrics of its outbound attempts; with `--sql-for volumes`, the
+//! billing volumes its rate cards price; and with `--sql-for scope` its scope accounting
+//! (out-of-scope, excluded and judged contacts).
 
 use super::{as_of_option, bind_csat_scale, measured_definitions, RunError, RunOptions};
 use crate::contract::Contract;
@@ -21,6 +22,8 @@ pub enum SqlPart {
     Volumes,
     /// The scope accounting: out-of-scope and excluded contacts, judged contacts per period.
     Scope,
+    /// The metrics of the outbound attempts (dialler, calling window, right-party rate, …).
+    Outbound,
 }
 
 /// The SQL for the contract `opts.contract` in `dialect`; with `--input` (a canonical CSV or
@@ -63,6 +66,15 @@ pub fn emit_sql(opts: &RunOptions, dialect: Dialect, part: SqlPart) -> Result<St
         SqlPart::Scope => {
             sql::emit_scope(dialect, &judged, contract.period, contract.zone, outbound).map(|body| (String::new(), body))
         }
+        SqlPart::Outbound => sql::emit_outbound(
+            dialect,
+            &measured_definitions(&contract, |_| true),
+            contract.period,
+            contract.zone,
+            as_of.map(|us| us.div_euclid(1000)),
+            &judged,
+        )
+        .map(|body| (String::new(), body)),
         SqlPart::Metrics => {
             // Every definition the contract names: those the SQL does not compute (availability,
             // the outbound and side-table metrics) are listed as such in the header comment.

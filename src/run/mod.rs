@@ -537,7 +537,7 @@ pub fn compute(
                 )));
             }
             let emitted = measured_definitions(&contract, |_| true);
-            metrics::counts::from_counts(&req, &c.metric_rows(&req.definitions, &emitted), as_of)?
+            metrics::counts::from_counts(&req, &c.metric_rows(&req.definitions, &emitted)?, as_of)?
         }
         (None, judged) => metrics::compute_subset(rows, judged.as_ref(), &req)?,
     };

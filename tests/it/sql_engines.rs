@@ -239,7 +239,8 @@ fn definition_names(sql: &str) -> Vec<(String, String)> {
         .map(|l| {
             let (_, rest) = l.split_once(": ").unwrap();
             let (name, def) = rest.split_once(' ').unwrap();
-            (name.to_string(), def.trim_end_matches("  (from the outage log: not emitted)").to_string())
+            // Without the note on what is not emitted here (`  (…)`).
+            (name.to_string(), def.split("  (").next().unwrap_or_default().to_string())
         })
         .collect()
 }
@@ -472,30 +473,51 @@ fn contract_sql_gives_the_runs_own_counts_on_duckdb_and_spark() {
         let out = t.path(&format!("out{k}"));
         let r = callsla_in_repo(&sample_run_args(s(contract), s(&out)));
         assert_eq!(r.code, 0, "{}", r.stderr);
-        let emit = |dialect: &str| {
-            let r = callsla(&["run", "--contract", s(contract), "--input", s(&log), "--emit-sql", dialect]);
-            assert_eq!(r.code, 0, "{}", r.stderr);
-            assert!(r.stdout.contains("judged AS (") && r.stdout.contains("AND NOT ("), "{}", r.stdout);
-            assert!(r.stdout.contains("coalesce(direction, 'inbound') IN ('inbound', 'outbound')"), "{}", r.stdout);
-            t.write(&format!("c{k}.{dialect}.sql"), &r.stdout)
+        // The contacts' metrics, then the outbound attempts'.
+        let emit = |dialect: &str| -> Vec<PathBuf> {
+            ["metrics", "outbound"]
+                .iter()
+                .map(|part| {
+                    let r = callsla(&[
+                        "run",
+                        "--contract",
+                        s(contract),
+                        "--input",
+                        s(&log),
+                        "--emit-sql",
+                        dialect,
+                        "--sql-for",
+                        part,
+                    ]);
+                    assert_eq!(r.code, 0, "{}", r.stderr);
+                    assert!(r.stdout.contains("judged AS (") && r.stdout.contains("AND NOT ("), "{}", r.stdout);
+                    assert!(
+                        r.stdout.contains("coalesce(direction, 'inbound') IN ('inbound', 'outbound')"),
+                        "{}",
+                        r.stdout
+                    );
+                    t.write(&format!("c{k}.{part}.{dialect}.sql"), &r.stdout)
+                })
+                .collect()
         };
         let (duck_sql, spark_sql) = (emit("duckdb"), emit("spark"));
-        let names = definition_names(&std::fs::read_to_string(&duck_sql).unwrap());
+        let names = definition_names(&std::fs::read_to_string(&duck_sql[0]).unwrap());
         cases.push((out.join("metrics.csv"), duck_sql, spark_sql, names, k));
     }
-    assert!(std::fs::read_to_string(&cases[1].1)
+    assert!(std::fs::read_to_string(&cases[1].1[0])
         .unwrap()
         .contains("coalesce(campaign IN ('renewals', 'winback'), false)"));
     // Nothing is run beside --emit-sql: --out is refused.
     let both =
         callsla(&["run", "--contract", s(&contracts[0]), "--input", s(&log), "--emit-sql", "duckdb", "--out", "x"]);
     assert_eq!(both.code, 2, "{}", both.stderr);
-    let check = |engine: &str, ours: &std::path::Path, theirs: &std::path::Path, names: &[(String, String)]| {
+    let check = |engine: &str, ours: &std::path::Path, theirs: &[PathBuf], names: &[(String, String)]| {
         let a = callsla_sums(ours, names);
         let periods: std::collections::BTreeSet<String> = a.keys().map(|k| k.0.clone()).collect();
         // The run groups by queue: the engine's rows over all channels, in the assessed months.
-        let b: Sums = engine_sums(theirs, names.len())
-            .into_iter()
+        let b: Sums = theirs
+            .iter()
+            .flat_map(|f| engine_sums(f, names.len()))
             .filter(|(k, _)| k.1 == "*" && periods.contains(&k.0))
             .collect();
         for (key, v) in &b {
@@ -506,26 +528,42 @@ fn contract_sql_gives_the_runs_own_counts_on_duckdb_and_spark() {
             assert!(b.contains_key(key), "{key:?} ({}) is missing from {engine}'s answer", names[key.3].0);
         }
         assert!(
-            emitted.len() >= 12 && b.len() >= 150,
+            emitted.len() >= 15 && b.len() >= 150,
             "{engine}: only {} figures of {} definitions",
             b.len(),
             emitted.len()
         );
+        for m in ["dialler_abandonment_rate", "calling_window_violations", "right_party_contact_rate"] {
+            assert!(emitted.iter().any(|i| names[*i].0 == m), "{engine}: {m} was not emitted");
+        }
     };
     if duck {
-        for (ours, sql, _, names, k) in &cases {
-            let theirs = t.path(&format!("duckdb{k}.csv"));
-            run_duckdb(sql, &theirs);
+        for (ours, sqls, _, names, k) in &cases {
+            let theirs: Vec<PathBuf> = sqls
+                .iter()
+                .enumerate()
+                .map(|(j, sql)| {
+                    let out = t.path(&format!("duckdb{k}.{j}.csv"));
+                    run_duckdb(sql, &out);
+                    out
+                })
+                .collect();
             check("duckdb", ours, &theirs, names);
         }
     }
     if spark {
         // One Spark session for both contracts (a start-up takes seconds).
-        let queries: Vec<(PathBuf, PathBuf)> =
-            cases.iter().map(|(_, _, sql, _, k)| (sql.clone(), t.path(&format!("spark{k}.csv")))).collect();
+        let t = &t;
+        let queries: Vec<(PathBuf, PathBuf)> = cases
+            .iter()
+            .flat_map(|(_, _, sqls, _, k)| {
+                sqls.iter().enumerate().map(move |(j, sql)| (sql.clone(), t.path(&format!("spark{k}.{j}.csv"))))
+            })
+            .collect();
         run_spark(&log, &queries);
         for (ours, _, _, names, k) in &cases {
-            check("spark", ours, &t.path(&format!("spark{k}.csv")), names);
+            let theirs = [t.path(&format!("spark{k}.0.csv")), t.path(&format!("spark{k}.1.csv"))];
+            check("spark", ours, &theirs, names);
         }
     }
 }
@@ -748,15 +786,12 @@ fn contract_scope_sql_gives_the_runs_accounting() {
     }
 }
 
-/// The sample contract's variant (a second exclusion window, an outbound scope) without its
-/// outbound SLAs, whose metrics the emitted SQL does not compute yet: everything else of an
-/// assessment — inbound metrics on calendars, QA and workforce, availability, campaign rate
-/// cards, volume relief, obligations, payments — stays.
+/// The sample contract's variant: a second exclusion window, an outbound scope of both
+/// campaigns (its outbound SLAs, campaign rate cards and connects), and everything else of the
+/// sample — inbound metrics on calendars, QA and workforce, availability, volume relief,
+/// obligations, payments.
 fn counts_contract() -> String {
-    let variant = sample_variant("2026-10-06T09:00:00-04:00", "2026-10-08T17:30:00-04:00", "\"voice\", \"chat\"");
-    let (a, b) = ("# --- Outbound campaigns (Schedule 3A)", "# --- Quality and workforce (Schedule 3B)");
-    let (from, to) = (variant.find(a).expect("the sample's outbound SLAs moved"), variant.find(b).unwrap());
-    format!("{}{}", &variant[..from], &variant[to..])
+    sample_variant("2026-10-06T09:00:00-04:00", "2026-10-08T17:30:00-04:00", "\"voice\", \"chat\"")
 }
 
 /// audit.html without its inputs table (the manifest's input list), and that table's roles.
@@ -769,14 +804,14 @@ fn audit_without_inputs(html: &str) -> (String, Vec<String>) {
 }
 
 /// The distributed path end to end (issue 21): the contract's emitted SQL — its metrics, its
-/// billing volumes and its scope accounting — run on DuckDB and on a local Spark session over
-/// the sample log (DuckDB's also as Parquet), then `run --counts` with the three results and
-/// the same side inputs gives
-/// sla_results.csv, invoice.csv, invoice.xlsx, metrics.csv, rejects.csv and assessment.json
-/// byte for byte as the direct run on the log, and audit.html too apart from its inputs table
-/// (the manifest's input list: the counts files instead of the log). `verify` re-derives the
-/// counts run from the counts and finds an edited count; counts for another version of the
-/// contract, or missing a result, are refused.
+/// outbound metrics, its billing volumes and its scope accounting — run on DuckDB and on a
+/// local Spark session over the sample log (DuckDB's also as Parquet), then `run --counts`
+/// with the four results and the same side inputs gives sla_results.csv, invoice.csv,
+/// invoice.xlsx, metrics.csv, rejects.csv and assessment.json byte for byte as the direct run
+/// on the log, and audit.html too apart from its inputs table (the manifest's input list: the
+/// counts files instead of the log). `verify` re-derives the counts run from the counts and
+/// finds an edited count; counts for another version of the contract, or missing a result,
+/// are refused.
 #[test]
 fn counts_from_duckdb_and_spark_give_the_direct_runs_outputs_byte_for_byte() {
     let (duck, spark) = (duckdb_available(), spark_available());
@@ -785,7 +820,7 @@ fn counts_from_duckdb_and_spark_give_the_direct_runs_outputs_byte_for_byte() {
     let direct = t.path("direct");
     let r = callsla_in_repo(&sample_run_args(s(&contract), s(&direct)));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let parts = ["metrics", "volumes", "scope"];
+    let parts = ["metrics", "outbound", "volumes", "scope"];
     let emit = |dialect: &str, part: &str| {
         let r = callsla_in_repo(&[
             "run",
@@ -848,10 +883,10 @@ fn counts_from_duckdb_and_spark_give_the_direct_runs_outputs_byte_for_byte() {
         let (theirs, counted) = audit_without_inputs(&std::fs::read_to_string(out.join("audit.html")).unwrap());
         assert!(ours == theirs, "{engine}: audit.html differs beyond its inputs table");
         assert!(roles.contains(&"interaction log".to_string()) && !counted.contains(&"interaction log".to_string()));
-        assert_eq!(counted.iter().filter(|r| *r == "counts").count(), 3, "{engine}: {counted:?}");
+        assert_eq!(counted.iter().filter(|r| *r == "counts").count(), parts.len(), "{engine}: {counted:?}");
         let manifest: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
-        assert_eq!(manifest["counts"].as_array().map(Vec::len), Some(3), "{manifest}");
+        assert_eq!(manifest["counts"].as_array().map(Vec::len), Some(parts.len()), "{manifest}");
         assert_eq!(manifest["inputs"].as_array().map(Vec::len), Some(0), "{manifest}");
         // The auditor re-derives the counts run from the counts.
         let v = callsla_in_repo(&["verify", s(&out)]);
@@ -871,10 +906,10 @@ fn counts_from_duckdb_and_spark_give_the_direct_runs_outputs_byte_for_byte() {
         .collect();
     let out = t.path("via-copies");
     assert_eq!(counts_run(&copies, &out).code, 0);
-    let text = std::fs::read_to_string(&copies[1]).unwrap();
+    let text = std::fs::read_to_string(&copies[2]).unwrap();
     let changed = text.replacen(",inbound,,", ",inbound,,1", 1);
     assert_ne!(text, changed);
-    std::fs::write(&copies[1], changed).unwrap();
+    std::fs::write(&copies[2], changed).unwrap();
     let v = callsla_in_repo(&["verify", s(&out)]);
     assert_eq!(v.code, 4, "{}{}", v.stdout, v.stderr);
     // Counts for another version of the contract are refused, naming the file and line.
@@ -886,8 +921,11 @@ fn counts_from_duckdb_and_spark_give_the_direct_runs_outputs_byte_for_byte() {
     let r = callsla_in_repo(&args);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains(":2: these counts were computed for the contract with SHA-256"), "{}", r.stderr);
-    // All three results are needed.
+    // Every result is needed: the outbound one for the outbound SLAs.
     let r = counts_run(&files[..2], &t.path("two"));
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("lacks the contract's scope result"), "{}", r.stderr);
+    assert!(r.stderr.contains("lacks the contract's volumes and scope result(s)"), "{}", r.stderr);
+    let r = counts_run(&[files[0].clone(), files[2].clone(), files[3].clone()], &t.path("no-outbound"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("has no outbound result: give the result of `--sql-for outbound`"), "{}", r.stderr);
 }
