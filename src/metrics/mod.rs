@@ -384,7 +384,14 @@ pub fn compute_subset(
     }
     if !outbound.is_empty() {
         let part = MetricsRequest { definitions: outbound, ..req.clone() };
-        let flagged = outbound::with_flags(rows, &part)?;
+        // The outbound attempts measured, taken out first: the flags and their checks read
+        // those rows alone, not every contact of the month.
+        let mut keep = col("direction").eq(lit("outbound"));
+        if rows.column(JUDGED).is_ok() {
+            keep = keep.and(col(JUDGED));
+        }
+        let attempts = rows.clone().lazy().filter(keep).collect()?;
+        let flagged = outbound::with_flags(&attempts, &part)?;
         out.extend(compute_direction(&flagged, &part, &by, as_of, "outbound")?);
     }
     Ok(table(req, out, as_of))

@@ -429,6 +429,7 @@ pub fn compute(
     let sets = billable_sets(contract.terms.iter().flat_map(|t| &t.pricing).map(|p| p.billable.as_slice()));
     let (judged, out_of_scope, exclusions, judged_cells, volume_cells) = match &counts {
         None => {
+            progress("applying the scope and the exclusion windows");
             let (scoped, out_of_scope) = in_scope(
                 rows,
                 &contract.channels,
@@ -438,6 +439,7 @@ pub fn compute(
             )?;
             // Exclusions remove contacts from measurement, not from billing: volumes use `scoped`.
             let (judged, exclusions) = apply_exclusions(rows, &scoped, &contract.exclusions)?;
+            progress("summing the judged and billed contacts");
             let cells = coverage_cells(rows, &judged, contract.period, contract.zone)?;
             let billed = volume_cells(rows, &scoped, contract.period, contract.zone, &sets)?;
             (Some(judged), out_of_scope, exclusions, cells, billed)
