@@ -12,7 +12,8 @@
 # instrumented callsla must never be mistaken for the plain one).
 #
 # Corpus: the committed seeds in fuzz/corpus/TARGET (read, never written), the sample contract,
-# the shipped profiles, the bad-input catalogue and tests/generated_contracts; what the run finds
+# the shipped profiles, the bad-input catalogue, tests/generated_contracts and the sample
+# contract's counts (fuzz/fixtures/counts, behind their selector byte); what the run finds
 # goes to a temporary folder, removed at the end (FUZZ_KEEP=DIR keeps it in DIR instead, to be
 # minimised with `-merge=1` into fuzz/corpus). A crashing input is written to fuzz/artifacts/.
 set -euo pipefail
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/.."
 secs="${1:-120}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(contract profile ingest_csv run)
+[ ${#targets[@]} -gt 0 ] || targets=(contract profile ingest_csv run counts)
 
 base="${CARGO_TARGET_DIR:-/var/tmp/callsla-target}"
 export CARGO_TARGET_DIR="${base}-fuzz"
@@ -35,11 +36,16 @@ cleanup() {
   [ -n "${FUZZ_KEEP:-}" ] || rm -rf "$found"
 }
 trap cleanup EXIT
-mkdir -p "$seeds"/{contract,profile,ingest_csv,run} fuzz/artifacts
+mkdir -p "$seeds"/{contract,profile,ingest_csv,run,counts} fuzz/artifacts
 cp sample-data/contract.toml tests/bad_contracts/*.toml "$seeds/contract/"
 cp sample-data/profiles/*.toml "$seeds/profile/"
 cp tests/bad_inputs/*.csv "$seeds/ingest_csv/"
 cp tests/generated_contracts/*.toml "$seeds/run/"
+# The counts target's first byte chooses the result its bytes replace (0 metrics … 3 scope).
+for k in 0 1 2 3; do
+  name=(metrics outbound volumes scope)
+  { printf "\\$(printf '%03o' "$k")"; cat "fuzz/fixtures/counts/${name[$k]}.csv"; } > "$seeds/counts/${name[$k]}"
+done
 
 for target in "${targets[@]}"; do
   echo "== fuzzing $target for ${secs}s"
