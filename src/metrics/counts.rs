@@ -1,10 +1,12 @@
 //! A metric table from counts made elsewhere (`run --counts`): the numerators, denominators,
 //! sample sizes, unsettled counts and percentile values that a contract's emitted SQL returns
 //! per period and queue, finished into the rows [`super::compute`] makes from the contacts by
-//! the same code (the additive sums, the nearest-rank percentile, interval compliance), and the
+//! the same code (the additive sums, the nearest-rank percentile, interval compliance, the
+//! worst dialler window), and the
 //! metrics that need no contacts (availability, quality evaluations, agent hours) computed
 //! here as `compute` computes them.
 
+use super::outbound::fill_dialler;
 use super::percentile::{fill_interval, fill_percentile};
 use super::*;
 
@@ -91,15 +93,7 @@ pub fn from_counts(req: &MetricsRequest, rows: &[CountRow], as_of: i64) -> Resul
                 // The worst campaign-day: its counts, and the windows with live answers.
                 MetricDef::DiallerAbandonmentRate(da) if da.window != AbandonWindow::Period => {
                     let f = f.ok_or_else(|| missing(d, r))?;
-                    row.sample_size = count(f.s);
-                    row.unsettled = count(f.u);
-                    row.provisional = f.u > 0;
-                    if f.s > 0 {
-                        let (n, den) = (Decimal::from(f.n), Decimal::from(f.d));
-                        row.numerator = Some(n);
-                        row.denominator = Some(den);
-                        row.value = crate::money::ratio(n * Decimal::ONE_HUNDRED, den, 4);
-                    }
+                    fill_dialler(&mut row, count(f.s), count(f.u), (f.s > 0).then_some((f.n, f.d)));
                 }
                 MetricDef::IntervalCompliance(_) => match f {
                     Some(f) => fill_interval(&mut row, f.n, f.d, f.s),

@@ -289,16 +289,22 @@ pub(super) fn dialler_abandonment(
             }
         }
         let mut row = row_for(&key, def);
-        row.sample_size = windows;
-        row.unsettled = partial;
-        row.provisional = partial > 0;
-        if let Some(w) = worst {
-            let (n, d) = (Decimal::from(w.abandoned), Decimal::from(w.live));
-            row.numerator = Some(n);
-            row.denominator = Some(d);
-            row.value = crate::money::ratio(n * Decimal::ONE_HUNDRED, d, 4);
-        }
+        fill_dialler(&mut row, windows, partial, worst.map(|w| (w.abandoned, w.live)));
         out.push(row);
     }
     Ok(out)
+}
+
+/// A dialler abandonment rate's figures over windows: the windows with live answers, those
+/// missing days, and the worst window's abandoned and live counts (`None`: no window).
+pub(super) fn fill_dialler(row: &mut MetricRow, windows: u64, partial: u64, worst: Option<(i64, i64)>) {
+    row.sample_size = windows;
+    row.unsettled = partial;
+    row.provisional = partial > 0;
+    if let Some((abandoned, live)) = worst {
+        let (n, d) = (Decimal::from(abandoned), Decimal::from(live));
+        row.numerator = Some(n);
+        row.denominator = Some(d);
+        row.value = crate::money::ratio(n * Decimal::ONE_HUNDRED, d, 4);
+    }
 }

@@ -373,7 +373,13 @@ pub(crate) fn volume_cells(
             started: per_set.iter().map(|(_, st)| st[i]).collect(),
         })
         .collect();
-    out.sort_by(|a, b| {
+    sort_cells(&mut out);
+    Ok(out)
+}
+
+/// Volume cells in period, channel, direction and campaign order (no campaign first).
+pub(crate) fn sort_cells(cells: &mut [VolumeCell]) {
+    cells.sort_by(|a, b| {
         (a.period_start, &a.channel, &a.direction, &a.campaign).cmp(&(
             b.period_start,
             &b.channel,
@@ -381,7 +387,6 @@ pub(crate) fn volume_cells(
             &b.campaign,
         ))
     });
-    Ok(out)
 }
 
 /// How many contacts in scope are on `channel` in `direction`, outside `except_campaigns`.

@@ -401,14 +401,7 @@ fn read_volumes(rows: &[Row<'_>], contract: &Contract) -> Result<Vec<VolumeCell>
         }
         volumes.push(cell);
     }
-    volumes.sort_by(|a, b| {
-        (a.period_start, &a.channel, &a.direction, &a.campaign).cmp(&(
-            b.period_start,
-            &b.channel,
-            &b.direction,
-            &b.campaign,
-        ))
-    });
+    crate::metrics::scope::sort_cells(&mut volumes);
     Ok(volumes)
 }
 
